@@ -1,0 +1,99 @@
+//! Opening an Axle node: settings, database, plugin runtime, admin token.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::db::Db;
+use crate::http::{AppState, Server};
+use crate::plugins::limits::PlatformLimits;
+use crate::plugins::runtime::Runtime;
+use crate::service::Core;
+
+/// How a node is configured.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Where the embedded database and other files live.
+    pub data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL; embedded SQLite under `data_dir` when unset.
+    pub database_url: Option<String>,
+    /// The platform admin token; generated and printed when unset.
+    pub admin_token: Option<String>,
+    pub limits: PlatformLimits,
+}
+
+/// An opened node, ready to serve.
+pub struct App {
+    pub core: Core,
+    pub admin_token: String,
+    /// Whether the admin token was generated (and should be shown).
+    pub admin_token_generated: bool,
+}
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    #[error("cannot start the plugin runtime: {0}")]
+    Runtime(String),
+    #[error("cannot store the admin token in {path}: {source}")]
+    AdminToken {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl App {
+    /// Opens the database (running migrations) and the plugin runtime.
+    pub async fn open(settings: &Settings) -> Result<App, StartError> {
+        let db = match &settings.database_url {
+            Some(url) if !url.is_empty() => Db::connect(url).await?,
+            _ => Db::open_embedded(&settings.data_dir).await?,
+        };
+        let runtime =
+            Runtime::new(settings.limits).map_err(|err| StartError::Runtime(format!("{err:#}")))?;
+        let (admin_token, admin_token_generated) = match &settings.admin_token {
+            Some(token) if !token.is_empty() => (token.clone(), false),
+            _ => admin_token_from_file(&settings.data_dir)?,
+        };
+        Ok(App {
+            core: Core {
+                db,
+                runtime: Arc::new(runtime),
+            },
+            admin_token,
+            admin_token_generated,
+        })
+    }
+
+    /// Starts serving HTTP on `listen`.
+    pub async fn serve(&self, listen: &str) -> std::io::Result<Server> {
+        let state = AppState {
+            core: self.core.clone(),
+            admin_token: Arc::from(self.admin_token.as_str()),
+        };
+        Server::start(state, listen).await
+    }
+}
+
+/// Reads the generated admin token from the data dir, creating it on first start so a
+/// restart keeps the same token.
+fn admin_token_from_file(data_dir: &std::path::Path) -> Result<(String, bool), StartError> {
+    let path = data_dir.join("admin-token");
+    let err = |source| StartError::AdminToken {
+        path: path.display().to_string(),
+        source,
+    };
+    if let Ok(token) = std::fs::read_to_string(&path) {
+        let token = token.trim().to_owned();
+        if !token.is_empty() {
+            return Ok((token, false));
+        }
+    }
+    std::fs::create_dir_all(data_dir).map_err(err)?;
+    let mut bytes = [0u8; 24];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    let token = format!("axle_admin_{}", hex::encode(bytes));
+    std::fs::write(&path, &token).map_err(err)?;
+    Ok((token, true))
+}

@@ -1,0 +1,159 @@
+//! Customers.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use super::extract::{ApiJson, ApiPath, ApiQuery, page};
+use crate::domain::{Customer, Fields};
+use crate::service::{FieldError, ServiceError};
+use crate::store::Paged;
+use crate::store::customers::{self, CustomerFilter, NewCustomer};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerBody {
+    name: String,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    city: Option<String>,
+    #[serde(default)]
+    vip: bool,
+    #[serde(default)]
+    fields: Fields,
+}
+
+/// Normalises a phone number to digits with an optional leading `+`.
+pub fn normalise_phone(raw: &str) -> Result<String, String> {
+    let trimmed = raw.trim();
+    let plus = trimmed.starts_with('+');
+    let digits: String = trimmed.chars().filter(|c| c.is_ascii_digit()).collect();
+    let only_separators = trimmed
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    if !only_separators || !(6..=15).contains(&digits.len()) {
+        return Err(format!(
+            "`{raw}` is not a phone number: use 6-15 digits, optionally with a leading +"
+        ));
+    }
+    Ok(if plus { format!("+{digits}") } else { digits })
+}
+
+/// `POST /api/v1/customers`.
+pub async fn create(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<CustomerBody>,
+) -> Result<(StatusCode, Json<Customer>), ApiError> {
+    let mut errors = Vec::new();
+    let name = body.name.trim().to_owned();
+    if name.is_empty() {
+        errors.push(FieldError {
+            field: "name".into(),
+            message: "must not be empty".into(),
+        });
+    }
+    let phone = match body.phone.as_deref().map(normalise_phone).transpose() {
+        Ok(phone) => phone,
+        Err(message) => {
+            errors.push(FieldError {
+                field: "phone".into(),
+                message,
+            });
+            None
+        }
+    };
+    let email = body
+        .email
+        .map(|e| e.trim().to_owned())
+        .filter(|e| !e.is_empty());
+    if let Some(email) = &email {
+        if !email
+            .split_once('@')
+            .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
+        {
+            errors.push(FieldError {
+                field: "email".into(),
+                message: format!("`{email}` is not an email address"),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Unprocessable {
+            message: "the customer is not valid".into(),
+            errors,
+        }
+        .into());
+    }
+    let customer = customers::insert(
+        &state.core.db,
+        &caller.tenant_id,
+        NewCustomer {
+            name,
+            phone,
+            email,
+            region: body.region.filter(|r| !r.trim().is_empty()),
+            city: body.city.filter(|c| !c.trim().is_empty()),
+            vip: body.vip,
+            fields: body.fields,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(customer)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+    phone: Option<String>,
+    vip: Option<bool>,
+    region: Option<String>,
+    name: Option<String>,
+}
+
+/// `GET /api/v1/customers`.
+pub async fn list(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<Paged<Customer>>, ApiError> {
+    let page = page(query.limit, query.cursor)?;
+    let phone = query
+        .phone
+        .as_deref()
+        .map(normalise_phone)
+        .transpose()
+        .map_err(ApiError::BadRequest)?;
+    let filter = CustomerFilter {
+        phone,
+        vip: query.vip,
+        region: query.region,
+        name: query.name,
+    };
+    Ok(Json(
+        customers::list(&state.core.db, &caller.tenant_id, &filter, &page).await?,
+    ))
+}
+
+/// `GET /api/v1/customers/{id}`.
+pub async fn get(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Customer>, ApiError> {
+    customers::get(&state.core.db, &caller.tenant_id, &id)
+        .await?
+        .map(Json)
+        .ok_or(ApiError::NotFound("customer"))
+}

@@ -1,0 +1,128 @@
+//! `ApiError`: the one place that maps errors to HTTP status codes. The body is always
+//! `{"error": {"code", "message", "details"?}}`; 5xx details are logged, never returned.
+
+use axum::Json;
+use axum::extract::multipart::MultipartError;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::service::{FieldError, ServiceError};
+use crate::store::StoreError;
+
+/// Errors at the HTTP boundary.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        ApiError::Service(err.into())
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        ApiError::BadRequest(format!("request body: {}", rejection.body_text()))
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::BadRequest(format!("query string: {}", rejection.body_text()))
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError::BadRequest(format!("path: {}", rejection.body_text()))
+    }
+}
+
+impl From<MultipartError> for ApiError {
+    fn from(err: MultipartError) -> Self {
+        ApiError::BadRequest(format!("multipart body: {}", err.body_text()))
+    }
+}
+
+fn is_unavailable(err: &sqlx::Error) -> bool {
+    matches!(
+        err,
+        sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::WorkerCrashed
+    )
+}
+
+impl ApiError {
+    /// The status code and the stable error code.
+    pub fn status_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Service(err) => match err {
+                ServiceError::Invalid(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+                ServiceError::Component(_) => (StatusCode::BAD_REQUEST, "invalid_component"),
+                ServiceError::Unprocessable { .. } => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+                }
+                ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+                ServiceError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+                ServiceError::IllegalTransition { .. } => {
+                    (StatusCode::CONFLICT, "illegal_transition")
+                }
+                ServiceError::Store(StoreError::Db(db)) if is_unavailable(db) => {
+                    (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
+                }
+                ServiceError::Store(_) | ServiceError::Internal(_) => {
+                    (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+                }
+            },
+        }
+    }
+
+    fn details(&self) -> Option<&[FieldError]> {
+        match self {
+            ApiError::Service(ServiceError::Unprocessable { errors, .. }) => Some(errors),
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_code();
+        let message = if status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::error!(error = %self, "database unavailable");
+            "the database is unavailable right now; try again shortly".to_owned()
+        } else if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+            "internal error; the server log has the details".to_owned()
+        } else {
+            self.to_string()
+        };
+        let mut error = serde_json::json!({ "code": code, "message": message });
+        if let Some(details) = self.details() {
+            error["details"] = serde_json::json!(details);
+        }
+        if let ApiError::Service(ServiceError::IllegalTransition { from, .. }) = &self {
+            if let Some(status) = crate::domain::TicketStatus::parse(from) {
+                error["allowed"] = serde_json::json!(status.next());
+            }
+        }
+        (status, Json(serde_json::json!({ "error": error }))).into_response()
+    }
+}

@@ -1,0 +1,139 @@
+//! The HTTP API: JSON under `/api/v1`, `Authorization: Bearer <api key>`.
+
+mod auth;
+mod customers;
+mod error;
+mod extract;
+mod installations;
+mod plugins;
+mod tenants;
+mod tickets;
+mod vehicles;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::Request;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+use crate::service::Core;
+
+/// Shared request state.
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Core,
+    pub admin_token: Arc<str>,
+}
+
+/// Uploads carry components of up to 64 MiB plus the manifest.
+const UPLOAD_BODY_LIMIT: usize = crate::service::plugins::MAX_COMPONENT_BYTES + (1 << 20);
+
+/// The router with every route.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/tenants", post(tenants::create))
+        .route(
+            "/api-keys",
+            post(tenants::create_key).get(tenants::list_keys),
+        )
+        .route("/customers", post(customers::create).get(customers::list))
+        .route("/customers/{id}", get(customers::get))
+        .route("/vehicles", post(vehicles::create).get(vehicles::list))
+        .route("/vehicles/{id}", get(vehicles::get))
+        .route("/tickets", post(tickets::create).get(tickets::list))
+        .route("/tickets/{id}", get(tickets::get).patch(tickets::update))
+        .route("/tickets/{id}/timeline", get(tickets::timeline))
+        .route(
+            "/plugins",
+            post(plugins::upload)
+                .get(plugins::list)
+                .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .route("/plugins/{id}", get(plugins::get))
+        .route(
+            "/installations",
+            post(installations::create).get(installations::list),
+        )
+        .route(
+            "/installations/{id}",
+            get(installations::get)
+                .patch(installations::update)
+                .delete(installations::delete),
+        )
+        .route(
+            "/installations/{id}/invocations",
+            get(installations::invocations),
+        );
+    Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/api/v1", api)
+        .fallback(|| async { ApiError::NotFound("route") })
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                tracing::info_span!(
+                    "http.request",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    tenant = tracing::field::Empty,
+                )
+            }),
+        )
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    sqlx::query("SELECT 1")
+        .execute(state.core.db.pool())
+        .await
+        .map_err(|err| ApiError::Service(err.into()))?;
+    Ok(Json(serde_json::json!({
+        "status": "ok",
+        "database": format!("{:?}", state.core.db.backend()).to_lowercase(),
+        "pooling_allocator": state.core.runtime.pooling(),
+    })))
+}
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Binds `listen` and serves in the background.
+    pub async fn start(state: AppState, listen: &str) -> std::io::Result<Server> {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let (shutdown, on_shutdown) = tokio::sync::oneshot::channel::<()>();
+        let app = router(state);
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = on_shutdown.await;
+                })
+                .await
+        });
+        Ok(Server {
+            addr,
+            shutdown,
+            task,
+        })
+    }
+
+    /// Stops accepting, lets requests in flight finish, and waits.
+    pub async fn stop(self) -> std::io::Result<()> {
+        let _ = self.shutdown.send(());
+        self.task.await.unwrap_or(Ok(()))
+    }
+
+    /// Serves until the task ends (or the process is stopped).
+    pub async fn wait(self) -> std::io::Result<()> {
+        self.task.await.unwrap_or(Ok(()))
+    }
+}

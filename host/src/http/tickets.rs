@@ -1,0 +1,104 @@
+//! Tickets.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use super::extract::{ApiJson, ApiPath, ApiQuery, page};
+use crate::domain::{Priority, Ticket, TicketChannel, TicketStatus};
+use crate::service::tickets::{self, NewTicket, TicketChange, TicketView};
+use crate::store::Paged;
+use crate::store::audit::{self, TicketEvent};
+use crate::store::tickets::{self as store, TicketFilter};
+
+/// `POST /api/v1/tickets`.
+pub async fn create(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<NewTicket>,
+) -> Result<(StatusCode, Json<TicketView>), ApiError> {
+    let view = tickets::create(&state.core, &caller.tenant_id, &caller.actor(), body).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+    status: Option<TicketStatus>,
+    priority: Option<Priority>,
+    category: Option<String>,
+    channel: Option<TicketChannel>,
+    queue: Option<String>,
+    team: Option<String>,
+    assignee: Option<String>,
+    customer_id: Option<String>,
+    vehicle_id: Option<String>,
+}
+
+/// `GET /api/v1/tickets`.
+pub async fn list(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<Paged<Ticket>>, ApiError> {
+    let page = page(query.limit, query.cursor)?;
+    let filter = TicketFilter {
+        status: query.status,
+        priority: query.priority,
+        category: query.category,
+        channel: query.channel,
+        queue: query.queue,
+        team: query.team,
+        assignee: query.assignee,
+        customer_id: query.customer_id,
+        vehicle_id: query.vehicle_id,
+    };
+    Ok(Json(
+        store::list(&state.core.db, &caller.tenant_id, &filter, &page).await?,
+    ))
+}
+
+/// `GET /api/v1/tickets/{id}`: the ticket with plugin decisions and notifications.
+pub async fn get(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<TicketView>, ApiError> {
+    Ok(Json(
+        tickets::view(&state.core, &caller.tenant_id, &id).await?,
+    ))
+}
+
+/// `PATCH /api/v1/tickets/{id}`.
+pub async fn update(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<TicketChange>,
+) -> Result<Json<TicketView>, ApiError> {
+    Ok(Json(
+        tickets::update(&state.core, &caller.tenant_id, &caller.actor(), &id, body).await?,
+    ))
+}
+
+/// `GET /api/v1/tickets/{id}/timeline`: every change, oldest first, with its actor.
+pub async fn timeline(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if store::get(&state.core.db, &caller.tenant_id, &id)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::NotFound("ticket"));
+    }
+    let events: Vec<TicketEvent> = audit::events(&state.core.db, &caller.tenant_id, &id).await?;
+    Ok(Json(serde_json::json!({ "items": events })))
+}

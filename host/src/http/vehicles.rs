@@ -1,0 +1,141 @@
+//! Vehicles.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use super::extract::{ApiJson, ApiPath, ApiQuery, page};
+use crate::domain::{Fields, Vehicle};
+use crate::service::{FieldError, ServiceError};
+use crate::store::Paged;
+use crate::store::customers;
+use crate::store::vehicles::{self, NewVehicle, VehicleFilter};
+use crate::vin::Vin;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VehicleBody {
+    vin: String,
+    #[serde(default)]
+    customer_id: Option<String>,
+    #[serde(default)]
+    make: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    model_year: Option<i64>,
+    #[serde(default)]
+    mileage_km: Option<i64>,
+    #[serde(default)]
+    fields: Fields,
+}
+
+/// `POST /api/v1/vehicles`.
+pub async fn create(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<VehicleBody>,
+) -> Result<(StatusCode, Json<Vehicle>), ApiError> {
+    let mut errors = Vec::new();
+    let vin = Vin::parse(&body.vin)
+        .map_err(|err| {
+            errors.push(FieldError {
+                field: "vin".into(),
+                message: err.to_string(),
+            })
+        })
+        .ok();
+    if let Some(customer_id) = &body.customer_id {
+        if customers::get(&state.core.db, &caller.tenant_id, customer_id)
+            .await?
+            .is_none()
+        {
+            errors.push(FieldError {
+                field: "customer_id".into(),
+                message: format!("no customer `{customer_id}` in this tenant"),
+            });
+        }
+    }
+    if let Some(year) = body.model_year {
+        if !(1950..=2100).contains(&year) {
+            errors.push(FieldError {
+                field: "model_year".into(),
+                message: format!("{year} is not a plausible model year"),
+            });
+        }
+    }
+    if body.mileage_km.is_some_and(|km| km < 0) {
+        errors.push(FieldError {
+            field: "mileage_km".into(),
+            message: "must not be negative".into(),
+        });
+    }
+    let Some(vin) = vin.filter(|_| errors.is_empty()) else {
+        return Err(ServiceError::Unprocessable {
+            message: "the vehicle is not valid".into(),
+            errors,
+        }
+        .into());
+    };
+    let vehicle = vehicles::insert(
+        &state.core.db,
+        &caller.tenant_id,
+        NewVehicle {
+            vin,
+            customer_id: body.customer_id,
+            make: body.make,
+            model: body.model,
+            model_year: body.model_year,
+            mileage_km: body.mileage_km,
+            fields: body.fields,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(vehicle)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+    vin: Option<String>,
+    customer_id: Option<String>,
+}
+
+/// `GET /api/v1/vehicles`.
+pub async fn list(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<Paged<Vehicle>>, ApiError> {
+    let page = page(query.limit, query.cursor)?;
+    let vin = query
+        .vin
+        .map(|raw| Vin::parse(&raw).map(|vin| vin.as_str().to_owned()))
+        .transpose()
+        .map_err(|err| ApiError::BadRequest(format!("vin: {err}")))?;
+    let filter = VehicleFilter {
+        vin,
+        customer_id: query.customer_id,
+    };
+    Ok(Json(
+        vehicles::list(&state.core.db, &caller.tenant_id, &filter, &page).await?,
+    ))
+}
+
+/// `GET /api/v1/vehicles/{id}`.
+pub async fn get(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Vehicle>, ApiError> {
+    vehicles::get(&state.core.db, &caller.tenant_id, &id)
+        .await?
+        .map(Json)
+        .ok_or(ApiError::NotFound("vehicle"))
+}

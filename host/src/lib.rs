@@ -1,0 +1,14 @@
+//! Axle: an after-sales customer-service CRM for car makers and their dealers, extended
+//! by sandboxed WebAssembly component plugins.
+
+pub mod app;
+pub mod db;
+pub mod domain;
+pub mod http;
+pub mod ids;
+pub mod plugins;
+pub mod seed;
+pub mod service;
+pub mod store;
+pub mod telemetry;
+pub mod vin;

@@ -1,0 +1,136 @@
+//! The `axle` binary.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use axle_host::app::{App, Settings};
+use axle_host::plugins::limits::PlatformLimits;
+use axle_host::seed;
+
+#[derive(Parser)]
+#[command(
+    name = "axle",
+    version,
+    about = "After-sales service CRM with sandboxed WebAssembly plugins"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API.
+    Serve(NodeArgs),
+    /// Create (or top up) the demo tenant with its plugins and data, and print an API key.
+    Seed {
+        #[command(flatten)]
+        node: NodeArgs,
+        #[command(flatten)]
+        plugins: PluginDirs,
+    },
+    /// Seed the demo tenant, then serve.
+    Demo {
+        #[command(flatten)]
+        node: NodeArgs,
+        #[command(flatten)]
+        plugins: PluginDirs,
+    },
+}
+
+#[derive(Args)]
+struct NodeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "AXLE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Directory for the embedded database and the generated admin token.
+    #[arg(long, env = "AXLE_DATA_DIR", default_value = "axle-data")]
+    data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL; embedded SQLite when unset.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// The platform admin token; generated on first start when unset.
+    #[arg(long, env = "AXLE_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+}
+
+#[derive(Args)]
+struct PluginDirs {
+    /// The plugin sources (one directory per plugin with its plugin.toml).
+    #[arg(long, default_value = "plugins")]
+    plugins: PathBuf,
+    /// Where the built components are (`axle_plugin_<name>.wasm`).
+    #[arg(long, default_value = "target/wasm/wasm32-wasip2/release")]
+    wasm: PathBuf,
+}
+
+impl NodeArgs {
+    fn settings(&self) -> Settings {
+        Settings {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            admin_token: self.admin_token.clone(),
+            limits: PlatformLimits::default(),
+        }
+    }
+}
+
+async fn open(node: &NodeArgs) -> anyhow::Result<App> {
+    let app = App::open(&node.settings()).await.context("starting axle")?;
+    if app.admin_token_generated {
+        println!(
+            "Generated the platform admin token (kept in {}):",
+            node.data_dir.join("admin-token").display()
+        );
+        println!("  {}", app.admin_token);
+    }
+    Ok(app)
+}
+
+async fn serve(app: &App, listen: &str) -> anyhow::Result<()> {
+    let server = app
+        .serve(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    tracing::info!(addr = %server.addr, "axle is serving");
+    println!("Axle is serving on http://{}", server.addr);
+    tokio::select! {
+        result = server.wait() => result.context("server stopped")?,
+        _ = tokio::signal::ctrl_c() => tracing::info!("shutting down"),
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    axle_host::telemetry::init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(node) => {
+            let app = open(&node).await?;
+            serve(&app, &node.listen).await
+        }
+        Command::Seed { node, plugins } => {
+            let app = open(&node).await?;
+            let seeded = seed::demo(&app.core, &plugins.plugins, &plugins.wasm).await?;
+            seeded.print(None);
+            Ok(())
+        }
+        Command::Demo { node, plugins } => {
+            let app = open(&node).await?;
+            let seeded = seed::demo(&app.core, &plugins.plugins, &plugins.wasm).await?;
+            let server = app
+                .serve(&node.listen)
+                .await
+                .with_context(|| format!("listening on {}", node.listen))?;
+            seeded.print(Some(server.addr));
+            tokio::select! {
+                result = server.wait() => result.context("server stopped")?,
+                _ = tokio::signal::ctrl_c() => tracing::info!("shutting down"),
+            }
+            Ok(())
+        }
+    }
+}

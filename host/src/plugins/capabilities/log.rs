@@ -1,0 +1,25 @@
+//! `log`: guest log lines go to tracing, tagged with the caller, within a byte budget.
+
+use super::super::bindings::log::{Host, Level};
+use super::super::sandbox::Sandbox;
+
+impl Host for Sandbox {
+    fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
+        if message.len() > self.log.remaining {
+            self.log.remaining = 0;
+            self.log.dropped += 1;
+            return Ok(());
+        }
+        self.log.remaining -= message.len();
+        let call = &self.call;
+        let (tenant, installation, plugin) = (&call.tenant_id, &call.installation_id, &call.plugin);
+        match level {
+            Level::Trace => tracing::trace!(tenant, installation, plugin, "{message}"),
+            Level::Debug => tracing::debug!(tenant, installation, plugin, "{message}"),
+            Level::Info => tracing::info!(tenant, installation, plugin, "{message}"),
+            Level::Warn => tracing::warn!(tenant, installation, plugin, "{message}"),
+            Level::Error => tracing::error!(tenant, installation, plugin, "{message}"),
+        }
+        Ok(())
+    }
+}

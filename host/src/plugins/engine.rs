@@ -1,0 +1,82 @@
+//! The process's one wasmtime `Engine`: component model, epoch interruption for
+//! wall-clock deadlines, and the pooling allocator where the host allows it.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How often the epoch advances; deadlines are counted in these ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// The largest linear memory any installation may ask for (the platform maximum).
+const MAX_MEMORY_BYTES: usize = 256 << 20;
+
+/// The engine and how it allocates instances.
+pub struct SharedEngine {
+    pub engine: Engine,
+    /// Whether the pooling allocator is in use (else on-demand allocation).
+    pub pooling: bool,
+}
+
+fn base_config() -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    config.parallel_compilation(true);
+    config
+}
+
+fn pooling_config() -> PoolingAllocationConfig {
+    let mut pool = PoolingAllocationConfig::default();
+    // A Rust wasip2 component instantiates a handful of core instances (the program,
+    // the WASI adapter and shims), so budget several per component instance.
+    pool.total_component_instances(1_000)
+        .total_core_instances(4_000)
+        .total_memories(1_000)
+        .total_tables(2_000)
+        .max_memory_size(MAX_MEMORY_BYTES)
+        .max_core_instances_per_component(50)
+        .max_memories_per_component(10)
+        .max_tables_per_component(20);
+    pool
+}
+
+fn build() -> SharedEngine {
+    let mut config = base_config();
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config()));
+    match Engine::new(&config) {
+        Ok(engine) => SharedEngine {
+            engine,
+            pooling: true,
+        },
+        Err(err) => {
+            tracing::warn!(error = %err, "pooling allocator unavailable; using on-demand allocation");
+            let engine = Engine::new(&base_config()).expect("wasmtime engine with default config");
+            SharedEngine {
+                engine,
+                pooling: false,
+            }
+        }
+    }
+}
+
+/// The process-wide engine, created on first use with its epoch ticker.
+pub fn shared() -> &'static SharedEngine {
+    static ENGINE: OnceLock<SharedEngine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let shared = build();
+        let weak = shared.engine.weak();
+        std::thread::Builder::new()
+            .name("axle-epoch".to_owned())
+            .spawn(move || {
+                while let Some(engine) = weak.upgrade() {
+                    engine.increment_epoch();
+                    drop(engine);
+                    std::thread::sleep(EPOCH_TICK);
+                }
+            })
+            .expect("spawn the epoch ticker thread");
+        shared
+    })
+}

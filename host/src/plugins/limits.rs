@@ -1,0 +1,188 @@
+//! Per-invocation limits: platform defaults and maxima, what a manifest asks for, and
+//! per-installation overrides.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Limits a manifest or an installation asks for; unset parts fall back.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestedLimits {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_mib: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_kib: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_kib: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_kib: Option<u64>,
+}
+
+/// The limits one invocation runs under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    pub deadline_ms: u64,
+    pub memory_mib: u64,
+    pub input_kib: u64,
+    pub output_kib: u64,
+    pub log_kib: u64,
+}
+
+impl Limits {
+    /// The wall-clock deadline.
+    pub fn deadline(&self) -> Duration {
+        Duration::from_millis(self.deadline_ms)
+    }
+
+    /// Linear memory cap in bytes.
+    pub fn memory_bytes(&self) -> usize {
+        (self.memory_mib as usize) << 20
+    }
+
+    /// Input cap in bytes (measured as the JSON form of the input).
+    pub fn input_bytes(&self) -> usize {
+        (self.input_kib as usize) << 10
+    }
+
+    /// Output cap in bytes (measured as the JSON form of the output).
+    pub fn output_bytes(&self) -> usize {
+        (self.output_kib as usize) << 10
+    }
+
+    /// Log budget in bytes.
+    pub fn log_bytes(&self) -> usize {
+        (self.log_kib as usize) << 10
+    }
+}
+
+/// The platform's defaults and maxima.
+#[derive(Clone, Copy, Debug)]
+pub struct PlatformLimits {
+    pub defaults: Limits,
+    pub maxima: Limits,
+    /// Failures in a row that suspend an installation.
+    pub failures_before_suspend: u32,
+}
+
+impl Default for PlatformLimits {
+    fn default() -> Self {
+        PlatformLimits {
+            defaults: Limits {
+                deadline_ms: 50,
+                memory_mib: 32,
+                input_kib: 256,
+                output_kib: 256,
+                log_kib: 16,
+            },
+            // Room for components that embed an interpreter (tens of MB, slow to start).
+            maxima: Limits {
+                deadline_ms: 2_000,
+                memory_mib: 256,
+                input_kib: 4_096,
+                output_kib: 4_096,
+                log_kib: 1_024,
+            },
+            failures_before_suspend: 5,
+        }
+    }
+}
+
+impl PlatformLimits {
+    /// Checks that `requested` stays within the maxima, naming the first part that does not.
+    pub fn check(&self, requested: &RequestedLimits) -> Result<(), String> {
+        let max = &self.maxima;
+        let parts = [
+            ("deadline_ms", requested.deadline_ms, max.deadline_ms),
+            ("memory_mib", requested.memory_mib, max.memory_mib),
+            ("input_kib", requested.input_kib, max.input_kib),
+            ("output_kib", requested.output_kib, max.output_kib),
+            ("log_kib", requested.log_kib, max.log_kib),
+        ];
+        for (name, value, max) in parts {
+            match value {
+                Some(0) => return Err(format!("limit {name} must be greater than 0")),
+                Some(value) if value > max => {
+                    return Err(format!(
+                        "limit {name} = {value} is over the platform maximum of {max}"
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The effective limits: the installation's overrides, else the manifest's, else the
+    /// platform default, each capped at the maximum.
+    pub fn resolve(&self, manifest: &RequestedLimits, installation: &RequestedLimits) -> Limits {
+        let pick = |inst: Option<u64>, man: Option<u64>, default: u64, max: u64| {
+            inst.or(man).unwrap_or(default).clamp(1, max)
+        };
+        let (d, m) = (&self.defaults, &self.maxima);
+        Limits {
+            deadline_ms: pick(
+                installation.deadline_ms,
+                manifest.deadline_ms,
+                d.deadline_ms,
+                m.deadline_ms,
+            ),
+            memory_mib: pick(
+                installation.memory_mib,
+                manifest.memory_mib,
+                d.memory_mib,
+                m.memory_mib,
+            ),
+            input_kib: pick(
+                installation.input_kib,
+                manifest.input_kib,
+                d.input_kib,
+                m.input_kib,
+            ),
+            output_kib: pick(
+                installation.output_kib,
+                manifest.output_kib,
+                d.output_kib,
+                m.output_kib,
+            ),
+            log_kib: pick(installation.log_kib, manifest.log_kib, d.log_kib, m.log_kib),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn installation_overrides_beat_the_manifest_which_beats_the_default() {
+        let platform = PlatformLimits::default();
+        let manifest = RequestedLimits {
+            deadline_ms: Some(80),
+            memory_mib: Some(64),
+            ..Default::default()
+        };
+        let installation = RequestedLimits {
+            deadline_ms: Some(120),
+            ..Default::default()
+        };
+        let limits = platform.resolve(&manifest, &installation);
+        assert_eq!(limits.deadline_ms, 120);
+        assert_eq!(limits.memory_mib, 64);
+        assert_eq!(limits.output_kib, 256);
+    }
+
+    #[test]
+    fn requests_over_the_maximum_are_rejected_by_name() {
+        let platform = PlatformLimits::default();
+        let err = platform
+            .check(&RequestedLimits {
+                deadline_ms: Some(60_000),
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert!(err.contains("deadline_ms"), "{err}");
+    }
+}

@@ -1,0 +1,12 @@
+//! The plugin runtime: bindings, manifest, limits, the sandbox and its capabilities.
+
+pub mod bindings;
+mod capabilities;
+pub mod convert;
+pub mod engine;
+pub mod limits;
+pub mod manifest;
+pub mod runtime;
+pub mod sandbox;
+
+pub use capabilities::notification_from_wit;

@@ -1,0 +1,491 @@
+//! Loads plugin components (validated, compiled once per content hash, pre-linked) and
+//! invokes them: a fresh instance per call from the shared `InstancePre`, under the
+//! installation's deadline, memory, input, output and log limits.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Engine, Store, Trap};
+
+use super::bindings::{fields, routing, types, widget, workflow};
+use super::engine;
+use super::limits::PlatformLimits;
+use super::manifest::{Capability, WIT_VERSION, World};
+use super::sandbox::{CallContext, HostAccess, Sandbox};
+use crate::domain::Notification;
+
+/// Why a component was rejected at upload or load.
+#[derive(Debug, thiserror::Error)]
+pub enum ComponentError {
+    #[error("the file is not WebAssembly (it does not start with the `\\0asm` magic bytes)")]
+    NotWasm,
+    #[error(
+        "the file is a core WebAssembly module, not a component; build it for the wasm32-wasip2 target"
+    )]
+    CoreModule,
+    #[error("the component is invalid: {0}")]
+    Invalid(String),
+    #[error(
+        "the component imports `{0}`, which Axle does not provide; plugins may import axle:plugin/{{log,config,kv,records,notify}}@{WIT_VERSION} and WASI 0.2"
+    )]
+    UnknownImport(String),
+    #[error(
+        "the component imports the `{0}` capability but plugin.toml does not request it; add it to `capabilities`"
+    )]
+    UndeclaredCapability(&'static str),
+    #[error("the component does not implement the {world} world: {reason}")]
+    WrongWorld { world: &'static str, reason: String },
+}
+
+/// A world-specific pre-linked component.
+enum WorldPre {
+    Routing(routing::RoutingRulePre<Sandbox>),
+    Workflow(workflow::WorkflowStepPre<Sandbox>),
+    Fields(fields::FieldProviderPre<Sandbox>),
+    Widget(widget::ReportWidgetPre<Sandbox>),
+}
+
+/// A compiled, validated, pre-linked component, shared by every installation (in any
+/// tenant) of the same bytes.
+pub struct Loaded {
+    pub sha256: String,
+    pub world: World,
+    /// The capability interfaces the component imports.
+    pub imports: Vec<Capability>,
+    pre: WorldPre,
+}
+
+/// How an invocation failed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Failure {
+    InputTooLarge {
+        bytes: usize,
+        limit: usize,
+    },
+    Timeout {
+        deadline_ms: u64,
+    },
+    MemoryLimit {
+        limit_mib: u64,
+    },
+    OutputTooLarge {
+        bytes: usize,
+        limit: usize,
+    },
+    Trap(String),
+    /// The plugin returned its WIT error.
+    Plugin(String),
+    /// The host could not run the plugin (instantiation failed, wrong world).
+    Host(String),
+}
+
+impl Failure {
+    /// The audit outcome name.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Failure::InputTooLarge { .. } => "input_too_large",
+            Failure::Timeout { .. } => "timeout",
+            Failure::MemoryLimit { .. } => "memory_limit",
+            Failure::OutputTooLarge { .. } => "output_too_large",
+            Failure::Trap(_) => "trap",
+            Failure::Plugin(_) => "plugin_error",
+            Failure::Host(_) => "host_error",
+        }
+    }
+
+    /// Whether it counts toward suspending the installation: traps, timeouts and limit
+    /// hits do; an error the plugin chose to return does not.
+    pub fn trips_breaker(&self) -> bool {
+        !matches!(self, Failure::Plugin(_) | Failure::Host(_))
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::InputTooLarge { bytes, limit } => {
+                write!(f, "input of {bytes} bytes is over the {limit}-byte limit")
+            }
+            Failure::Timeout { deadline_ms } => write!(f, "did not finish within {deadline_ms} ms"),
+            Failure::MemoryLimit { limit_mib } => write!(f, "hit the {limit_mib} MiB memory limit"),
+            Failure::OutputTooLarge { bytes, limit } => {
+                write!(f, "output of {bytes} bytes is over the {limit}-byte limit")
+            }
+            Failure::Trap(message) => write!(f, "trapped: {message}"),
+            Failure::Plugin(message) => write!(f, "returned an error: {message}"),
+            Failure::Host(message) => write!(f, "could not run: {message}"),
+        }
+    }
+}
+
+/// What one invocation produced, success or not, with what the audit needs.
+#[derive(Debug)]
+pub struct Outcome<T> {
+    pub result: Result<T, Failure>,
+    /// sha256 of the input's JSON form.
+    pub input_digest: String,
+    pub duration: Duration,
+    /// Queued through `notify.send`; only valid when `result` is `Ok`.
+    pub notifications: Vec<Notification>,
+    pub logs_dropped: u32,
+}
+
+/// The plugin runtime: the engine, the linker with every host capability, and the
+/// compiled-component cache.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<Sandbox>,
+    cache: Mutex<HashMap<String, Arc<Loaded>>>,
+    pub platform: PlatformLimits,
+}
+
+/// sha256 as lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl Runtime {
+    /// A runtime on the process's shared engine.
+    pub fn new(platform: PlatformLimits) -> wasmtime::Result<Runtime> {
+        let engine = engine::shared().engine.clone();
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        routing::RoutingRule::add_to_linker::<Sandbox, HasSelf<Sandbox>>(&mut linker, |s| s)?;
+        Ok(Runtime {
+            engine,
+            linker,
+            cache: Mutex::new(HashMap::new()),
+            platform,
+        })
+    }
+
+    /// Whether the pooling allocator is in use.
+    pub fn pooling(&self) -> bool {
+        engine::shared().pooling
+    }
+
+    /// The loaded component for `sha256`, if it was loaded before.
+    pub fn cached(&self, sha256: &str) -> Option<Arc<Loaded>> {
+        self.cache
+            .lock()
+            .expect("component cache lock")
+            .get(sha256)
+            .cloned()
+    }
+
+    /// Validates, compiles and pre-links `bytes` as a component of `world`, or returns
+    /// the cached one. Slow (compilation): call it off the async runtime.
+    pub fn load(&self, bytes: &[u8], world: World) -> Result<Arc<Loaded>, ComponentError> {
+        let sha256 = sha256_hex(bytes);
+        if let Some(loaded) = self.cached(&sha256) {
+            if loaded.world == world {
+                return Ok(loaded);
+            }
+        }
+        check_header(bytes)?;
+        let component = Component::new(&self.engine, bytes)
+            .map_err(|err| ComponentError::Invalid(format!("{err:#}")))?;
+        let imports = self.check_imports(&component)?;
+        let pre = self.link(&component, world)?;
+        let loaded = Arc::new(Loaded {
+            sha256: sha256.clone(),
+            world,
+            imports,
+            pre,
+        });
+        self.cache
+            .lock()
+            .expect("component cache lock")
+            .insert(sha256, loaded.clone());
+        Ok(loaded)
+    }
+
+    fn check_imports(&self, component: &Component) -> Result<Vec<Capability>, ComponentError> {
+        let mut capabilities = Vec::new();
+        for (name, _) in component.component_type().imports(&self.engine) {
+            if name.starts_with("wasi:") {
+                continue;
+            }
+            let interface = name
+                .strip_prefix("axle:plugin/")
+                .and_then(|rest| rest.strip_suffix(&format!("@{WIT_VERSION}")))
+                .ok_or_else(|| ComponentError::UnknownImport(name.to_owned()))?;
+            if interface == "types" {
+                continue;
+            }
+            let capability = Capability::parse(interface)
+                .ok_or_else(|| ComponentError::UnknownImport(name.to_owned()))?;
+            capabilities.push(capability);
+        }
+        capabilities.sort();
+        Ok(capabilities)
+    }
+
+    fn link(&self, component: &Component, world: World) -> Result<WorldPre, ComponentError> {
+        let instance_pre = self.linker.instantiate_pre(component).map_err(|err| {
+            ComponentError::Invalid(format!("its imports cannot be satisfied: {err:#}"))
+        })?;
+        let wrong_world = |err: wasmtime::Error| ComponentError::WrongWorld {
+            world: world.as_str(),
+            reason: format!("{err:#}"),
+        };
+        Ok(match world {
+            World::RoutingRule => {
+                WorldPre::Routing(routing::RoutingRulePre::new(instance_pre).map_err(wrong_world)?)
+            }
+            World::WorkflowStep => WorldPre::Workflow(
+                workflow::WorkflowStepPre::new(instance_pre).map_err(wrong_world)?,
+            ),
+            World::FieldProvider => {
+                WorldPre::Fields(fields::FieldProviderPre::new(instance_pre).map_err(wrong_world)?)
+            }
+            World::ReportWidget => {
+                WorldPre::Widget(widget::ReportWidgetPre::new(instance_pre).map_err(wrong_world)?)
+            }
+        })
+    }
+
+    /// Runs a routing rule on `ticket`.
+    pub fn route(
+        &self,
+        loaded: &Loaded,
+        call: Arc<CallContext>,
+        host: Option<HostAccess>,
+        ticket: &types::Ticket,
+    ) -> Outcome<Option<routing::RoutingDecision>> {
+        self.invoke(loaded, call, host, ticket, |store, pre, ticket| {
+            let WorldPre::Routing(pre) = pre else {
+                return Ok(Err(wrong_world_call(World::RoutingRule)));
+            };
+            pre.instantiate(&mut *store)?
+                .call_route(&mut *store, ticket)
+        })
+    }
+
+    /// Runs a workflow step on `event`.
+    pub fn on_event(
+        &self,
+        loaded: &Loaded,
+        call: Arc<CallContext>,
+        host: Option<HostAccess>,
+        event: &workflow::Event,
+    ) -> Outcome<Vec<workflow::Action>> {
+        self.invoke(loaded, call, host, event, |store, pre, event| {
+            let WorldPre::Workflow(pre) = pre else {
+                return Ok(Err(wrong_world_call(World::WorkflowStep)));
+            };
+            pre.instantiate(&mut *store)?
+                .call_on_event(&mut *store, event)
+        })
+    }
+
+    /// Asks a field provider which fields it owns.
+    pub fn describe_fields(
+        &self,
+        loaded: &Loaded,
+        call: Arc<CallContext>,
+    ) -> Outcome<Vec<fields::FieldDef>> {
+        self.invoke(loaded, call, None, &(), |store, pre, ()| {
+            let WorldPre::Fields(pre) = pre else {
+                return Ok(Err(wrong_world_call(World::FieldProvider)));
+            };
+            pre.instantiate(&mut *store)?
+                .call_describe(&mut *store)
+                .map(Ok)
+        })
+    }
+
+    /// Computes a field provider's fields for `subject`.
+    pub fn compute_fields(
+        &self,
+        loaded: &Loaded,
+        call: Arc<CallContext>,
+        host: Option<HostAccess>,
+        subject: &fields::Subject,
+    ) -> Outcome<Vec<types::CustomField>> {
+        self.invoke(loaded, call, host, subject, |store, pre, subject| {
+            let WorldPre::Fields(pre) = pre else {
+                return Ok(Err(wrong_world_call(World::FieldProvider)));
+            };
+            pre.instantiate(&mut *store)?
+                .call_compute(&mut *store, subject)
+        })
+    }
+
+    /// Validates `subject` with a field provider.
+    pub fn validate_fields(
+        &self,
+        loaded: &Loaded,
+        call: Arc<CallContext>,
+        host: Option<HostAccess>,
+        subject: &fields::Subject,
+    ) -> Outcome<Vec<fields::FieldIssue>> {
+        self.invoke(loaded, call, host, subject, |store, pre, subject| {
+            let WorldPre::Fields(pre) = pre else {
+                return Ok(Err(wrong_world_call(World::FieldProvider)));
+            };
+            pre.instantiate(&mut *store)?
+                .call_validate(&mut *store, subject)
+        })
+    }
+
+    /// Asks a report widget for its title and dataset query.
+    pub fn describe_widget(
+        &self,
+        loaded: &Loaded,
+        call: Arc<CallContext>,
+    ) -> Outcome<widget::WidgetDescription> {
+        self.invoke(loaded, call, None, &(), |store, pre, ()| {
+            let WorldPre::Widget(pre) = pre else {
+                return Ok(Err(wrong_world_call(World::ReportWidget)));
+            };
+            pre.instantiate(&mut *store)?
+                .call_describe(&mut *store)
+                .map(Ok)
+        })
+    }
+
+    /// Renders `dataset` with a report widget.
+    pub fn render_widget(
+        &self,
+        loaded: &Loaded,
+        call: Arc<CallContext>,
+        dataset: &widget::Dataset,
+    ) -> Outcome<widget::Rendering> {
+        self.invoke(loaded, call, None, dataset, |store, pre, dataset| {
+            let WorldPre::Widget(pre) = pre else {
+                return Ok(Err(wrong_world_call(World::ReportWidget)));
+            };
+            pre.instantiate(&mut *store)?
+                .call_render(&mut *store, dataset)
+        })
+    }
+
+    /// The shared invocation path: measure and cap the input, run in a fresh store under
+    /// the limits, classify failures, and cap the output.
+    fn invoke<I: Serialize, O: Serialize>(
+        &self,
+        loaded: &Loaded,
+        call: Arc<CallContext>,
+        host: Option<HostAccess>,
+        input: &I,
+        run: impl FnOnce(
+            &mut Store<Sandbox>,
+            &WorldPre,
+            &I,
+        ) -> wasmtime::Result<Result<O, types::Error>>,
+    ) -> Outcome<O> {
+        let started = Instant::now();
+        let limits = call.limits;
+        let input_json = serde_json::to_vec(input).unwrap_or_default();
+        let input_digest = sha256_hex(&input_json);
+        let finish = |result, notifications, logs_dropped| Outcome {
+            result,
+            input_digest: input_digest.clone(),
+            duration: started.elapsed(),
+            notifications,
+            logs_dropped,
+        };
+        if input_json.len() > limits.input_bytes() {
+            let failure = Failure::InputTooLarge {
+                bytes: input_json.len(),
+                limit: limits.input_bytes(),
+            };
+            return finish(Err(failure), Vec::new(), 0);
+        }
+
+        let mut store = Store::new(&self.engine, Sandbox::new(call, host));
+        store.limiter(|sandbox| &mut sandbox.memory);
+        let ticks = limits.deadline().as_millis() / engine::EPOCH_TICK.as_millis();
+        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX).max(1));
+        store.epoch_deadline_trap();
+
+        let raw = run(&mut store, &loaded.pre, input);
+        let sandbox = store.into_data();
+        let result = match raw {
+            Ok(Ok(output)) => {
+                let size = serde_json::to_vec(&output)
+                    .map(|json| json.len())
+                    .unwrap_or(usize::MAX);
+                if size > limits.output_bytes() {
+                    Err(Failure::OutputTooLarge {
+                        bytes: size,
+                        limit: limits.output_bytes(),
+                    })
+                } else {
+                    Ok(output)
+                }
+            }
+            Ok(Err(error)) => Err(Failure::Plugin(super::convert::error_text(&error))),
+            Err(err) if sandbox.memory.hit => {
+                drop(err);
+                Err(Failure::MemoryLimit {
+                    limit_mib: limits.memory_mib,
+                })
+            }
+            Err(err) if err.downcast_ref::<Trap>() == Some(&Trap::Interrupt) => {
+                Err(Failure::Timeout {
+                    deadline_ms: limits.deadline_ms,
+                })
+            }
+            Err(err) => Err(Failure::Trap(trap_message(&err))),
+        };
+        let notifications = if result.is_ok() {
+            sandbox.notifications
+        } else {
+            Vec::new()
+        };
+        finish(result, notifications, sandbox.log.dropped)
+    }
+}
+
+fn wrong_world_call(world: World) -> types::Error {
+    types::Error::Other(format!("the component is not a {} plugin", world.as_str()))
+}
+
+/// The first line of a trap's message and its root cause, without the wasm backtrace.
+fn trap_message(err: &wasmtime::Error) -> String {
+    let top = err.to_string();
+    let root = err.root_cause().to_string();
+    let top = top.lines().next().unwrap_or_default();
+    if root == top || root.is_empty() {
+        top.to_owned()
+    } else {
+        format!("{top}: {}", root.lines().next().unwrap_or_default())
+    }
+}
+
+fn check_header(bytes: &[u8]) -> Result<(), ComponentError> {
+    if bytes.len() < 8 || &bytes[0..4] != b"\0asm" {
+        return Err(ComponentError::NotWasm);
+    }
+    // The preamble's layer field (bytes 6..8) is 0 for core modules and 1 for components.
+    if bytes[6..8] != [1, 0] {
+        return Err(ComponentError::CoreModule);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_files_that_are_not_wasm() {
+        assert!(matches!(
+            check_header(b"PK\x03\x04zipfile"),
+            Err(ComponentError::NotWasm)
+        ));
+    }
+
+    #[test]
+    fn rejects_core_modules_with_a_hint_to_build_for_wasip2() {
+        let core = b"\0asm\x01\0\0\0";
+        let err = check_header(core).unwrap_err();
+        assert!(err.to_string().contains("wasm32-wasip2"), "{err}");
+    }
+}

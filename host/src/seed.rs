@@ -1,0 +1,354 @@
+//! The demo tenant: an OEM hotline with customers across three regions, their vehicles
+//! (VINs with valid check digits), the example plugins installed, and tickets that went
+//! through them.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::domain::{Role, TicketChannel};
+use crate::plugins::manifest::Manifest;
+use crate::service::Core;
+use crate::service::plugins::{self, InstallRequest};
+use crate::service::tickets::{self, Actor, NewTicket};
+use crate::store::customers::{self, NewCustomer};
+use crate::store::tenants;
+use crate::store::vehicles::{self, NewVehicle};
+use crate::vin::Vin;
+
+/// The demo tenant's slug.
+pub const DEMO_SLUG: &str = "demo";
+
+/// What the seed left behind.
+pub struct Seeded {
+    pub tenant_id: String,
+    pub api_key: String,
+    pub created: bool,
+    pub plugins: Vec<String>,
+}
+
+impl Seeded {
+    /// Prints how to reach the demo.
+    pub fn print(&self, addr: Option<SocketAddr>) {
+        if let Some(addr) = addr {
+            println!();
+            println!("Axle demo is serving on http://{addr}");
+        }
+        println!(
+            "Demo tenant `{DEMO_SLUG}` ({}){}",
+            self.tenant_id,
+            if self.created { ", freshly seeded" } else { "" }
+        );
+        println!("Installed plugins: {}", self.plugins.join(", "));
+        println!("Admin API key for the demo tenant:");
+        println!("  export AXLE_KEY={}", self.api_key);
+        if let Some(addr) = addr {
+            println!("  export AXLE_URL=http://{addr}");
+        }
+    }
+}
+
+/// Region → the regional service manager's phone (for safety-escalation).
+const REGIONS: [(&str, &str); 3] = [
+    ("East China", "+8613800000001"),
+    ("North China", "+8613800000002"),
+    ("South China", "+8613800000003"),
+];
+
+/// (name, phone, region, city, vip)
+const CUSTOMERS: [(&str, &str, &str, &str, bool); 12] = [
+    ("张伟", "+8613912345601", "East China", "上海", true),
+    ("李娜", "+8613912345602", "East China", "杭州", false),
+    ("王芳", "+8613912345603", "North China", "北京", false),
+    ("刘洋", "+8613912345604", "North China", "天津", true),
+    ("陈静", "+8613912345605", "South China", "广州", false),
+    ("杨磊", "+8613912345606", "South China", "深圳", false),
+    ("Li Wei", "+8613912345607", "East China", "Suzhou", false),
+    (
+        "Zhao Min",
+        "+8613912345608",
+        "North China",
+        "Shijiazhuang",
+        false,
+    ),
+    (
+        "Emily Chen",
+        "+8613912345609",
+        "South China",
+        "Shenzhen",
+        true,
+    ),
+    ("黄强", "+8613912345610", "East China", "南京", false),
+    ("周敏", "+8613912345611", "South China", "厦门", false),
+    ("Wu Jun", "+8613912345612", "North China", "Qingdao", false),
+];
+
+/// (VIN stem without a valid check digit, make, model, year)
+const VEHICLES: [(&str, &str, &str, i64); 12] = [
+    ("LSVAX4100N2000101", "SAIC Volkswagen", "Lavida", 2022),
+    ("LFV2A2150P3000102", "FAW-Volkswagen", "Sagitar", 2023),
+    ("LGXC76C00P0000103", "BYD", "Han EV", 2023),
+    ("LB37622Z0N1000104", "Geely", "Xingyue L", 2022),
+    ("LRW3E7FA0PC000105", "Tesla", "Model 3", 2023),
+    ("LGWEF4A50NF000106", "Great Wall", "Haval H6", 2022),
+    ("LSVUZ6000R2000107", "SAIC Volkswagen", "ID.4 X", 2024),
+    ("LGXC16DF0R0000108", "BYD", "Seal", 2024),
+    ("LB37852Z0P1000109", "Geely", "Galaxy L7", 2023),
+    ("LFV3B2FY0R3000110", "FAW-Volkswagen", "ID.6 CROZZ", 2024),
+    ("LGWFF7A50PJ000111", "Great Wall", "Tank 300", 2023),
+    ("LRWYG7EK0RC000112", "Tesla", "Model Y", 2024),
+];
+
+/// (customer index, category, channel, subject, description)
+const TICKETS: [(usize, &str, TicketChannel, &str, &str); 10] = [
+    (
+        0,
+        "powertrain",
+        TicketChannel::Phone,
+        "刹车踏板发软",
+        "客户来电：高速行驶时刹车踏板发软，制动距离变长。",
+    ),
+    (
+        1,
+        "ev-charging",
+        TicketChannel::App,
+        "家用充电桩无法充电",
+        "充电枪插上后指示灯闪红，车辆无法充电。",
+    ),
+    (
+        2,
+        "infotainment",
+        TicketChannel::Phone,
+        "CarPlay disconnects",
+        "Apple CarPlay drops every few minutes since the last OTA update.",
+    ),
+    (
+        3,
+        "maintenance",
+        TicketChannel::Web,
+        "预约保养",
+        "想预约 3 万公里保养，周六上午。",
+    ),
+    (
+        4,
+        "safety",
+        TicketChannel::Phone,
+        "Airbag warning light",
+        "The airbag warning light stays on after starting the car.",
+    ),
+    (
+        5,
+        "electrical",
+        TicketChannel::Dealer,
+        "12V battery drains overnight",
+        "Battery is flat every morning; dealer suspects a parasitic draw.",
+    ),
+    (
+        6,
+        "warranty",
+        TicketChannel::Email,
+        "Warranty claim for rear door seal",
+        "Water leaks in through the rear left door seal after rain.",
+    ),
+    (
+        7,
+        "powertrain",
+        TicketChannel::Phone,
+        "发动机故障灯亮",
+        "发动机故障灯亮起，加速无力。",
+    ),
+    (
+        8,
+        "ev-charging",
+        TicketChannel::Chat,
+        "Public charger refuses card",
+        "The public DC charger refuses the charging card at the mall.",
+    ),
+    (
+        9,
+        "recall",
+        TicketChannel::Phone,
+        "召回通知咨询",
+        "收到召回短信，想确认车辆是否在召回范围内。",
+    ),
+];
+
+fn demo_config(name: &str) -> (serde_json::Value, Vec<crate::plugins::manifest::Capability>) {
+    use crate::plugins::manifest::Capability;
+    match name {
+        "safety-escalation" => {
+            let managers: serde_json::Map<String, serde_json::Value> = REGIONS
+                .iter()
+                .map(|(region, phone)| ((*region).to_owned(), serde_json::json!(phone)))
+                .collect();
+            (
+                serde_json::json!({ "managers": managers, "default_manager": "+8613800000000" }),
+                vec![Capability::Notify],
+            )
+        }
+        "vip-routing" => (
+            serde_json::json!({ "team": "vip-care" }),
+            vec![Capability::Records],
+        ),
+        "faq-autoreply" => (
+            serde_json::json!({ "entries": [
+                { "keywords": ["充电", "charging", "charger"], "answer": "充电问题请先检查充电桩指示灯并重启充电桩；Charging issues: restart the wallbox and check the indicator.", "link": "https://kb.axle.example/ev-charging" },
+                { "keywords": ["保养", "maintenance", "service booking"], "answer": "您可以在 App 中直接预约保养。Book maintenance directly in the app.", "link": "https://kb.axle.example/maintenance-booking" },
+                { "keywords": ["carplay", "蓝牙", "bluetooth"], "answer": "Update the head unit to the latest firmware, then re-pair the phone.", "link": "https://kb.axle.example/infotainment-pairing" }
+            ] }),
+            vec![],
+        ),
+        _ => (serde_json::json!({}), vec![]),
+    }
+}
+
+/// Uploads and installs every plugin found under `plugins_dir` whose component was built.
+async fn install_plugins(
+    core: &Core,
+    tenant_id: &str,
+    plugins_dir: &Path,
+    wasm_dir: &Path,
+) -> anyhow::Result<Vec<String>> {
+    let mut installed = Vec::new();
+    let mut dirs: Vec<_> = std::fs::read_dir(plugins_dir)
+        .with_context(|| format!("reading the plugins directory {}", plugins_dir.display()))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.join("plugin.toml").is_file())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let manifest_text = std::fs::read_to_string(dir.join("plugin.toml"))?;
+        let manifest = Manifest::parse(&manifest_text)
+            .with_context(|| format!("{}/plugin.toml", dir.display()))?;
+        let wasm = wasm_dir.join(format!(
+            "axle_plugin_{}.wasm",
+            manifest.name.replace('-', "_")
+        ));
+        let bytes = std::fs::read(&wasm).with_context(|| {
+            format!(
+                "reading {} (build the plugins first: cargo xtask demo does)",
+                wasm.display()
+            )
+        })?;
+        plugins::upload(core, tenant_id, &manifest_text, bytes)
+            .await
+            .with_context(|| format!("uploading {}", manifest.label()))?;
+        let (config, capabilities) = demo_config(&manifest.name);
+        let request = InstallRequest {
+            plugin: manifest.name.clone(),
+            version: Some(manifest.version.to_string()),
+            config: Some(config),
+            capabilities,
+            ..Default::default()
+        };
+        match plugins::install(core, tenant_id, request).await {
+            Ok(_) | Err(crate::service::ServiceError::Conflict(_)) => {
+                installed.push(manifest.label())
+            }
+            Err(err) => {
+                return Err(err).with_context(|| format!("installing {}", manifest.label()));
+            }
+        }
+    }
+    Ok(installed)
+}
+
+/// Creates the demo tenant if needed, installs the plugins, seeds records and tickets
+/// once, and returns a fresh admin key.
+pub async fn demo(core: &Core, plugins_dir: &Path, wasm_dir: &Path) -> anyhow::Result<Seeded> {
+    let (tenant, created) = match tenants::by_slug(&core.db, DEMO_SLUG).await? {
+        Some(tenant) => (tenant, false),
+        None => (
+            tenants::create(
+                &core.db,
+                "Demo OEM After-Sales Hotline 演示主机厂售后热线",
+                DEMO_SLUG,
+            )
+            .await?,
+            true,
+        ),
+    };
+    let (_, api_key) =
+        tenants::create_key(&core.db, &tenant.id, "demo console", Role::Admin).await?;
+    let installed = install_plugins(core, &tenant.id, plugins_dir, wasm_dir).await?;
+    if created {
+        seed_records(core, &tenant.id).await?;
+    }
+    Ok(Seeded {
+        tenant_id: tenant.id,
+        api_key,
+        created,
+        plugins: installed,
+    })
+}
+
+async fn seed_records(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
+    let mut customer_ids = Vec::new();
+    for (index, (name, phone, region, city, vip)) in CUSTOMERS.iter().enumerate() {
+        let customer = customers::insert(
+            &core.db,
+            tenant_id,
+            NewCustomer {
+                name: (*name).to_owned(),
+                phone: Some((*phone).to_owned()),
+                email: (index % 3 == 0).then(|| format!("customer{index}@example.cn")),
+                region: Some((*region).to_owned()),
+                city: Some((*city).to_owned()),
+                vip: *vip,
+                fields: Default::default(),
+            },
+        )
+        .await?;
+        let (stem, make, model, year) = VEHICLES[index];
+        let vin = Vin::with_check_digit(stem).with_context(|| format!("demo VIN stem {stem}"))?;
+        vehicles::insert(
+            &core.db,
+            tenant_id,
+            NewVehicle {
+                vin,
+                customer_id: Some(customer.id.clone()),
+                make: Some(make.to_owned()),
+                model: Some(model.to_owned()),
+                model_year: Some(year),
+                mileage_km: Some(8_000 + 3_500 * index as i64),
+                fields: Default::default(),
+            },
+        )
+        .await?;
+        customer_ids.push(customer.id);
+    }
+    let actor = Actor("system".to_owned());
+    for (customer, category, channel, subject, description) in TICKETS {
+        let vehicle = vehicles::list(
+            &core.db,
+            tenant_id,
+            &vehicles::VehicleFilter {
+                customer_id: Some(customer_ids[customer].clone()),
+                vin: None,
+            },
+            &crate::store::Page {
+                limit: 1,
+                cursor: None,
+            },
+        )
+        .await?;
+        tickets::create(
+            core,
+            tenant_id,
+            &actor,
+            NewTicket {
+                subject: Some(subject.to_owned()),
+                description: description.to_owned(),
+                category: Some(category.to_owned()),
+                channel: Some(channel),
+                customer_id: Some(customer_ids[customer].clone()),
+                vehicle_id: vehicle.items.first().map(|v| v.id.clone()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! What Axle does, independent of HTTP: ticket intake and updates with routing and
+//! workflow plugins, plugin upload and installation. The HTTP layer and `axle seed`
+//! both call in here.
+
+pub mod invocations;
+pub mod plugins;
+pub mod routing;
+pub mod tickets;
+pub mod workflow;
+
+use std::sync::Arc;
+
+use crate::db::Db;
+use crate::plugins::runtime::{ComponentError, Runtime};
+use crate::store::StoreError;
+
+/// The core: the database and the plugin runtime.
+#[derive(Clone)]
+pub struct Core {
+    pub db: Db,
+    pub runtime: Arc<Runtime>,
+}
+
+/// A field that failed validation.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Errors at the service boundary; `ApiError` maps them to HTTP.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The request is malformed.
+    #[error("{0}")]
+    Invalid(String),
+    /// The request is well-formed but fields fail validation.
+    #[error("{message}")]
+    Unprocessable {
+        message: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("cannot move a ticket from {from} to {to}; allowed: {allowed}")]
+    IllegalTransition {
+        from: String,
+        to: String,
+        allowed: String,
+    },
+    #[error(transparent)]
+    Component(#[from] ComponentError),
+    #[error("storage failed: {0}")]
+    Store(StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound(what) => ServiceError::NotFound(what),
+            StoreError::Conflict(message) => ServiceError::Conflict(message),
+            other => ServiceError::Store(other),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ServiceError {
+    fn from(err: sqlx::Error) -> Self {
+        ServiceError::Store(StoreError::Db(err))
+    }
+}

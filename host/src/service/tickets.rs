@@ -1,0 +1,600 @@
+//! Ticket intake and updates: validate, route with plugins, save everything in one
+//! transaction (ticket, timeline, decisions, audits, outbox), then run workflow steps
+//! and apply their actions in a second transaction.
+
+use serde::{Deserialize, Serialize};
+
+use super::routing::{self, RoutingRun};
+use super::workflow::{self, WorkflowRun};
+use super::{Core, FieldError, ServiceError};
+use crate::db::Tx;
+use crate::domain::{
+    Customer, Fields, Notification, Priority, Ticket, TicketChannel, TicketStatus, Vehicle,
+};
+use crate::ids::{new_id, now_ms, rfc3339};
+use crate::store::audit::{self, Decision};
+use crate::store::outbox::{self, OutboxEntry};
+use crate::store::{customers, tickets, vehicles};
+use crate::vin::Vin;
+
+/// Who made a change, as the timeline names them.
+#[derive(Clone, Debug)]
+pub struct Actor(pub String);
+
+/// A ticket to create.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTicket {
+    #[serde(default)]
+    pub subject: Option<String>,
+    pub description: String,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub channel: Option<TicketChannel>,
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    #[serde(default)]
+    pub customer_id: Option<String>,
+    #[serde(default)]
+    pub vehicle_id: Option<String>,
+    /// Links the vehicle by VIN instead of id.
+    #[serde(default)]
+    pub vin: Option<String>,
+    #[serde(default)]
+    pub queue: Option<String>,
+    #[serde(default)]
+    pub team: Option<String>,
+    #[serde(default)]
+    pub assignee: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub fields: Fields,
+}
+
+/// Changes to a ticket; unset parts stay.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketChange {
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    #[serde(default)]
+    pub status: Option<TicketStatus>,
+    #[serde(default)]
+    pub queue: Option<String>,
+    #[serde(default)]
+    pub team: Option<String>,
+    #[serde(default)]
+    pub assignee: Option<String>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    /// Merged over the existing fields; `null` removes a field.
+    #[serde(default)]
+    pub fields: Option<Fields>,
+}
+
+/// A ticket with what plugins decided about it and the notifications it caused.
+#[derive(Clone, Debug, Serialize)]
+pub struct TicketView {
+    #[serde(flatten)]
+    pub ticket: Ticket,
+    pub decisions: Vec<Decision>,
+    pub notifications: Vec<OutboxEntry>,
+}
+
+fn clean(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+fn category_of(raw: Option<String>) -> Result<String, FieldError> {
+    let category = clean(raw)
+        .unwrap_or_else(|| "general".to_owned())
+        .to_lowercase();
+    if category.len() > 64
+        || !category
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(FieldError {
+            field: "category".to_owned(),
+            message: format!(
+                "`{category}` is not a category: use letters, digits, `-` or `_` (up to 64)"
+            ),
+        });
+    }
+    Ok(category)
+}
+
+/// Creates a ticket for the tenant.
+pub async fn create(
+    core: &Core,
+    tenant_id: &str,
+    actor: &Actor,
+    input: NewTicket,
+) -> Result<TicketView, ServiceError> {
+    let mut errors = Vec::new();
+    let description = input.description.trim().to_owned();
+    if description.is_empty() {
+        errors.push(FieldError {
+            field: "description".to_owned(),
+            message: "describe the customer's problem".to_owned(),
+        });
+    }
+    let category = category_of(input.category)
+        .map_err(|e| errors.push(e))
+        .unwrap_or_default();
+    let (customer, vehicle) = linked_records(
+        core,
+        tenant_id,
+        &input.customer_id,
+        &input.vehicle_id,
+        &input.vin,
+        &mut errors,
+    )
+    .await?;
+    if !errors.is_empty() {
+        return Err(ServiceError::Unprocessable {
+            message: format!("the ticket is not valid: {}", summary(&errors)),
+            errors,
+        });
+    }
+    let subject = clean(input.subject).unwrap_or_else(|| description.chars().take(80).collect());
+    let now = now_ms();
+    let explicit_assignment =
+        input.queue.is_some() || input.team.is_some() || input.assignee.is_some();
+    let mut ticket = Ticket {
+        id: new_id(),
+        subject,
+        description,
+        status: if input.assignee.is_some() {
+            TicketStatus::Assigned
+        } else {
+            TicketStatus::New
+        },
+        priority: input.priority.unwrap_or(Priority::Normal),
+        category,
+        channel: input.channel.unwrap_or(TicketChannel::Phone),
+        customer_id: customer.as_ref().map(|c| c.id.clone()),
+        vehicle_id: vehicle.as_ref().map(|v| v.id.clone()),
+        queue: clean(input.queue),
+        team: clean(input.team),
+        assignee: clean(input.assignee),
+        tags: input.tags,
+        fields: input.fields,
+        created_at: rfc3339(now),
+        updated_at: rfc3339(now),
+    };
+    let routed = routing::run(
+        core,
+        tenant_id,
+        &ticket,
+        customer.as_ref(),
+        vehicle.as_ref(),
+    )
+    .await?;
+    routing::apply(&mut ticket, &routed.decisions, explicit_assignment);
+
+    let mut tx = core.db.begin_write().await?;
+    tickets::insert(&mut tx, tenant_id, &ticket, now).await?;
+    audit::record_event(
+        &mut tx,
+        tenant_id,
+        &ticket.id,
+        "ticket.created",
+        &actor.0,
+        &serde_json::json!({ "priority": ticket.priority, "category": ticket.category, "channel": ticket.channel }),
+    )
+    .await?;
+    save_routing(core, &mut tx, tenant_id, &ticket.id, &routed).await?;
+    tx.commit().await?;
+
+    after_change(
+        core,
+        tenant_id,
+        "ticket.created",
+        serde_json::json!({}),
+        ticket,
+        customer.as_ref(),
+        vehicle.as_ref(),
+    )
+    .await
+}
+
+/// Changes a ticket. Routing rules run again when the subject, description or category
+/// changed; explicit assignments in the change win over their decisions.
+pub async fn update(
+    core: &Core,
+    tenant_id: &str,
+    actor: &Actor,
+    id: &str,
+    change: TicketChange,
+) -> Result<TicketView, ServiceError> {
+    let mut ticket = tickets::get(&core.db, tenant_id, id)
+        .await?
+        .ok_or(ServiceError::NotFound("ticket"))?;
+    let before = ticket.clone();
+    let mut changed = serde_json::Map::new();
+    let mut errors = Vec::new();
+
+    if let Some(status) = change.status.filter(|s| *s != ticket.status) {
+        if !ticket.status.can_move_to(status) {
+            return Err(ServiceError::IllegalTransition {
+                from: ticket.status.to_string(),
+                to: status.to_string(),
+                allowed: ticket
+                    .status
+                    .next()
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        ticket.status = status;
+        changed.insert(
+            "status".into(),
+            serde_json::json!({ "from": before.status, "to": status }),
+        );
+    }
+    if let Some(subject) = change.subject {
+        match clean(Some(subject)) {
+            Some(subject) => ticket.subject = subject,
+            None => errors.push(FieldError {
+                field: "subject".into(),
+                message: "must not be empty".into(),
+            }),
+        }
+    }
+    if let Some(description) = change.description {
+        match clean(Some(description)) {
+            Some(description) => ticket.description = description,
+            None => errors.push(FieldError {
+                field: "description".into(),
+                message: "must not be empty".into(),
+            }),
+        }
+    }
+    if change.category.is_some() {
+        match category_of(change.category) {
+            Ok(category) => ticket.category = category,
+            Err(err) => errors.push(err),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Unprocessable {
+            message: format!("the change is not valid: {}", summary(&errors)),
+            errors,
+        });
+    }
+    if let Some(priority) = change.priority {
+        ticket.priority = priority;
+    }
+    let explicit_assignment =
+        change.queue.is_some() || change.team.is_some() || change.assignee.is_some();
+    if let Some(queue) = change.queue {
+        ticket.queue = clean(Some(queue));
+    }
+    if let Some(team) = change.team {
+        ticket.team = clean(Some(team));
+    }
+    if let Some(assignee) = change.assignee {
+        ticket.assignee = clean(Some(assignee));
+        if ticket.assignee.is_some() && ticket.status == TicketStatus::New {
+            ticket.status = TicketStatus::Assigned;
+        }
+    }
+    if let Some(tags) = change.tags {
+        ticket.tags = tags;
+    }
+    if let Some(fields) = change.fields {
+        for (name, value) in fields {
+            if value.is_null() {
+                ticket.fields.remove(&name);
+            } else {
+                ticket.fields.insert(name, value);
+            }
+        }
+    }
+    let (customer, vehicle) = load_links(core, tenant_id, &ticket).await?;
+    let content_changed = ticket.subject != before.subject
+        || ticket.description != before.description
+        || ticket.category != before.category;
+    let routed = if content_changed {
+        routing::run(
+            core,
+            tenant_id,
+            &ticket,
+            customer.as_ref(),
+            vehicle.as_ref(),
+        )
+        .await?
+    } else {
+        RoutingRun::default()
+    };
+    routing::apply(&mut ticket, &routed.decisions, explicit_assignment);
+    for (name, old, new) in diff(&before, &ticket) {
+        changed
+            .entry(name)
+            .or_insert(serde_json::json!({ "from": old, "to": new }));
+    }
+    let now = now_ms();
+    ticket.updated_at = rfc3339(now);
+
+    let mut tx = core.db.begin_write().await?;
+    tickets::update(&mut tx, tenant_id, &ticket, now).await?;
+    let payload = serde_json::Value::Object(changed);
+    audit::record_event(
+        &mut tx,
+        tenant_id,
+        &ticket.id,
+        "ticket.updated",
+        &actor.0,
+        &payload,
+    )
+    .await?;
+    save_routing(core, &mut tx, tenant_id, &ticket.id, &routed).await?;
+    tx.commit().await?;
+
+    after_change(
+        core,
+        tenant_id,
+        "ticket.updated",
+        payload,
+        ticket,
+        customer.as_ref(),
+        vehicle.as_ref(),
+    )
+    .await
+}
+
+/// A ticket with its decisions and notifications.
+pub async fn view(core: &Core, tenant_id: &str, id: &str) -> Result<TicketView, ServiceError> {
+    let ticket = tickets::get(&core.db, tenant_id, id)
+        .await?
+        .ok_or(ServiceError::NotFound("ticket"))?;
+    view_of(core, tenant_id, ticket).await
+}
+
+async fn view_of(core: &Core, tenant_id: &str, ticket: Ticket) -> Result<TicketView, ServiceError> {
+    Ok(TicketView {
+        decisions: audit::decisions(&core.db, tenant_id, &ticket.id).await?,
+        notifications: outbox::for_ticket(&core.db, tenant_id, &ticket.id).await?,
+        ticket,
+    })
+}
+
+/// Runs the workflow steps for `kind` and applies their actions in a second
+/// transaction; the change itself is already committed whatever happens here.
+async fn after_change(
+    core: &Core,
+    tenant_id: &str,
+    kind: &str,
+    payload: serde_json::Value,
+    mut ticket: Ticket,
+    customer: Option<&Customer>,
+    vehicle: Option<&Vehicle>,
+) -> Result<TicketView, ServiceError> {
+    let run = workflow::run(core, tenant_id, kind, payload, &ticket, customer, vehicle).await?;
+    if !run.audits.is_empty() {
+        if let Err(err) = apply_workflow(core, tenant_id, &mut ticket, customer, &run).await {
+            tracing::error!(ticket = %ticket.id, error = %err, "applying workflow actions failed; the ticket change stands");
+            ticket = tickets::get(&core.db, tenant_id, &ticket.id)
+                .await?
+                .ok_or(ServiceError::NotFound("ticket"))?;
+        }
+    }
+    view_of(core, tenant_id, ticket).await
+}
+
+async fn apply_workflow(
+    core: &Core,
+    tenant_id: &str,
+    ticket: &mut Ticket,
+    customer: Option<&Customer>,
+    run: &WorkflowRun,
+) -> Result<(), ServiceError> {
+    let before = ticket.clone();
+    let (applied, notifications) = workflow::apply(ticket, customer, run);
+    let now = now_ms();
+    let mut tx = core.db.begin_write().await?;
+    if diff(&before, ticket).next().is_some() {
+        ticket.updated_at = rfc3339(now);
+        tickets::update(&mut tx, tenant_id, ticket, now).await?;
+    }
+    for change in &applied {
+        audit::record_event(
+            &mut tx,
+            tenant_id,
+            &ticket.id,
+            change.kind,
+            &change.plugin,
+            &change.data,
+        )
+        .await?;
+    }
+    for step in &run.steps {
+        let actions = serde_json::to_value(&step.actions).unwrap_or_default();
+        let installation = run
+            .audits
+            .iter()
+            .find(|a| a.plugin == step.plugin)
+            .map(|a| a.installation_id.clone())
+            .unwrap_or_default();
+        audit::record_decision(
+            &mut tx,
+            tenant_id,
+            &ticket.id,
+            &installation,
+            &step.plugin,
+            "on-event",
+            &actions,
+        )
+        .await?;
+    }
+    enqueue_all(&mut tx, tenant_id, &ticket.id, &notifications).await?;
+    let threshold = core.runtime.platform.failures_before_suspend;
+    for audit in &run.audits {
+        audit.record(&mut tx, tenant_id, threshold).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn save_routing(
+    core: &Core,
+    tx: &mut Tx,
+    tenant_id: &str,
+    ticket_id: &str,
+    routed: &RoutingRun,
+) -> Result<(), ServiceError> {
+    for rule in &routed.decisions {
+        let decision = routing::decision_json(&rule.decision);
+        audit::record_decision(
+            tx,
+            tenant_id,
+            ticket_id,
+            &rule.installation_id,
+            &rule.plugin,
+            "route",
+            &decision,
+        )
+        .await?;
+        audit::record_event(
+            tx,
+            tenant_id,
+            ticket_id,
+            "routing.decided",
+            &rule.plugin,
+            &decision,
+        )
+        .await?;
+    }
+    enqueue_all(tx, tenant_id, ticket_id, &routed.notifications).await?;
+    let threshold = core.runtime.platform.failures_before_suspend;
+    for audit in &routed.audits {
+        audit.record(tx, tenant_id, threshold).await?;
+    }
+    Ok(())
+}
+
+async fn enqueue_all(
+    tx: &mut Tx,
+    tenant_id: &str,
+    ticket_id: &str,
+    notifications: &[(String, Notification)],
+) -> Result<(), ServiceError> {
+    for (source, notification) in notifications {
+        outbox::enqueue(tx, tenant_id, Some(ticket_id), source, notification).await?;
+    }
+    Ok(())
+}
+
+/// The customer and vehicle a new ticket links to, checked to exist in the tenant.
+async fn linked_records(
+    core: &Core,
+    tenant_id: &str,
+    customer_id: &Option<String>,
+    vehicle_id: &Option<String>,
+    vin: &Option<String>,
+    errors: &mut Vec<FieldError>,
+) -> Result<(Option<Customer>, Option<Vehicle>), ServiceError> {
+    let mut vehicle = None;
+    if let Some(id) = vehicle_id {
+        vehicle = vehicles::get(&core.db, tenant_id, id).await?;
+        if vehicle.is_none() {
+            errors.push(FieldError {
+                field: "vehicle_id".into(),
+                message: format!("no vehicle `{id}` in this tenant"),
+            });
+        }
+    } else if let Some(raw) = vin {
+        match Vin::parse(raw) {
+            Ok(vin) => {
+                vehicle = vehicles::get_by_vin(&core.db, tenant_id, vin.as_str()).await?;
+                if vehicle.is_none() {
+                    errors.push(FieldError {
+                        field: "vin".into(),
+                        message: format!("no vehicle with VIN {vin} in this tenant; create it with POST /api/v1/vehicles"),
+                    });
+                }
+            }
+            Err(err) => errors.push(FieldError {
+                field: "vin".into(),
+                message: err.to_string(),
+            }),
+        }
+    }
+    let customer_id = customer_id
+        .clone()
+        .or_else(|| vehicle.as_ref().and_then(|v| v.customer_id.clone()));
+    let mut customer = None;
+    if let Some(id) = &customer_id {
+        customer = customers::get(&core.db, tenant_id, id).await?;
+        if customer.is_none() {
+            errors.push(FieldError {
+                field: "customer_id".into(),
+                message: format!("no customer `{id}` in this tenant"),
+            });
+        }
+    }
+    Ok((customer, vehicle))
+}
+
+async fn load_links(
+    core: &Core,
+    tenant_id: &str,
+    ticket: &Ticket,
+) -> Result<(Option<Customer>, Option<Vehicle>), ServiceError> {
+    let customer = match &ticket.customer_id {
+        Some(id) => customers::get(&core.db, tenant_id, id).await?,
+        None => None,
+    };
+    let vehicle = match &ticket.vehicle_id {
+        Some(id) => vehicles::get(&core.db, tenant_id, id).await?,
+        None => None,
+    };
+    Ok((customer, vehicle))
+}
+
+/// The fields that differ between two versions of a ticket.
+fn diff<'a>(
+    before: &'a Ticket,
+    after: &'a Ticket,
+) -> impl Iterator<Item = (String, serde_json::Value, serde_json::Value)> + 'a {
+    let json = |t: &Ticket| serde_json::to_value(t).unwrap_or_default();
+    let (old, new) = (json(before), json(after));
+    let names = [
+        "subject",
+        "description",
+        "status",
+        "priority",
+        "category",
+        "queue",
+        "team",
+        "assignee",
+        "tags",
+        "fields",
+    ];
+    names.into_iter().filter_map(move |name| {
+        let (a, b) = (
+            old.get(name).cloned().unwrap_or_default(),
+            new.get(name).cloned().unwrap_or_default(),
+        );
+        (a != b).then(|| (name.to_owned(), a, b))
+    })
+}
+
+fn summary(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}

@@ -1,0 +1,243 @@
+//! The audit trail: every plugin invocation, every plugin decision, and every ticket
+//! event with its actor.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use super::{Page, Paged, StoreError, finish_page, json_column};
+use crate::db::{Arg, Db, SqlBuilder, Tx};
+use crate::ids::{new_id, now_ms, rfc3339};
+
+/// One plugin invocation, as audited.
+#[derive(Clone, Debug, Serialize)]
+pub struct Invocation {
+    pub id: String,
+    pub installation_id: String,
+    /// `name@version`.
+    pub plugin: String,
+    /// `route`, `on-event`, `compute`, `validate`, `describe`, `render`.
+    pub hook: String,
+    /// The ticket (or other record) the call was about.
+    pub subject_id: Option<String>,
+    pub input_digest: String,
+    /// `ok`, or the failure kind: `timeout`, `trap`, `memory_limit`, …
+    pub outcome: String,
+    pub detail: Option<String>,
+    pub duration_us: i64,
+    pub created_at: String,
+}
+
+/// An invocation to record.
+#[derive(Clone, Debug)]
+pub struct NewInvocation<'a> {
+    pub installation_id: &'a str,
+    pub plugin: &'a str,
+    pub hook: &'a str,
+    pub subject_id: Option<&'a str>,
+    pub input_digest: &'a str,
+    pub outcome: &'a str,
+    pub detail: Option<String>,
+    pub duration_us: i64,
+}
+
+/// Records an invocation inside `tx`.
+pub async fn record_invocation(
+    tx: &mut Tx,
+    tenant_id: &str,
+    inv: &NewInvocation<'_>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO plugin_invocations (id, tenant_id, installation_id, plugin, hook, subject_id, input_digest, \
+         outcome, detail, duration_us, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(new_id())
+    .bind(tenant_id)
+    .bind(inv.installation_id)
+    .bind(inv.plugin)
+    .bind(inv.hook)
+    .bind(inv.subject_id)
+    .bind(inv.input_digest)
+    .bind(inv.outcome)
+    .bind(&inv.detail)
+    .bind(inv.duration_us)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Invocation filters.
+#[derive(Clone, Debug, Default)]
+pub struct InvocationFilter {
+    pub installation_id: Option<String>,
+    pub subject_id: Option<String>,
+    pub outcome: Option<String>,
+}
+
+/// The tenant's invocations, newest first.
+pub async fn list_invocations(
+    db: &Db,
+    tenant_id: &str,
+    filter: &InvocationFilter,
+    page: &Page,
+) -> Result<Paged<Invocation>, StoreError> {
+    let mut sql = SqlBuilder::new(
+        "SELECT id, installation_id, plugin, hook, subject_id, input_digest, outcome, detail, duration_us, created_at \
+         FROM plugin_invocations WHERE tenant_id = ",
+    );
+    sql.bind(Arg::Text(tenant_id.to_owned()))
+        .and_eq(
+            "installation_id",
+            filter.installation_id.clone().map(Arg::Text),
+        )
+        .and_eq("subject_id", filter.subject_id.clone().map(Arg::Text))
+        .and_eq("outcome", filter.outcome.clone().map(Arg::Text));
+    finish_page(&mut sql, page);
+    let rows = sql.build().fetch_all(db.pool()).await?;
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            Ok(Invocation {
+                id: row.try_get("id")?,
+                installation_id: row.try_get("installation_id")?,
+                plugin: row.try_get("plugin")?,
+                hook: row.try_get("hook")?,
+                subject_id: row.try_get("subject_id")?,
+                input_digest: row.try_get("input_digest")?,
+                outcome: row.try_get("outcome")?,
+                detail: row.try_get("detail")?,
+                duration_us: row.try_get("duration_us")?,
+                created_at: rfc3339(row.try_get("created_at")?),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(Paged::from_rows(items, page.limit, |inv| &inv.id))
+}
+
+/// What one plugin decided about a ticket.
+#[derive(Clone, Debug, Serialize)]
+pub struct Decision {
+    pub installation_id: String,
+    pub plugin: String,
+    pub hook: String,
+    pub decision: serde_json::Value,
+    pub created_at: String,
+}
+
+/// Records a plugin's decision inside `tx`.
+pub async fn record_decision(
+    tx: &mut Tx,
+    tenant_id: &str,
+    ticket_id: &str,
+    installation_id: &str,
+    plugin: &str,
+    hook: &str,
+    decision: &serde_json::Value,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO plugin_decisions (id, tenant_id, ticket_id, installation_id, plugin, hook, decision, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(new_id())
+    .bind(tenant_id)
+    .bind(ticket_id)
+    .bind(installation_id)
+    .bind(plugin)
+    .bind(hook)
+    .bind(decision.to_string())
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The decisions recorded for a ticket, oldest first.
+pub async fn decisions(
+    db: &Db,
+    tenant_id: &str,
+    ticket_id: &str,
+) -> Result<Vec<Decision>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT installation_id, plugin, hook, decision, created_at FROM plugin_decisions \
+         WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY id",
+    )
+    .bind(tenant_id)
+    .bind(ticket_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let decision: String = row.try_get("decision")?;
+            Ok(Decision {
+                installation_id: row.try_get("installation_id")?,
+                plugin: row.try_get("plugin")?,
+                hook: row.try_get("hook")?,
+                decision: json_column("plugin_decisions.decision", &decision)?,
+                created_at: rfc3339(row.try_get("created_at")?),
+            })
+        })
+        .collect()
+}
+
+/// One entry on a ticket's timeline.
+#[derive(Clone, Debug, Serialize)]
+pub struct TicketEvent {
+    pub id: String,
+    pub kind: String,
+    /// A user (`key:<id>`), `system`, or `plugin@version`.
+    pub actor: String,
+    pub data: serde_json::Value,
+    pub created_at: String,
+}
+
+/// Records a ticket event inside `tx`.
+pub async fn record_event(
+    tx: &mut Tx,
+    tenant_id: &str,
+    ticket_id: &str,
+    kind: &str,
+    actor: &str,
+    data: &serde_json::Value,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO ticket_events (id, tenant_id, ticket_id, kind, actor, data, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(new_id())
+    .bind(tenant_id)
+    .bind(ticket_id)
+    .bind(kind)
+    .bind(actor)
+    .bind(data.to_string())
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A ticket's events, oldest first.
+pub async fn events(
+    db: &Db,
+    tenant_id: &str,
+    ticket_id: &str,
+) -> Result<Vec<TicketEvent>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, kind, actor, data, created_at FROM ticket_events WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY id",
+    )
+    .bind(tenant_id)
+    .bind(ticket_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let data: String = row.try_get("data")?;
+            Ok(TicketEvent {
+                id: row.try_get("id")?,
+                kind: row.try_get("kind")?,
+                actor: row.try_get("actor")?,
+                data: json_column("ticket_events.data", &data)?,
+                created_at: rfc3339(row.try_get("created_at")?),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,132 @@
+//! Customers.
+
+use sqlx::AssertSqlSafe;
+
+use super::{Page, Paged, StoreError, finish_page, json_column};
+use crate::db::{Arg, Db, SqlBuilder};
+use crate::domain::{Customer, Fields};
+use crate::ids::{new_id, now_ms, rfc3339};
+
+/// A customer to create.
+#[derive(Clone, Debug, Default)]
+pub struct NewCustomer {
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub region: Option<String>,
+    pub city: Option<String>,
+    pub vip: bool,
+    pub fields: Fields,
+}
+
+/// List filters.
+#[derive(Clone, Debug, Default)]
+pub struct CustomerFilter {
+    pub phone: Option<String>,
+    pub vip: Option<bool>,
+    pub region: Option<String>,
+    /// Substring of the name.
+    pub name: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CustomerRow {
+    id: String,
+    name: String,
+    phone: Option<String>,
+    email: Option<String>,
+    region: Option<String>,
+    city: Option<String>,
+    vip: i64,
+    fields: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl CustomerRow {
+    fn into_domain(self) -> Result<Customer, StoreError> {
+        Ok(Customer {
+            fields: json_column("customers.fields", &self.fields)?,
+            id: self.id,
+            name: self.name,
+            phone: self.phone,
+            email: self.email,
+            region: self.region,
+            city: self.city,
+            vip: self.vip != 0,
+            created_at: rfc3339(self.created_at),
+            updated_at: rfc3339(self.updated_at),
+        })
+    }
+}
+
+const COLUMNS: &str = "id, name, phone, email, region, city, vip, fields, created_at, updated_at";
+
+/// Creates a customer.
+pub async fn insert(db: &Db, tenant_id: &str, new: NewCustomer) -> Result<Customer, StoreError> {
+    let id = new_id();
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO customers (id, tenant_id, name, phone, email, region, city, vip, fields, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    )
+    .bind(&id)
+    .bind(tenant_id)
+    .bind(&new.name)
+    .bind(&new.phone)
+    .bind(&new.email)
+    .bind(&new.region)
+    .bind(&new.city)
+    .bind(i64::from(new.vip))
+    .bind(serde_json::to_string(&new.fields).unwrap_or_else(|_| "{}".to_owned()))
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(Customer {
+        id,
+        name: new.name,
+        phone: new.phone,
+        email: new.email,
+        region: new.region,
+        city: new.city,
+        vip: new.vip,
+        fields: new.fields,
+        created_at: rfc3339(now),
+        updated_at: rfc3339(now),
+    })
+}
+
+/// A customer of the tenant.
+pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Customer>, StoreError> {
+    let row: Option<CustomerRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM customers WHERE tenant_id = $1 AND id = $2"
+    )))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(CustomerRow::into_domain).transpose()
+}
+
+/// The tenant's customers, newest first.
+pub async fn list(
+    db: &Db,
+    tenant_id: &str,
+    filter: &CustomerFilter,
+    page: &Page,
+) -> Result<Paged<Customer>, StoreError> {
+    let mut sql = SqlBuilder::new(&format!(
+        "SELECT {COLUMNS} FROM customers WHERE tenant_id = "
+    ));
+    sql.bind(Arg::Text(tenant_id.to_owned()))
+        .and_eq("phone", filter.phone.clone().map(Arg::Text))
+        .and_eq("vip", filter.vip.map(|vip| Arg::Int(i64::from(vip))))
+        .and_eq("region", filter.region.clone().map(Arg::Text));
+    if let Some(name) = &filter.name {
+        sql.push(" AND name LIKE ")
+            .bind(Arg::Text(format!("%{}%", name.replace(['%', '_'], ""))));
+    }
+    finish_page(&mut sql, page);
+    let rows: Vec<CustomerRow> = sql.build_as().fetch_all(db.pool()).await?;
+    Paged::from_rows(rows, page.limit, |row| &row.id).try_map(CustomerRow::into_domain)
+}

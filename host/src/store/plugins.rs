@@ -1,0 +1,253 @@
+//! Uploaded plugin versions (immutable) and their component bytes, content-addressed
+//! by sha256.
+//!
+//! Component bytes live in `component_blobs`, keyed only by their hash: identical bytes
+//! uploaded by two tenants are stored once. A blob holds no tenant data and is reachable
+//! only through a tenant's own `plugin_versions` row.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use sqlx::AssertSqlSafe;
+
+use super::{Page, Paged, StoreError, finish_page, json_column};
+use crate::db::{Arg, Db, SqlBuilder};
+use crate::ids::{new_id, now_ms, rfc3339};
+use crate::plugins::limits::RequestedLimits;
+use crate::plugins::manifest::{Capability, Manifest, World};
+
+/// An uploaded plugin version.
+#[derive(Clone, Debug, Serialize)]
+pub struct PluginVersion {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub world: World,
+    /// The `axle:plugin` contract version the component targets.
+    pub wit_version: String,
+    pub description: String,
+    /// Capabilities the manifest requests.
+    pub capabilities: Vec<Capability>,
+    pub config_schema: Option<serde_json::Value>,
+    pub limits: RequestedLimits,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub created_at: String,
+}
+
+/// List filters.
+#[derive(Clone, Debug, Default)]
+pub struct PluginFilter {
+    pub name: Option<String>,
+    pub world: Option<World>,
+}
+
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    id: String,
+    name: String,
+    version: String,
+    world: String,
+    wit_version: String,
+    description: String,
+    capabilities: String,
+    config_schema: Option<String>,
+    limits: String,
+    sha256: String,
+    size_bytes: i64,
+    created_at: i64,
+}
+
+impl VersionRow {
+    fn into_domain(self) -> Result<PluginVersion, StoreError> {
+        Ok(PluginVersion {
+            world: World::parse(&self.world)
+                .ok_or_else(|| StoreError::Corrupt(format!("plugin world `{}`", self.world)))?,
+            capabilities: json_column("plugin_versions.capabilities", &self.capabilities)?,
+            config_schema: self
+                .config_schema
+                .as_deref()
+                .map(|text| json_column("plugin_versions.config_schema", text))
+                .transpose()?,
+            limits: json_column("plugin_versions.limits", &self.limits)?,
+            id: self.id,
+            name: self.name,
+            version: self.version,
+            wit_version: self.wit_version,
+            description: self.description,
+            sha256: self.sha256,
+            size_bytes: self.size_bytes,
+            created_at: rfc3339(self.created_at),
+        })
+    }
+}
+
+const COLUMNS: &str = "id, name, version, world, wit_version, description, capabilities, config_schema, \
+                       limits, sha256, size_bytes, created_at";
+
+/// Whether a new upload created the version or found the identical one already there.
+#[derive(Debug)]
+pub enum Stored {
+    Created(PluginVersion),
+    AlreadyThere(PluginVersion),
+}
+
+/// Stores the component bytes (once per hash) and the version row, in one transaction.
+/// Re-uploading the same name@version with the same bytes is idempotent; with other bytes
+/// it is a conflict, because versions are immutable.
+pub async fn insert(
+    db: &Db,
+    tenant_id: &str,
+    manifest: &Manifest,
+    manifest_text: &str,
+    wit_version: &str,
+    bytes: &[u8],
+    sha256: &str,
+) -> Result<Stored, StoreError> {
+    let version = manifest.version.to_string();
+    if let Some(existing) = get_by_name(db, tenant_id, &manifest.name, &version).await? {
+        if existing.sha256 == sha256 {
+            return Ok(Stored::AlreadyThere(existing));
+        }
+        return Err(StoreError::Conflict(format!(
+            "{}@{} was already uploaded with different content (sha256 {}); versions are immutable, so bump the version",
+            manifest.name, version, existing.sha256
+        )));
+    }
+    let now = now_ms();
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO component_blobs (sha256, size_bytes, bytes, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (sha256) DO NOTHING",
+    )
+    .bind(sha256)
+    .bind(bytes.len() as i64)
+    .bind(bytes.to_vec())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let row = PluginVersion {
+        id: new_id(),
+        name: manifest.name.clone(),
+        version: version.clone(),
+        world: manifest.world,
+        wit_version: wit_version.to_owned(),
+        description: manifest.description.clone(),
+        capabilities: manifest.capabilities.clone(),
+        config_schema: manifest.config_schema.clone(),
+        limits: manifest.limits,
+        sha256: sha256.to_owned(),
+        size_bytes: bytes.len() as i64,
+        created_at: rfc3339(now),
+    };
+    sqlx::query(
+        "INSERT INTO plugin_versions (id, tenant_id, name, version, world, wit_version, description, \
+         capabilities, config_schema, limits, manifest, sha256, size_bytes, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(&row.id)
+    .bind(tenant_id)
+    .bind(&row.name)
+    .bind(&row.version)
+    .bind(row.world.as_str())
+    .bind(&row.wit_version)
+    .bind(&row.description)
+    .bind(serde_json::to_string(&row.capabilities).unwrap_or_default())
+    .bind(row.config_schema.as_ref().map(|schema| schema.to_string()))
+    .bind(serde_json::to_string(&row.limits).unwrap_or_default())
+    .bind(manifest_text)
+    .bind(sha256)
+    .bind(row.size_bytes)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(|err| {
+        StoreError::conflict_on_unique(err, || {
+            format!("{}@{} was uploaded concurrently; retry to see it", manifest.name, version)
+        })
+    })?;
+    tx.commit().await?;
+    Ok(Stored::Created(row))
+}
+
+/// A version of the tenant by id.
+pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<PluginVersion>, StoreError> {
+    let row: Option<VersionRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM plugin_versions WHERE tenant_id = $1 AND id = $2"
+    )))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(VersionRow::into_domain).transpose()
+}
+
+/// A version of the tenant by name and version.
+pub async fn get_by_name(
+    db: &Db,
+    tenant_id: &str,
+    name: &str,
+    version: &str,
+) -> Result<Option<PluginVersion>, StoreError> {
+    let row: Option<VersionRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM plugin_versions WHERE tenant_id = $1 AND name = $2 AND version = $3"
+    )))
+    .bind(tenant_id)
+    .bind(name)
+    .bind(version)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(VersionRow::into_domain).transpose()
+}
+
+/// The newest-uploaded version of a plugin, when no version is named.
+pub async fn latest(
+    db: &Db,
+    tenant_id: &str,
+    name: &str,
+) -> Result<Option<PluginVersion>, StoreError> {
+    let rows: Vec<VersionRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM plugin_versions WHERE tenant_id = $1 AND name = $2"
+    )))
+    .bind(tenant_id)
+    .bind(name)
+    .fetch_all(db.pool())
+    .await?;
+    let mut versions = rows
+        .into_iter()
+        .map(VersionRow::into_domain)
+        .collect::<Result<Vec<_>, _>>()?;
+    versions.sort_by_key(|v| semver::Version::parse(&v.version).ok());
+    Ok(versions.pop())
+}
+
+/// The tenant's plugin versions, newest first.
+pub async fn list(
+    db: &Db,
+    tenant_id: &str,
+    filter: &PluginFilter,
+    page: &Page,
+) -> Result<Paged<PluginVersion>, StoreError> {
+    let mut sql = SqlBuilder::new(&format!(
+        "SELECT {COLUMNS} FROM plugin_versions WHERE tenant_id = "
+    ));
+    sql.bind(Arg::Text(tenant_id.to_owned()))
+        .and_eq("name", filter.name.clone().map(Arg::Text))
+        .and_eq(
+            "world",
+            filter.world.map(|w| Arg::Text(w.as_str().to_owned())),
+        );
+    finish_page(&mut sql, page);
+    let rows: Vec<VersionRow> = sql.build_as().fetch_all(db.pool()).await?;
+    Paged::from_rows(rows, page.limit, |row| &row.id).try_map(VersionRow::into_domain)
+}
+
+/// The component bytes for `sha256`.
+pub async fn blob(db: &Db, sha256: &str) -> Result<Vec<u8>, StoreError> {
+    let row = sqlx::query("SELECT bytes FROM component_blobs WHERE sha256 = $1")
+        .bind(sha256)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(StoreError::NotFound("component"))?;
+    Ok(row.try_get("bytes")?)
+}

@@ -1,0 +1,156 @@
+//! Tenants and their API keys. Keys are random 256-bit secrets stored only as sha256.
+
+use rand::RngCore;
+use serde::Serialize;
+use sqlx::Row;
+
+use super::StoreError;
+use crate::db::Db;
+use crate::domain::Role;
+use crate::ids::{new_id, now_ms, rfc3339};
+
+/// A tenant: an OEM or a dealer group.
+#[derive(Clone, Debug, Serialize)]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub created_at: String,
+}
+
+/// An API key's metadata; the secret is shown once, at creation.
+#[derive(Clone, Debug, Serialize)]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub created_at: String,
+}
+
+/// The caller an API key identifies.
+#[derive(Clone, Debug)]
+pub struct KeyOwner {
+    pub tenant_id: String,
+    pub key_id: String,
+    pub role: Role,
+}
+
+/// sha256 of an API key secret, as stored.
+pub fn hash_key(secret: &str) -> String {
+    crate::plugins::runtime::sha256_hex(secret.as_bytes())
+}
+
+fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("axle_{}", hex::encode(bytes))
+}
+
+/// Creates a tenant.
+pub async fn create(db: &Db, name: &str, slug: &str) -> Result<Tenant, StoreError> {
+    let tenant = Tenant {
+        id: new_id(),
+        name: name.to_owned(),
+        slug: slug.to_owned(),
+        created_at: rfc3339(now_ms()),
+    };
+    sqlx::query("INSERT INTO tenants (id, name, slug, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(&tenant.id)
+        .bind(&tenant.name)
+        .bind(&tenant.slug)
+        .bind(now_ms())
+        .execute(db.pool())
+        .await
+        .map_err(|err| {
+            StoreError::conflict_on_unique(err, || {
+                format!("a tenant with slug `{slug}` already exists")
+            })
+        })?;
+    Ok(tenant)
+}
+
+/// Finds a tenant by slug.
+pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<Tenant>, StoreError> {
+    let row = sqlx::query("SELECT id, name, slug, created_at FROM tenants WHERE slug = $1")
+        .bind(slug)
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|row| {
+        Ok(Tenant {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            slug: row.try_get("slug")?,
+            created_at: rfc3339(row.try_get("created_at")?),
+        })
+    })
+    .transpose()
+}
+
+/// Creates an API key for the tenant and returns it with its secret.
+pub async fn create_key(
+    db: &Db,
+    tenant_id: &str,
+    name: &str,
+    role: Role,
+) -> Result<(ApiKey, String), StoreError> {
+    let secret = new_secret();
+    let now = now_ms();
+    let key = ApiKey {
+        id: new_id(),
+        name: name.to_owned(),
+        role,
+        created_at: rfc3339(now),
+    };
+    sqlx::query(
+        "INSERT INTO api_keys (id, tenant_id, name, role, key_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&key.id)
+    .bind(tenant_id)
+    .bind(name)
+    .bind(role.as_str())
+    .bind(hash_key(&secret))
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok((key, secret))
+}
+
+/// The owner of a live key with this secret.
+pub async fn find_key(db: &Db, secret: &str) -> Result<Option<KeyOwner>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, tenant_id, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+    )
+    .bind(hash_key(secret))
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let role: String = row.try_get("role")?;
+    Ok(Some(KeyOwner {
+        tenant_id: row.try_get("tenant_id")?,
+        key_id: row.try_get("id")?,
+        role: Role::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("api key role `{role}`")))?,
+    }))
+}
+
+/// The tenant's keys, newest first.
+pub async fn list_keys(db: &Db, tenant_id: &str) -> Result<Vec<ApiKey>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, name, role, created_at FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NULL ORDER BY id DESC",
+    )
+    .bind(tenant_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let role: String = row.try_get("role")?;
+            Ok(ApiKey {
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                role: Role::parse(&role)
+                    .ok_or_else(|| StoreError::Corrupt(format!("api key role `{role}`")))?,
+                created_at: rfc3339(row.try_get("created_at")?),
+            })
+        })
+        .collect()
+}

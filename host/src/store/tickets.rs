@@ -1,0 +1,229 @@
+//! Tickets.
+
+use sqlx::AssertSqlSafe;
+
+use super::{Page, Paged, StoreError, finish_page, json_column};
+use crate::db::{Arg, Db, SqlBuilder, Tx};
+use crate::domain::{Priority, Ticket, TicketChannel, TicketStatus};
+use crate::ids::rfc3339;
+
+/// List filters.
+#[derive(Clone, Debug, Default)]
+pub struct TicketFilter {
+    pub status: Option<TicketStatus>,
+    pub priority: Option<Priority>,
+    pub category: Option<String>,
+    pub channel: Option<TicketChannel>,
+    pub queue: Option<String>,
+    pub team: Option<String>,
+    pub assignee: Option<String>,
+    pub customer_id: Option<String>,
+    pub vehicle_id: Option<String>,
+}
+
+/// A past ticket, for history lookups.
+#[derive(Clone, Debug)]
+pub struct TicketSummary {
+    pub id: String,
+    pub subject: String,
+    pub status: TicketStatus,
+    pub priority: Priority,
+    pub category: String,
+    pub created_at: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct TicketRow {
+    id: String,
+    subject: String,
+    description: String,
+    status: String,
+    priority: String,
+    category: String,
+    channel: String,
+    customer_id: Option<String>,
+    vehicle_id: Option<String>,
+    queue: Option<String>,
+    team: Option<String>,
+    assignee: Option<String>,
+    tags: String,
+    fields: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+fn parse<T>(column: &str, text: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
+    parse(text).ok_or_else(|| StoreError::Corrupt(format!("tickets.{column} = `{text}`")))
+}
+
+impl TicketRow {
+    fn into_domain(self) -> Result<Ticket, StoreError> {
+        Ok(Ticket {
+            status: parse("status", &self.status, TicketStatus::parse)?,
+            priority: parse("priority", &self.priority, Priority::parse)?,
+            channel: parse("channel", &self.channel, TicketChannel::parse)?,
+            tags: json_column("tickets.tags", &self.tags)?,
+            fields: json_column("tickets.fields", &self.fields)?,
+            id: self.id,
+            subject: self.subject,
+            description: self.description,
+            category: self.category,
+            customer_id: self.customer_id,
+            vehicle_id: self.vehicle_id,
+            queue: self.queue,
+            team: self.team,
+            assignee: self.assignee,
+            created_at: rfc3339(self.created_at),
+            updated_at: rfc3339(self.updated_at),
+        })
+    }
+}
+
+const COLUMNS: &str = "id, subject, description, status, priority, category, channel, customer_id, \
+                       vehicle_id, queue, team, assignee, tags, fields, created_at, updated_at";
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+/// Inserts `ticket` (id and times already set; `created_ms` is its creation time).
+pub async fn insert(
+    tx: &mut Tx,
+    tenant_id: &str,
+    ticket: &Ticket,
+    created_ms: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO tickets (id, tenant_id, subject, description, status, priority, category, channel, \
+         customer_id, vehicle_id, queue, team, assignee, tags, fields, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
+    )
+    .bind(&ticket.id)
+    .bind(tenant_id)
+    .bind(&ticket.subject)
+    .bind(&ticket.description)
+    .bind(ticket.status.as_str())
+    .bind(ticket.priority.as_str())
+    .bind(&ticket.category)
+    .bind(ticket.channel.as_str())
+    .bind(&ticket.customer_id)
+    .bind(&ticket.vehicle_id)
+    .bind(&ticket.queue)
+    .bind(&ticket.team)
+    .bind(&ticket.assignee)
+    .bind(to_json(&ticket.tags))
+    .bind(to_json(&ticket.fields))
+    .bind(created_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Writes every mutable column of `ticket`.
+pub async fn update(
+    tx: &mut Tx,
+    tenant_id: &str,
+    ticket: &Ticket,
+    updated_ms: i64,
+) -> Result<(), StoreError> {
+    let result = sqlx::query(
+        "UPDATE tickets SET subject = $1, description = $2, status = $3, priority = $4, category = $5, \
+         channel = $6, queue = $7, team = $8, assignee = $9, tags = $10, fields = $11, updated_at = $12 \
+         WHERE tenant_id = $13 AND id = $14",
+    )
+    .bind(&ticket.subject)
+    .bind(&ticket.description)
+    .bind(ticket.status.as_str())
+    .bind(ticket.priority.as_str())
+    .bind(&ticket.category)
+    .bind(ticket.channel.as_str())
+    .bind(&ticket.queue)
+    .bind(&ticket.team)
+    .bind(&ticket.assignee)
+    .bind(to_json(&ticket.tags))
+    .bind(to_json(&ticket.fields))
+    .bind(updated_ms)
+    .bind(tenant_id)
+    .bind(&ticket.id)
+    .execute(&mut **tx)
+    .await?;
+    if result.rows_affected() == 0 {
+        return Err(StoreError::NotFound("ticket"));
+    }
+    Ok(())
+}
+
+/// A ticket of the tenant.
+pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Ticket>, StoreError> {
+    let row: Option<TicketRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM tickets WHERE tenant_id = $1 AND id = $2"
+    )))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(TicketRow::into_domain).transpose()
+}
+
+/// The tenant's tickets, newest first.
+pub async fn list(
+    db: &Db,
+    tenant_id: &str,
+    filter: &TicketFilter,
+    page: &Page,
+) -> Result<Paged<Ticket>, StoreError> {
+    let text = |value: &Option<String>| value.clone().map(Arg::Text);
+    let mut sql = SqlBuilder::new(&format!("SELECT {COLUMNS} FROM tickets WHERE tenant_id = "));
+    sql.bind(Arg::Text(tenant_id.to_owned()))
+        .and_eq(
+            "status",
+            filter.status.map(|s| Arg::Text(s.as_str().to_owned())),
+        )
+        .and_eq(
+            "priority",
+            filter.priority.map(|p| Arg::Text(p.as_str().to_owned())),
+        )
+        .and_eq(
+            "channel",
+            filter.channel.map(|c| Arg::Text(c.as_str().to_owned())),
+        )
+        .and_eq("category", text(&filter.category))
+        .and_eq("queue", text(&filter.queue))
+        .and_eq("team", text(&filter.team))
+        .and_eq("assignee", text(&filter.assignee))
+        .and_eq("customer_id", text(&filter.customer_id))
+        .and_eq("vehicle_id", text(&filter.vehicle_id));
+    finish_page(&mut sql, page);
+    let rows: Vec<TicketRow> = sql.build_as().fetch_all(db.pool()).await?;
+    Paged::from_rows(rows, page.limit, |row| &row.id).try_map(TicketRow::into_domain)
+}
+
+/// The customer's most recent tickets, newest first.
+pub async fn history(
+    db: &Db,
+    tenant_id: &str,
+    customer_id: &str,
+    limit: u32,
+) -> Result<Vec<TicketSummary>, StoreError> {
+    let rows: Vec<TicketRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM tickets WHERE tenant_id = $1 AND customer_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3"
+    )))
+    .bind(tenant_id)
+    .bind(customer_id)
+    .bind(i64::from(limit))
+    .fetch_all(db.pool())
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let ticket = row.into_domain()?;
+            Ok(TicketSummary {
+                id: ticket.id,
+                subject: ticket.subject,
+                status: ticket.status,
+                priority: ticket.priority,
+                category: ticket.category,
+                created_at: ticket.created_at,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,163 @@
+//! Vehicles, unique by VIN within a tenant.
+
+use sqlx::AssertSqlSafe;
+
+use super::{Page, Paged, StoreError, finish_page, json_column};
+use crate::db::{Arg, Db, SqlBuilder};
+use crate::domain::{Fields, Vehicle};
+use crate::ids::{new_id, now_ms, rfc3339};
+use crate::vin::Vin;
+
+/// A vehicle to create.
+#[derive(Clone, Debug)]
+pub struct NewVehicle {
+    pub vin: Vin,
+    pub customer_id: Option<String>,
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub model_year: Option<i64>,
+    pub mileage_km: Option<i64>,
+    pub fields: Fields,
+}
+
+/// List filters.
+#[derive(Clone, Debug, Default)]
+pub struct VehicleFilter {
+    pub vin: Option<String>,
+    pub customer_id: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct VehicleRow {
+    id: String,
+    vin: String,
+    customer_id: Option<String>,
+    make: Option<String>,
+    model: Option<String>,
+    model_year: Option<i64>,
+    mileage_km: Option<i64>,
+    fields: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl VehicleRow {
+    fn into_domain(self) -> Result<Vehicle, StoreError> {
+        Ok(Vehicle {
+            fields: json_column("vehicles.fields", &self.fields)?,
+            id: self.id,
+            vin: self.vin,
+            customer_id: self.customer_id,
+            make: self.make,
+            model: self.model,
+            model_year: self.model_year,
+            mileage_km: self.mileage_km,
+            created_at: rfc3339(self.created_at),
+            updated_at: rfc3339(self.updated_at),
+        })
+    }
+}
+
+const COLUMNS: &str =
+    "id, vin, customer_id, make, model, model_year, mileage_km, fields, created_at, updated_at";
+
+/// Creates a vehicle; a VIN already on file in the tenant is a conflict.
+pub async fn insert(db: &Db, tenant_id: &str, new: NewVehicle) -> Result<Vehicle, StoreError> {
+    let id = new_id();
+    let now = now_ms();
+    let vin = new.vin.as_str().to_owned();
+    sqlx::query(
+        "INSERT INTO vehicles (id, tenant_id, vin, customer_id, make, model, model_year, mileage_km, fields, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    )
+    .bind(&id)
+    .bind(tenant_id)
+    .bind(&vin)
+    .bind(&new.customer_id)
+    .bind(&new.make)
+    .bind(&new.model)
+    .bind(new.model_year)
+    .bind(new.mileage_km)
+    .bind(serde_json::to_string(&new.fields).unwrap_or_else(|_| "{}".to_owned()))
+    .bind(now)
+    .execute(db.pool())
+    .await
+    .map_err(|err| StoreError::conflict_on_unique(err, || format!("a vehicle with VIN {vin} already exists")))?;
+    Ok(Vehicle {
+        id,
+        vin,
+        customer_id: new.customer_id,
+        make: new.make,
+        model: new.model,
+        model_year: new.model_year,
+        mileage_km: new.mileage_km,
+        fields: new.fields,
+        created_at: rfc3339(now),
+        updated_at: rfc3339(now),
+    })
+}
+
+/// A vehicle of the tenant by id.
+pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Vehicle>, StoreError> {
+    let row: Option<VehicleRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM vehicles WHERE tenant_id = $1 AND id = $2"
+    )))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(VehicleRow::into_domain).transpose()
+}
+
+/// A vehicle of the tenant by (validated, upper-case) VIN.
+pub async fn get_by_vin(
+    db: &Db,
+    tenant_id: &str,
+    vin: &str,
+) -> Result<Option<Vehicle>, StoreError> {
+    let row: Option<VehicleRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM vehicles WHERE tenant_id = $1 AND vin = $2"
+    )))
+    .bind(tenant_id)
+    .bind(vin)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(VehicleRow::into_domain).transpose()
+}
+
+/// Stores computed custom fields on a vehicle (merged over the existing ones).
+pub async fn set_fields(
+    db: &Db,
+    tenant_id: &str,
+    id: &str,
+    fields: &Fields,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE vehicles SET fields = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
+    )
+    .bind(serde_json::to_string(fields).unwrap_or_else(|_| "{}".to_owned()))
+    .bind(now_ms())
+    .bind(tenant_id)
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// The tenant's vehicles, newest first.
+pub async fn list(
+    db: &Db,
+    tenant_id: &str,
+    filter: &VehicleFilter,
+    page: &Page,
+) -> Result<Paged<Vehicle>, StoreError> {
+    let mut sql = SqlBuilder::new(&format!(
+        "SELECT {COLUMNS} FROM vehicles WHERE tenant_id = "
+    ));
+    sql.bind(Arg::Text(tenant_id.to_owned()))
+        .and_eq("vin", filter.vin.clone().map(Arg::Text))
+        .and_eq("customer_id", filter.customer_id.clone().map(Arg::Text));
+    finish_page(&mut sql, page);
+    let rows: Vec<VehicleRow> = sql.build_as().fetch_all(db.pool()).await?;
+    Paged::from_rows(rows, page.limit, |row| &row.id).try_map(VehicleRow::into_domain)
+}

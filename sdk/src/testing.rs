@@ -1,0 +1,69 @@
+//! Fixture records for plugin unit tests. Each has only what its arguments name; set the
+//! other public fields in the test that cares about them.
+
+use crate::{Customer, Priority, Ticket, TicketStatus, TicketSummary, Vehicle};
+
+/// When fixtures are created and updated.
+pub const CREATED_AT: &str = "2026-01-15T08:00:00Z";
+
+/// A new, normal-priority `general` ticket `T-1` from the `web`, with no customer or vehicle.
+pub fn ticket(subject: &str, description: &str) -> Ticket {
+    Ticket {
+        id: "T-1".into(),
+        subject: subject.into(),
+        description: description.into(),
+        status: TicketStatus::New,
+        priority: Priority::Normal,
+        category: "general".into(),
+        channel: "web".into(),
+        customer: None,
+        vehicle: None,
+        queue: None,
+        team: None,
+        assignee: None,
+        tags: Vec::new(),
+        fields: Vec::new(),
+        created_at: CREATED_AT.into(),
+        updated_at: CREATED_AT.into(),
+    }
+}
+
+/// A non-VIP customer with no contact details or region.
+pub fn customer(id: &str, name: &str) -> Customer {
+    Customer {
+        id: id.into(),
+        name: name.into(),
+        phone: None,
+        email: None,
+        region: None,
+        city: None,
+        vip: false,
+        fields: Vec::new(),
+    }
+}
+
+/// A vehicle `V-1` with `vin` and nothing else known.
+pub fn vehicle(vin: &str) -> Vehicle {
+    Vehicle {
+        id: "V-1".into(),
+        vin: vin.into(),
+        make: None,
+        model: None,
+        model_year: None,
+        mileage_km: None,
+        customer_id: None,
+        fields: Vec::new(),
+    }
+}
+
+/// A new, normal-priority `general` past ticket created at `created_at`.
+pub fn ticket_summary(id: &str, created_at: &str) -> TicketSummary {
+    TicketSummary {
+        id: id.into(),
+        subject: format!("ticket {id}"),
+        status: TicketStatus::New,
+        priority: Priority::Normal,
+        category: "general".into(),
+        created_at: created_at.into(),
+    }
+}

@@ -1,0 +1,316 @@
+//! The test harness: a real `axle` node on 127.0.0.1:0 over a fresh database per test —
+//! a temporary SQLite file, or a new PostgreSQL database when
+//! `AXLE_TEST_BACKEND=postgres` (then `AXLE_TEST_DATABASE_URL` names the server's
+//! maintenance database, default `postgres://postgres@127.0.0.1:5432/test`).
+
+use std::path::PathBuf;
+
+use axle_host::app::{App, Settings};
+use axle_host::http::Server;
+use axle_host::plugins::limits::PlatformLimits;
+use reqwest::multipart;
+use serde_json::{Value, json};
+
+/// The platform admin token every test node uses.
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+/// Which database backs the suite in this run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The backend chosen by `AXLE_TEST_BACKEND` (`sqlite` by default).
+pub fn backend() -> Backend {
+    match std::env::var("AXLE_TEST_BACKEND").as_deref() {
+        Ok("postgres") => Backend::Postgres,
+        Ok("sqlite") | Err(_) => Backend::Sqlite,
+        Ok(other) => panic!("AXLE_TEST_BACKEND must be sqlite or postgres, not {other}"),
+    }
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("AXLE_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// A fresh, empty PostgreSQL database, dropped with the value.
+struct PgDatabase {
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    async fn create() -> PgDatabase {
+        use sqlx::Connection;
+        let admin = postgres_admin_url();
+        let name = format!("axle_t_{}", uuid::Uuid::now_v7().simple());
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|err| panic!("cannot reach PostgreSQL at {admin}: {err}"));
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create the test database");
+        let base = admin.rsplit_once('/').map(|(base, _)| base.to_owned()).expect("database url has a path");
+        PgDatabase { url: format!("{base}/{name}"), name }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside any async context we can use, so a short-lived runtime on its
+        // own thread does the cleanup.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&postgres_admin_url()).await.ok()?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                    .execute(&mut conn)
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+    }
+}
+
+/// A running node and a client for it.
+pub struct TestApp {
+    pub url: String,
+    pub client: reqwest::Client,
+    pub app: App,
+    server: Option<Server>,
+    _data_dir: tempfile::TempDir,
+    _pg: Option<PgDatabase>,
+}
+
+/// A tenant created through the API, with its admin key.
+#[derive(Clone, Debug)]
+pub struct Tenant {
+    pub id: String,
+    pub key: String,
+}
+
+/// An HTTP response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The body, after asserting the status.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        self.body
+    }
+
+    /// The error code of an error reply.
+    pub fn error_code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_default()
+    }
+
+    /// The error message of an error reply.
+    pub fn error_message(&self) -> &str {
+        self.body["error"]["message"].as_str().unwrap_or_default()
+    }
+}
+
+impl TestApp {
+    /// Starts a node with the default platform limits.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(PlatformLimits::default()).await
+    }
+
+    /// Starts a node with `limits`.
+    pub async fn spawn_with(limits: PlatformLimits) -> TestApp {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let pg = match backend() {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(PgDatabase::create().await),
+        };
+        let settings = Settings {
+            data_dir: data_dir.path().to_owned(),
+            database_url: pg.as_ref().map(|pg| pg.url.clone()),
+            admin_token: Some(ADMIN_TOKEN.to_owned()),
+            limits,
+        };
+        let app = App::open(&settings).await.expect("open the node");
+        let server = app.serve("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        TestApp {
+            url: format!("http://{}", server.addr),
+            client: reqwest::Client::new(),
+            app,
+            server: Some(server),
+            _data_dir: data_dir,
+            _pg: pg,
+        }
+    }
+
+    /// Stops the server, letting requests in flight finish.
+    pub async fn stop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await.expect("server stops cleanly");
+        }
+    }
+
+    async fn read(response: reqwest::Response) -> Reply {
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("read the body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Reply { status, body }
+    }
+
+    /// `GET path` with `key`.
+    pub async fn get(&self, key: &str, path: &str) -> Reply {
+        let response = self.client.get(format!("{}{path}", self.url)).bearer_auth(key).send().await.expect("GET");
+        Self::read(response).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post(&self, key: &str, path: &str, body: &Value) -> Reply {
+        let response =
+            self.client.post(format!("{}{path}", self.url)).bearer_auth(key).json(body).send().await.expect("POST");
+        Self::read(response).await
+    }
+
+    /// `POST path` with a raw body and content type.
+    pub async fn post_raw(&self, key: &str, path: &str, content_type: &str, body: &str) -> Reply {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(key)
+            .header("content-type", content_type)
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("POST");
+        Self::read(response).await
+    }
+
+    /// `PATCH path` with a JSON body.
+    pub async fn patch(&self, key: &str, path: &str, body: &Value) -> Reply {
+        let response =
+            self.client.patch(format!("{}{path}", self.url)).bearer_auth(key).json(body).send().await.expect("PATCH");
+        Self::read(response).await
+    }
+
+    /// `DELETE path`.
+    pub async fn delete(&self, key: &str, path: &str) -> Reply {
+        let response = self.client.delete(format!("{}{path}", self.url)).bearer_auth(key).send().await.expect("DELETE");
+        Self::read(response).await
+    }
+
+    /// Creates a tenant through the admin API.
+    pub async fn tenant(&self, slug: &str) -> Tenant {
+        let body = self
+            .post(ADMIN_TOKEN, "/api/v1/tenants", &json!({ "name": format!("Tenant {slug}"), "slug": slug }))
+            .await
+            .expect(201);
+        Tenant {
+            id: body["tenant"]["id"].as_str().expect("tenant id").to_owned(),
+            key: body["api_key"]["secret"].as_str().expect("api key").to_owned(),
+        }
+    }
+
+    /// Creates a customer and returns its JSON.
+    pub async fn customer(&self, tenant: &Tenant, body: Value) -> Value {
+        self.post(&tenant.key, "/api/v1/customers", &body).await.expect(201)
+    }
+
+    /// Creates a vehicle and returns its JSON.
+    pub async fn vehicle(&self, tenant: &Tenant, body: Value) -> Value {
+        self.post(&tenant.key, "/api/v1/vehicles", &body).await.expect(201)
+    }
+
+    /// Creates a ticket and returns its JSON.
+    pub async fn ticket(&self, tenant: &Tenant, body: Value) -> Value {
+        self.post(&tenant.key, "/api/v1/tickets", &body).await.expect(201)
+    }
+
+    /// Uploads a plugin from its manifest text and component bytes.
+    pub async fn upload(&self, tenant: &Tenant, manifest: &str, component: Vec<u8>) -> Reply {
+        let form = multipart::Form::new()
+            .part("manifest", multipart::Part::text(manifest.to_owned()).file_name("plugin.toml"))
+            .part("component", multipart::Part::bytes(component).file_name("plugin.wasm"));
+        let response = self
+            .client
+            .post(format!("{}/api/v1/plugins", self.url))
+            .bearer_auth(&tenant.key)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload");
+        Self::read(response).await
+    }
+
+    /// Uploads one of the built plugins (or test guests) and installs it with `config`
+    /// and `grants`; returns the installation JSON.
+    pub async fn install(&self, tenant: &Tenant, plugin: &Plugin, config: Value, grants: &[&str]) -> Value {
+        let reply = self.upload(tenant, &plugin.manifest(), plugin.component()).await;
+        assert!(reply.status == 201 || reply.status == 200, "upload {}: {:?}", plugin.name, reply);
+        self.post(
+            &tenant.key,
+            "/api/v1/installations",
+            &json!({ "plugin": plugin.name, "config": config, "capabilities": grants }),
+        )
+        .await
+        .expect(201)
+    }
+}
+
+/// A plugin built by `cargo xtask test` (or a test guest).
+#[derive(Clone, Copy, Debug)]
+pub struct Plugin {
+    pub name: &'static str,
+    /// The source directory, relative to the repository root.
+    pub dir: &'static str,
+    /// The component's file name.
+    pub wasm: &'static str,
+}
+
+pub const SAFETY_ESCALATION: Plugin =
+    Plugin { name: "safety-escalation", dir: "plugins/safety-escalation", wasm: "axle_plugin_safety_escalation.wasm" };
+pub const VIP_ROUTING: Plugin =
+    Plugin { name: "vip-routing", dir: "plugins/vip-routing", wasm: "axle_plugin_vip_routing.wasm" };
+pub const FAQ_AUTOREPLY: Plugin =
+    Plugin { name: "faq-autoreply", dir: "plugins/faq-autoreply", wasm: "axle_plugin_faq_autoreply.wasm" };
+pub const VIN_DECODER: Plugin =
+    Plugin { name: "vin-decoder", dir: "plugins/vin-decoder", wasm: "axle_plugin_vin_decoder.wasm" };
+pub const KPI_SUMMARY: Plugin =
+    Plugin { name: "kpi-summary", dir: "plugins/kpi-summary", wasm: "axle_plugin_kpi_summary.wasm" };
+pub const HOSTILE: Plugin = Plugin { name: "hostile", dir: "tests/guests/hostile", wasm: "axle_guest_hostile.wasm" };
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_owned()
+}
+
+impl Plugin {
+    /// The plugin.toml text.
+    pub fn manifest(&self) -> String {
+        let path = repo_root().join(self.dir).join("plugin.toml");
+        std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("read {}: {err}", path.display()))
+    }
+
+    /// The built component's bytes.
+    pub fn component(&self) -> Vec<u8> {
+        let path = repo_root().join("target/wasm/wasm32-wasip2/release").join(self.wasm);
+        std::fs::read(&path).unwrap_or_else(|err| {
+            panic!("read {}: {err}; `cargo xtask test` builds the plugins before the tests", path.display())
+        })
+    }
+}
+
+/// A valid VIN built from a 17-character stem (its check digit is fixed up).
+pub fn vin(stem: &str) -> String {
+    axle_host::vin::Vin::with_check_digit(stem).expect("a 17-character VIN stem").to_string()
+}
