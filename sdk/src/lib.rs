@@ -33,6 +33,8 @@
 //! natively they panic. Keep the plugin's decisions in plain functions that take what they need
 //! as arguments, and unit-test those with `cargo test --target <host triple>`.
 
+#![warn(missing_docs)]
+
 #[cfg(any(
     all(
         feature = "routing-rule",
@@ -54,6 +56,8 @@ compile_error!(
      of different worlds one at a time: `cargo build --release -p <plugin>`."
 );
 
+// The generated code documents what the WIT documents; that leaves some fields and cases bare.
+#[allow(missing_docs)]
 mod wit;
 
 pub mod config;

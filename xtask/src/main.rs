@@ -1,1 +1,164 @@
-fn main() {}
+//! `cargo xtask demo | test | bench`: the README's commands.
+//!
+//! - `demo`: adds the wasm32-wasip2 target if missing, builds the plugins, and serves the
+//!   seeded demo tenant on embedded SQLite.
+//! - `test`: builds the plugins and test guests, runs every test on SQLite, and again on
+//!   PostgreSQL when it is reachable.
+//! - `bench`: builds the plugins and runs the criterion benchmarks.
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+const WASM_TARGET: &str = "wasm32-wasip2";
+const POSTGRES_ADDR: &str = "127.0.0.1:5432";
+const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = match args.split_first() {
+        Some((command, rest)) => (command.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let result = match command {
+        "demo" => demo(rest),
+        "test" => test(rest),
+        "bench" => bench(rest),
+        _ => {
+            eprintln!("usage: cargo xtask demo [axle demo args…] | test [cargo test args…] | bench [criterion args…]");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask/ has a parent").to_owned()
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+}
+
+fn run(command: &mut Command) -> Result {
+    let shown = format!("{command:?}");
+    eprintln!("xtask: running {shown}");
+    let status = command.status().map_err(|err| format!("cannot start {shown}: {err}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{shown} failed with {status}")) }
+}
+
+/// Adds the wasm32-wasip2 target through rustup when it is not installed.
+fn ensure_wasm_target() -> Result {
+    let output = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|err| format!("cannot run rustup to check for the {WASM_TARGET} target: {err}"))?;
+    let installed = String::from_utf8_lossy(&output.stdout);
+    if installed.lines().any(|line| line.trim() == WASM_TARGET) {
+        return Ok(());
+    }
+    run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+/// The package names of a wasm workspace's members (one directory each).
+fn members(workspace: &Path) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    let entries = std::fs::read_dir(workspace).map_err(|err| format!("reading {}: {err}", workspace.display()))?;
+    for entry in entries.filter_map(std::result::Result::ok) {
+        let manifest = entry.path().join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else { continue };
+        let name = text
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("name = ").map(|name| name.trim_matches('"').to_owned()))
+            .ok_or_else(|| format!("{} has no package name", manifest.display()))?;
+        names.push(name);
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Builds every member of a wasm workspace to a component, one package per cargo call
+/// because each enables a different world feature of the SDK.
+fn build_components(workspace: &Path) -> Result {
+    for name in members(workspace)? {
+        run(cargo().current_dir(workspace).args(["build", "--release", "--quiet", "-p", &name]))?;
+    }
+    Ok(())
+}
+
+fn build_plugins(with_guests: bool) -> Result {
+    ensure_wasm_target()?;
+    build_components(&root().join("plugins"))?;
+    if with_guests {
+        build_components(&root().join("tests/guests"))?;
+    }
+    Ok(())
+}
+
+fn demo(args: &[String]) -> Result {
+    build_plugins(false)?;
+    let root = root();
+    run(cargo().current_dir(&root).args(["run", "--quiet", "-p", "axle-host", "--bin", "axle", "--", "demo"]).args([
+        "--data-dir",
+        "target/demo",
+        "--plugins",
+        "plugins",
+        "--wasm",
+        "target/wasm/wasm32-wasip2/release",
+    ])
+    .args(args))
+}
+
+fn postgres_reachable() -> bool {
+    let addr: SocketAddr = POSTGRES_ADDR.parse().expect("a socket address");
+    TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok()
+}
+
+fn test(args: &[String]) -> Result {
+    build_plugins(true)?;
+    let root = root();
+    // Plugin logic is ordinary Rust: its unit tests run natively, one plugin at a time.
+    let host_triple = host_triple()?;
+    for workspace in ["plugins", "tests/guests"] {
+        let dir = root.join(workspace);
+        for name in members(&dir)? {
+            run(cargo().current_dir(&dir).args(["test", "--quiet", "--target", &host_triple, "-p", &name]))?;
+        }
+    }
+    run(cargo().current_dir(&root).args(["test", "--workspace"]).args(args).env("AXLE_TEST_BACKEND", "sqlite"))?;
+    if postgres_reachable() {
+        let url = std::env::var("AXLE_TEST_DATABASE_URL").unwrap_or_else(|_| POSTGRES_URL.to_owned());
+        eprintln!("xtask: PostgreSQL answers on {POSTGRES_ADDR}; running the database-backed suite against it");
+        run(cargo()
+            .current_dir(&root)
+            .args(["test", "-p", "axle-tests"])
+            .args(args)
+            .env("AXLE_TEST_BACKEND", "postgres")
+            .env("AXLE_TEST_DATABASE_URL", url))?;
+    } else {
+        eprintln!("xtask: PostgreSQL is not reachable on {POSTGRES_ADDR}; the PostgreSQL suite did not run");
+    }
+    Ok(())
+}
+
+fn host_triple() -> Result<String> {
+    let output = Command::new("rustc").arg("-vV").output().map_err(|err| format!("cannot run rustc -vV: {err}"))?;
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("host: ").map(str::to_owned))
+        .ok_or_else(|| "rustc -vV printed no host triple".to_owned())
+}
+
+fn bench(args: &[String]) -> Result {
+    build_plugins(false)?;
+    run(cargo().current_dir(root()).args(["bench", "-p", "axle-host", "--bench", "invocation", "--"]).args(args))
+}

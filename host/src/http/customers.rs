@@ -17,6 +17,8 @@ use crate::store::customers::{self, CustomerFilter, NewCustomer};
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerBody {
+    /// Defaulted so a missing name is reported with the other fields, not as bad JSON.
+    #[serde(default)]
     name: String,
     #[serde(default)]
     phone: Option<String>,

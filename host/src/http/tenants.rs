@@ -9,6 +9,7 @@ use super::auth::{Caller, PlatformAdmin};
 use super::error::ApiError;
 use super::extract::ApiJson;
 use crate::domain::Role;
+use crate::service::{FieldError, ServiceError};
 use crate::store::tenants;
 
 #[derive(Deserialize)]
@@ -18,11 +19,26 @@ pub struct NewTenant {
     slug: String,
 }
 
+/// A slug goes into URLs and log lines, so it is plain: no leading or trailing `-`.
 fn valid_slug(slug: &str) -> bool {
     (2..=63).contains(&slug.len())
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
         && slug
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// A 422 listing every field that failed.
+fn invalid(what: &str, errors: Vec<FieldError>) -> Result<(), ApiError> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(ServiceError::Unprocessable {
+        message: format!("the {what} is not valid"),
+        errors,
+    }
+    .into())
 }
 
 /// `POST /api/v1/tenants`: creates a tenant and its first admin key.
@@ -32,15 +48,23 @@ pub async fn create(
     ApiJson(body): ApiJson<NewTenant>,
 ) -> Result<(StatusCode, axum::Json<serde_json::Value>), ApiError> {
     let name = body.name.trim();
+    let mut errors = Vec::new();
     if name.is_empty() {
-        return Err(ApiError::BadRequest("name must not be empty".to_owned()));
+        errors.push(FieldError {
+            field: "name".into(),
+            message: "must not be empty".into(),
+        });
     }
     if !valid_slug(&body.slug) {
-        return Err(ApiError::BadRequest(format!(
-            "slug `{}` must be 2-63 characters of a-z, 0-9 and `-`",
-            body.slug
-        )));
+        errors.push(FieldError {
+            field: "slug".into(),
+            message: format!(
+                "`{}` must be 2-63 characters of a-z, 0-9 and `-`, not starting or ending with `-`",
+                body.slug
+            ),
+        });
     }
+    invalid("tenant", errors)?;
     let tenant = tenants::create(&state.core.db, name, &body.slug).await?;
     let (key, secret) =
         tenants::create_key(&state.core.db, &tenant.id, "initial admin", Role::Admin).await?;
@@ -66,13 +90,18 @@ pub async fn create_key(
     ApiJson(body): ApiJson<NewKey>,
 ) -> Result<(StatusCode, axum::Json<serde_json::Value>), ApiError> {
     caller.require_admin()?;
-    let (key, secret) = tenants::create_key(
-        &state.core.db,
-        &caller.tenant_id,
-        body.name.trim(),
-        body.role,
-    )
-    .await?;
+    let name = body.name.trim();
+    if name.is_empty() {
+        invalid(
+            "API key",
+            vec![FieldError {
+                field: "name".into(),
+                message: "must not be empty: say who or what uses the key".into(),
+            }],
+        )?;
+    }
+    let (key, secret) =
+        tenants::create_key(&state.core.db, &caller.tenant_id, name, body.role).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(serde_json::json!({ "key": key, "secret": secret })),

@@ -51,7 +51,8 @@ pub async fn list(
     let filter = TicketFilter {
         status: query.status,
         priority: query.priority,
-        category: query.category,
+        // Categories are stored lower-cased.
+        category: query.category.map(|c| c.trim().to_lowercase()),
         channel: query.channel,
         queue: query.queue,
         team: query.team,

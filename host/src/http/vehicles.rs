@@ -19,6 +19,8 @@ use crate::vin::Vin;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VehicleBody {
+    /// Defaulted so a missing VIN is reported with the other fields, not as bad JSON.
+    #[serde(default)]
     vin: String,
     #[serde(default)]
     customer_id: Option<String>,
@@ -41,14 +43,22 @@ pub async fn create(
     ApiJson(body): ApiJson<VehicleBody>,
 ) -> Result<(StatusCode, Json<Vehicle>), ApiError> {
     let mut errors = Vec::new();
-    let vin = Vin::parse(&body.vin)
-        .map_err(|err| {
-            errors.push(FieldError {
-                field: "vin".into(),
-                message: err.to_string(),
+    let vin = if body.vin.trim().is_empty() {
+        errors.push(FieldError {
+            field: "vin".into(),
+            message: "is required: the vehicle's 17-character VIN".into(),
+        });
+        None
+    } else {
+        Vin::parse(&body.vin)
+            .map_err(|err| {
+                errors.push(FieldError {
+                    field: "vin".into(),
+                    message: err.to_string(),
+                })
             })
-        })
-        .ok();
+            .ok()
+    };
     if let Some(customer_id) = &body.customer_id {
         if customers::get(&state.core.db, &caller.tenant_id, customer_id)
             .await?

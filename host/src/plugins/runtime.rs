@@ -404,7 +404,9 @@ impl Runtime {
         store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX).max(1));
         store.epoch_deadline_trap();
 
+        let t0 = Instant::now();
         let raw = run(&mut store, &loaded.pre, input);
+        eprintln!("run {:?}", t0.elapsed());
         let sandbox = store.into_data();
         let result = match raw {
             Ok(Ok(output)) => {

@@ -27,6 +27,8 @@ pub struct Actor(pub String);
 pub struct NewTicket {
     #[serde(default)]
     pub subject: Option<String>,
+    /// Defaulted so a missing description is reported with the other fields, not as bad JSON.
+    #[serde(default)]
     pub description: String,
     #[serde(default)]
     pub category: Option<String>,

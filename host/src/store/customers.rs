@@ -123,8 +123,10 @@ pub async fn list(
         .and_eq("vip", filter.vip.map(|vip| Arg::Int(i64::from(vip))))
         .and_eq("region", filter.region.clone().map(Arg::Text));
     if let Some(name) = &filter.name {
-        sql.push(" AND name LIKE ")
-            .bind(Arg::Text(format!("%{}%", name.replace(['%', '_'], ""))));
+        // LOWER on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not.
+        sql.push(" AND LOWER(name) LIKE LOWER(")
+            .bind(Arg::Text(format!("%{}%", name.replace(['%', '_'], ""))))
+            .push(")");
     }
     finish_page(&mut sql, page);
     let rows: Vec<CustomerRow> = sql.build_as().fetch_all(db.pool()).await?;

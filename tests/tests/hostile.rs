@@ -1,0 +1,554 @@
+//! Hostile plugins cannot take the host down, lose a ticket or reach another tenant: each
+//! failure is contained, audited with its outcome and input digest, and counted by the
+//! circuit breaker.
+
+use axle_host::plugins::limits::PlatformLimits;
+use axle_tests::{HOSTILE, Tenant, TestApp};
+use serde_json::{Value, json};
+
+/// Installs the hostile guest in `mode` with `grants`; returns the installation id.
+async fn install_hostile(app: &TestApp, tenant: &Tenant, mode: &str, grants: &[&str]) -> String {
+    let installation = app
+        .install(tenant, &HOSTILE, json!({ "mode": mode }), grants)
+        .await;
+    installation["id"]
+        .as_str()
+        .expect("installation id")
+        .to_owned()
+}
+
+/// The installation's audited invocations, newest first.
+async fn invocations(app: &TestApp, tenant: &Tenant, installation: &str) -> Vec<Value> {
+    let body = app
+        .get(
+            &tenant.key,
+            &format!("/api/v1/installations/{installation}/invocations"),
+        )
+        .await
+        .expect(200);
+    body["items"].as_array().expect("an items list").clone()
+}
+
+async fn installation(app: &TestApp, tenant: &Tenant, id: &str) -> Value {
+    app.get(&tenant.key, &format!("/api/v1/installations/{id}"))
+        .await
+        .expect(200)
+}
+
+/// Creates a ticket and shows it was saved: 201, then readable by id.
+async fn saved_ticket(app: &TestApp, tenant: &Tenant, description: &str) -> Value {
+    let ticket = app
+        .ticket(tenant, json!({ "description": description }))
+        .await;
+    let id = ticket["id"].as_str().expect("ticket id");
+    let fetched = app
+        .get(&tenant.key, &format!("/api/v1/tickets/{id}"))
+        .await
+        .expect(200);
+    assert_eq!(fetched["description"], description);
+    ticket
+}
+
+/// The host still serves: the health check passes and another ticket is saved.
+async fn assert_host_stays_up(app: &TestApp, tenant: &Tenant) {
+    let health = app.get("", "/healthz").await.expect(200);
+    assert_eq!(health["status"], "ok");
+    saved_ticket(app, tenant, "Follow-up: the infotainment screen freezes").await;
+}
+
+fn tags(ticket: &Value) -> Vec<&str> {
+    ticket["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+fn is_sha256(value: &Value) -> bool {
+    value
+        .as_str()
+        .is_some_and(|hex| hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Asserts that the routing call on `ticket` is audited with `outcome`, a detail and the
+/// input digest; returns the audit row.
+async fn assert_failure_recorded(
+    app: &TestApp,
+    tenant: &Tenant,
+    installation: &str,
+    ticket: &Value,
+    outcome: &str,
+) -> Value {
+    let items = invocations(app, tenant, installation).await;
+    let invocation = items
+        .iter()
+        .find(|row| row["subject_id"] == ticket["id"])
+        .expect("an audited invocation for the ticket");
+    assert_eq!(invocation["outcome"], outcome, "{invocation}");
+    assert_eq!(invocation["plugin"], "hostile@0.1.0");
+    assert_eq!(invocation["hook"], "route");
+    assert_eq!(invocation["installation_id"], installation);
+    assert!(is_sha256(&invocation["input_digest"]), "{invocation}");
+    assert!(
+        invocation["detail"]
+            .as_str()
+            .is_some_and(|detail| !detail.is_empty()),
+        "{invocation}"
+    );
+    invocation.clone()
+}
+
+#[tokio::test]
+async fn endless_loop_times_out_at_the_deadline_and_the_ticket_is_saved() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-loop").await;
+    let id = install_hostile(&app, &tenant, "loop", &[]).await;
+
+    let ticket = saved_ticket(&app, &tenant, "Engine warning light stays on").await;
+
+    assert_eq!(ticket["decisions"], json!([]));
+    let invocation = assert_failure_recorded(&app, &tenant, &id, &ticket, "timeout").await;
+    assert!(
+        invocation["detail"].as_str().unwrap().contains("50 ms"),
+        "{invocation}"
+    );
+    assert!(
+        invocation["duration_us"].as_i64().unwrap() >= 40_000,
+        "{invocation}"
+    );
+    assert_host_stays_up(&app, &tenant).await;
+}
+
+#[tokio::test]
+async fn memory_bomb_hits_the_memory_cap_and_the_ticket_is_saved() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-memory").await;
+    let id = install_hostile(&app, &tenant, "memory-bomb", &[]).await;
+
+    let ticket = saved_ticket(&app, &tenant, "Battery drains overnight").await;
+
+    let invocation = assert_failure_recorded(&app, &tenant, &id, &ticket, "memory_limit").await;
+    assert!(
+        invocation["detail"].as_str().unwrap().contains("32 MiB"),
+        "{invocation}"
+    );
+    assert_host_stays_up(&app, &tenant).await;
+}
+
+#[tokio::test]
+async fn huge_output_is_refused_over_the_output_cap_and_the_ticket_is_saved() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-output").await;
+    let id = install_hostile(&app, &tenant, "huge-output", &[]).await;
+
+    let ticket = saved_ticket(&app, &tenant, "Navigation maps are out of date").await;
+
+    assert_eq!(
+        ticket["decisions"],
+        json!([]),
+        "no part of an oversized decision is applied"
+    );
+    assert!(tags(&ticket).is_empty());
+    let invocation = assert_failure_recorded(&app, &tenant, &id, &ticket, "output_too_large").await;
+    assert!(
+        invocation["detail"]
+            .as_str()
+            .unwrap()
+            .contains("262144-byte limit"),
+        "{invocation}"
+    );
+    assert_host_stays_up(&app, &tenant).await;
+}
+
+#[tokio::test]
+async fn panicking_plugin_traps_and_the_ticket_is_saved() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-panic").await;
+    let id = install_hostile(&app, &tenant, "panic", &[]).await;
+
+    let ticket = saved_ticket(&app, &tenant, "Rear camera shows a black screen").await;
+
+    let invocation = assert_failure_recorded(&app, &tenant, &id, &ticket, "trap").await;
+    assert!(
+        invocation["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("trapped"),
+        "{invocation}"
+    );
+    assert_host_stays_up(&app, &tenant).await;
+}
+
+#[tokio::test]
+async fn ungranted_capability_call_is_denied_to_the_guest_and_never_reaches_the_data() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-ungranted").await;
+    let id = install_hostile(&app, &tenant, "ungranted", &[]).await;
+
+    let ticket = saved_ticket(&app, &tenant, "Key fob not detected").await;
+
+    assert_eq!(tags(&ticket), ["kv-denied"]);
+    let reason = ticket["decisions"][0]["decision"]["reason"]
+        .as_str()
+        .expect("the decision's reason");
+    assert!(
+        reason.contains("capability `kv` was not granted"),
+        "{reason}"
+    );
+    let timeline = app
+        .get(
+            &tenant.key,
+            &format!(
+                "/api/v1/tickets/{}/timeline",
+                ticket["id"].as_str().unwrap()
+            ),
+        )
+        .await
+        .expect(200);
+    let decided = timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|event| event["kind"] == "routing.decided")
+        .expect("the denial is on the timeline");
+    assert_eq!(decided["actor"], "hostile@0.1.0");
+    assert!(
+        decided["data"]["reason"].as_str().unwrap().contains("`kv`"),
+        "{decided}"
+    );
+    let audited = invocations(&app, &tenant, &id).await;
+    assert_eq!(
+        audited[0]["outcome"], "ok",
+        "the guest handled the denial itself"
+    );
+    let stored = axle_host::store::kv::get(&app.app.core.db, &tenant.id, &id, "probe")
+        .await
+        .expect("read kv");
+    assert_eq!(stored, None, "the denied write never reached storage");
+    assert_host_stays_up(&app, &tenant).await;
+}
+
+#[tokio::test]
+async fn log_flood_is_cut_at_the_log_budget_and_the_plugin_still_routes() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-logs").await;
+    let id = install_hostile(&app, &tenant, "log-flood", &[]).await;
+
+    let ticket = saved_ticket(&app, &tenant, "Windshield wipers stop mid-swipe").await;
+
+    assert_eq!(tags(&ticket), ["hostile-ok"]);
+    let audited = invocations(&app, &tenant, &id).await;
+    assert_eq!(audited[0]["outcome"], "ok", "{}", audited[0]);
+    assert!(is_sha256(&audited[0]["input_digest"]));
+    assert_eq!(
+        installation(&app, &tenant, &id).await["consecutive_failures"],
+        0
+    );
+    assert_host_stays_up(&app, &tenant).await;
+}
+
+#[tokio::test]
+async fn circuit_breaker_suspends_after_five_failures_in_a_row_until_an_admin_re_enables_it() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.app.core.runtime.platform.failures_before_suspend, 5);
+    let tenant = app.tenant("oem-breaker").await;
+    let id = install_hostile(&app, &tenant, "panic", &[]).await;
+
+    for n in 1..=5 {
+        saved_ticket(&app, &tenant, &format!("Door rattle, report {n}")).await;
+    }
+
+    let suspended = installation(&app, &tenant, &id).await;
+    assert_eq!(suspended["status"], "suspended");
+    let reason = suspended["status_reason"]
+        .as_str()
+        .expect("a status reason");
+    assert!(
+        reason.contains("5 failures in a row") && reason.contains("trapped"),
+        "{reason}"
+    );
+    assert_eq!(invocations(&app, &tenant, &id).await.len(), 5);
+
+    let ticket = saved_ticket(&app, &tenant, "Door rattle, report 6").await;
+    assert_eq!(ticket["decisions"], json!([]));
+    assert_eq!(
+        invocations(&app, &tenant, &id).await.len(),
+        5,
+        "a suspended installation is not invoked"
+    );
+
+    let enabled = app
+        .patch(
+            &tenant.key,
+            &format!("/api/v1/installations/{id}"),
+            &json!({ "enabled": true }),
+        )
+        .await;
+    let enabled = enabled.expect(200);
+    assert_eq!(enabled["status"], "enabled");
+    assert_eq!(enabled["status_reason"], Value::Null);
+    assert_eq!(enabled["consecutive_failures"], 0);
+
+    saved_ticket(&app, &tenant, "Door rattle, report 7").await;
+    assert_eq!(
+        invocations(&app, &tenant, &id).await.len(),
+        6,
+        "re-enabled, it runs again"
+    );
+    let after = installation(&app, &tenant, &id).await;
+    assert_eq!(after["status"], "enabled");
+    assert_eq!(after["consecutive_failures"], 1);
+}
+
+#[tokio::test]
+async fn a_success_between_failures_resets_the_breaker_count() {
+    let app = TestApp::spawn_with(PlatformLimits {
+        failures_before_suspend: 2,
+        ..PlatformLimits::default()
+    })
+    .await;
+    let tenant = app.tenant("oem-reset").await;
+    let id = install_hostile(&app, &tenant, "panic", &[]).await;
+    let path = format!("/api/v1/installations/{id}");
+
+    saved_ticket(&app, &tenant, "Seat heater stays cold").await;
+    assert_eq!(
+        installation(&app, &tenant, &id).await["consecutive_failures"],
+        1
+    );
+    app.patch(&tenant.key, &path, &json!({ "config": { "mode": "ok" } }))
+        .await
+        .expect(200);
+    saved_ticket(&app, &tenant, "Seat heater stays cold again").await;
+    assert_eq!(
+        installation(&app, &tenant, &id).await["consecutive_failures"],
+        0
+    );
+    app.patch(
+        &tenant.key,
+        &path,
+        &json!({ "config": { "mode": "panic" } }),
+    )
+    .await
+    .expect(200);
+    saved_ticket(&app, &tenant, "Seat heater stays cold a third time").await;
+
+    let current = installation(&app, &tenant, &id).await;
+    assert_eq!(current["status"], "enabled", "{current}");
+    assert_eq!(current["consecutive_failures"], 1);
+}
+
+#[tokio::test]
+async fn deadline_can_be_raised_per_installation_and_limits_over_the_maximum_are_rejected() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-deadline").await;
+    let reply = app
+        .upload(&tenant, &HOSTILE.manifest(), HOSTILE.component())
+        .await;
+    assert_eq!(reply.status, 201, "{:?}", reply);
+    let install = |limits: Value| json!({ "plugin": "hostile", "config": { "mode": "loop" }, "limits": limits });
+
+    let too_long = app
+        .post(
+            &tenant.key,
+            "/api/v1/installations",
+            &install(json!({ "deadline_ms": 60_000 })),
+        )
+        .await;
+    assert_eq!(too_long.status, 400, "{:?}", too_long);
+    assert!(
+        too_long
+            .error_message()
+            .contains("deadline_ms = 60000 is over the platform maximum of 2000")
+    );
+    let zero = app
+        .post(
+            &tenant.key,
+            "/api/v1/installations",
+            &install(json!({ "memory_mib": 0 })),
+        )
+        .await;
+    assert_eq!(zero.status, 400, "{:?}", zero);
+    assert!(zero.error_message().contains("memory_mib"));
+    let unknown = app
+        .post(
+            &tenant.key,
+            "/api/v1/installations",
+            &install(json!({ "cpu_percent": 50 })),
+        )
+        .await;
+    assert_eq!(unknown.status, 400, "{:?}", unknown);
+
+    let installed = app
+        .post(
+            &tenant.key,
+            "/api/v1/installations",
+            &install(json!({ "deadline_ms": 150 })),
+        )
+        .await
+        .expect(201);
+    assert_eq!(installed["limits"], json!({ "deadline_ms": 150 }));
+    let id = installed["id"].as_str().unwrap();
+    let ticket = saved_ticket(&app, &tenant, "Sunroof will not close").await;
+    let invocation = assert_failure_recorded(&app, &tenant, id, &ticket, "timeout").await;
+    assert!(
+        invocation["detail"].as_str().unwrap().contains("150 ms"),
+        "{invocation}"
+    );
+    assert!(
+        invocation["duration_us"].as_i64().unwrap() >= 140_000,
+        "{invocation}"
+    );
+
+    let path = format!("/api/v1/installations/{id}");
+    let over = app
+        .patch(
+            &tenant.key,
+            &path,
+            &json!({ "limits": { "memory_mib": 1024 } }),
+        )
+        .await;
+    assert_eq!(over.status, 400, "{:?}", over);
+    assert!(
+        over.error_message()
+            .contains("memory_mib = 1024 is over the platform maximum of 256")
+    );
+    assert_eq!(
+        installation(&app, &tenant, id).await["limits"],
+        json!({ "deadline_ms": 150 }),
+        "unchanged"
+    );
+    app.patch(
+        &tenant.key,
+        &path,
+        &json!({ "limits": { "deadline_ms": 20 } }),
+    )
+    .await
+    .expect(200);
+    let ticket = saved_ticket(&app, &tenant, "Sunroof will not open").await;
+    let invocation = assert_failure_recorded(&app, &tenant, id, &ticket, "timeout").await;
+    assert!(
+        invocation["detail"].as_str().unwrap().contains("20 ms"),
+        "{invocation}"
+    );
+}
+
+/// Bytes that look random but are the same in every run.
+fn noise(len: usize) -> Vec<u8> {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[0]
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn malformed_wasm_uploads_get_400_with_a_reason_and_nothing_is_stored() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-malformed").await;
+    let component = HOSTILE.component();
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        ("random bytes", noise(4096), "not WebAssembly"),
+        (
+            "a zip archive",
+            b"PK\x03\x04\x14\0\0\0\x08\0plugin.wasm".to_vec(),
+            "not WebAssembly",
+        ),
+        (
+            "a core module",
+            b"\0asm\x01\0\0\0".to_vec(),
+            "build it for the wasm32-wasip2 target",
+        ),
+        (
+            "a truncated component",
+            component[..component.len() / 2].to_vec(),
+            "the component is invalid",
+        ),
+    ];
+
+    for (what, bytes, reason) in cases {
+        let reply = app.upload(&tenant, &HOSTILE.manifest(), bytes).await;
+        assert_eq!(reply.status, 400, "{what}: {:?}", reply);
+        assert_eq!(reply.error_code(), "invalid_component", "{what}");
+        assert!(
+            reply.error_message().contains(reason),
+            "{what}: {}",
+            reply.error_message()
+        );
+    }
+
+    let plugins = app.get(&tenant.key, "/api/v1/plugins").await.expect(200);
+    assert_eq!(plugins["items"], json!([]));
+    let install = app
+        .post(
+            &tenant.key,
+            "/api/v1/installations",
+            &json!({ "plugin": "hostile", "config": { "mode": "ok" } }),
+        )
+        .await;
+    assert_eq!(install.status, 404, "{:?}", install);
+    assert_host_stays_up(&app, &tenant).await;
+}
+
+#[tokio::test]
+async fn plugins_failing_in_one_tenant_do_not_affect_another_tenants_plugin_calls() {
+    let app = TestApp::spawn_with(PlatformLimits {
+        failures_before_suspend: 2,
+        ..PlatformLimits::default()
+    })
+    .await;
+    let bomb = app.tenant("oem-bomb").await;
+    let spin = app.tenant("oem-spin").await;
+    let calm = app.tenant("oem-calm").await;
+    let bomb_id = install_hostile(&app, &bomb, "memory-bomb", &[]).await;
+    let spin_id = install_hostile(&app, &spin, "loop", &[]).await;
+    let calm_id = install_hostile(&app, &calm, "ok", &[]).await;
+
+    for n in 1..=3 {
+        let description = format!("Tyre pressure warning, report {n}");
+        let body = json!({ "description": description });
+        let (bombed, spun, calmed) = tokio::join!(
+            app.ticket(&bomb, body.clone()),
+            app.ticket(&spin, body.clone()),
+            app.ticket(&calm, body.clone())
+        );
+        assert!(tags(&bombed).is_empty());
+        assert!(tags(&spun).is_empty());
+        assert_eq!(tags(&calmed), ["hostile-ok"], "report {n}");
+    }
+
+    for (tenant, id, outcome) in [
+        (&bomb, &bomb_id, "memory_limit"),
+        (&spin, &spin_id, "timeout"),
+    ] {
+        let failed = installation(&app, tenant, id).await;
+        assert_eq!(failed["status"], "suspended", "{failed}");
+        let audited = invocations(&app, tenant, id).await;
+        assert_eq!(audited.len(), 2);
+        assert!(
+            audited.iter().all(|row| row["outcome"] == outcome),
+            "{audited:?}"
+        );
+    }
+    let healthy = installation(&app, &calm, &calm_id).await;
+    assert_eq!(healthy["status"], "enabled");
+    assert_eq!(healthy["consecutive_failures"], 0);
+    let audited = invocations(&app, &calm, &calm_id).await;
+    assert_eq!(audited.len(), 3);
+    assert!(
+        audited.iter().all(|row| row["outcome"] == "ok"),
+        "{audited:?}"
+    );
+    let foreign = app
+        .get(
+            &calm.key,
+            &format!("/api/v1/installations/{bomb_id}/invocations"),
+        )
+        .await;
+    assert_eq!(foreign.status, 404, "another tenant's audit is not visible");
+}
