@@ -139,6 +139,17 @@ text_enum!(Role { Admin => "admin", Agent => "agent" });
 /// Custom field values by name, as JSON.
 pub type Fields = BTreeMap<String, serde_json::Value>;
 
+/// Merges `change` over `fields`: a value sets the field, `null` removes it.
+pub fn merge_fields(fields: &mut Fields, change: Fields) {
+    for (name, value) in change {
+        if value.is_null() {
+            fields.remove(&name);
+        } else {
+            fields.insert(name, value);
+        }
+    }
+}
+
 /// A customer.
 #[derive(Clone, Debug, Serialize)]
 pub struct Customer {

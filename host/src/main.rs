@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use axle_host::app::{App, Settings};
+use axle_host::http::Server;
 use axle_host::plugins::limits::PlatformLimits;
 use axle_host::seed;
 
@@ -89,18 +90,19 @@ async fn open(node: &NodeArgs) -> anyhow::Result<App> {
     Ok(app)
 }
 
-async fn serve(app: &App, listen: &str) -> anyhow::Result<()> {
-    let server = app
-        .serve(listen)
-        .await
-        .with_context(|| format!("listening on {listen}"))?;
-    tracing::info!(addr = %server.addr, "axle is serving");
-    println!("Axle is serving on http://{}", server.addr);
+/// Serves until the server stops or the process gets Ctrl-C.
+async fn run_until_stopped(server: Server) -> anyhow::Result<()> {
     tokio::select! {
         result = server.wait() => result.context("server stopped")?,
         _ = tokio::signal::ctrl_c() => tracing::info!("shutting down"),
     }
     Ok(())
+}
+
+async fn start(app: &App, listen: &str) -> anyhow::Result<Server> {
+    let server = app.serve(listen).await.with_context(|| format!("listening on {listen}"))?;
+    tracing::info!(addr = %server.addr, "axle is serving");
+    Ok(server)
 }
 
 #[tokio::main]
@@ -110,7 +112,9 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(node) => {
             let app = open(&node).await?;
-            serve(&app, &node.listen).await
+            let server = start(&app, &node.listen).await?;
+            println!("Axle is serving on http://{}", server.addr);
+            run_until_stopped(server).await
         }
         Command::Seed { node, plugins } => {
             let app = open(&node).await?;
@@ -121,16 +125,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Demo { node, plugins } => {
             let app = open(&node).await?;
             let seeded = seed::demo(&app.core, &plugins.plugins, &plugins.wasm).await?;
-            let server = app
-                .serve(&node.listen)
-                .await
-                .with_context(|| format!("listening on {}", node.listen))?;
+            let server = start(&app, &node.listen).await?;
             seeded.print(Some(server.addr));
-            tokio::select! {
-                result = server.wait() => result.context("server stopped")?,
-                _ = tokio::signal::ctrl_c() => tracing::info!("shutting down"),
-            }
-            Ok(())
+            run_until_stopped(server).await
         }
     }
 }

@@ -140,7 +140,21 @@ async fn memory_bomb_hits_the_memory_cap_and_the_ticket_is_saved() {
 async fn huge_output_is_refused_over_the_output_cap_and_the_ticket_is_saved() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("oem-output").await;
-    let id = install_hostile(&app, &tenant, "huge-output", &[]).await;
+    let upload = app
+        .upload(&tenant, &HOSTILE.manifest(), HOSTILE.component())
+        .await;
+    assert_eq!(upload.status, 201, "{upload:?}");
+    // Building and lifting 8 MB of tags can outlast the 50 ms default on a busy machine
+    // with a debug host; a long deadline makes the output cap the only limit in play.
+    let installed = app
+        .post(
+            &tenant.key,
+            "/api/v1/installations",
+            &json!({ "plugin": "hostile", "config": { "mode": "huge-output" }, "limits": { "deadline_ms": 2_000 } }),
+        )
+        .await
+        .expect(201);
+    let id = installed["id"].as_str().unwrap();
 
     let ticket = saved_ticket(&app, &tenant, "Navigation maps are out of date").await;
 
@@ -150,7 +164,7 @@ async fn huge_output_is_refused_over_the_output_cap_and_the_ticket_is_saved() {
         "no part of an oversized decision is applied"
     );
     assert!(tags(&ticket).is_empty());
-    let invocation = assert_failure_recorded(&app, &tenant, &id, &ticket, "output_too_large").await;
+    let invocation = assert_failure_recorded(&app, &tenant, id, &ticket, "output_too_large").await;
     assert!(
         invocation["detail"]
             .as_str()

@@ -50,6 +50,42 @@ pub fn normalise_phone(raw: &str) -> Result<String, String> {
     Ok(if plus { format!("+{digits}") } else { digits })
 }
 
+/// Checks and normalises the fields a customer is created or changed with; problems go
+/// to `errors`, one per field.
+fn checked_contact(
+    name: &str,
+    phone: Option<&str>,
+    email: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> (String, Option<String>, Option<String>) {
+    let name = name.trim().to_owned();
+    if name.is_empty() {
+        errors.push(FieldError { field: "name".into(), message: "must not be empty".into() });
+    }
+    let phone = match phone.map(str::trim).filter(|p| !p.is_empty()).map(normalise_phone).transpose() {
+        Ok(phone) => phone,
+        Err(message) => {
+            errors.push(FieldError { field: "phone".into(), message });
+            None
+        }
+    };
+    let email = email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
+    if let Some(email) = &email
+        && !email.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
+    {
+        errors.push(FieldError { field: "email".into(), message: format!("`{email}` is not an email address") });
+    }
+    (name, phone, email)
+}
+
+fn invalid(errors: Vec<FieldError>) -> ApiError {
+    ServiceError::Unprocessable { message: "the customer is not valid".into(), errors }.into()
+}
+
+fn non_empty(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
 /// `POST /api/v1/customers`.
 pub async fn create(
     caller: Caller,
@@ -57,44 +93,10 @@ pub async fn create(
     ApiJson(body): ApiJson<CustomerBody>,
 ) -> Result<(StatusCode, Json<Customer>), ApiError> {
     let mut errors = Vec::new();
-    let name = body.name.trim().to_owned();
-    if name.is_empty() {
-        errors.push(FieldError {
-            field: "name".into(),
-            message: "must not be empty".into(),
-        });
-    }
-    let phone = match body.phone.as_deref().map(normalise_phone).transpose() {
-        Ok(phone) => phone,
-        Err(message) => {
-            errors.push(FieldError {
-                field: "phone".into(),
-                message,
-            });
-            None
-        }
-    };
-    let email = body
-        .email
-        .map(|e| e.trim().to_owned())
-        .filter(|e| !e.is_empty());
-    if let Some(email) = &email {
-        if !email
-            .split_once('@')
-            .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
-        {
-            errors.push(FieldError {
-                field: "email".into(),
-                message: format!("`{email}` is not an email address"),
-            });
-        }
-    }
+    let (name, phone, email) =
+        checked_contact(&body.name, body.phone.as_deref(), body.email.as_deref(), &mut errors);
     if !errors.is_empty() {
-        return Err(ServiceError::Unprocessable {
-            message: "the customer is not valid".into(),
-            errors,
-        }
-        .into());
+        return Err(invalid(errors));
     }
     let customer = customers::insert(
         &state.core.db,
@@ -103,14 +105,66 @@ pub async fn create(
             name,
             phone,
             email,
-            region: body.region.filter(|r| !r.trim().is_empty()),
-            city: body.city.filter(|c| !c.trim().is_empty()),
+            region: non_empty(body.region),
+            city: non_empty(body.city),
             vip: body.vip,
             fields: body.fields,
         },
     )
     .await?;
     Ok((StatusCode::CREATED, Json(customer)))
+}
+
+/// Changes to a customer; unset parts stay, an empty string clears an optional field.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerChange {
+    name: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    region: Option<String>,
+    city: Option<String>,
+    vip: Option<bool>,
+    /// Merged over the existing fields; `null` removes a field.
+    fields: Option<Fields>,
+}
+
+/// `PATCH /api/v1/customers/{id}`.
+pub async fn update(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(change): ApiJson<CustomerChange>,
+) -> Result<Json<Customer>, ApiError> {
+    let mut customer = customers::get(&state.core.db, &caller.tenant_id, &id)
+        .await?
+        .ok_or(ApiError::NotFound("customer"))?;
+    let mut errors = Vec::new();
+    let (name, phone, email) = checked_contact(
+        change.name.as_deref().unwrap_or(&customer.name),
+        change.phone.as_deref().or(customer.phone.as_deref()),
+        change.email.as_deref().or(customer.email.as_deref()),
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Err(invalid(errors));
+    }
+    customer.name = name;
+    customer.phone = phone;
+    customer.email = email;
+    if let Some(region) = change.region {
+        customer.region = non_empty(Some(region));
+    }
+    if let Some(city) = change.city {
+        customer.city = non_empty(Some(city));
+    }
+    if let Some(vip) = change.vip {
+        customer.vip = vip;
+    }
+    if let Some(fields) = change.fields {
+        crate::domain::merge_fields(&mut customer.fields, fields);
+    }
+    Ok(Json(customers::update(&state.core.db, &caller.tenant_id, customer).await?))
 }
 
 #[derive(Deserialize)]

@@ -21,6 +21,8 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0} not found")]
     NotFound(&'static str),
+    #[error("this route does not accept that method; see the README for the API's routes")]
+    MethodNotAllowed,
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -73,6 +75,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Service(err) => match err {
                 ServiceError::Invalid(_) => (StatusCode::BAD_REQUEST, "bad_request"),
                 ServiceError::Component(_) => (StatusCode::BAD_REQUEST, "invalid_component"),
@@ -118,11 +121,10 @@ impl IntoResponse for ApiError {
         if let Some(details) = self.details() {
             error["details"] = serde_json::json!(details);
         }
-        if let ApiError::Service(ServiceError::IllegalTransition { from, .. }) = &self {
-            if let Some(status) = crate::domain::TicketStatus::parse(from) {
+        if let ApiError::Service(ServiceError::IllegalTransition { from, .. }) = &self
+            && let Some(status) = crate::domain::TicketStatus::parse(from) {
                 error["allowed"] = serde_json::json!(status.next());
             }
-        }
         (status, Json(serde_json::json!({ "error": error }))).into_response()
     }
 }

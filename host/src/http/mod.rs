@@ -42,9 +42,9 @@ pub fn router(state: AppState) -> Router {
             post(tenants::create_key).get(tenants::list_keys),
         )
         .route("/customers", post(customers::create).get(customers::list))
-        .route("/customers/{id}", get(customers::get))
+        .route("/customers/{id}", get(customers::get).patch(customers::update))
         .route("/vehicles", post(vehicles::create).get(vehicles::list))
-        .route("/vehicles/{id}", get(vehicles::get))
+        .route("/vehicles/{id}", get(vehicles::get).patch(vehicles::update))
         .route("/tickets", post(tickets::create).get(tickets::list))
         .route("/tickets/{id}", get(tickets::get).patch(tickets::update))
         .route("/tickets/{id}/timeline", get(tickets::timeline))
@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("route") })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 tracing::info_span!(

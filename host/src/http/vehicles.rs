@@ -36,6 +36,41 @@ pub struct VehicleBody {
     fields: Fields,
 }
 
+/// Checks the parts of a vehicle other than its VIN; problems go to `errors`.
+async fn check_details(
+    state: &AppState,
+    tenant_id: &str,
+    customer_id: Option<&str>,
+    model_year: Option<i64>,
+    mileage_km: Option<i64>,
+    errors: &mut Vec<FieldError>,
+) -> Result<(), ApiError> {
+    if let Some(customer_id) = customer_id
+        && customers::get(&state.core.db, tenant_id, customer_id).await?.is_none()
+    {
+        errors.push(FieldError {
+            field: "customer_id".into(),
+            message: format!("no customer `{customer_id}` in this tenant"),
+        });
+    }
+    if let Some(year) = model_year
+        && !(1950..=2100).contains(&year)
+    {
+        errors.push(FieldError {
+            field: "model_year".into(),
+            message: format!("{year} is not a plausible model year"),
+        });
+    }
+    if mileage_km.is_some_and(|km| km < 0) {
+        errors.push(FieldError { field: "mileage_km".into(), message: "must not be negative".into() });
+    }
+    Ok(())
+}
+
+fn invalid(errors: Vec<FieldError>) -> ApiError {
+    ServiceError::Unprocessable { message: "the vehicle is not valid".into(), errors }.into()
+}
+
 /// `POST /api/v1/vehicles`.
 pub async fn create(
     caller: Caller,
@@ -59,37 +94,10 @@ pub async fn create(
             })
             .ok()
     };
-    if let Some(customer_id) = &body.customer_id {
-        if customers::get(&state.core.db, &caller.tenant_id, customer_id)
-            .await?
-            .is_none()
-        {
-            errors.push(FieldError {
-                field: "customer_id".into(),
-                message: format!("no customer `{customer_id}` in this tenant"),
-            });
-        }
-    }
-    if let Some(year) = body.model_year {
-        if !(1950..=2100).contains(&year) {
-            errors.push(FieldError {
-                field: "model_year".into(),
-                message: format!("{year} is not a plausible model year"),
-            });
-        }
-    }
-    if body.mileage_km.is_some_and(|km| km < 0) {
-        errors.push(FieldError {
-            field: "mileage_km".into(),
-            message: "must not be negative".into(),
-        });
-    }
+    check_details(&state, &caller.tenant_id, body.customer_id.as_deref(), body.model_year, body.mileage_km, &mut errors)
+        .await?;
     let Some(vin) = vin.filter(|_| errors.is_empty()) else {
-        return Err(ServiceError::Unprocessable {
-            message: "the vehicle is not valid".into(),
-            errors,
-        }
-        .into());
+        return Err(invalid(errors));
     };
     let vehicle = vehicles::insert(
         &state.core.db,
@@ -106,6 +114,57 @@ pub async fn create(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(vehicle)))
+}
+
+/// Changes to a vehicle; the VIN is its identity and does not change. An empty
+/// `customer_id` unlinks the owner.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VehicleChange {
+    customer_id: Option<String>,
+    make: Option<String>,
+    model: Option<String>,
+    model_year: Option<i64>,
+    mileage_km: Option<i64>,
+    /// Merged over the existing fields; `null` removes a field.
+    fields: Option<Fields>,
+}
+
+/// `PATCH /api/v1/vehicles/{id}`.
+pub async fn update(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(change): ApiJson<VehicleChange>,
+) -> Result<Json<Vehicle>, ApiError> {
+    let mut vehicle = vehicles::get(&state.core.db, &caller.tenant_id, &id)
+        .await?
+        .ok_or(ApiError::NotFound("vehicle"))?;
+    let customer_id = change.customer_id.map(|c| c.trim().to_owned());
+    let mut errors = Vec::new();
+    check_details(
+        &state,
+        &caller.tenant_id,
+        customer_id.as_deref().filter(|c| !c.is_empty()),
+        change.model_year,
+        change.mileage_km,
+        &mut errors,
+    )
+    .await?;
+    if !errors.is_empty() {
+        return Err(invalid(errors));
+    }
+    if let Some(customer_id) = customer_id {
+        vehicle.customer_id = Some(customer_id).filter(|c| !c.is_empty());
+    }
+    vehicle.make = change.make.or(vehicle.make);
+    vehicle.model = change.model.or(vehicle.model);
+    vehicle.model_year = change.model_year.or(vehicle.model_year);
+    vehicle.mileage_km = change.mileage_km.or(vehicle.mileage_km);
+    if let Some(fields) = change.fields {
+        crate::domain::merge_fields(&mut vehicle.fields, fields);
+    }
+    Ok(Json(vehicles::update(&state.core.db, &caller.tenant_id, vehicle).await?))
 }
 
 #[derive(Deserialize)]

@@ -181,11 +181,10 @@ impl Runtime {
     /// the cached one. Slow (compilation): call it off the async runtime.
     pub fn load(&self, bytes: &[u8], world: World) -> Result<Arc<Loaded>, ComponentError> {
         let sha256 = sha256_hex(bytes);
-        if let Some(loaded) = self.cached(&sha256) {
-            if loaded.world == world {
+        if let Some(loaded) = self.cached(&sha256)
+            && loaded.world == world {
                 return Ok(loaded);
             }
-        }
         check_header(bytes)?;
         let component = Component::new(&self.engine, bytes)
             .map_err(|err| ComponentError::Invalid(format!("{err:#}")))?;
@@ -261,7 +260,7 @@ impl Runtime {
             let WorldPre::Routing(pre) = pre else {
                 return Ok(Err(wrong_world_call(World::RoutingRule)));
             };
-            pre.instantiate(&mut *store)?
+            started(store, |s| pre.instantiate(s))?
                 .call_route(&mut *store, ticket)
         })
     }
@@ -278,7 +277,7 @@ impl Runtime {
             let WorldPre::Workflow(pre) = pre else {
                 return Ok(Err(wrong_world_call(World::WorkflowStep)));
             };
-            pre.instantiate(&mut *store)?
+            started(store, |s| pre.instantiate(s))?
                 .call_on_event(&mut *store, event)
         })
     }
@@ -293,7 +292,7 @@ impl Runtime {
             let WorldPre::Fields(pre) = pre else {
                 return Ok(Err(wrong_world_call(World::FieldProvider)));
             };
-            pre.instantiate(&mut *store)?
+            started(store, |s| pre.instantiate(s))?
                 .call_describe(&mut *store)
                 .map(Ok)
         })
@@ -311,7 +310,7 @@ impl Runtime {
             let WorldPre::Fields(pre) = pre else {
                 return Ok(Err(wrong_world_call(World::FieldProvider)));
             };
-            pre.instantiate(&mut *store)?
+            started(store, |s| pre.instantiate(s))?
                 .call_compute(&mut *store, subject)
         })
     }
@@ -328,7 +327,7 @@ impl Runtime {
             let WorldPre::Fields(pre) = pre else {
                 return Ok(Err(wrong_world_call(World::FieldProvider)));
             };
-            pre.instantiate(&mut *store)?
+            started(store, |s| pre.instantiate(s))?
                 .call_validate(&mut *store, subject)
         })
     }
@@ -343,7 +342,7 @@ impl Runtime {
             let WorldPre::Widget(pre) = pre else {
                 return Ok(Err(wrong_world_call(World::ReportWidget)));
             };
-            pre.instantiate(&mut *store)?
+            started(store, |s| pre.instantiate(s))?
                 .call_describe(&mut *store)
                 .map(Ok)
         })
@@ -360,7 +359,7 @@ impl Runtime {
             let WorldPre::Widget(pre) = pre else {
                 return Ok(Err(wrong_world_call(World::ReportWidget)));
             };
-            pre.instantiate(&mut *store)?
+            started(store, |s| pre.instantiate(s))?
                 .call_render(&mut *store, dataset)
         })
     }
@@ -404,9 +403,7 @@ impl Runtime {
         store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX).max(1));
         store.epoch_deadline_trap();
 
-        let t0 = Instant::now();
         let raw = run(&mut store, &loaded.pre, input);
-        eprintln!("run {:?}", t0.elapsed());
         let sandbox = store.into_data();
         let result = match raw {
             Ok(Ok(output)) => {
@@ -434,6 +431,10 @@ impl Runtime {
                     deadline_ms: limits.deadline_ms,
                 })
             }
+            Err(err) if !sandbox.instantiated => Err(Failure::Host(format!(
+                "could not instantiate: {}",
+                trap_message(&err)
+            ))),
             Err(err) => Err(Failure::Trap(trap_message(&err))),
         };
         let notifications = if result.is_ok() {
@@ -443,6 +444,19 @@ impl Runtime {
         };
         finish(result, notifications, sandbox.log.dropped)
     }
+}
+
+/// Marks the sandbox as instantiated, so later failures are the plugin's and earlier ones
+/// (an exhausted instance pool, say) are the host's and never trip the breaker.
+fn started<T>(
+    store: &mut Store<Sandbox>,
+    instantiate: impl FnOnce(&mut Store<Sandbox>) -> wasmtime::Result<T>,
+) -> wasmtime::Result<T> {
+    let instance = instantiate(store);
+    if instance.is_ok() {
+        store.data_mut().instantiated = true;
+    }
+    instance
 }
 
 fn wrong_world_call(world: World) -> types::Error {

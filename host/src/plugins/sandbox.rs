@@ -114,6 +114,8 @@ pub struct Sandbox {
     /// Notifications queued through `notify.send`, written to the outbox by the caller.
     pub notifications: Vec<Notification>,
     pub host: Option<HostAccess>,
+    /// Set once the instance exists; failures before that are the host's.
+    pub instantiated: bool,
 }
 
 impl Sandbox {
@@ -135,6 +137,7 @@ impl Sandbox {
             call,
             notifications: Vec::new(),
             host,
+            instantiated: false,
         }
     }
 }

@@ -17,6 +17,17 @@ use crate::store::outbox::{self, OutboxEntry};
 use crate::store::{customers, tickets, vehicles};
 use crate::vin::Vin;
 
+/// How many times a write starts again from a fresh read when the ticket changed between
+/// the read and the write, before the caller is told to retry.
+const WRITE_ATTEMPTS: usize = 16;
+
+fn kept_changing() -> ServiceError {
+    ServiceError::Conflict(
+        "the ticket kept changing while this change was being saved; reload it and try again"
+            .to_owned(),
+    )
+}
+
 /// Who made a change, as the timeline names them.
 #[derive(Clone, Debug)]
 pub struct Actor(pub String);
@@ -202,7 +213,7 @@ pub async fn create(
         tenant_id,
         "ticket.created",
         serde_json::json!({}),
-        ticket,
+        (ticket, now),
         customer.as_ref(),
         vehicle.as_ref(),
     )
@@ -210,7 +221,8 @@ pub async fn create(
 }
 
 /// Changes a ticket. Routing rules run again when the subject, description or category
-/// changed; explicit assignments in the change win over their decisions.
+/// changed; explicit assignments in the change win over their decisions. A change that
+/// races another one on the same ticket is applied again on top of it, never over it.
 pub async fn update(
     core: &Core,
     tenant_id: &str,
@@ -218,7 +230,23 @@ pub async fn update(
     id: &str,
     change: TicketChange,
 ) -> Result<TicketView, ServiceError> {
-    let mut ticket = tickets::get(&core.db, tenant_id, id)
+    for _ in 0..WRITE_ATTEMPTS {
+        if let Some(view) = try_update(core, tenant_id, actor, id, change.clone()).await? {
+            return Ok(view);
+        }
+    }
+    Err(kept_changing())
+}
+
+/// One attempt at [`update`]; `None` when the ticket changed after it was read.
+async fn try_update(
+    core: &Core,
+    tenant_id: &str,
+    actor: &Actor,
+    id: &str,
+    change: TicketChange,
+) -> Result<Option<TicketView>, ServiceError> {
+    let (mut ticket, stamp) = tickets::get_stamped(&core.db, tenant_id, id)
         .await?
         .ok_or(ServiceError::NotFound("ticket"))?;
     let before = ticket.clone();
@@ -296,13 +324,7 @@ pub async fn update(
         ticket.tags = tags;
     }
     if let Some(fields) = change.fields {
-        for (name, value) in fields {
-            if value.is_null() {
-                ticket.fields.remove(&name);
-            } else {
-                ticket.fields.insert(name, value);
-            }
-        }
+        crate::domain::merge_fields(&mut ticket.fields, fields);
     }
     let (customer, vehicle) = load_links(core, tenant_id, &ticket).await?;
     let content_changed = ticket.subject != before.subject
@@ -326,11 +348,18 @@ pub async fn update(
             .entry(name)
             .or_insert(serde_json::json!({ "from": old, "to": new }));
     }
-    let now = now_ms();
+    if changed.is_empty() {
+        // Nothing to record: no timeline entry, and no `ticket.updated` for workflow steps.
+        return view_of(core, tenant_id, before).await.map(Some);
+    }
+    let now = now_ms().max(stamp + 1);
     ticket.updated_at = rfc3339(now);
 
     let mut tx = core.db.begin_write().await?;
-    tickets::update(&mut tx, tenant_id, &ticket, now).await?;
+    if !tickets::update(&mut tx, tenant_id, &ticket, stamp, now).await? {
+        tx.rollback().await?;
+        return Ok(None);
+    }
     let payload = serde_json::Value::Object(changed);
     audit::record_event(
         &mut tx,
@@ -349,11 +378,12 @@ pub async fn update(
         tenant_id,
         "ticket.updated",
         payload,
-        ticket,
+        (ticket, now),
         customer.as_ref(),
         vehicle.as_ref(),
     )
     .await
+    .map(Some)
 }
 
 /// A ticket with its decisions and notifications.
@@ -374,54 +404,92 @@ async fn view_of(core: &Core, tenant_id: &str, ticket: Ticket) -> Result<TicketV
 
 /// Runs the workflow steps for `kind` and applies their actions in a second
 /// transaction; the change itself is already committed whatever happens here.
+/// `committed` is the ticket as committed and its stamp (`updated_at` in unix ms).
 async fn after_change(
     core: &Core,
     tenant_id: &str,
     kind: &str,
     payload: serde_json::Value,
-    mut ticket: Ticket,
+    committed: (Ticket, i64),
     customer: Option<&Customer>,
     vehicle: Option<&Vehicle>,
 ) -> Result<TicketView, ServiceError> {
+    let (mut ticket, stamp) = committed;
     let run = workflow::run(core, tenant_id, kind, payload, &ticket, customer, vehicle).await?;
-    if !run.audits.is_empty() {
-        if let Err(err) = apply_workflow(core, tenant_id, &mut ticket, customer, &run).await {
-            tracing::error!(ticket = %ticket.id, error = %err, "applying workflow actions failed; the ticket change stands");
-            ticket = tickets::get(&core.db, tenant_id, &ticket.id)
-                .await?
-                .ok_or(ServiceError::NotFound("ticket"))?;
-        }
+    if !run.audits.is_empty()
+        && let Err(err) = apply_workflow(core, tenant_id, &mut ticket, stamp, customer, &run).await
+    {
+        tracing::error!(ticket = %ticket.id, error = %err, "applying workflow actions failed; the ticket change stands");
+        ticket = tickets::get(&core.db, tenant_id, &ticket.id)
+            .await?
+            .ok_or(ServiceError::NotFound("ticket"))?;
     }
     view_of(core, tenant_id, ticket).await
 }
 
+/// Applies the steps' actions to `ticket` (stamped `stamp`); when someone changed the
+/// ticket in between, the actions are applied again to the fresh copy.
 async fn apply_workflow(
     core: &Core,
     tenant_id: &str,
     ticket: &mut Ticket,
+    mut stamp: i64,
     customer: Option<&Customer>,
     run: &WorkflowRun,
 ) -> Result<(), ServiceError> {
-    let before = ticket.clone();
-    let (applied, notifications) = workflow::apply(ticket, customer, run);
-    let now = now_ms();
-    let mut tx = core.db.begin_write().await?;
-    if diff(&before, ticket).next().is_some() {
-        ticket.updated_at = rfc3339(now);
-        tickets::update(&mut tx, tenant_id, ticket, now).await?;
-    }
-    for change in &applied {
-        audit::record_event(
+    for _ in 0..WRITE_ATTEMPTS {
+        let before = ticket.clone();
+        let (applied, notifications) = workflow::apply(ticket, customer, run);
+        let mut tx = core.db.begin_write().await?;
+        if diff(&before, ticket).next().is_some() {
+            let now = now_ms().max(stamp + 1);
+            ticket.updated_at = rfc3339(now);
+            if !tickets::update(&mut tx, tenant_id, ticket, stamp, now).await? {
+                tx.rollback().await?;
+                (*ticket, stamp) = tickets::get_stamped(&core.db, tenant_id, &ticket.id)
+                    .await?
+                    .ok_or(ServiceError::NotFound("ticket"))?;
+                continue;
+            }
+        }
+        record_workflow(
+            core,
             &mut tx,
             tenant_id,
             &ticket.id,
+            run,
+            &applied,
+            &notifications,
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(());
+    }
+    Err(kept_changing())
+}
+
+/// Records what the steps did: timeline events, decisions, outbox rows and audits.
+async fn record_workflow(
+    core: &Core,
+    tx: &mut Tx,
+    tenant_id: &str,
+    ticket_id: &str,
+    run: &WorkflowRun,
+    applied: &[workflow::Applied],
+    notifications: &[(String, Notification)],
+) -> Result<(), ServiceError> {
+    for change in applied {
+        audit::record_event(
+            tx,
+            tenant_id,
+            ticket_id,
             change.kind,
             &change.plugin,
             &change.data,
         )
         .await?;
     }
-    for step in &run.steps {
+    for step in run.steps.iter().filter(|step| !step.actions.is_empty()) {
         let actions = serde_json::to_value(&step.actions).unwrap_or_default();
         let installation = run
             .audits
@@ -430,9 +498,9 @@ async fn apply_workflow(
             .map(|a| a.installation_id.clone())
             .unwrap_or_default();
         audit::record_decision(
-            &mut tx,
+            tx,
             tenant_id,
-            &ticket.id,
+            ticket_id,
             &installation,
             &step.plugin,
             "on-event",
@@ -440,12 +508,11 @@ async fn apply_workflow(
         )
         .await?;
     }
-    enqueue_all(&mut tx, tenant_id, &ticket.id, &notifications).await?;
+    enqueue_all(tx, tenant_id, ticket_id, notifications).await?;
     let threshold = core.runtime.platform.failures_before_suspend;
     for audit in &run.audits {
-        audit.record(&mut tx, tenant_id, threshold).await?;
+        audit.record(tx, tenant_id, threshold).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 

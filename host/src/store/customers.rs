@@ -96,6 +96,33 @@ pub async fn insert(db: &Db, tenant_id: &str, new: NewCustomer) -> Result<Custom
     })
 }
 
+/// Writes every mutable column of `customer`; another tenant's id is not found.
+pub async fn update(db: &Db, tenant_id: &str, mut customer: Customer) -> Result<Customer, StoreError> {
+    let now = now_ms();
+    let updated = sqlx::query(
+        "UPDATE customers SET name = $1, phone = $2, email = $3, region = $4, city = $5, vip = $6, \
+         fields = $7, updated_at = $8 WHERE tenant_id = $9 AND id = $10",
+    )
+    .bind(&customer.name)
+    .bind(&customer.phone)
+    .bind(&customer.email)
+    .bind(&customer.region)
+    .bind(&customer.city)
+    .bind(i64::from(customer.vip))
+    .bind(serde_json::to_string(&customer.fields).unwrap_or_else(|_| "{}".to_owned()))
+    .bind(now)
+    .bind(tenant_id)
+    .bind(&customer.id)
+    .execute(db.pool())
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(StoreError::NotFound("customer"));
+    }
+    customer.updated_at = rfc3339(now);
+    Ok(customer)
+}
+
 /// A customer of the tenant.
 pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Customer>, StoreError> {
     let row: Option<CustomerRow> = sqlx::query_as(AssertSqlSafe(format!(

@@ -119,17 +119,21 @@ pub async fn insert(
     Ok(())
 }
 
-/// Writes every mutable column of `ticket`.
+/// Writes every mutable column of `ticket`, provided the stored row is still the one
+/// stamped `expected_ms` (see [`get_stamped`]). Returns false, writing nothing, when it is
+/// not: someone changed the ticket meanwhile, and the caller starts again from a fresh read
+/// rather than overwrite their change. `updated_ms` must be later than `expected_ms`.
 pub async fn update(
     tx: &mut Tx,
     tenant_id: &str,
     ticket: &Ticket,
+    expected_ms: i64,
     updated_ms: i64,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let result = sqlx::query(
         "UPDATE tickets SET subject = $1, description = $2, status = $3, priority = $4, category = $5, \
          channel = $6, queue = $7, team = $8, assignee = $9, tags = $10, fields = $11, updated_at = $12 \
-         WHERE tenant_id = $13 AND id = $14",
+         WHERE tenant_id = $13 AND id = $14 AND updated_at = $15",
     )
     .bind(&ticket.subject)
     .bind(&ticket.description)
@@ -145,16 +149,25 @@ pub async fn update(
     .bind(updated_ms)
     .bind(tenant_id)
     .bind(&ticket.id)
+    .bind(expected_ms)
     .execute(&mut **tx)
     .await?;
-    if result.rows_affected() == 0 {
-        return Err(StoreError::NotFound("ticket"));
-    }
-    Ok(())
+    Ok(result.rows_affected() == 1)
 }
 
 /// A ticket of the tenant.
 pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Ticket>, StoreError> {
+    Ok(get_stamped(db, tenant_id, id)
+        .await?
+        .map(|(ticket, _)| ticket))
+}
+
+/// A ticket of the tenant with the stamp [`update`] checks: its `updated_at` in unix ms.
+pub async fn get_stamped(
+    db: &Db,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<(Ticket, i64)>, StoreError> {
     let row: Option<TicketRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM tickets WHERE tenant_id = $1 AND id = $2"
     )))
@@ -162,7 +175,11 @@ pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Ticket>, S
     .bind(id)
     .fetch_optional(db.pool())
     .await?;
-    row.map(TicketRow::into_domain).transpose()
+    row.map(|row| {
+        let stamp = row.updated_at;
+        Ok((row.into_domain()?, stamp))
+    })
+    .transpose()
 }
 
 /// The tenant's tickets, newest first.

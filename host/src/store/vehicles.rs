@@ -125,23 +125,30 @@ pub async fn get_by_vin(
     row.map(VehicleRow::into_domain).transpose()
 }
 
-/// Stores computed custom fields on a vehicle (merged over the existing ones).
-pub async fn set_fields(
-    db: &Db,
-    tenant_id: &str,
-    id: &str,
-    fields: &Fields,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE vehicles SET fields = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
+/// Writes every mutable column of `vehicle`; another tenant's id is not found.
+pub async fn update(db: &Db, tenant_id: &str, mut vehicle: Vehicle) -> Result<Vehicle, StoreError> {
+    let now = now_ms();
+    let updated = sqlx::query(
+        "UPDATE vehicles SET customer_id = $1, make = $2, model = $3, model_year = $4, mileage_km = $5, \
+         fields = $6, updated_at = $7 WHERE tenant_id = $8 AND id = $9",
     )
-    .bind(serde_json::to_string(fields).unwrap_or_else(|_| "{}".to_owned()))
-    .bind(now_ms())
+    .bind(&vehicle.customer_id)
+    .bind(&vehicle.make)
+    .bind(&vehicle.model)
+    .bind(vehicle.model_year)
+    .bind(vehicle.mileage_km)
+    .bind(serde_json::to_string(&vehicle.fields).unwrap_or_else(|_| "{}".to_owned()))
+    .bind(now)
     .bind(tenant_id)
-    .bind(id)
+    .bind(&vehicle.id)
     .execute(db.pool())
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(StoreError::NotFound("vehicle"));
+    }
+    vehicle.updated_at = rfc3339(now);
+    Ok(vehicle)
 }
 
 /// The tenant's vehicles, newest first.
