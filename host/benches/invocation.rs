@@ -25,14 +25,17 @@ const COMPONENT: &str = "../target/wasm/wasm32-wasip2/release/axle_plugin_safety
 
 fn component_bytes() -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(COMPONENT);
-    std::fs::read(&path).unwrap_or_else(|err| panic!("read {}: {err}; run `cargo xtask bench`", path.display()))
+    std::fs::read(&path)
+        .unwrap_or_else(|err| panic!("read {}: {err}; run `cargo xtask bench`", path.display()))
 }
 
 fn ticket() -> types::Ticket {
     types::Ticket {
         id: "0193a1b2-0000-7000-8000-000000000001".into(),
         subject: "刹车踏板发软".into(),
-        description: "客户来电：高速行驶时刹车踏板发软，制动距离变长。Soft brake pedal at highway speed.".into(),
+        description:
+            "客户来电：高速行驶时刹车踏板发软，制动距离变长。Soft brake pedal at highway speed."
+                .into(),
         status: types::TicketStatus::New,
         priority: types::Priority::Normal,
         category: "powertrain".into(),
@@ -67,7 +70,8 @@ fn ticket() -> types::Ticket {
     }
 }
 
-const CONFIG: &str = r#"{"managers":{"East China":"+8613800000001"},"default_manager":"+8613800000000"}"#;
+const CONFIG: &str =
+    r#"{"managers":{"East China":"+8613800000001"},"default_manager":"+8613800000000"}"#;
 
 /// Store data for the bare path: WASI plus capability stubs that do the minimum.
 struct Bare {
@@ -78,7 +82,10 @@ struct Bare {
 
 impl WasiView for Bare {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -111,13 +118,23 @@ impl kv::Host for Bare {
     }
 }
 impl records::Host for Bare {
-    fn get_customer(&mut self, _: String) -> wasmtime::Result<Result<Option<types::Customer>, types::Error>> {
+    fn get_customer(
+        &mut self,
+        _: String,
+    ) -> wasmtime::Result<Result<Option<types::Customer>, types::Error>> {
         Ok(Ok(None))
     }
-    fn get_vehicle_by_vin(&mut self, _: String) -> wasmtime::Result<Result<Option<types::Vehicle>, types::Error>> {
+    fn get_vehicle_by_vin(
+        &mut self,
+        _: String,
+    ) -> wasmtime::Result<Result<Option<types::Vehicle>, types::Error>> {
         Ok(Ok(None))
     }
-    fn ticket_history(&mut self, _: String, _: u32) -> wasmtime::Result<Result<Vec<types::TicketSummary>, types::Error>> {
+    fn ticket_history(
+        &mut self,
+        _: String,
+        _: u32,
+    ) -> wasmtime::Result<Result<Vec<types::TicketSummary>, types::Error>> {
         Ok(Ok(vec![]))
     }
 }
@@ -130,7 +147,11 @@ impl notify::Host for Bare {
 fn bare_store(engine: &Engine) -> Store<Bare> {
     let mut store = Store::new(
         engine,
-        Bare { wasi: WasiCtx::builder().build(), table: ResourceTable::new(), config: serde_json::from_str(CONFIG).unwrap() },
+        Bare {
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+            config: serde_json::from_str(CONFIG).unwrap(),
+        },
     );
     // The shared engine has epoch interruption on; give the bare path a deadline it never hits.
     store.set_epoch_deadline(u64::MAX / 2);
@@ -144,7 +165,9 @@ fn invocation(c: &mut Criterion) {
 
     // Axle: the runtime's own path.
     let runtime = Runtime::new(PlatformLimits::default()).expect("runtime");
-    let loaded = runtime.load(&bytes, World::RoutingRule).expect("load the component");
+    let loaded = runtime
+        .load(&bytes, World::RoutingRule)
+        .expect("load the component");
     let call = Arc::new(CallContext {
         tenant_id: "bench".into(),
         installation_id: "bench".into(),
@@ -155,7 +178,10 @@ fn invocation(c: &mut Criterion) {
         limits: PlatformLimits::default().defaults,
     });
     let check = runtime.route(&loaded, call.clone(), None, &ticket);
-    let decision = check.result.expect("the safety rule routes the bench ticket").expect("a decision");
+    let decision = check
+        .result
+        .expect("the safety rule routes the bench ticket")
+        .expect("a decision");
     assert_eq!(decision.queue.as_deref(), Some("safety"));
 
     // Bare wasmtime: same component and engine, a plain linker, no limits or audit.
@@ -163,7 +189,8 @@ fn invocation(c: &mut Criterion) {
     let mut linker: Linker<Bare> = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("wasi");
     RoutingRule::add_to_linker::<Bare, HasSelf<Bare>>(&mut linker, |s| s).expect("capabilities");
-    let pre = RoutingRulePre::new(linker.instantiate_pre(&component).expect("pre-link")).expect("routing world");
+    let pre = RoutingRulePre::new(linker.instantiate_pre(&component).expect("pre-link"))
+        .expect("routing world");
 
     let mut group = c.benchmark_group("routing-rule invocation");
     group.bench_function("axle (fresh instance, limits, audit digest)", |b| {
@@ -176,23 +203,38 @@ fn invocation(c: &mut Criterion) {
         b.iter(|| {
             let mut store = bare_store(&engine);
             let rule = pre.instantiate(&mut store).expect("instantiate");
-            black_box(rule.call_route(&mut store, black_box(&ticket)).expect("call").is_ok())
+            black_box(
+                rule.call_route(&mut store, black_box(&ticket))
+                    .expect("call")
+                    .is_ok(),
+            )
         })
     });
     let mut warm_store = bare_store(&engine);
     let warm = pre.instantiate(&mut warm_store).expect("instantiate");
     group.bench_function("bare wasmtime (warm instance, call only)", |b| {
-        b.iter(|| black_box(warm.call_route(&mut warm_store, black_box(&ticket)).expect("call").is_ok()))
+        b.iter(|| {
+            black_box(
+                warm.call_route(&mut warm_store, black_box(&ticket))
+                    .expect("call")
+                    .is_ok(),
+            )
+        })
     });
     group.finish();
 
     let mut group = c.benchmark_group("component loading");
     group.sample_size(10);
-    group.bench_function("compile", |b| b.iter(|| Component::new(&engine, black_box(&bytes)).expect("compile")));
+    group.bench_function("compile", |b| {
+        b.iter(|| Component::new(&engine, black_box(&bytes)).expect("compile"))
+    });
     let precompiled = component.serialize().expect("serialize");
     group.bench_function("deserialize precompiled", |b| {
         // SAFETY: the bytes were produced by `serialize` on this engine just above.
-        b.iter(|| unsafe { Component::deserialize(&engine, black_box(&precompiled)) }.expect("deserialize"))
+        b.iter(|| {
+            unsafe { Component::deserialize(&engine, black_box(&precompiled)) }
+                .expect("deserialize")
+        })
     });
     group.finish();
 }

@@ -100,7 +100,10 @@ async fn run_until_stopped(server: Server) -> anyhow::Result<()> {
 }
 
 async fn start(app: &App, listen: &str) -> anyhow::Result<Server> {
-    let server = app.serve(listen).await.with_context(|| format!("listening on {listen}"))?;
+    let server = app
+        .serve(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
     tracing::info!(addr = %server.addr, "axle is serving");
     Ok(server)
 }

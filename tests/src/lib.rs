@@ -31,7 +31,8 @@ pub fn backend() -> Backend {
 }
 
 fn postgres_admin_url() -> String {
-    std::env::var("AXLE_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+    std::env::var("AXLE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
 /// A fresh, empty PostgreSQL database, dropped with the value.
@@ -52,8 +53,14 @@ impl PgDatabase {
             .execute(&mut conn)
             .await
             .expect("create the test database");
-        let base = admin.rsplit_once('/').map(|(base, _)| base.to_owned()).expect("database url has a path");
-        PgDatabase { url: format!("{base}/{name}"), name }
+        let base = admin
+            .rsplit_once('/')
+            .map(|(base, _)| base.to_owned())
+            .expect("database url has a path");
+        PgDatabase {
+            url: format!("{base}/{name}"),
+            name,
+        }
     }
 }
 
@@ -63,14 +70,21 @@ impl Drop for PgDatabase {
         // Drop runs outside any async context we can use, so a short-lived runtime on its
         // own thread does the cleanup.
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             runtime.block_on(async {
                 use sqlx::Connection;
-                let mut conn = sqlx::PgConnection::connect(&postgres_admin_url()).await.ok()?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                    .execute(&mut conn)
+                let mut conn = sqlx::PgConnection::connect(&postgres_admin_url())
                     .await
-                    .ok()
+                    .ok()?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await
+                .ok()
             })
         })
         .join();
@@ -105,7 +119,11 @@ impl Reply {
     /// The body, after asserting the status.
     #[track_caller]
     pub fn expect(self, status: u16) -> Value {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
         self.body
     }
 
@@ -171,14 +189,26 @@ impl TestApp {
 
     /// `GET path` with `key`.
     pub async fn get(&self, key: &str, path: &str) -> Reply {
-        let response = self.client.get(format!("{}{path}", self.url)).bearer_auth(key).send().await.expect("GET");
+        let response = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("GET");
         Self::read(response).await
     }
 
     /// `POST path` with a JSON body.
     pub async fn post(&self, key: &str, path: &str, body: &Value) -> Reply {
-        let response =
-            self.client.post(format!("{}{path}", self.url)).bearer_auth(key).json(body).send().await.expect("POST");
+        let response = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .expect("POST");
         Self::read(response).await
     }
 
@@ -198,49 +228,80 @@ impl TestApp {
 
     /// `PATCH path` with a JSON body.
     pub async fn patch(&self, key: &str, path: &str, body: &Value) -> Reply {
-        let response =
-            self.client.patch(format!("{}{path}", self.url)).bearer_auth(key).json(body).send().await.expect("PATCH");
+        let response = self
+            .client
+            .patch(format!("{}{path}", self.url))
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .expect("PATCH");
         Self::read(response).await
     }
 
     /// `DELETE path`.
     pub async fn delete(&self, key: &str, path: &str) -> Reply {
-        let response = self.client.delete(format!("{}{path}", self.url)).bearer_auth(key).send().await.expect("DELETE");
+        let response = self
+            .client
+            .delete(format!("{}{path}", self.url))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("DELETE");
         Self::read(response).await
     }
 
     /// Creates a tenant through the admin API.
     pub async fn tenant(&self, slug: &str) -> Tenant {
         let body = self
-            .post(ADMIN_TOKEN, "/api/v1/tenants", &json!({ "name": format!("Tenant {slug}"), "slug": slug }))
+            .post(
+                ADMIN_TOKEN,
+                "/api/v1/tenants",
+                &json!({ "name": format!("Tenant {slug}"), "slug": slug }),
+            )
             .await
             .expect(201);
         Tenant {
             id: body["tenant"]["id"].as_str().expect("tenant id").to_owned(),
-            key: body["api_key"]["secret"].as_str().expect("api key").to_owned(),
+            key: body["api_key"]["secret"]
+                .as_str()
+                .expect("api key")
+                .to_owned(),
         }
     }
 
     /// Creates a customer and returns its JSON.
     pub async fn customer(&self, tenant: &Tenant, body: Value) -> Value {
-        self.post(&tenant.key, "/api/v1/customers", &body).await.expect(201)
+        self.post(&tenant.key, "/api/v1/customers", &body)
+            .await
+            .expect(201)
     }
 
     /// Creates a vehicle and returns its JSON.
     pub async fn vehicle(&self, tenant: &Tenant, body: Value) -> Value {
-        self.post(&tenant.key, "/api/v1/vehicles", &body).await.expect(201)
+        self.post(&tenant.key, "/api/v1/vehicles", &body)
+            .await
+            .expect(201)
     }
 
     /// Creates a ticket and returns its JSON.
     pub async fn ticket(&self, tenant: &Tenant, body: Value) -> Value {
-        self.post(&tenant.key, "/api/v1/tickets", &body).await.expect(201)
+        self.post(&tenant.key, "/api/v1/tickets", &body)
+            .await
+            .expect(201)
     }
 
     /// Uploads a plugin from its manifest text and component bytes.
     pub async fn upload(&self, tenant: &Tenant, manifest: &str, component: Vec<u8>) -> Reply {
         let form = multipart::Form::new()
-            .part("manifest", multipart::Part::text(manifest.to_owned()).file_name("plugin.toml"))
-            .part("component", multipart::Part::bytes(component).file_name("plugin.wasm"));
+            .part(
+                "manifest",
+                multipart::Part::text(manifest.to_owned()).file_name("plugin.toml"),
+            )
+            .part(
+                "component",
+                multipart::Part::bytes(component).file_name("plugin.wasm"),
+            );
         let response = self
             .client
             .post(format!("{}/api/v1/plugins", self.url))
@@ -254,9 +315,22 @@ impl TestApp {
 
     /// Uploads one of the built plugins (or test guests) and installs it with `config`
     /// and `grants`; returns the installation JSON.
-    pub async fn install(&self, tenant: &Tenant, plugin: &Plugin, config: Value, grants: &[&str]) -> Value {
-        let reply = self.upload(tenant, &plugin.manifest(), plugin.component()).await;
-        assert!(reply.status == 201 || reply.status == 200, "upload {}: {:?}", plugin.name, reply);
+    pub async fn install(
+        &self,
+        tenant: &Tenant,
+        plugin: &Plugin,
+        config: Value,
+        grants: &[&str],
+    ) -> Value {
+        let reply = self
+            .upload(tenant, &plugin.manifest(), plugin.component())
+            .await;
+        assert!(
+            reply.status == 201 || reply.status == 200,
+            "upload {}: {:?}",
+            plugin.name,
+            reply
+        );
         self.post(
             &tenant.key,
             "/api/v1/installations",
@@ -277,40 +351,70 @@ pub struct Plugin {
     pub wasm: &'static str,
 }
 
-pub const SAFETY_ESCALATION: Plugin =
-    Plugin { name: "safety-escalation", dir: "plugins/safety-escalation", wasm: "axle_plugin_safety_escalation.wasm" };
-pub const VIP_ROUTING: Plugin =
-    Plugin { name: "vip-routing", dir: "plugins/vip-routing", wasm: "axle_plugin_vip_routing.wasm" };
-pub const FAQ_AUTOREPLY: Plugin =
-    Plugin { name: "faq-autoreply", dir: "plugins/faq-autoreply", wasm: "axle_plugin_faq_autoreply.wasm" };
-pub const VIN_DECODER: Plugin =
-    Plugin { name: "vin-decoder", dir: "plugins/vin-decoder", wasm: "axle_plugin_vin_decoder.wasm" };
-pub const KPI_SUMMARY: Plugin =
-    Plugin { name: "kpi-summary", dir: "plugins/kpi-summary", wasm: "axle_plugin_kpi_summary.wasm" };
-pub const HOSTILE: Plugin = Plugin { name: "hostile", dir: "tests/guests/hostile", wasm: "axle_guest_hostile.wasm" };
+pub const SAFETY_ESCALATION: Plugin = Plugin {
+    name: "safety-escalation",
+    dir: "plugins/safety-escalation",
+    wasm: "axle_plugin_safety_escalation.wasm",
+};
+pub const VIP_ROUTING: Plugin = Plugin {
+    name: "vip-routing",
+    dir: "plugins/vip-routing",
+    wasm: "axle_plugin_vip_routing.wasm",
+};
+pub const FAQ_AUTOREPLY: Plugin = Plugin {
+    name: "faq-autoreply",
+    dir: "plugins/faq-autoreply",
+    wasm: "axle_plugin_faq_autoreply.wasm",
+};
+pub const VIN_DECODER: Plugin = Plugin {
+    name: "vin-decoder",
+    dir: "plugins/vin-decoder",
+    wasm: "axle_plugin_vin_decoder.wasm",
+};
+pub const KPI_SUMMARY: Plugin = Plugin {
+    name: "kpi-summary",
+    dir: "plugins/kpi-summary",
+    wasm: "axle_plugin_kpi_summary.wasm",
+};
+pub const HOSTILE: Plugin = Plugin {
+    name: "hostile",
+    dir: "tests/guests/hostile",
+    wasm: "axle_guest_hostile.wasm",
+};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_owned()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_owned()
 }
 
 impl Plugin {
     /// The plugin.toml text.
     pub fn manifest(&self) -> String {
         let path = repo_root().join(self.dir).join("plugin.toml");
-        std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("read {}: {err}", path.display()))
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|err| panic!("read {}: {err}", path.display()))
     }
 
     /// The built component's bytes.
     pub fn component(&self) -> Vec<u8> {
-        let path = repo_root().join("target/wasm/wasm32-wasip2/release").join(self.wasm);
+        let path = repo_root()
+            .join("target/wasm/wasm32-wasip2/release")
+            .join(self.wasm);
         std::fs::read(&path).unwrap_or_else(|err| {
-            panic!("read {}: {err}; `cargo xtask test` builds the plugins before the tests", path.display())
+            panic!(
+                "read {}: {err}; `cargo xtask test` builds the plugins before the tests",
+                path.display()
+            )
         })
     }
 }
 
 /// A valid VIN built from a 17-character stem (its check digit is fixed up).
 pub fn vin(stem: &str) -> String {
-    axle_host::vin::Vin::with_check_digit(stem).expect("a 17-character VIN stem").to_string()
+    axle_host::vin::Vin::with_check_digit(stem)
+        .expect("a 17-character VIN stem")
+        .to_string()
 }

@@ -1523,7 +1523,13 @@ async fn a_customer_is_changed_field_by_field_and_checked_like_a_new_one() {
     assert_eq!(changed["fields"], json!({ "wechat": "lina88" }));
     assert_eq!(app.get(&tenant.key, &path).await.expect(200), changed);
 
-    let bad = app.patch(&tenant.key, &path, &json!({ "email": "not-an-email", "name": " " })).await;
+    let bad = app
+        .patch(
+            &tenant.key,
+            &path,
+            &json!({ "email": "not-an-email", "name": " " }),
+        )
+        .await;
     assert_eq!(bad.status, 422, "{:?}", bad.body);
     assert_eq!(invalid_fields(&bad), vec!["name", "email"]);
     assert_eq!(app.get(&tenant.key, &path).await.expect(200), changed);
@@ -1541,19 +1547,38 @@ async fn a_vehicle_changes_owner_and_mileage_but_never_its_vin() {
     let path = format!("/api/v1/vehicles/{}", vehicle["id"].as_str().unwrap());
 
     let changed = app
-        .patch(&tenant.key, &path, &json!({ "customer_id": second["id"], "mileage_km": 15000 }))
+        .patch(
+            &tenant.key,
+            &path,
+            &json!({ "customer_id": second["id"], "mileage_km": 15000 }),
+        )
         .await
         .expect(200);
     assert_eq!(changed["customer_id"], second["id"]);
     assert_eq!(changed["mileage_km"], 15000);
     assert_eq!(changed["vin"], vehicle["vin"]);
 
-    let vin_change = app.patch(&tenant.key, &path, &json!({ "vin": vin("LGXC76C00P0000104") })).await;
+    let vin_change = app
+        .patch(
+            &tenant.key,
+            &path,
+            &json!({ "vin": vin("LGXC76C00P0000104") }),
+        )
+        .await;
     assert_eq!(vin_change.status, 400, "{:?}", vin_change.body);
-    let bad = app.patch(&tenant.key, &path, &json!({ "customer_id": "nobody", "mileage_km": -5 })).await;
+    let bad = app
+        .patch(
+            &tenant.key,
+            &path,
+            &json!({ "customer_id": "nobody", "mileage_km": -5 }),
+        )
+        .await;
     assert_eq!(bad.status, 422);
     assert_eq!(invalid_fields(&bad), vec!["customer_id", "mileage_km"]);
-    let unlinked = app.patch(&tenant.key, &path, &json!({ "customer_id": "" })).await.expect(200);
+    let unlinked = app
+        .patch(&tenant.key, &path, &json!({ "customer_id": "" }))
+        .await
+        .expect(200);
     assert_eq!(unlinked["customer_id"], Value::Null);
 }
 

@@ -254,6 +254,11 @@ async fn log_flood_is_cut_at_the_log_budget_and_the_plugin_still_routes() {
     assert_eq!(tags(&ticket), ["hostile-ok"]);
     let audited = invocations(&app, &tenant, &id).await;
     assert_eq!(audited[0]["outcome"], "ok", "{}", audited[0]);
+    let detail = audited[0]["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("log lines dropped over the log budget"),
+        "{detail}"
+    );
     assert!(is_sha256(&audited[0]["input_digest"]));
     assert_eq!(
         installation(&app, &tenant, &id).await["consecutive_failures"],

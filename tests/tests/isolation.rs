@@ -256,8 +256,14 @@ async fn tenant_b_cannot_change_tenant_a_customers_or_vehicles() {
     let (app, key) = (&w.app, &w.b.key);
 
     let changes = [
-        (format!("/api/v1/customers/{}", id(&w.customer)), json!({ "name": "mallory", "vip": false })),
-        (format!("/api/v1/vehicles/{}", id(&w.vehicle)), json!({ "make": "mallory", "customer_id": "" })),
+        (
+            format!("/api/v1/customers/{}", id(&w.customer)),
+            json!({ "name": "mallory", "vip": false }),
+        ),
+        (
+            format!("/api/v1/vehicles/{}", id(&w.vehicle)),
+            json!({ "make": "mallory", "customer_id": "" }),
+        ),
     ];
     for (path, change) in changes {
         assert_not_found(app.patch(key, &path, &change).await, &path);

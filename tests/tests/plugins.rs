@@ -134,7 +134,7 @@ async fn bad_manifests_are_rejected_with_what_is_wrong() {
         ),
         (
             "limits over the maximum",
-            format!("{manifest}\n[limits]\ndeadline_ms = 99999\n"),
+            manifest.replace("deadline_ms = 50", "deadline_ms = 99999"),
             "deadline_ms",
         ),
     ];
@@ -662,4 +662,52 @@ async fn kv_works_for_an_installation_granted_it() {
         .await
         .expect("read kv");
     assert_eq!(after, None, "uninstalling removes the namespace");
+}
+
+#[tokio::test]
+async fn the_audit_of_an_uninstalled_plugin_stays_readable_tenant_wide() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("audit-keep").await;
+    let installation = app
+        .install(
+            &tenant,
+            &SAFETY_ESCALATION,
+            json!({ "default_manager": "+8613800000000" }),
+            &["notify"],
+        )
+        .await;
+    let installation_id = installation["id"].as_str().unwrap();
+    app.ticket(
+        &tenant,
+        json!({ "description": "Steering wheel shakes at speed" }),
+    )
+    .await;
+
+    app.delete(
+        &tenant.key,
+        &format!("/api/v1/installations/{installation_id}"),
+    )
+    .await
+    .expect(204);
+
+    let audit = app
+        .get(
+            &tenant.key,
+            &format!("/api/v1/invocations?installation_id={installation_id}"),
+        )
+        .await
+        .expect(200);
+    let rows = audit["items"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{audit}");
+    assert_eq!(rows[0]["plugin"], "safety-escalation@0.1.0");
+    assert_eq!(rows[0]["outcome"], "ok");
+    let other = app.tenant("audit-other").await;
+    let theirs = app
+        .get(
+            &other.key,
+            &format!("/api/v1/invocations?installation_id={installation_id}"),
+        )
+        .await
+        .expect(200);
+    assert_eq!(theirs["items"], json!([]));
 }

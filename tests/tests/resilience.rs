@@ -14,7 +14,11 @@ async fn requests_get_a_503_naming_the_database_when_it_goes_away() {
     let reply = app.get(&tenant.key, "/api/v1/customers").await;
     assert_eq!(reply.status, 503, "{:?}", reply.body);
     assert_eq!(reply.error_code(), "database_unavailable");
-    assert!(reply.error_message().contains("database"), "{}", reply.error_message());
+    assert!(
+        reply.error_message().contains("database"),
+        "{}",
+        reply.error_message()
+    );
     let health = app.get("", "/healthz").await;
     assert_eq!(health.status, 503);
 }
@@ -23,9 +27,16 @@ async fn requests_get_a_503_naming_the_database_when_it_goes_away() {
 async fn a_stopped_server_finishes_cleanly() {
     let mut app = TestApp::spawn().await;
     let tenant = app.tenant("shutdown").await;
-    app.ticket(&tenant, json!({ "description": "Wiper motor noise" })).await;
+    app.ticket(&tenant, json!({ "description": "Wiper motor noise" }))
+        .await;
 
     app.stop().await;
 
-    assert!(app.client.get(format!("{}/healthz", app.url)).send().await.is_err());
+    assert!(
+        app.client
+            .get(format!("{}/healthz", app.url))
+            .send()
+            .await
+            .is_err()
+    );
 }

@@ -15,10 +15,17 @@ async fn brake_pedal_ticket_is_critical_in_the_safety_queue_with_an_sms_to_the_r
     )
     .await;
     let customer = app
-        .customer(&tenant, json!({ "name": "张伟", "phone": "+8613912345601", "region": "East China" }))
+        .customer(
+            &tenant,
+            json!({ "name": "张伟", "phone": "+8613912345601", "region": "East China" }),
+        )
         .await;
     let vin = vin("LSVAX4100N2000101");
-    app.vehicle(&tenant, json!({ "vin": vin, "customer_id": customer["id"], "make": "SAIC Volkswagen" })).await;
+    app.vehicle(
+        &tenant,
+        json!({ "vin": vin, "customer_id": customer["id"], "make": "SAIC Volkswagen" }),
+    )
+    .await;
 
     let ticket = app
         .ticket(
@@ -30,14 +37,25 @@ async fn brake_pedal_ticket_is_critical_in_the_safety_queue_with_an_sms_to_the_r
     assert_eq!(ticket["priority"], "critical");
     assert_eq!(ticket["queue"], "safety");
     assert_eq!(ticket["customer_id"], customer["id"]);
-    assert!(ticket["tags"].as_array().unwrap().contains(&json!("safety")));
+    assert!(
+        ticket["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("safety"))
+    );
     let sms = &ticket["notifications"][0];
     assert_eq!(sms["channel"], "sms");
     assert_eq!(sms["to"], "+8613800000001");
     assert_eq!(sms["status"], "pending");
     assert_eq!(sms["source"], "safety-escalation@0.1.0");
 
-    let fetched = app.get(&tenant.key, &format!("/api/v1/tickets/{}", ticket["id"].as_str().unwrap())).await.expect(200);
+    let fetched = app
+        .get(
+            &tenant.key,
+            &format!("/api/v1/tickets/{}", ticket["id"].as_str().unwrap()),
+        )
+        .await
+        .expect(200);
     assert_eq!(fetched["priority"], "critical");
     assert_eq!(fetched["decisions"][0]["plugin"], "safety-escalation@0.1.0");
     assert_eq!(fetched["decisions"][0]["decision"]["queue"], "safety");
@@ -47,9 +65,17 @@ async fn brake_pedal_ticket_is_critical_in_the_safety_queue_with_an_sms_to_the_r
 async fn chinese_descriptions_trigger_the_safety_rule_too() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("oem-cn").await;
-    app.install(&tenant, &SAFETY_ESCALATION, json!({ "default_manager": "+8613800000000" }), &["notify"]).await;
+    app.install(
+        &tenant,
+        &SAFETY_ESCALATION,
+        json!({ "default_manager": "+8613800000000" }),
+        &["notify"],
+    )
+    .await;
 
-    let ticket = app.ticket(&tenant, json!({ "description": "高速行驶时刹车踏板发软" })).await;
+    let ticket = app
+        .ticket(&tenant, json!({ "description": "高速行驶时刹车踏板发软" }))
+        .await;
 
     assert_eq!(ticket["priority"], "critical");
     assert_eq!(ticket["notifications"][0]["to"], "+8613800000000");
@@ -59,9 +85,20 @@ async fn chinese_descriptions_trigger_the_safety_rule_too() {
 async fn ordinary_tickets_are_left_alone_by_the_safety_rule() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("oem-b").await;
-    app.install(&tenant, &SAFETY_ESCALATION, json!({ "default_manager": "+8613800000000" }), &["notify"]).await;
+    app.install(
+        &tenant,
+        &SAFETY_ESCALATION,
+        json!({ "default_manager": "+8613800000000" }),
+        &["notify"],
+    )
+    .await;
 
-    let ticket = app.ticket(&tenant, json!({ "description": "想预约 3 万公里保养", "category": "maintenance" })).await;
+    let ticket = app
+        .ticket(
+            &tenant,
+            json!({ "description": "想预约 3 万公里保养", "category": "maintenance" }),
+        )
+        .await;
 
     assert_eq!(ticket["priority"], "normal");
     assert_eq!(ticket["queue"], json!(null));
@@ -72,13 +109,30 @@ async fn ordinary_tickets_are_left_alone_by_the_safety_rule() {
 async fn vip_customers_go_to_the_team_named_in_config() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("dealer-vip").await;
-    app.install(&tenant, &VIP_ROUTING, json!({ "team": "vip-care" }), &["records"]).await;
-    let vip = app.customer(&tenant, json!({ "name": "Emily Chen", "vip": true })).await;
+    app.install(
+        &tenant,
+        &VIP_ROUTING,
+        json!({ "team": "vip-care" }),
+        &["records"],
+    )
+    .await;
+    let vip = app
+        .customer(&tenant, json!({ "name": "Emily Chen", "vip": true }))
+        .await;
     let regular = app.customer(&tenant, json!({ "name": "Wu Jun" })).await;
 
-    let vip_ticket = app.ticket(&tenant, json!({ "description": "CarPlay disconnects", "customer_id": vip["id"] })).await;
-    let regular_ticket =
-        app.ticket(&tenant, json!({ "description": "CarPlay disconnects", "customer_id": regular["id"] })).await;
+    let vip_ticket = app
+        .ticket(
+            &tenant,
+            json!({ "description": "CarPlay disconnects", "customer_id": vip["id"] }),
+        )
+        .await;
+    let regular_ticket = app
+        .ticket(
+            &tenant,
+            json!({ "description": "CarPlay disconnects", "customer_id": regular["id"] }),
+        )
+        .await;
 
     assert_eq!(vip_ticket["team"], "vip-care");
     assert_eq!(vip_ticket["priority"], "high");

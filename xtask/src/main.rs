@@ -28,7 +28,9 @@ fn main() -> ExitCode {
         "test" => test(rest),
         "bench" => bench(rest),
         _ => {
-            eprintln!("usage: cargo xtask demo [axle demo args…] | test [cargo test args…] | bench [criterion args…]");
+            eprintln!(
+                "usage: cargo xtask demo [axle demo args…] | test [cargo test args…] | bench [criterion args…]"
+            );
             return ExitCode::from(2);
         }
     };
@@ -42,7 +44,10 @@ fn main() -> ExitCode {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask/ has a parent").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask/ has a parent")
+        .to_owned()
 }
 
 fn cargo() -> Command {
@@ -52,8 +57,14 @@ fn cargo() -> Command {
 fn run(command: &mut Command) -> Result {
     let shown = format!("{command:?}");
     eprintln!("xtask: running {shown}");
-    let status = command.status().map_err(|err| format!("cannot start {shown}: {err}"))?;
-    if status.success() { Ok(()) } else { Err(format!("{shown} failed with {status}")) }
+    let status = command
+        .status()
+        .map_err(|err| format!("cannot start {shown}: {err}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed with {status}"))
+    }
 }
 
 /// Adds the wasm32-wasip2 target through rustup when it is not installed.
@@ -72,13 +83,20 @@ fn ensure_wasm_target() -> Result {
 /// The package names of a wasm workspace's members (one directory each).
 fn members(workspace: &Path) -> Result<Vec<String>> {
     let mut names = Vec::new();
-    let entries = std::fs::read_dir(workspace).map_err(|err| format!("reading {}: {err}", workspace.display()))?;
+    let entries = std::fs::read_dir(workspace)
+        .map_err(|err| format!("reading {}: {err}", workspace.display()))?;
     for entry in entries.filter_map(std::result::Result::ok) {
         let manifest = entry.path().join("Cargo.toml");
-        let Ok(text) = std::fs::read_to_string(&manifest) else { continue };
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
         let name = text
             .lines()
-            .find_map(|line| line.trim().strip_prefix("name = ").map(|name| name.trim_matches('"').to_owned()))
+            .find_map(|line| {
+                line.trim()
+                    .strip_prefix("name = ")
+                    .map(|name| name.trim_matches('"').to_owned())
+            })
             .ok_or_else(|| format!("{} has no package name", manifest.display()))?;
         names.push(name);
     }
@@ -90,7 +108,9 @@ fn members(workspace: &Path) -> Result<Vec<String>> {
 /// because each enables a different world feature of the SDK.
 fn build_components(workspace: &Path) -> Result {
     for name in members(workspace)? {
-        run(cargo().current_dir(workspace).args(["build", "--release", "--quiet", "-p", &name]))?;
+        run(cargo()
+            .current_dir(workspace)
+            .args(["build", "--release", "--quiet", "-p", &name]))?;
     }
     Ok(())
 }
@@ -107,15 +127,27 @@ fn build_plugins(with_guests: bool) -> Result {
 fn demo(args: &[String]) -> Result {
     build_plugins(false)?;
     let root = root();
-    run(cargo().current_dir(&root).args(["run", "--quiet", "-p", "axle-host", "--bin", "axle", "--", "demo"]).args([
-        "--data-dir",
-        "target/demo",
-        "--plugins",
-        "plugins",
-        "--wasm",
-        "target/wasm/wasm32-wasip2/release",
-    ])
-    .args(args))
+    run(cargo()
+        .current_dir(&root)
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "axle-host",
+            "--bin",
+            "axle",
+            "--",
+            "demo",
+        ])
+        .args([
+            "--data-dir",
+            "target/demo",
+            "--plugins",
+            "plugins",
+            "--wasm",
+            "target/wasm/wasm32-wasip2/release",
+        ])
+        .args(args))
 }
 
 fn postgres_reachable() -> bool {
@@ -131,13 +163,27 @@ fn test(args: &[String]) -> Result {
     for workspace in ["plugins", "tests/guests"] {
         let dir = root.join(workspace);
         for name in members(&dir)? {
-            run(cargo().current_dir(&dir).args(["test", "--quiet", "--target", &host_triple, "-p", &name]))?;
+            run(cargo().current_dir(&dir).args([
+                "test",
+                "--quiet",
+                "--target",
+                &host_triple,
+                "-p",
+                &name,
+            ]))?;
         }
     }
-    run(cargo().current_dir(&root).args(["test", "--workspace"]).args(args).env("AXLE_TEST_BACKEND", "sqlite"))?;
+    run(cargo()
+        .current_dir(&root)
+        .args(["test", "--workspace"])
+        .args(args)
+        .env("AXLE_TEST_BACKEND", "sqlite"))?;
     if postgres_reachable() {
-        let url = std::env::var("AXLE_TEST_DATABASE_URL").unwrap_or_else(|_| POSTGRES_URL.to_owned());
-        eprintln!("xtask: PostgreSQL answers on {POSTGRES_ADDR}; running the database-backed suite against it");
+        let url =
+            std::env::var("AXLE_TEST_DATABASE_URL").unwrap_or_else(|_| POSTGRES_URL.to_owned());
+        eprintln!(
+            "xtask: PostgreSQL answers on {POSTGRES_ADDR}; running the database-backed suite against it"
+        );
         run(cargo()
             .current_dir(&root)
             .args(["test", "-p", "axle-tests"])
@@ -145,13 +191,18 @@ fn test(args: &[String]) -> Result {
             .env("AXLE_TEST_BACKEND", "postgres")
             .env("AXLE_TEST_DATABASE_URL", url))?;
     } else {
-        eprintln!("xtask: PostgreSQL is not reachable on {POSTGRES_ADDR}; the PostgreSQL suite did not run");
+        eprintln!(
+            "xtask: PostgreSQL is not reachable on {POSTGRES_ADDR}; the PostgreSQL suite did not run"
+        );
     }
     Ok(())
 }
 
 fn host_triple() -> Result<String> {
-    let output = Command::new("rustc").arg("-vV").output().map_err(|err| format!("cannot run rustc -vV: {err}"))?;
+    let output = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .map_err(|err| format!("cannot run rustc -vV: {err}"))?;
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .find_map(|line| line.strip_prefix("host: ").map(str::to_owned))
@@ -160,5 +211,8 @@ fn host_triple() -> Result<String> {
 
 fn bench(args: &[String]) -> Result {
     build_plugins(false)?;
-    run(cargo().current_dir(root()).args(["bench", "-p", "axle-host", "--bench", "invocation", "--"]).args(args))
+    run(cargo()
+        .current_dir(root())
+        .args(["bench", "-p", "axle-host", "--bench", "invocation", "--"])
+        .args(args))
 }

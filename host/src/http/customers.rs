@@ -60,26 +60,46 @@ fn checked_contact(
 ) -> (String, Option<String>, Option<String>) {
     let name = name.trim().to_owned();
     if name.is_empty() {
-        errors.push(FieldError { field: "name".into(), message: "must not be empty".into() });
+        errors.push(FieldError {
+            field: "name".into(),
+            message: "must not be empty".into(),
+        });
     }
-    let phone = match phone.map(str::trim).filter(|p| !p.is_empty()).map(normalise_phone).transpose() {
+    let phone = match phone
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(normalise_phone)
+        .transpose()
+    {
         Ok(phone) => phone,
         Err(message) => {
-            errors.push(FieldError { field: "phone".into(), message });
+            errors.push(FieldError {
+                field: "phone".into(),
+                message,
+            });
             None
         }
     };
     let email = email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
     if let Some(email) = &email
-        && !email.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
+        && !email
+            .split_once('@')
+            .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
     {
-        errors.push(FieldError { field: "email".into(), message: format!("`{email}` is not an email address") });
+        errors.push(FieldError {
+            field: "email".into(),
+            message: format!("`{email}` is not an email address"),
+        });
     }
     (name, phone, email)
 }
 
 fn invalid(errors: Vec<FieldError>) -> ApiError {
-    ServiceError::Unprocessable { message: "the customer is not valid".into(), errors }.into()
+    ServiceError::Unprocessable {
+        message: "the customer is not valid".into(),
+        errors,
+    }
+    .into()
 }
 
 fn non_empty(text: Option<String>) -> Option<String> {
@@ -93,8 +113,12 @@ pub async fn create(
     ApiJson(body): ApiJson<CustomerBody>,
 ) -> Result<(StatusCode, Json<Customer>), ApiError> {
     let mut errors = Vec::new();
-    let (name, phone, email) =
-        checked_contact(&body.name, body.phone.as_deref(), body.email.as_deref(), &mut errors);
+    let (name, phone, email) = checked_contact(
+        &body.name,
+        body.phone.as_deref(),
+        body.email.as_deref(),
+        &mut errors,
+    );
     if !errors.is_empty() {
         return Err(invalid(errors));
     }
@@ -164,7 +188,9 @@ pub async fn update(
     if let Some(fields) = change.fields {
         crate::domain::merge_fields(&mut customer.fields, fields);
     }
-    Ok(Json(customers::update(&state.core.db, &caller.tenant_id, customer).await?))
+    Ok(Json(
+        customers::update(&state.core.db, &caller.tenant_id, customer).await?,
+    ))
 }
 
 #[derive(Deserialize)]

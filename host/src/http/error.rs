@@ -122,9 +122,10 @@ impl IntoResponse for ApiError {
             error["details"] = serde_json::json!(details);
         }
         if let ApiError::Service(ServiceError::IllegalTransition { from, .. }) = &self
-            && let Some(status) = crate::domain::TicketStatus::parse(from) {
-                error["allowed"] = serde_json::json!(status.next());
-            }
+            && let Some(status) = crate::domain::TicketStatus::parse(from)
+        {
+            error["allowed"] = serde_json::json!(status.next());
+        }
         (status, Json(serde_json::json!({ "error": error }))).into_response()
     }
 }

@@ -127,3 +127,31 @@ pub async fn invocations(
         audit::list_invocations(&state.core.db, &caller.tenant_id, &filter, &page).await?,
     ))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+    installation_id: Option<String>,
+    outcome: Option<String>,
+    subject_id: Option<String>,
+}
+
+/// `GET /api/v1/invocations`: the tenant's plugin audit, newest first, including
+/// invocations of installations since uninstalled.
+pub async fn audit(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<AuditQuery>,
+) -> Result<Json<Paged<Invocation>>, ApiError> {
+    let page = page(query.limit, query.cursor)?;
+    let filter = InvocationFilter {
+        installation_id: query.installation_id,
+        subject_id: query.subject_id,
+        outcome: query.outcome,
+    };
+    Ok(Json(
+        audit::list_invocations(&state.core.db, &caller.tenant_id, &filter, &page).await?,
+    ))
+}

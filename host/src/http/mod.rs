@@ -42,7 +42,10 @@ pub fn router(state: AppState) -> Router {
             post(tenants::create_key).get(tenants::list_keys),
         )
         .route("/customers", post(customers::create).get(customers::list))
-        .route("/customers/{id}", get(customers::get).patch(customers::update))
+        .route(
+            "/customers/{id}",
+            get(customers::get).patch(customers::update),
+        )
         .route("/vehicles", post(vehicles::create).get(vehicles::list))
         .route("/vehicles/{id}", get(vehicles::get).patch(vehicles::update))
         .route("/tickets", post(tickets::create).get(tickets::list))
@@ -68,7 +71,8 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/installations/{id}/invocations",
             get(installations::invocations),
-        );
+        )
+        .route("/invocations", get(installations::audit));
     Router::new()
         .route("/healthz", get(healthz))
         .nest("/api/v1", api)

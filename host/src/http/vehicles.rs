@@ -46,7 +46,9 @@ async fn check_details(
     errors: &mut Vec<FieldError>,
 ) -> Result<(), ApiError> {
     if let Some(customer_id) = customer_id
-        && customers::get(&state.core.db, tenant_id, customer_id).await?.is_none()
+        && customers::get(&state.core.db, tenant_id, customer_id)
+            .await?
+            .is_none()
     {
         errors.push(FieldError {
             field: "customer_id".into(),
@@ -62,13 +64,20 @@ async fn check_details(
         });
     }
     if mileage_km.is_some_and(|km| km < 0) {
-        errors.push(FieldError { field: "mileage_km".into(), message: "must not be negative".into() });
+        errors.push(FieldError {
+            field: "mileage_km".into(),
+            message: "must not be negative".into(),
+        });
     }
     Ok(())
 }
 
 fn invalid(errors: Vec<FieldError>) -> ApiError {
-    ServiceError::Unprocessable { message: "the vehicle is not valid".into(), errors }.into()
+    ServiceError::Unprocessable {
+        message: "the vehicle is not valid".into(),
+        errors,
+    }
+    .into()
 }
 
 /// `POST /api/v1/vehicles`.
@@ -94,8 +103,15 @@ pub async fn create(
             })
             .ok()
     };
-    check_details(&state, &caller.tenant_id, body.customer_id.as_deref(), body.model_year, body.mileage_km, &mut errors)
-        .await?;
+    check_details(
+        &state,
+        &caller.tenant_id,
+        body.customer_id.as_deref(),
+        body.model_year,
+        body.mileage_km,
+        &mut errors,
+    )
+    .await?;
     let Some(vin) = vin.filter(|_| errors.is_empty()) else {
         return Err(invalid(errors));
     };
@@ -164,7 +180,9 @@ pub async fn update(
     if let Some(fields) = change.fields {
         crate::domain::merge_fields(&mut vehicle.fields, fields);
     }
-    Ok(Json(vehicles::update(&state.core.db, &caller.tenant_id, vehicle).await?))
+    Ok(Json(
+        vehicles::update(&state.core.db, &caller.tenant_id, vehicle).await?,
+    ))
 }
 
 #[derive(Deserialize)]

@@ -182,9 +182,10 @@ impl Runtime {
     pub fn load(&self, bytes: &[u8], world: World) -> Result<Arc<Loaded>, ComponentError> {
         let sha256 = sha256_hex(bytes);
         if let Some(loaded) = self.cached(&sha256)
-            && loaded.world == world {
-                return Ok(loaded);
-            }
+            && loaded.world == world
+        {
+            return Ok(loaded);
+        }
         check_header(bytes)?;
         let component = Component::new(&self.engine, bytes)
             .map_err(|err| ComponentError::Invalid(format!("{err:#}")))?;
@@ -260,8 +261,7 @@ impl Runtime {
             let WorldPre::Routing(pre) = pre else {
                 return Ok(Err(wrong_world_call(World::RoutingRule)));
             };
-            started(store, |s| pre.instantiate(s))?
-                .call_route(&mut *store, ticket)
+            started(store, |s| pre.instantiate(s))?.call_route(&mut *store, ticket)
         })
     }
 
@@ -277,8 +277,7 @@ impl Runtime {
             let WorldPre::Workflow(pre) = pre else {
                 return Ok(Err(wrong_world_call(World::WorkflowStep)));
             };
-            started(store, |s| pre.instantiate(s))?
-                .call_on_event(&mut *store, event)
+            started(store, |s| pre.instantiate(s))?.call_on_event(&mut *store, event)
         })
     }
 
@@ -310,8 +309,7 @@ impl Runtime {
             let WorldPre::Fields(pre) = pre else {
                 return Ok(Err(wrong_world_call(World::FieldProvider)));
             };
-            started(store, |s| pre.instantiate(s))?
-                .call_compute(&mut *store, subject)
+            started(store, |s| pre.instantiate(s))?.call_compute(&mut *store, subject)
         })
     }
 
@@ -327,8 +325,7 @@ impl Runtime {
             let WorldPre::Fields(pre) = pre else {
                 return Ok(Err(wrong_world_call(World::FieldProvider)));
             };
-            started(store, |s| pre.instantiate(s))?
-                .call_validate(&mut *store, subject)
+            started(store, |s| pre.instantiate(s))?.call_validate(&mut *store, subject)
         })
     }
 
@@ -359,8 +356,7 @@ impl Runtime {
             let WorldPre::Widget(pre) = pre else {
                 return Ok(Err(wrong_world_call(World::ReportWidget)));
             };
-            started(store, |s| pre.instantiate(s))?
-                .call_render(&mut *store, dataset)
+            started(store, |s| pre.instantiate(s))?.call_render(&mut *store, dataset)
         })
     }
 
@@ -407,9 +403,7 @@ impl Runtime {
         let sandbox = store.into_data();
         let result = match raw {
             Ok(Ok(output)) => {
-                let size = serde_json::to_vec(&output)
-                    .map(|json| json.len())
-                    .unwrap_or(usize::MAX);
+                let size = json_size(&output);
                 if size > limits.output_bytes() {
                     Err(Failure::OutputTooLarge {
                         bytes: size,
@@ -431,10 +425,11 @@ impl Runtime {
                     deadline_ms: limits.deadline_ms,
                 })
             }
-            Err(err) if !sandbox.instantiated => Err(Failure::Host(format!(
-                "could not instantiate: {}",
-                trap_message(&err)
-            ))),
+            // A trap before the instance exists (a start function) is the plugin's; any other
+            // error there, like an exhausted instance pool, is the host's.
+            Err(err) if !sandbox.instantiated && err.downcast_ref::<Trap>().is_none() => Err(
+                Failure::Host(format!("could not instantiate: {}", trap_message(&err))),
+            ),
             Err(err) => Err(Failure::Trap(trap_message(&err))),
         };
         let notifications = if result.is_ok() {
@@ -443,6 +438,25 @@ impl Runtime {
             Vec::new()
         };
         finish(result, notifications, sandbox.log.dropped)
+    }
+}
+
+/// The length of `value`'s JSON form, counted without building it.
+fn json_size<T: Serialize>(value: &T) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    match serde_json::to_writer(&mut counter, value) {
+        Ok(()) => counter.0,
+        Err(_) => usize::MAX,
     }
 }
 

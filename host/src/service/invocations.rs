@@ -18,6 +18,8 @@ pub struct Audit {
     pub subject_id: Option<String>,
     pub input_digest: String,
     pub failure: Option<Failure>,
+    /// Guest log lines dropped over the log budget.
+    pub logs_dropped: u32,
     pub duration_us: i64,
 }
 
@@ -50,6 +52,7 @@ impl Audit {
             subject_id: subject_id.map(str::to_owned),
             input_digest: outcome.input_digest.clone(),
             failure,
+            logs_dropped: outcome.logs_dropped,
             duration_us: i64::try_from(outcome.duration.as_micros()).unwrap_or(i64::MAX),
         }
     }
@@ -62,7 +65,16 @@ impl Audit {
         threshold: u32,
     ) -> Result<(), ServiceError> {
         let outcome = self.failure.as_ref().map_or("ok", Failure::outcome);
-        let detail = self.failure.as_ref().map(ToString::to_string);
+        let dropped = (self.logs_dropped > 0).then(|| {
+            format!(
+                "{} log lines dropped over the log budget",
+                self.logs_dropped
+            )
+        });
+        let detail = match (self.failure.as_ref().map(ToString::to_string), dropped) {
+            (Some(failure), Some(dropped)) => Some(format!("{failure}; {dropped}")),
+            (failure, dropped) => failure.or(dropped),
+        };
         audit::record_invocation(
             tx,
             tenant_id,
@@ -85,7 +97,11 @@ impl Audit {
             &self.installation_id,
             trips,
             threshold,
-            detail.as_deref().unwrap_or_default(),
+            &self
+                .failure
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
         )
         .await?;
         if suspended {

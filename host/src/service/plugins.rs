@@ -255,7 +255,13 @@ pub async fn ready(
     let version = versions::get(&core.db, tenant_id, &installation.plugin_version_id)
         .await?
         .ok_or(ServiceError::NotFound("plugin version"))?;
-    let loaded = match core.runtime.cached(&version.sha256) {
+    // One component can export several worlds' functions, and another tenant may have
+    // loaded the same bytes as a different world; only a load of this world will do.
+    let cached = core
+        .runtime
+        .cached(&version.sha256)
+        .filter(|loaded| loaded.world == version.world);
+    let loaded = match cached {
         Some(loaded) => loaded,
         None => {
             let bytes = versions::blob(&core.db, &version.sha256).await?;

@@ -97,7 +97,11 @@ pub async fn insert(db: &Db, tenant_id: &str, new: NewCustomer) -> Result<Custom
 }
 
 /// Writes every mutable column of `customer`; another tenant's id is not found.
-pub async fn update(db: &Db, tenant_id: &str, mut customer: Customer) -> Result<Customer, StoreError> {
+pub async fn update(
+    db: &Db,
+    tenant_id: &str,
+    mut customer: Customer,
+) -> Result<Customer, StoreError> {
     let now = now_ms();
     let updated = sqlx::query(
         "UPDATE customers SET name = $1, phone = $2, email = $3, region = $4, city = $5, vip = $6, \
