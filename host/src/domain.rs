@@ -192,6 +192,8 @@ pub struct Ticket {
     pub channel: TicketChannel,
     pub customer_id: Option<String>,
     pub vehicle_id: Option<String>,
+    /// The service site handling the ticket.
+    pub site_id: Option<String>,
     pub queue: Option<String>,
     pub team: Option<String>,
     pub assignee: Option<String>,

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod db;
 pub mod domain;
+pub mod hours;
 pub mod http;
 pub mod ids;
 pub mod plugins;

@@ -271,7 +271,7 @@ pub async fn demo(core: &Core, plugins_dir: &Path, wasm_dir: &Path) -> anyhow::R
         ),
     };
     let (_, api_key) =
-        tenants::create_key(&core.db, &tenant.id, "demo console", Role::Admin).await?;
+        tenants::create_key(&core.db, &tenant.id, "demo console", Role::Admin, None).await?;
     let installed = install_plugins(core, &tenant.id, plugins_dir, wasm_dir).await?;
     if created {
         seed_records(core, &tenant.id).await?;

@@ -7,7 +7,16 @@ use subtle::ConstantTimeEq;
 use super::AppState;
 use super::error::ApiError;
 use crate::domain::Role;
+use crate::store::org::{self, Site};
 use crate::store::tenants;
+
+/// The part of the org tree a key is limited to.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    pub site_id: String,
+    /// The site's path; its subtree is every path with this prefix.
+    pub path: String,
+}
 
 /// A caller authenticated by a tenant API key.
 #[derive(Clone, Debug)]
@@ -15,6 +24,8 @@ pub struct Caller {
     pub tenant_id: String,
     pub key_id: String,
     pub role: Role,
+    /// `None` for a tenant-wide (OEM) key.
+    pub scope: Option<Scope>,
 }
 
 impl Caller {
@@ -26,6 +37,58 @@ impl Caller {
             ));
         }
         Ok(())
+    }
+
+    /// Fails unless the key is an admin key for the whole tenant: plugins change how every
+    /// dealer's tickets are handled, so a dealer-scoped admin cannot manage them.
+    pub fn require_tenant_admin(&self) -> Result<(), ApiError> {
+        self.require_admin()?;
+        if self.scope.is_some() {
+            return Err(ApiError::Forbidden(
+                "plugins are managed tenant-wide; this admin key is limited to one site's subtree"
+                    .to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The path prefix list queries are limited to, for a scoped key.
+    pub fn within(&self) -> Option<String> {
+        self.scope.as_ref().map(|scope| scope.path.clone())
+    }
+
+    /// Whether a record at the site with `path` (or at no site, `None`) is visible.
+    pub fn sees(&self, path: Option<&str>) -> bool {
+        match (&self.scope, path) {
+            (None, _) => true,
+            (Some(scope), Some(path)) => path.starts_with(&scope.path),
+            (Some(_), None) => false,
+        }
+    }
+
+    /// The site `id` if it exists in the tenant and this caller may see it; another
+    /// tenant's or another dealer's site is simply not found.
+    pub async fn site(&self, state: &AppState, id: &str) -> Result<Site, ApiError> {
+        org::site(&state.core.db, &self.tenant_id, id)
+            .await?
+            .filter(|site| self.sees(Some(&site.path)))
+            .ok_or(ApiError::NotFound("site"))
+    }
+
+    /// Whether a record at site `site_id` is visible to this caller.
+    pub async fn sees_site(
+        &self,
+        state: &AppState,
+        site_id: Option<&str>,
+    ) -> Result<bool, ApiError> {
+        if self.scope.is_none() {
+            return Ok(true);
+        }
+        let Some(site_id) = site_id else {
+            return Ok(false);
+        };
+        let site = org::site(&state.core.db, &self.tenant_id, site_id).await?;
+        Ok(site.is_some_and(|site| self.sees(Some(&site.path))))
     }
 
     /// The actor name on the ticket timeline.
@@ -65,10 +128,25 @@ impl FromRequestParts<AppState> for Caller {
             .await?
             .ok_or_else(|| ApiError::Unauthorized("unknown or revoked API key".to_owned()))?;
         tracing::Span::current().record("tenant", owner.tenant_id.as_str());
+        let scope = match &owner.site_id {
+            Some(site_id) => {
+                let site = org::site(&state.core.db, &owner.tenant_id, site_id)
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::Unauthorized("this key's site no longer exists".to_owned())
+                    })?;
+                Some(Scope {
+                    site_id: site.id,
+                    path: site.path,
+                })
+            }
+            None => None,
+        };
         Ok(Caller {
             tenant_id: owner.tenant_id,
             key_id: owner.key_id,
             role: owner.role,
+            scope,
         })
     }
 }

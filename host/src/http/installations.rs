@@ -24,7 +24,7 @@ pub async fn create(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<InstallRequest>,
 ) -> Result<(StatusCode, Json<Installation>), ApiError> {
-    caller.require_admin()?;
+    caller.require_tenant_admin()?;
     let installation = plugins::install(&state.core, &caller.tenant_id, body).await?;
     Ok((StatusCode::CREATED, Json(installation)))
 }
@@ -75,7 +75,7 @@ pub async fn update(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<InstallationChange>,
 ) -> Result<Json<Installation>, ApiError> {
-    caller.require_admin()?;
+    caller.require_tenant_admin()?;
     Ok(Json(
         plugins::change(&state.core, &caller.tenant_id, &id, body).await?,
     ))
@@ -87,7 +87,7 @@ pub async fn delete(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require_admin()?;
+    caller.require_tenant_admin()?;
     if store::delete(&state.core.db, &caller.tenant_id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

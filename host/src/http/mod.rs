@@ -5,6 +5,7 @@ mod customers;
 mod error;
 mod extract;
 mod installations;
+mod org;
 mod plugins;
 mod tenants;
 mod tickets;
@@ -72,7 +73,13 @@ pub fn router(state: AppState) -> Router {
             "/installations/{id}/invocations",
             get(installations::invocations),
         )
-        .route("/invocations", get(installations::audit));
+        .route("/invocations", get(installations::audit))
+        .route("/sites", post(org::create_site).get(org::list_sites))
+        .route("/sites/{id}", get(org::get_site).patch(org::update_site))
+        .route("/teams", post(org::create_team).get(org::list_teams))
+        .route("/teams/{id}", get(org::get_team))
+        .route("/agents", post(org::create_agent).get(org::list_agents))
+        .route("/agents/{id}", get(org::get_agent));
     Router::new()
         .route("/healthz", get(healthz))
         .nest("/api/v1", api)

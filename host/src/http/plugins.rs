@@ -21,7 +21,7 @@ pub async fn upload(
     State(state): State<AppState>,
     mut multipart: Multipart,
 ) -> Result<(StatusCode, Json<PluginVersion>), ApiError> {
-    caller.require_admin()?;
+    caller.require_tenant_admin()?;
     let (mut manifest, mut component) = (None, None);
     while let Some(field) = multipart.next_field().await? {
         match field.name() {

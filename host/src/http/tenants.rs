@@ -66,8 +66,14 @@ pub async fn create(
     }
     invalid("tenant", errors)?;
     let tenant = tenants::create(&state.core.db, name, &body.slug).await?;
-    let (key, secret) =
-        tenants::create_key(&state.core.db, &tenant.id, "initial admin", Role::Admin).await?;
+    let (key, secret) = tenants::create_key(
+        &state.core.db,
+        &tenant.id,
+        "initial admin",
+        Role::Admin,
+        None,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(
@@ -81,6 +87,10 @@ pub async fn create(
 pub struct NewKey {
     name: String,
     role: Role,
+    /// Limits the key to a site's subtree (a dealer, say). A key made by a scoped key is
+    /// limited to at least the same subtree.
+    #[serde(default)]
+    site_id: Option<String>,
 }
 
 /// `POST /api/v1/api-keys`: a new key for the caller's tenant; the secret is shown once.
@@ -100,8 +110,19 @@ pub async fn create_key(
             }],
         )?;
     }
-    let (key, secret) =
-        tenants::create_key(&state.core.db, &caller.tenant_id, name, body.role).await?;
+    let site_id = match (&body.site_id, &caller.scope) {
+        (Some(site_id), _) => Some(caller.site(&state, site_id).await?.id),
+        (None, Some(scope)) => Some(scope.site_id.clone()),
+        (None, None) => None,
+    };
+    let (key, secret) = tenants::create_key(
+        &state.core.db,
+        &caller.tenant_id,
+        name,
+        body.role,
+        site_id.as_deref(),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(serde_json::json!({ "key": key, "secret": secret })),
@@ -114,7 +135,12 @@ pub async fn list_keys(
     State(state): State<AppState>,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
     caller.require_admin()?;
-    let keys = tenants::list_keys(&state.core.db, &caller.tenant_id).await?;
+    let mut keys = Vec::new();
+    for key in tenants::list_keys(&state.core.db, &caller.tenant_id).await? {
+        if caller.sees_site(&state, key.site_id.as_deref()).await? {
+            keys.push(key);
+        }
+    }
     Ok(axum::Json(
         serde_json::json!({ "items": keys, "next_cursor": null }),
     ))

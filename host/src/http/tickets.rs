@@ -19,8 +19,16 @@ use crate::store::tickets::{self as store, TicketFilter};
 pub async fn create(
     caller: Caller,
     State(state): State<AppState>,
-    ApiJson(body): ApiJson<NewTicket>,
+    ApiJson(mut body): ApiJson<NewTicket>,
 ) -> Result<(StatusCode, Json<TicketView>), ApiError> {
+    // A dealer's key files tickets at its own site unless it names one of its subtree.
+    match (&body.site_id, &caller.scope) {
+        (Some(site_id), Some(_)) => {
+            caller.site(&state, site_id).await?;
+        }
+        (None, Some(scope)) => body.site_id = Some(scope.site_id.clone()),
+        _ => {}
+    }
     let view = tickets::create(&state.core, &caller.tenant_id, &caller.actor(), body).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -39,6 +47,8 @@ pub struct ListQuery {
     assignee: Option<String>,
     customer_id: Option<String>,
     vehicle_id: Option<String>,
+    /// Tickets at this site and every site below it.
+    site_id: Option<String>,
 }
 
 /// `GET /api/v1/tickets`.
@@ -48,6 +58,10 @@ pub async fn list(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Paged<Ticket>>, ApiError> {
     let page = page(query.limit, query.cursor)?;
+    let site_within = match &query.site_id {
+        Some(site_id) => Some(caller.site(&state, site_id).await?.path),
+        None => caller.within(),
+    };
     let filter = TicketFilter {
         status: query.status,
         priority: query.priority,
@@ -59,6 +73,8 @@ pub async fn list(
         assignee: query.assignee,
         customer_id: query.customer_id,
         vehicle_id: query.vehicle_id,
+        site_id: None,
+        site_within,
     };
     Ok(Json(
         store::list(&state.core.db, &caller.tenant_id, &filter, &page).await?,
@@ -71,6 +87,7 @@ pub async fn get(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<TicketView>, ApiError> {
+    visible(&caller, &state, &id).await?;
     Ok(Json(
         tickets::view(&state.core, &caller.tenant_id, &id).await?,
     ))
@@ -83,6 +100,10 @@ pub async fn update(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<TicketChange>,
 ) -> Result<Json<TicketView>, ApiError> {
+    visible(&caller, &state, &id).await?;
+    if let Some(site_id) = body.site_id.as_deref().filter(|_| caller.scope.is_some()) {
+        caller.site(&state, site_id).await?;
+    }
     Ok(Json(
         tickets::update(&state.core, &caller.tenant_id, &caller.actor(), &id, body).await?,
     ))
@@ -94,12 +115,20 @@ pub async fn timeline(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if store::get(&state.core.db, &caller.tenant_id, &id)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::NotFound("ticket"));
-    }
+    visible(&caller, &state, &id).await?;
     let events: Vec<TicketEvent> = audit::events(&state.core.db, &caller.tenant_id, &id).await?;
     Ok(Json(serde_json::json!({ "items": events })))
+}
+
+/// Fails with 404 unless the ticket exists in the caller's tenant and, for a key scoped to
+/// a site, sits in that site's subtree.
+async fn visible(caller: &Caller, state: &AppState, id: &str) -> Result<(), ApiError> {
+    let ticket = store::get(&state.core.db, &caller.tenant_id, id)
+        .await?
+        .ok_or(ApiError::NotFound("ticket"))?;
+    if caller.sees_site(state, ticket.site_id.as_deref()).await? {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound("ticket"))
+    }
 }

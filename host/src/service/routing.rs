@@ -160,6 +160,7 @@ mod tests {
             channel: TicketChannel::Phone,
             customer_id: None,
             vehicle_id: None,
+            site_id: None,
             queue: None,
             team: None,
             assignee: None,

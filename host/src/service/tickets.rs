@@ -54,6 +54,9 @@ pub struct NewTicket {
     /// Links the vehicle by VIN instead of id.
     #[serde(default)]
     pub vin: Option<String>,
+    /// The service site handling the ticket.
+    #[serde(default)]
+    pub site_id: Option<String>,
     #[serde(default)]
     pub queue: Option<String>,
     #[serde(default)]
@@ -86,6 +89,9 @@ pub struct TicketChange {
     pub team: Option<String>,
     #[serde(default)]
     pub assignee: Option<String>,
+    /// Moves the ticket to another service site.
+    #[serde(default)]
+    pub site_id: Option<String>,
     #[serde(default)]
     pub tags: Option<Vec<String>>,
     /// Merged over the existing fields; `null` removes a field.
@@ -152,6 +158,10 @@ pub async fn create(
         &mut errors,
     )
     .await?;
+    let site_id = match clean(input.site_id) {
+        Some(id) => checked_site(core, tenant_id, id, &mut errors).await?,
+        None => None,
+    };
     if !errors.is_empty() {
         return Err(ServiceError::Unprocessable {
             message: format!("the ticket is not valid: {}", summary(&errors)),
@@ -176,6 +186,7 @@ pub async fn create(
         channel: input.channel.unwrap_or(TicketChannel::Phone),
         customer_id: customer.as_ref().map(|c| c.id.clone()),
         vehicle_id: vehicle.as_ref().map(|v| v.id.clone()),
+        site_id,
         queue: clean(input.queue),
         team: clean(input.team),
         assignee: clean(input.assignee),
@@ -296,6 +307,9 @@ async fn try_update(
             Ok(category) => ticket.category = category,
             Err(err) => errors.push(err),
         }
+    }
+    if let Some(site_id) = change.site_id.clone().and_then(|id| clean(Some(id))) {
+        ticket.site_id = checked_site(core, tenant_id, site_id, &mut errors).await?;
     }
     if !errors.is_empty() {
         return Err(ServiceError::Unprocessable {
@@ -565,6 +579,26 @@ async fn enqueue_all(
     Ok(())
 }
 
+/// `Some(id)` when the site exists in the tenant, else an error on `site_id`.
+async fn checked_site(
+    core: &Core,
+    tenant_id: &str,
+    id: String,
+    errors: &mut Vec<FieldError>,
+) -> Result<Option<String>, ServiceError> {
+    if crate::store::org::site(&core.db, tenant_id, &id)
+        .await?
+        .is_some()
+    {
+        return Ok(Some(id));
+    }
+    errors.push(FieldError {
+        field: "site_id".into(),
+        message: format!("no site `{id}` in this tenant"),
+    });
+    Ok(None)
+}
+
 /// The customer and vehicle a new ticket links to, checked to exist in the tenant.
 async fn linked_records(
     core: &Core,
@@ -645,6 +679,7 @@ fn diff<'a>(
         "status",
         "priority",
         "category",
+        "site_id",
         "queue",
         "team",
         "assignee",

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod customers;
 pub mod installations;
 pub mod kv;
+pub mod org;
 pub mod outbox;
 pub mod plugins;
 pub mod tenants;

@@ -24,6 +24,8 @@ pub struct ApiKey {
     pub id: String,
     pub name: String,
     pub role: Role,
+    /// The site whose subtree the key is limited to; `None` for the whole tenant.
+    pub site_id: Option<String>,
     pub created_at: String,
 }
 
@@ -33,6 +35,8 @@ pub struct KeyOwner {
     pub tenant_id: String,
     pub key_id: String,
     pub role: Role,
+    /// The site whose subtree the key is limited to; `None` for the whole tenant.
+    pub site_id: Option<String>,
 }
 
 /// sha256 of an API key secret, as stored.
@@ -92,6 +96,7 @@ pub async fn create_key(
     tenant_id: &str,
     name: &str,
     role: Role,
+    site_id: Option<&str>,
 ) -> Result<(ApiKey, String), StoreError> {
     let secret = new_secret();
     let now = now_ms();
@@ -99,10 +104,12 @@ pub async fn create_key(
         id: new_id(),
         name: name.to_owned(),
         role,
+        site_id: site_id.map(str::to_owned),
         created_at: rfc3339(now),
     };
     sqlx::query(
-        "INSERT INTO api_keys (id, tenant_id, name, role, key_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO api_keys (id, tenant_id, name, role, key_hash, created_at, site_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&key.id)
     .bind(tenant_id)
@@ -110,6 +117,7 @@ pub async fn create_key(
     .bind(role.as_str())
     .bind(hash_key(&secret))
     .bind(now)
+    .bind(site_id)
     .execute(db.pool())
     .await?;
     Ok((key, secret))
@@ -118,7 +126,7 @@ pub async fn create_key(
 /// The owner of a live key with this secret.
 pub async fn find_key(db: &Db, secret: &str) -> Result<Option<KeyOwner>, StoreError> {
     let row = sqlx::query(
-        "SELECT id, tenant_id, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+        "SELECT id, tenant_id, role, site_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
     )
     .bind(hash_key(secret))
     .fetch_optional(db.pool())
@@ -128,6 +136,7 @@ pub async fn find_key(db: &Db, secret: &str) -> Result<Option<KeyOwner>, StoreEr
     Ok(Some(KeyOwner {
         tenant_id: row.try_get("tenant_id")?,
         key_id: row.try_get("id")?,
+        site_id: row.try_get("site_id")?,
         role: Role::parse(&role)
             .ok_or_else(|| StoreError::Corrupt(format!("api key role `{role}`")))?,
     }))
@@ -136,7 +145,7 @@ pub async fn find_key(db: &Db, secret: &str) -> Result<Option<KeyOwner>, StoreEr
 /// The tenant's keys, newest first.
 pub async fn list_keys(db: &Db, tenant_id: &str) -> Result<Vec<ApiKey>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, name, role, created_at FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NULL ORDER BY id DESC",
+        "SELECT id, name, role, site_id, created_at FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NULL ORDER BY id DESC",
     )
     .bind(tenant_id)
     .fetch_all(db.pool())
@@ -147,6 +156,7 @@ pub async fn list_keys(db: &Db, tenant_id: &str) -> Result<Vec<ApiKey>, StoreErr
             Ok(ApiKey {
                 id: row.try_get("id")?,
                 name: row.try_get("name")?,
+                site_id: row.try_get("site_id")?,
                 role: Role::parse(&role)
                     .ok_or_else(|| StoreError::Corrupt(format!("api key role `{role}`")))?,
                 created_at: rfc3339(row.try_get("created_at")?),

@@ -19,6 +19,9 @@ pub struct TicketFilter {
     pub assignee: Option<String>,
     pub customer_id: Option<String>,
     pub vehicle_id: Option<String>,
+    pub site_id: Option<String>,
+    /// Only tickets at sites in the subtree with this path prefix.
+    pub site_within: Option<String>,
 }
 
 /// A past ticket, for history lookups.
@@ -43,6 +46,7 @@ struct TicketRow {
     channel: String,
     customer_id: Option<String>,
     vehicle_id: Option<String>,
+    site_id: Option<String>,
     queue: Option<String>,
     team: Option<String>,
     assignee: Option<String>,
@@ -70,6 +74,7 @@ impl TicketRow {
             category: self.category,
             customer_id: self.customer_id,
             vehicle_id: self.vehicle_id,
+            site_id: self.site_id,
             queue: self.queue,
             team: self.team,
             assignee: self.assignee,
@@ -80,7 +85,7 @@ impl TicketRow {
 }
 
 const COLUMNS: &str = "id, subject, description, status, priority, category, channel, customer_id, \
-                       vehicle_id, queue, team, assignee, tags, fields, created_at, updated_at";
+                       vehicle_id, site_id, queue, team, assignee, tags, fields, created_at, updated_at";
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
@@ -95,8 +100,8 @@ pub async fn insert(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO tickets (id, tenant_id, subject, description, status, priority, category, channel, \
-         customer_id, vehicle_id, queue, team, assignee, tags, fields, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
+         customer_id, vehicle_id, queue, team, assignee, tags, fields, created_at, updated_at, site_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17)",
     )
     .bind(&ticket.id)
     .bind(tenant_id)
@@ -114,6 +119,7 @@ pub async fn insert(
     .bind(to_json(&ticket.tags))
     .bind(to_json(&ticket.fields))
     .bind(created_ms)
+    .bind(&ticket.site_id)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -132,8 +138,8 @@ pub async fn update(
 ) -> Result<bool, StoreError> {
     let result = sqlx::query(
         "UPDATE tickets SET subject = $1, description = $2, status = $3, priority = $4, category = $5, \
-         channel = $6, queue = $7, team = $8, assignee = $9, tags = $10, fields = $11, updated_at = $12 \
-         WHERE tenant_id = $13 AND id = $14 AND updated_at = $15",
+         channel = $6, queue = $7, team = $8, assignee = $9, tags = $10, fields = $11, updated_at = $12, \
+         site_id = $16 WHERE tenant_id = $13 AND id = $14 AND updated_at = $15",
     )
     .bind(&ticket.subject)
     .bind(&ticket.description)
@@ -150,6 +156,7 @@ pub async fn update(
     .bind(tenant_id)
     .bind(&ticket.id)
     .bind(expected_ms)
+    .bind(&ticket.site_id)
     .execute(&mut **tx)
     .await?;
     Ok(result.rows_affected() == 1)
@@ -209,7 +216,15 @@ pub async fn list(
         .and_eq("team", text(&filter.team))
         .and_eq("assignee", text(&filter.assignee))
         .and_eq("customer_id", text(&filter.customer_id))
-        .and_eq("vehicle_id", text(&filter.vehicle_id));
+        .and_eq("vehicle_id", text(&filter.vehicle_id))
+        .and_eq("site_id", text(&filter.site_id));
+    if let Some(prefix) = &filter.site_within {
+        sql.push(" AND site_id IN (SELECT id FROM sites WHERE tenant_id = ")
+            .bind(Arg::Text(tenant_id.to_owned()))
+            .push(" AND path LIKE ")
+            .bind(Arg::Text(format!("{prefix}%")))
+            .push(")");
+    }
     finish_page(&mut sql, page);
     let rows: Vec<TicketRow> = sql.build_as().fetch_all(db.pool()).await?;
     Paged::from_rows(rows, page.limit, |row| &row.id).try_map(TicketRow::into_domain)

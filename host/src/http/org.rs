@@ -1,0 +1,403 @@
+//! The org tree: sites (OEM → region → dealer → station), teams and agents. A key scoped
+//! to a site reads and changes only that site's subtree.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use super::extract::{ApiJson, ApiPath, ApiQuery, page};
+use crate::hours::OpeningHours;
+use crate::service::{FieldError, ServiceError};
+use crate::store::Paged;
+use crate::store::org::{
+    self, Agent, AgentFilter, AgentRole, NewAgent, NewSite, Site, SiteFilter, SiteKind, Team,
+    TeamFilter,
+};
+
+/// The time zone of sites that name none: Axle's first market is China.
+const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
+
+fn invalid(what: &str, errors: Vec<FieldError>) -> ApiError {
+    ServiceError::Unprocessable {
+        message: format!("the {what} is not valid"),
+        errors,
+    }
+    .into()
+}
+
+fn field(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+fn check_timezone(timezone: &str, errors: &mut Vec<FieldError>) {
+    if jiff::tz::TimeZone::get(timezone).is_err() {
+        errors.push(field(
+            "timezone",
+            format!("`{timezone}` is not an IANA time zone such as Asia/Shanghai"),
+        ));
+    }
+}
+
+fn clean_list(items: Vec<String>) -> Vec<String> {
+    let mut items: Vec<String> = items
+        .into_iter()
+        .map(|i| i.trim().to_owned())
+        .filter(|i| !i.is_empty())
+        .collect();
+    items.dedup();
+    items
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteBody {
+    kind: SiteKind,
+    #[serde(default)]
+    parent_id: Option<String>,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    service_area: Vec<String>,
+    #[serde(default)]
+    opening_hours: OpeningHours,
+    #[serde(default)]
+    timezone: Option<String>,
+}
+
+/// `POST /api/v1/sites`: a site under its parent tier (an OEM has none, one per tenant).
+pub async fn create_site(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SiteBody>,
+) -> Result<(StatusCode, Json<Site>), ApiError> {
+    caller.require_admin()?;
+    let mut errors = Vec::new();
+    let parent = match &body.parent_id {
+        Some(parent_id) => Some(caller.site(&state, parent_id).await?),
+        None => None,
+    };
+    match (body.kind.parent(), &parent) {
+        (None, Some(_)) => errors.push(field(
+            "parent_id",
+            "the OEM is the root of the tree and has no parent",
+        )),
+        (None, None) if caller.scope.is_some() => {
+            return Err(ApiError::Forbidden(
+                "a key scoped to a site cannot create the OEM root".to_owned(),
+            ));
+        }
+        (None, None) if org::has_root(&state.core.db, &caller.tenant_id).await? => {
+            errors.push(field("kind", "this tenant already has its OEM root site"));
+        }
+        (Some(expected), Some(parent)) if parent.kind != expected => errors.push(field(
+            "parent_id",
+            format!(
+                "a {} hangs under a {}, not a {}",
+                body.kind.as_str(),
+                expected.as_str(),
+                parent.kind.as_str()
+            ),
+        )),
+        (Some(expected), None) => errors.push(field(
+            "parent_id",
+            format!(
+                "a {} needs its parent {}",
+                body.kind.as_str(),
+                expected.as_str()
+            ),
+        )),
+        _ => {}
+    }
+    let code = body.code.trim().to_owned();
+    if code.is_empty() || code.len() > 32 {
+        errors.push(field(
+            "code",
+            "a site needs a code of 1-32 characters, e.g. its dealer number",
+        ));
+    }
+    let name = body.name.trim().to_owned();
+    if name.is_empty() {
+        errors.push(field("name", "must not be empty"));
+    }
+    let timezone = body.timezone.unwrap_or_else(|| DEFAULT_TIMEZONE.to_owned());
+    check_timezone(&timezone, &mut errors);
+    if !errors.is_empty() {
+        return Err(invalid("site", errors));
+    }
+    let site = org::insert_site(
+        &state.core.db,
+        &caller.tenant_id,
+        NewSite {
+            parent,
+            kind: body.kind,
+            code,
+            name,
+            service_area: clean_list(body.service_area),
+            opening_hours: body.opening_hours,
+            timezone,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(site)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteChange {
+    name: Option<String>,
+    service_area: Option<Vec<String>>,
+    opening_hours: Option<OpeningHours>,
+    timezone: Option<String>,
+}
+
+/// `PATCH /api/v1/sites/{id}`: name, service area, opening hours, time zone.
+pub async fn update_site(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(change): ApiJson<SiteChange>,
+) -> Result<Json<Site>, ApiError> {
+    caller.require_admin()?;
+    let mut site = caller.site(&state, &id).await?;
+    let mut errors = Vec::new();
+    if let Some(name) = change.name {
+        match name.trim() {
+            "" => errors.push(field("name", "must not be empty")),
+            name => site.name = name.to_owned(),
+        }
+    }
+    if let Some(timezone) = change.timezone {
+        check_timezone(&timezone, &mut errors);
+        site.timezone = timezone;
+    }
+    if !errors.is_empty() {
+        return Err(invalid("site", errors));
+    }
+    if let Some(area) = change.service_area {
+        site.service_area = clean_list(area);
+    }
+    if let Some(hours) = change.opening_hours {
+        site.opening_hours = hours;
+    }
+    Ok(Json(
+        org::update_site(&state.core.db, &caller.tenant_id, site).await?,
+    ))
+}
+
+/// `GET /api/v1/sites/{id}`.
+pub async fn get_site(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Site>, ApiError> {
+    Ok(Json(caller.site(&state, &id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+    kind: Option<SiteKind>,
+    parent_id: Option<String>,
+}
+
+/// `GET /api/v1/sites`: the caller's part of the tree.
+pub async fn list_sites(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<SiteQuery>,
+) -> Result<Json<Paged<Site>>, ApiError> {
+    let page = page(query.limit, query.cursor)?;
+    let filter = SiteFilter {
+        kind: query.kind,
+        parent_id: query.parent_id,
+        within: caller.within(),
+    };
+    Ok(Json(
+        org::list_sites(&state.core.db, &caller.tenant_id, &filter, &page).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamBody {
+    site_id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    skills: Vec<String>,
+}
+
+/// `POST /api/v1/teams`.
+pub async fn create_team(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<TeamBody>,
+) -> Result<(StatusCode, Json<Team>), ApiError> {
+    caller.require_admin()?;
+    let site = caller.site(&state, &body.site_id).await?;
+    let name = body.name.trim();
+    if name.is_empty() {
+        return Err(invalid("team", vec![field("name", "must not be empty")]));
+    }
+    let skills: Vec<String> = clean_list(body.skills)
+        .into_iter()
+        .map(|s| s.to_lowercase())
+        .collect();
+    let team = org::insert_team(&state.core.db, &caller.tenant_id, &site.id, name, &skills).await?;
+    Ok((StatusCode::CREATED, Json(team)))
+}
+
+/// A team the caller may see.
+async fn visible_team(caller: &Caller, state: &AppState, id: &str) -> Result<Team, ApiError> {
+    org::team(&state.core.db, &caller.tenant_id, id)
+        .await?
+        .filter(|(_, path)| caller.sees(Some(path)))
+        .map(|(team, _)| team)
+        .ok_or(ApiError::NotFound("team"))
+}
+
+/// `GET /api/v1/teams/{id}`.
+pub async fn get_team(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Team>, ApiError> {
+    Ok(Json(visible_team(&caller, &state, &id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+    site_id: Option<String>,
+    skill: Option<String>,
+}
+
+/// `GET /api/v1/teams`.
+pub async fn list_teams(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<TeamQuery>,
+) -> Result<Json<Paged<Team>>, ApiError> {
+    let page = page(query.limit, query.cursor)?;
+    let filter = TeamFilter {
+        site_id: query.site_id,
+        skill: query.skill.map(|s| s.trim().to_lowercase()),
+        within: caller.within(),
+    };
+    Ok(Json(
+        org::list_teams(&state.core.db, &caller.tenant_id, &filter, &page).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentBody {
+    team_id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default = "default_role")]
+    role: AgentRole,
+}
+
+fn default_role() -> AgentRole {
+    AgentRole::Agent
+}
+
+/// `POST /api/v1/agents`.
+pub async fn create_agent(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<AgentBody>,
+) -> Result<(StatusCode, Json<Agent>), ApiError> {
+    caller.require_admin()?;
+    let team = visible_team(&caller, &state, &body.team_id).await?;
+    let mut errors = Vec::new();
+    let name = body.name.trim().to_owned();
+    if name.is_empty() {
+        errors.push(field("name", "must not be empty"));
+    }
+    let phone = match body
+        .phone
+        .as_deref()
+        .map(super::customers::normalise_phone)
+        .transpose()
+    {
+        Ok(phone) => phone,
+        Err(message) => {
+            errors.push(field("phone", message));
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(invalid("agent", errors));
+    }
+    let agent = org::insert_agent(
+        &state.core.db,
+        &caller.tenant_id,
+        NewAgent {
+            team_id: team.id,
+            name,
+            email: body.email,
+            phone,
+            role: body.role,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(agent)))
+}
+
+/// `GET /api/v1/agents/{id}`.
+pub async fn get_agent(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Agent>, ApiError> {
+    org::agent(&state.core.db, &caller.tenant_id, &id)
+        .await?
+        .filter(|(_, path)| caller.sees(Some(path)))
+        .map(|(agent, _)| Json(agent))
+        .ok_or(ApiError::NotFound("agent"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+    team_id: Option<String>,
+    role: Option<AgentRole>,
+}
+
+/// `GET /api/v1/agents`.
+pub async fn list_agents(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<AgentQuery>,
+) -> Result<Json<Paged<Agent>>, ApiError> {
+    let page = page(query.limit, query.cursor)?;
+    let filter = AgentFilter {
+        team_id: query.team_id,
+        role: query.role,
+        within: caller.within(),
+    };
+    Ok(Json(
+        org::list_agents(&state.core.db, &caller.tenant_id, &filter, &page).await?,
+    ))
+}

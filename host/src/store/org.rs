@@ -1,0 +1,549 @@
+//! The org tree of a tenant (OEM → region → dealer → station), its teams and agents.
+//! List queries take an optional subtree (`within`, a site path prefix) so a key scoped to
+//! a dealer sees only that dealer's part of the tree.
+
+use serde::Serialize;
+use sqlx::AssertSqlSafe;
+
+use super::{Page, Paged, StoreError, finish_page, json_column};
+use crate::db::{Arg, Db, SqlBuilder};
+use crate::hours::OpeningHours;
+use crate::ids::{new_id, now_ms, rfc3339};
+
+/// A tier of the org tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteKind {
+    Oem,
+    Region,
+    Dealer,
+    Station,
+}
+
+impl SiteKind {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteKind::Oem => "oem",
+            SiteKind::Region => "region",
+            SiteKind::Dealer => "dealer",
+            SiteKind::Station => "station",
+        }
+    }
+
+    fn parse(text: &str) -> Option<SiteKind> {
+        [
+            SiteKind::Oem,
+            SiteKind::Region,
+            SiteKind::Dealer,
+            SiteKind::Station,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
+    }
+
+    /// The tier a site of this kind hangs under; `None` for the root.
+    pub fn parent(self) -> Option<SiteKind> {
+        match self {
+            SiteKind::Oem => None,
+            SiteKind::Region => Some(SiteKind::Oem),
+            SiteKind::Dealer => Some(SiteKind::Region),
+            SiteKind::Station => Some(SiteKind::Dealer),
+        }
+    }
+}
+
+/// A site in the org tree.
+#[derive(Clone, Debug, Serialize)]
+pub struct Site {
+    pub id: String,
+    pub parent_id: Option<String>,
+    pub kind: SiteKind,
+    /// The tenant's own short code, unique in the tenant (e.g. a dealer number).
+    pub code: String,
+    pub name: String,
+    /// Cities or postcodes the site serves.
+    pub service_area: Vec<String>,
+    pub opening_hours: OpeningHours,
+    /// IANA time zone of the opening hours.
+    pub timezone: String,
+    #[serde(skip)]
+    pub path: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct SiteRow {
+    id: String,
+    parent_id: Option<String>,
+    kind: String,
+    code: String,
+    name: String,
+    path: String,
+    service_area: String,
+    opening_hours: String,
+    timezone: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl SiteRow {
+    fn into_domain(self) -> Result<Site, StoreError> {
+        Ok(Site {
+            kind: SiteKind::parse(&self.kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("site kind `{}`", self.kind)))?,
+            service_area: json_column("sites.service_area", &self.service_area)?,
+            opening_hours: json_column("sites.opening_hours", &self.opening_hours)?,
+            id: self.id,
+            parent_id: self.parent_id,
+            code: self.code,
+            name: self.name,
+            path: self.path,
+            timezone: self.timezone,
+            created_at: rfc3339(self.created_at),
+            updated_at: rfc3339(self.updated_at),
+        })
+    }
+}
+
+const SITE_COLUMNS: &str = "id, parent_id, kind, code, name, path, service_area, opening_hours, timezone, \
+                            created_at, updated_at";
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+/// A site to create; the caller has checked the parent and the tier.
+#[derive(Clone, Debug)]
+pub struct NewSite {
+    pub parent: Option<Site>,
+    pub kind: SiteKind,
+    pub code: String,
+    pub name: String,
+    pub service_area: Vec<String>,
+    pub opening_hours: OpeningHours,
+    pub timezone: String,
+}
+
+/// Creates a site under its parent.
+pub async fn insert_site(db: &Db, tenant_id: &str, new: NewSite) -> Result<Site, StoreError> {
+    let id = new_id();
+    let now = now_ms();
+    let path = match &new.parent {
+        Some(parent) => format!("{}{id}/", parent.path),
+        None => format!("/{id}/"),
+    };
+    let code = new.code.clone();
+    sqlx::query(
+        "INSERT INTO sites (id, tenant_id, parent_id, kind, code, name, path, service_area, opening_hours, \
+         timezone, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+    )
+    .bind(&id)
+    .bind(tenant_id)
+    .bind(new.parent.as_ref().map(|p| p.id.clone()))
+    .bind(new.kind.as_str())
+    .bind(&new.code)
+    .bind(&new.name)
+    .bind(&path)
+    .bind(to_json(&new.service_area))
+    .bind(to_json(&new.opening_hours))
+    .bind(&new.timezone)
+    .bind(now)
+    .execute(db.pool())
+    .await
+    .map_err(|err| StoreError::conflict_on_unique(err, || format!("site code `{code}` is already used in this tenant")))?;
+    Ok(Site {
+        id,
+        parent_id: new.parent.map(|p| p.id),
+        kind: new.kind,
+        code: new.code,
+        name: new.name,
+        service_area: new.service_area,
+        opening_hours: new.opening_hours,
+        timezone: new.timezone,
+        path,
+        created_at: rfc3339(now),
+        updated_at: rfc3339(now),
+    })
+}
+
+/// Writes a site's name, service area, opening hours and time zone.
+pub async fn update_site(db: &Db, tenant_id: &str, mut site: Site) -> Result<Site, StoreError> {
+    let now = now_ms();
+    sqlx::query(
+        "UPDATE sites SET name = $1, service_area = $2, opening_hours = $3, timezone = $4, updated_at = $5 \
+         WHERE tenant_id = $6 AND id = $7",
+    )
+    .bind(&site.name)
+    .bind(to_json(&site.service_area))
+    .bind(to_json(&site.opening_hours))
+    .bind(&site.timezone)
+    .bind(now)
+    .bind(tenant_id)
+    .bind(&site.id)
+    .execute(db.pool())
+    .await?;
+    site.updated_at = rfc3339(now);
+    Ok(site)
+}
+
+/// A site of the tenant.
+pub async fn site(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Site>, StoreError> {
+    let row: Option<SiteRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {SITE_COLUMNS} FROM sites WHERE tenant_id = $1 AND id = $2"
+    )))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(SiteRow::into_domain).transpose()
+}
+
+/// Whether the tenant already has a root (OEM) site.
+pub async fn has_root(db: &Db, tenant_id: &str) -> Result<bool, StoreError> {
+    Ok(
+        sqlx::query("SELECT id FROM sites WHERE tenant_id = $1 AND parent_id IS NULL")
+            .bind(tenant_id)
+            .fetch_optional(db.pool())
+            .await?
+            .is_some(),
+    )
+}
+
+/// Site list filters.
+#[derive(Clone, Debug, Default)]
+pub struct SiteFilter {
+    pub kind: Option<SiteKind>,
+    pub parent_id: Option<String>,
+    /// Only sites in the subtree with this path prefix.
+    pub within: Option<String>,
+}
+
+/// The tenant's sites, newest first.
+pub async fn list_sites(
+    db: &Db,
+    tenant_id: &str,
+    filter: &SiteFilter,
+    page: &Page,
+) -> Result<Paged<Site>, StoreError> {
+    let mut sql = SqlBuilder::new(&format!(
+        "SELECT {SITE_COLUMNS} FROM sites WHERE tenant_id = "
+    ));
+    sql.bind(Arg::Text(tenant_id.to_owned()))
+        .and_eq(
+            "kind",
+            filter.kind.map(|k| Arg::Text(k.as_str().to_owned())),
+        )
+        .and_eq("parent_id", filter.parent_id.clone().map(Arg::Text));
+    if let Some(prefix) = &filter.within {
+        sql.push(" AND path LIKE ")
+            .bind(Arg::Text(format!("{prefix}%")));
+    }
+    finish_page(&mut sql, page);
+    let rows: Vec<SiteRow> = sql.build_as().fetch_all(db.pool()).await?;
+    Paged::from_rows(rows, page.limit, |row| &row.id).try_map(SiteRow::into_domain)
+}
+
+/// A team at a site.
+#[derive(Clone, Debug, Serialize)]
+pub struct Team {
+    pub id: String,
+    pub site_id: String,
+    pub name: String,
+    /// What the team repairs or answers, e.g. `brakes`, `electrical`, `infotainment`, `ev`.
+    pub skills: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct TeamRow {
+    id: String,
+    site_id: String,
+    name: String,
+    skills: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TeamRow {
+    fn into_domain(self) -> Result<Team, StoreError> {
+        Ok(Team {
+            skills: json_column("teams.skills", &self.skills)?,
+            id: self.id,
+            site_id: self.site_id,
+            name: self.name,
+            created_at: rfc3339(self.created_at),
+            updated_at: rfc3339(self.updated_at),
+        })
+    }
+}
+
+const TEAM_COLUMNS: &str =
+    "teams.id, teams.site_id, teams.name, teams.skills, teams.created_at, teams.updated_at";
+
+/// Creates a team at `site_id`.
+pub async fn insert_team(
+    db: &Db,
+    tenant_id: &str,
+    site_id: &str,
+    name: &str,
+    skills: &[String],
+) -> Result<Team, StoreError> {
+    let id = new_id();
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO teams (id, tenant_id, site_id, name, skills, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(&id)
+    .bind(tenant_id)
+    .bind(site_id)
+    .bind(name)
+    .bind(to_json(&skills))
+    .bind(now)
+    .execute(db.pool())
+    .await
+    .map_err(|err| StoreError::conflict_on_unique(err, || format!("this site already has a team named `{name}`")))?;
+    Ok(Team {
+        id,
+        site_id: site_id.to_owned(),
+        name: name.to_owned(),
+        skills: skills.to_vec(),
+        created_at: rfc3339(now),
+        updated_at: rfc3339(now),
+    })
+}
+
+/// A team of the tenant, with its site's path.
+pub async fn team(
+    db: &Db,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<(Team, String)>, StoreError> {
+    let row = sqlx::query_as::<_, TeamRow>(AssertSqlSafe(format!(
+        "SELECT {TEAM_COLUMNS} FROM teams WHERE teams.tenant_id = $1 AND teams.id = $2"
+    )))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let team = row.into_domain()?;
+    let site = site(db, tenant_id, &team.site_id)
+        .await?
+        .ok_or(StoreError::NotFound("site"))?;
+    Ok(Some((team, site.path)))
+}
+
+/// Team list filters.
+#[derive(Clone, Debug, Default)]
+pub struct TeamFilter {
+    pub site_id: Option<String>,
+    pub skill: Option<String>,
+    pub within: Option<String>,
+}
+
+/// The tenant's teams, newest first.
+pub async fn list_teams(
+    db: &Db,
+    tenant_id: &str,
+    filter: &TeamFilter,
+    page: &Page,
+) -> Result<Paged<Team>, StoreError> {
+    let mut sql = SqlBuilder::new(&format!(
+        "SELECT {TEAM_COLUMNS} FROM teams JOIN sites ON sites.id = teams.site_id WHERE teams.tenant_id = "
+    ));
+    sql.bind(Arg::Text(tenant_id.to_owned()))
+        .and_eq("teams.site_id", filter.site_id.clone().map(Arg::Text));
+    if let Some(prefix) = &filter.within {
+        sql.push(" AND sites.path LIKE ")
+            .bind(Arg::Text(format!("{prefix}%")));
+    }
+    if let Some(skill) = &filter.skill {
+        // Skills are a JSON array of strings; match the quoted element.
+        sql.push(" AND teams.skills LIKE ")
+            .bind(Arg::Text(format!("%{}%", serde_json::json!(skill))));
+    }
+    if let Some(cursor) = &page.cursor {
+        sql.push(" AND teams.id < ").bind(Arg::Text(cursor.clone()));
+    }
+    sql.push(" ORDER BY teams.id DESC LIMIT ")
+        .bind(Arg::Int(page.limit + 1));
+    let rows: Vec<TeamRow> = sql.build_as().fetch_all(db.pool()).await?;
+    Paged::from_rows(rows, page.limit, |row| &row.id).try_map(TeamRow::into_domain)
+}
+
+/// An agent's role in the service organisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentRole {
+    Agent,
+    Supervisor,
+    /// The team manager: SLA escalations go here.
+    Manager,
+}
+
+impl AgentRole {
+    fn as_str(self) -> &'static str {
+        match self {
+            AgentRole::Agent => "agent",
+            AgentRole::Supervisor => "supervisor",
+            AgentRole::Manager => "manager",
+        }
+    }
+
+    fn parse(text: &str) -> Option<AgentRole> {
+        [AgentRole::Agent, AgentRole::Supervisor, AgentRole::Manager]
+            .into_iter()
+            .find(|role| role.as_str() == text)
+    }
+}
+
+/// A person who works tickets.
+#[derive(Clone, Debug, Serialize)]
+pub struct Agent {
+    pub id: String,
+    pub team_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub role: AgentRole,
+    pub active: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct AgentRow {
+    id: String,
+    team_id: String,
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    role: String,
+    active: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl AgentRow {
+    fn into_domain(self) -> Result<Agent, StoreError> {
+        Ok(Agent {
+            role: AgentRole::parse(&self.role)
+                .ok_or_else(|| StoreError::Corrupt(format!("agent role `{}`", self.role)))?,
+            id: self.id,
+            team_id: self.team_id,
+            name: self.name,
+            email: self.email,
+            phone: self.phone,
+            active: self.active != 0,
+            created_at: rfc3339(self.created_at),
+            updated_at: rfc3339(self.updated_at),
+        })
+    }
+}
+
+const AGENT_COLUMNS: &str = "agents.id, agents.team_id, agents.name, agents.email, agents.phone, agents.role, \
+                             agents.active, agents.created_at, agents.updated_at";
+
+/// An agent to create.
+#[derive(Clone, Debug)]
+pub struct NewAgent {
+    pub team_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub role: AgentRole,
+}
+
+/// Creates an agent in a team.
+pub async fn insert_agent(db: &Db, tenant_id: &str, new: NewAgent) -> Result<Agent, StoreError> {
+    let id = new_id();
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO agents (id, tenant_id, team_id, name, email, phone, role, active, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8)",
+    )
+    .bind(&id)
+    .bind(tenant_id)
+    .bind(&new.team_id)
+    .bind(&new.name)
+    .bind(&new.email)
+    .bind(&new.phone)
+    .bind(new.role.as_str())
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(Agent {
+        id,
+        team_id: new.team_id,
+        name: new.name,
+        email: new.email,
+        phone: new.phone,
+        role: new.role,
+        active: true,
+        created_at: rfc3339(now),
+        updated_at: rfc3339(now),
+    })
+}
+
+/// Agent list filters.
+#[derive(Clone, Debug, Default)]
+pub struct AgentFilter {
+    pub team_id: Option<String>,
+    pub role: Option<AgentRole>,
+    pub within: Option<String>,
+}
+
+/// The tenant's agents, newest first.
+pub async fn list_agents(
+    db: &Db,
+    tenant_id: &str,
+    filter: &AgentFilter,
+    page: &Page,
+) -> Result<Paged<Agent>, StoreError> {
+    let mut sql = SqlBuilder::new(&format!(
+        "SELECT {AGENT_COLUMNS} FROM agents JOIN teams ON teams.id = agents.team_id \
+         JOIN sites ON sites.id = teams.site_id WHERE agents.tenant_id = "
+    ));
+    sql.bind(Arg::Text(tenant_id.to_owned()))
+        .and_eq("agents.team_id", filter.team_id.clone().map(Arg::Text))
+        .and_eq(
+            "agents.role",
+            filter.role.map(|r| Arg::Text(r.as_str().to_owned())),
+        );
+    if let Some(prefix) = &filter.within {
+        sql.push(" AND sites.path LIKE ")
+            .bind(Arg::Text(format!("{prefix}%")));
+    }
+    if let Some(cursor) = &page.cursor {
+        sql.push(" AND agents.id < ")
+            .bind(Arg::Text(cursor.clone()));
+    }
+    sql.push(" ORDER BY agents.id DESC LIMIT ")
+        .bind(Arg::Int(page.limit + 1));
+    let rows: Vec<AgentRow> = sql.build_as().fetch_all(db.pool()).await?;
+    Paged::from_rows(rows, page.limit, |row| &row.id).try_map(AgentRow::into_domain)
+}
+
+/// An agent of the tenant, with its site's path.
+pub async fn agent(
+    db: &Db,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<(Agent, String)>, StoreError> {
+    let row = sqlx::query_as::<_, AgentRow>(AssertSqlSafe(format!(
+        "SELECT {AGENT_COLUMNS} FROM agents WHERE agents.tenant_id = $1 AND agents.id = $2"
+    )))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let agent = row.into_domain()?;
+    let (_, path) = team(db, tenant_id, &agent.team_id)
+        .await?
+        .ok_or(StoreError::NotFound("team"))?;
+    Ok(Some((agent, path)))
+}

@@ -1,0 +1,536 @@
+//! The org tree inside a tenant: OEM → region → dealer → service station, teams with
+//! skills, agents, and keys that see only their own subtree.
+
+use axle_tests::{Tenant, TestApp};
+use serde_json::{Value, json};
+
+fn id(record: &Value) -> String {
+    record["id"]
+        .as_str()
+        .expect("a record with an id")
+        .to_owned()
+}
+
+fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .expect("a page")
+        .iter()
+        .map(id)
+        .collect()
+}
+
+async fn site(app: &TestApp, tenant: &Tenant, body: Value) -> Value {
+    app.post(&tenant.key, "/api/v1/sites", &body)
+        .await
+        .expect(201)
+}
+
+/// OEM → East China → two dealers, each with a station.
+struct Tree {
+    oem: Value,
+    region: Value,
+    dealer_a: Value,
+    dealer_b: Value,
+    station_a: Value,
+    station_b: Value,
+}
+
+async fn tree(app: &TestApp, tenant: &Tenant) -> Tree {
+    let oem = site(
+        app,
+        tenant,
+        json!({ "kind": "oem", "code": "OEM", "name": "上汽大众 SAIC Volkswagen" }),
+    )
+    .await;
+    let region = site(app, tenant, json!({ "kind": "region", "parent_id": oem["id"], "code": "EC", "name": "华东 East China" })).await;
+    let dealer_a = site(
+        app,
+        tenant,
+        json!({ "kind": "dealer", "parent_id": region["id"], "code": "SH-001", "name": "上海浦东 4S 店" }),
+    )
+    .await;
+    let dealer_b = site(
+        app,
+        tenant,
+        json!({ "kind": "dealer", "parent_id": region["id"], "code": "HZ-002", "name": "杭州西湖 4S 店" }),
+    )
+    .await;
+    let station_a = site(
+        app,
+        tenant,
+        json!({
+            "kind": "station", "parent_id": dealer_a["id"], "code": "SH-001-S1", "name": "浦东服务站",
+            "service_area": ["上海", "200120"],
+            "opening_hours": { "mon": ["08:30-12:00", "13:00-18:00"], "sat": ["09:00-12:00"] }
+        }),
+    )
+    .await;
+    let station_b = site(
+        app,
+        tenant,
+        json!({ "kind": "station", "parent_id": dealer_b["id"], "code": "HZ-002-S1", "name": "西湖服务站", "service_area": ["杭州"] }),
+    )
+    .await;
+    Tree {
+        oem,
+        region,
+        dealer_a,
+        dealer_b,
+        station_a,
+        station_b,
+    }
+}
+
+/// An agent key limited to `site`'s subtree.
+async fn scoped_key(app: &TestApp, tenant: &Tenant, site: &Value, role: &str) -> String {
+    let body = app
+        .post(
+            &tenant.key,
+            "/api/v1/api-keys",
+            &json!({ "name": "dealer desk", "role": role, "site_id": site["id"] }),
+        )
+        .await
+        .expect(201);
+    assert_eq!(body["key"]["site_id"], site["id"]);
+    body["secret"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_org_tree_is_built_tier_by_tier_with_service_areas_and_opening_hours() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("tree").await;
+    let t = tree(&app, &tenant).await;
+
+    assert_eq!(t.station_a["service_area"], json!(["上海", "200120"]));
+    assert_eq!(
+        t.station_a["opening_hours"],
+        json!({ "mon": ["08:30-12:00", "13:00-18:00"], "sat": ["09:00-12:00"] })
+    );
+    assert_eq!(t.station_a["timezone"], "Asia/Shanghai");
+    assert_eq!(t.dealer_a["parent_id"], t.region["id"]);
+    let stations = app
+        .get(&tenant.key, "/api/v1/sites?kind=station")
+        .await
+        .expect(200);
+    assert_eq!(ids(&stations).len(), 2);
+    let children = app
+        .get(
+            &tenant.key,
+            &format!("/api/v1/sites?parent_id={}", id(&t.region)),
+        )
+        .await
+        .expect(200);
+    assert_eq!(ids(&children), vec![id(&t.dealer_b), id(&t.dealer_a)]);
+
+    let changed = app
+        .patch(
+            &tenant.key,
+            &format!("/api/v1/sites/{}", id(&t.station_b)),
+            &json!({ "opening_hours": { "sun": ["00:00-24:00"] } }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(changed["opening_hours"], json!({ "sun": ["00:00-24:00"] }));
+    assert_eq!(
+        app.get(&tenant.key, &format!("/api/v1/sites/{}", id(&t.oem)))
+            .await
+            .expect(200)["kind"],
+        "oem"
+    );
+}
+
+#[tokio::test]
+async fn sites_must_hang_under_the_tier_above_them() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("tiers").await;
+    let t = tree(&app, &tenant).await;
+
+    let cases = [
+        (
+            json!({ "kind": "station", "parent_id": t.region["id"], "code": "X1", "name": "x" }),
+            "parent_id",
+        ),
+        (
+            json!({ "kind": "dealer", "code": "X2", "name": "x" }),
+            "parent_id",
+        ),
+        (
+            json!({ "kind": "oem", "code": "X3", "name": "second OEM" }),
+            "kind",
+        ),
+        (
+            json!({ "kind": "region", "parent_id": t.oem["id"], "code": "EC", "name": "duplicate code" }),
+            "",
+        ),
+        (
+            json!({ "kind": "region", "parent_id": t.oem["id"], "code": "NC", "name": "华北", "timezone": "Mars/Olympus" }),
+            "timezone",
+        ),
+    ];
+    for (body, field) in cases {
+        let reply = app.post(&tenant.key, "/api/v1/sites", &body).await;
+        if field.is_empty() {
+            assert_eq!(reply.status, 409, "{body}: {:?}", reply.body);
+        } else {
+            assert_eq!(reply.status, 422, "{body}: {:?}", reply.body);
+            assert_eq!(
+                reply.body["error"]["details"][0]["field"], field,
+                "{body}: {:?}",
+                reply.body
+            );
+        }
+    }
+    let bad_hours = app
+        .post(
+            &tenant.key,
+            "/api/v1/sites",
+            &json!({ "kind": "region", "parent_id": t.oem["id"], "code": "SC", "name": "华南", "opening_hours": { "mon": ["18:00-08:00"] } }),
+        )
+        .await;
+    assert_eq!(bad_hours.status, 400);
+    assert!(
+        bad_hours.error_message().contains("18:00-08:00"),
+        "{}",
+        bad_hours.error_message()
+    );
+    let unknown_parent = app
+        .post(
+            &tenant.key,
+            "/api/v1/sites",
+            &json!({ "kind": "region", "parent_id": "nope", "code": "Z", "name": "z" }),
+        )
+        .await;
+    assert_eq!(unknown_parent.status, 404);
+}
+
+#[tokio::test]
+async fn teams_have_skills_and_agents_belong_to_teams() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("teams").await;
+    let t = tree(&app, &tenant).await;
+
+    let brakes = app
+        .post(&tenant.key, "/api/v1/teams", &json!({ "site_id": t.station_a["id"], "name": "Chassis", "skills": ["Brakes", "steering"] }))
+        .await
+        .expect(201);
+    let ev = app
+        .post(
+            &tenant.key,
+            "/api/v1/teams",
+            &json!({ "site_id": t.station_b["id"], "name": "EV", "skills": ["ev", "electrical"] }),
+        )
+        .await
+        .expect(201);
+    assert_eq!(brakes["skills"], json!(["brakes", "steering"]));
+    let with_brakes = app
+        .get(&tenant.key, "/api/v1/teams?skill=brakes")
+        .await
+        .expect(200);
+    assert_eq!(ids(&with_brakes), vec![id(&brakes)]);
+
+    let manager = app
+        .post(
+            &tenant.key,
+            "/api/v1/agents",
+            &json!({ "team_id": brakes["id"], "name": "赵经理", "phone": "+86 138 0000 0009", "role": "manager" }),
+        )
+        .await
+        .expect(201);
+    assert_eq!(manager["phone"], "+8613800000009");
+    app.post(
+        &tenant.key,
+        "/api/v1/agents",
+        &json!({ "team_id": ev["id"], "name": "Li Ming" }),
+    )
+    .await
+    .expect(201);
+    let managers = app
+        .get(&tenant.key, "/api/v1/agents?role=manager")
+        .await
+        .expect(200);
+    assert_eq!(ids(&managers), vec![id(&manager)]);
+    let duplicate = app
+        .post(
+            &tenant.key,
+            "/api/v1/teams",
+            &json!({ "site_id": t.station_a["id"], "name": "Chassis" }),
+        )
+        .await;
+    assert_eq!(duplicate.status, 409);
+    let nameless = app
+        .post(
+            &tenant.key,
+            "/api/v1/agents",
+            &json!({ "team_id": ev["id"], "name": " " }),
+        )
+        .await;
+    assert_eq!(nameless.status, 422);
+}
+
+#[tokio::test]
+async fn a_dealer_key_sees_only_its_own_subtree_and_the_oem_sees_all() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("scopes").await;
+    let t = tree(&app, &tenant).await;
+    let team_a = app
+        .post(
+            &tenant.key,
+            "/api/v1/teams",
+            &json!({ "site_id": t.station_a["id"], "name": "A" }),
+        )
+        .await
+        .expect(201);
+    let team_b = app
+        .post(
+            &tenant.key,
+            "/api/v1/teams",
+            &json!({ "site_id": t.station_b["id"], "name": "B" }),
+        )
+        .await
+        .expect(201);
+    let dealer_a = scoped_key(&app, &tenant, &t.dealer_a, "agent").await;
+
+    let sites = app.get(&dealer_a, "/api/v1/sites").await.expect(200);
+    assert_eq!(ids(&sites), vec![id(&t.station_a), id(&t.dealer_a)]);
+    assert_eq!(
+        app.get(&dealer_a, &format!("/api/v1/sites/{}", id(&t.dealer_b)))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.get(&dealer_a, &format!("/api/v1/sites/{}", id(&t.oem)))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        ids(&app.get(&dealer_a, "/api/v1/teams").await.expect(200)),
+        vec![id(&team_a)]
+    );
+    assert_eq!(
+        app.get(&dealer_a, &format!("/api/v1/teams/{}", id(&team_b)))
+            .await
+            .status,
+        404
+    );
+
+    // Tickets: the dealer's key files at its own site and sees only its subtree's tickets.
+    let own = app
+        .post(
+            &dealer_a,
+            "/api/v1/tickets",
+            &json!({ "description": "异响 noise from the front axle" }),
+        )
+        .await
+        .expect(201);
+    assert_eq!(own["site_id"], t.dealer_a["id"]);
+    let at_station = app
+        .post(
+            &dealer_a,
+            "/api/v1/tickets",
+            &json!({ "description": "Oil change", "site_id": t.station_a["id"] }),
+        )
+        .await
+        .expect(201);
+    let elsewhere = app
+        .post(
+            &tenant.key,
+            "/api/v1/tickets",
+            &json!({ "description": "Battery warning", "site_id": t.station_b["id"] }),
+        )
+        .await
+        .expect(201);
+    let unsited = app
+        .post(
+            &tenant.key,
+            "/api/v1/tickets",
+            &json!({ "description": "Hotline question" }),
+        )
+        .await
+        .expect(201);
+
+    let seen = app.get(&dealer_a, "/api/v1/tickets").await.expect(200);
+    assert_eq!(ids(&seen), vec![id(&at_station), id(&own)]);
+    for hidden in [&elsewhere, &unsited] {
+        let path = format!("/api/v1/tickets/{}", id(hidden));
+        assert_eq!(app.get(&dealer_a, &path).await.status, 404);
+        assert_eq!(
+            app.patch(&dealer_a, &path, &json!({ "priority": "low" }))
+                .await
+                .status,
+            404
+        );
+        assert_eq!(
+            app.get(&dealer_a, &format!("{path}/timeline")).await.status,
+            404
+        );
+    }
+    let filed_elsewhere = app
+        .post(
+            &dealer_a,
+            "/api/v1/tickets",
+            &json!({ "description": "x", "site_id": t.station_b["id"] }),
+        )
+        .await;
+    assert_eq!(filed_elsewhere.status, 404);
+    let moved_away = app
+        .patch(
+            &dealer_a,
+            &format!("/api/v1/tickets/{}", id(&own)),
+            &json!({ "site_id": t.station_b["id"] }),
+        )
+        .await;
+    assert_eq!(moved_away.status, 404);
+
+    // The OEM key sees everything, and can narrow to a subtree.
+    assert_eq!(
+        ids(&app.get(&tenant.key, "/api/v1/tickets").await.expect(200)).len(),
+        4
+    );
+    let region = app
+        .get(
+            &tenant.key,
+            &format!("/api/v1/tickets?site_id={}", id(&t.region)),
+        )
+        .await
+        .expect(200);
+    assert_eq!(ids(&region).len(), 3);
+    let dealer_b_only = app
+        .get(
+            &tenant.key,
+            &format!("/api/v1/tickets?site_id={}", id(&t.dealer_b)),
+        )
+        .await
+        .expect(200);
+    assert_eq!(ids(&dealer_b_only), vec![id(&elsewhere)]);
+}
+
+#[tokio::test]
+async fn a_scoped_admin_manages_only_its_subtree_and_its_keys_stay_inside_it() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("scoped-admin").await;
+    let t = tree(&app, &tenant).await;
+    let admin_a = scoped_key(&app, &tenant, &t.dealer_a, "admin").await;
+
+    let station = app
+        .post(&admin_a, "/api/v1/sites", &json!({ "kind": "station", "parent_id": t.dealer_a["id"], "code": "SH-001-S2", "name": "二号站" }))
+        .await
+        .expect(201);
+    assert_eq!(station["parent_id"], t.dealer_a["id"]);
+    let foreign = app
+        .post(&admin_a, "/api/v1/sites", &json!({ "kind": "station", "parent_id": t.dealer_b["id"], "code": "HZ-X", "name": "x" }))
+        .await;
+    assert_eq!(foreign.status, 404);
+    let root = app
+        .post(
+            &admin_a,
+            "/api/v1/sites",
+            &json!({ "kind": "oem", "code": "OEM2", "name": "x" }),
+        )
+        .await;
+    assert_eq!(root.status, 403);
+
+    let inherited = app
+        .post(
+            &admin_a,
+            "/api/v1/api-keys",
+            &json!({ "name": "desk", "role": "agent" }),
+        )
+        .await
+        .expect(201);
+    assert_eq!(inherited["key"]["site_id"], t.dealer_a["id"]);
+    let widened = app
+        .post(
+            &admin_a,
+            "/api/v1/api-keys",
+            &json!({ "name": "x", "role": "agent", "site_id": t.oem["id"] }),
+        )
+        .await;
+    assert_eq!(widened.status, 404);
+    let keys = app.get(&admin_a, "/api/v1/api-keys").await.expect(200);
+    assert!(
+        keys["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["site_id"] == t.dealer_a["id"]),
+        "{keys}"
+    );
+    let all_keys = app.get(&tenant.key, "/api/v1/api-keys").await.expect(200);
+    assert!(all_keys["items"].as_array().unwrap().len() > keys["items"].as_array().unwrap().len());
+}
+
+#[tokio::test]
+async fn another_tenant_cannot_see_or_use_the_org_tree() {
+    let app = TestApp::spawn().await;
+    let a = app.tenant("org-a").await;
+    let b = app.tenant("org-b").await;
+    let t = tree(&app, &a).await;
+
+    assert_eq!(
+        app.get(&b.key, &format!("/api/v1/sites/{}", id(&t.oem)))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.get(&b.key, "/api/v1/sites").await.expect(200)["items"],
+        json!([])
+    );
+    let under_a = app
+        .post(
+            &b.key,
+            "/api/v1/sites",
+            &json!({ "kind": "region", "parent_id": t.oem["id"], "code": "R", "name": "r" }),
+        )
+        .await;
+    assert_eq!(under_a.status, 404);
+    let ticket = app
+        .post(
+            &b.key,
+            "/api/v1/tickets",
+            &json!({ "description": "x", "site_id": t.station_a["id"] }),
+        )
+        .await;
+    assert_eq!(ticket.status, 422);
+    let key = app
+        .post(
+            &b.key,
+            "/api/v1/api-keys",
+            &json!({ "name": "x", "role": "agent", "site_id": t.dealer_a["id"] }),
+        )
+        .await;
+    assert_eq!(key.status, 404);
+    // B builds its own tree with the same codes.
+    site(
+        &app,
+        &b,
+        json!({ "kind": "oem", "code": "OEM", "name": "B OEM" }),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn plugins_are_managed_only_by_tenant_wide_admin_keys() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("scoped-plugins").await;
+    let t = tree(&app, &tenant).await;
+    let admin_a = scoped_key(&app, &tenant, &t.dealer_a, "admin").await;
+
+    let reply = app
+        .post(
+            &admin_a,
+            "/api/v1/installations",
+            &json!({ "plugin": "safety-escalation" }),
+        )
+        .await;
+
+    assert_eq!(reply.status, 403);
+    assert!(
+        reply.error_message().contains("tenant-wide"),
+        "{}",
+        reply.error_message()
+    );
+}
