@@ -54,6 +54,60 @@ fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
 }
 
+/// Test counts read from cargo's `test result:` lines.
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+}
+
+impl Tally {
+    fn add_line(&mut self, line: &str) {
+        let Some(summary) = line.strip_prefix("test result: ") else {
+            return;
+        };
+        for part in summary.split(['.', ';']) {
+            let mut words = part.split_whitespace();
+            match (
+                words.next().and_then(|n| n.parse::<u64>().ok()),
+                words.next(),
+            ) {
+                (Some(n), Some("passed")) => self.passed += n,
+                (Some(n), Some("failed")) => self.failed += n,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Runs a test command, echoing its output and counting its results.
+fn run_tests(command: &mut Command, tally: &mut Tally) -> Result {
+    use std::io::{BufRead, BufReader};
+    let shown = format!("{command:?}");
+    eprintln!("xtask: running {shown}");
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|err| format!("cannot start {shown}: {err}"))?;
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout)
+            .lines()
+            .map_while(std::result::Result::ok)
+        {
+            println!("{line}");
+            tally.add_line(&line);
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|err| format!("waiting for {shown}: {err}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed with {status}"))
+    }
+}
+
 fn run(command: &mut Command) -> Result {
     let shown = format!("{command:?}");
     eprintln!("xtask: running {shown}");
@@ -156,6 +210,15 @@ fn postgres_reachable() -> bool {
 }
 
 fn test(args: &[String]) -> Result {
+    let mut tally = Tally::default();
+    let result = test_all(args, &mut tally);
+    // One closing line for CI, whatever ran: cargo's last `test result:` is often a crate
+    // with no tests at all.
+    println!("xtask: {} passed, {} failed", tally.passed, tally.failed);
+    result
+}
+
+fn test_all(args: &[String], tally: &mut Tally) -> Result {
     build_plugins(true)?;
     let root = root();
     // Plugin logic is ordinary Rust: its unit tests run natively, one plugin at a time.
@@ -163,33 +226,42 @@ fn test(args: &[String]) -> Result {
     for workspace in ["plugins", "tests/guests"] {
         let dir = root.join(workspace);
         for name in members(&dir)? {
-            run(cargo().current_dir(&dir).args([
-                "test",
-                "--quiet",
-                "--target",
-                &host_triple,
-                "-p",
-                &name,
-            ]))?;
+            run_tests(
+                cargo().current_dir(&dir).args([
+                    "test",
+                    "--quiet",
+                    "--target",
+                    &host_triple,
+                    "-p",
+                    &name,
+                ]),
+                tally,
+            )?;
         }
     }
-    run(cargo()
-        .current_dir(&root)
-        .args(["test", "--workspace"])
-        .args(args)
-        .env("AXLE_TEST_BACKEND", "sqlite"))?;
+    run_tests(
+        cargo()
+            .current_dir(&root)
+            .args(["test", "--workspace"])
+            .args(args)
+            .env("AXLE_TEST_BACKEND", "sqlite"),
+        tally,
+    )?;
     if postgres_reachable() {
         let url =
             std::env::var("AXLE_TEST_DATABASE_URL").unwrap_or_else(|_| POSTGRES_URL.to_owned());
         eprintln!(
             "xtask: PostgreSQL answers on {POSTGRES_ADDR}; running the database-backed suite against it"
         );
-        run(cargo()
-            .current_dir(&root)
-            .args(["test", "-p", "axle-tests"])
-            .args(args)
-            .env("AXLE_TEST_BACKEND", "postgres")
-            .env("AXLE_TEST_DATABASE_URL", url))?;
+        run_tests(
+            cargo()
+                .current_dir(&root)
+                .args(["test", "-p", "axle-tests"])
+                .args(args)
+                .env("AXLE_TEST_BACKEND", "postgres")
+                .env("AXLE_TEST_DATABASE_URL", url),
+            tally,
+        )?;
     } else {
         eprintln!(
             "xtask: PostgreSQL is not reachable on {POSTGRES_ADDR}; the PostgreSQL suite did not run"
