@@ -49,6 +49,160 @@ impl Seeded {
     }
 }
 
+/// Regions with their dealers: (code, name, dealers as (code, name, city names)).
+const ORG: [(&str, &str, [(&str, &str, [&str; 2]); 4]); 3] = [
+    (
+        "EC",
+        "华东大区 East China",
+        [
+            ("SH-001", "上海浦东 4S 店", ["上海", "Shanghai"]),
+            ("HZ-002", "杭州西湖 4S 店", ["杭州", "Hangzhou"]),
+            ("NJ-003", "南京鼓楼 4S 店", ["南京", "Nanjing"]),
+            ("SZ-004", "苏州工业园 4S 店", ["苏州", "Suzhou"]),
+        ],
+    ),
+    (
+        "NC",
+        "华北大区 North China",
+        [
+            ("BJ-101", "北京朝阳 4S 店", ["北京", "Beijing"]),
+            ("TJ-102", "天津滨海 4S 店", ["天津", "Tianjin"]),
+            ("SJZ-103", "石家庄 4S 店", ["石家庄", "Shijiazhuang"]),
+            ("QD-104", "青岛 4S 店", ["青岛", "Qingdao"]),
+        ],
+    ),
+    (
+        "SC",
+        "华南大区 South China",
+        [
+            ("GZ-201", "广州天河 4S 店", ["广州", "Guangzhou"]),
+            ("SZN-202", "深圳南山 4S 店", ["深圳", "Shenzhen"]),
+            ("XM-203", "厦门思明 4S 店", ["厦门", "Xiamen"]),
+            ("FS-204", "佛山 4S 店", ["佛山", "Foshan"]),
+        ],
+    ),
+];
+
+/// Teams at every station: (name, skills).
+const TEAMS: [(&str, &[&str]); 2] = [
+    (
+        "机电组 Mechanical",
+        &[
+            "powertrain",
+            "brakes",
+            "safety",
+            "maintenance",
+            "warranty",
+            "recall",
+        ],
+    ),
+    ("电气组 Electrical", &["electrical", "ev", "infotainment"]),
+];
+
+/// Builds 1 OEM, 3 regions, 12 dealers and 30 stations (the first six dealers run three
+/// stations, the rest two), each station with its teams and their managers.
+async fn seed_org(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
+    use crate::hours::OpeningHours;
+    use crate::store::org::{self, AgentRole, NewAgent, NewSite, SiteKind};
+    let hours: OpeningHours = serde_json::from_value(serde_json::json!({
+        "mon": ["08:30-18:00"], "tue": ["08:30-18:00"], "wed": ["08:30-18:00"], "thu": ["08:30-18:00"],
+        "fri": ["08:30-18:00"], "sat": ["09:00-17:00"]
+    }))?;
+    let site =
+        |parent: Option<org::Site>, kind, code: &str, name: &str, area: Vec<String>| NewSite {
+            parent,
+            kind,
+            code: code.to_owned(),
+            name: name.to_owned(),
+            service_area: area,
+            opening_hours: hours.clone(),
+            timezone: "Asia/Shanghai".to_owned(),
+        };
+    let oem = org::insert_site(
+        &core.db,
+        tenant_id,
+        site(None, SiteKind::Oem, "OEM", "演示汽车 Demo Motors", vec![]),
+    )
+    .await?;
+    let mut dealer_index = 0;
+    for (region_code, region_name, dealers) in ORG {
+        let region = org::insert_site(
+            &core.db,
+            tenant_id,
+            site(
+                Some(oem.clone()),
+                SiteKind::Region,
+                region_code,
+                region_name,
+                vec![],
+            ),
+        )
+        .await?;
+        for (dealer_code, dealer_name, cities) in dealers {
+            let area: Vec<String> = cities.iter().map(|c| (*c).to_owned()).collect();
+            let dealer = org::insert_site(
+                &core.db,
+                tenant_id,
+                site(
+                    Some(region.clone()),
+                    SiteKind::Dealer,
+                    dealer_code,
+                    dealer_name,
+                    area.clone(),
+                ),
+            )
+            .await?;
+            let stations = if dealer_index < 6 { 3 } else { 2 };
+            dealer_index += 1;
+            for number in 1..=stations {
+                let code = format!("{dealer_code}-S{number}");
+                let name = format!("{} {number} 号服务站", cities[0]);
+                // The first station covers the whole city; the others take walk-ins only.
+                let station_area = if number == 1 { area.clone() } else { vec![] };
+                let station = org::insert_site(
+                    &core.db,
+                    tenant_id,
+                    site(
+                        Some(dealer.clone()),
+                        SiteKind::Station,
+                        &code,
+                        &name,
+                        station_area,
+                    ),
+                )
+                .await?;
+                for (team_index, (team_name, skills)) in TEAMS.iter().enumerate() {
+                    let skills: Vec<String> = skills.iter().map(|s| (*s).to_owned()).collect();
+                    let team =
+                        org::insert_team(&core.db, tenant_id, &station.id, team_name, &skills)
+                            .await?;
+                    org::insert_agent(
+                        &core.db,
+                        tenant_id,
+                        NewAgent {
+                            team_id: team.id,
+                            name: format!("{code} 经理 {}", team_index + 1),
+                            email: Some(format!(
+                                "{}.manager{}@dealer.example.cn",
+                                code.to_lowercase(),
+                                team_index + 1
+                            )),
+                            phone: Some(format!(
+                                "+86139{:04}{:04}",
+                                dealer_index * 10 + number,
+                                team_index + 1
+                            )),
+                            role: AgentRole::Manager,
+                        },
+                    )
+                    .await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Region → the regional service manager's phone (for safety-escalation).
 const REGIONS: [(&str, &str); 3] = [
     ("East China", "+8613800000001"),
@@ -274,6 +428,7 @@ pub async fn demo(core: &Core, plugins_dir: &Path, wasm_dir: &Path) -> anyhow::R
         tenants::create_key(&core.db, &tenant.id, "demo console", Role::Admin, None).await?;
     let installed = install_plugins(core, &tenant.id, plugins_dir, wasm_dir).await?;
     if created {
+        seed_org(core, &tenant.id).await?;
         seed_records(core, &tenant.id).await?;
     }
     Ok(Seeded {

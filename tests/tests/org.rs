@@ -534,3 +534,81 @@ async fn plugins_are_managed_only_by_tenant_wide_admin_keys() {
         reply.error_message()
     );
 }
+
+#[tokio::test]
+async fn tickets_no_rule_placed_go_to_the_covering_station_and_its_least_busy_skilled_team() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("dispatch").await;
+    let t = tree(&app, &tenant).await;
+    for (name, skills) in [
+        ("Electrical 1", json!(["electrical"])),
+        ("Electrical 2", json!(["electrical", "ev"])),
+        ("Body", json!(["body"])),
+    ] {
+        app.post(
+            &tenant.key,
+            "/api/v1/teams",
+            &json!({ "site_id": t.station_b["id"], "name": name, "skills": skills }),
+        )
+        .await
+        .expect(201);
+    }
+    let customer = app
+        .customer(&tenant, json!({ "name": "李娜", "city": "杭州" }))
+        .await;
+    let ticket = |category: &str| json!({ "description": "仪表盘报警 dashboard warning", "category": category, "customer_id": customer["id"] });
+
+    let first = app.ticket(&tenant, ticket("electrical")).await;
+    let second = app.ticket(&tenant, ticket("electrical")).await;
+    let charging = app.ticket(&tenant, ticket("ev-charging")).await;
+
+    assert_eq!(first["site_id"], t.station_b["id"]);
+    assert_eq!(first["team"], "Electrical 1");
+    assert_eq!(
+        second["team"], "Electrical 2",
+        "the team with fewer open tickets gets the next one"
+    );
+    assert_eq!(
+        charging["team"], "Electrical 2",
+        "only Electrical 2 has the ev skill"
+    );
+    let timeline = app
+        .get(
+            &tenant.key,
+            &format!("/api/v1/tickets/{}/timeline", id(&first)),
+        )
+        .await
+        .expect(200);
+    let dispatched = timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "ticket.dispatched")
+        .cloned();
+    let dispatched = dispatched.expect("a ticket.dispatched event");
+    assert_eq!(dispatched["actor"], "system");
+    assert!(
+        dispatched["data"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("HZ-002-S1 serves 杭州"),
+        "{dispatched}"
+    );
+
+    let nowhere = app
+        .customer(&tenant, json!({ "name": "Wu Jun", "city": "Qingdao" }))
+        .await;
+    let unplaced = app
+        .ticket(
+            &tenant,
+            json!({ "description": "Noise", "customer_id": nowhere["id"] }),
+        )
+        .await;
+    assert_eq!(unplaced["site_id"], Value::Null);
+    assert_eq!(unplaced["team"], Value::Null);
+    let explicit = app
+        .ticket(&tenant, json!({ "description": "Noise", "customer_id": customer["id"], "site_id": t.station_a["id"], "team": "front desk" }))
+        .await;
+    assert_eq!(explicit["site_id"], t.station_a["id"]);
+    assert_eq!(explicit["team"], "front desk");
+}

@@ -2,6 +2,7 @@
 //! workflow plugins, plugin upload and installation. The HTTP layer and `axle seed`
 //! both call in here.
 
+pub mod dispatch;
 pub mod invocations;
 pub mod plugins;
 pub mod routing;

@@ -204,6 +204,8 @@ pub async fn create(
     )
     .await?;
     routing::apply(&mut ticket, &routed.decisions, explicit_assignment);
+    let dispatched =
+        super::dispatch::place(core, tenant_id, &mut ticket, customer.as_ref()).await?;
 
     let mut tx = core.db.begin_write().await?;
     tickets::insert(&mut tx, tenant_id, &ticket, now).await?;
@@ -217,6 +219,18 @@ pub async fn create(
     )
     .await?;
     save_routing(core, &mut tx, tenant_id, &ticket.id, &routed).await?;
+    if let Some(dispatch) = &dispatched {
+        let data = serde_json::to_value(dispatch).unwrap_or_default();
+        audit::record_event(
+            &mut tx,
+            tenant_id,
+            &ticket.id,
+            "ticket.dispatched",
+            "system",
+            &data,
+        )
+        .await?;
+    }
     tx.commit().await?;
 
     after_change(

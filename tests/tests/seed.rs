@@ -1,0 +1,72 @@
+//! `axle seed` / `cargo xtask demo`: the demo tenant is realistic and fully wired.
+
+use axle_tests::{TestApp, repo_root};
+use serde_json::Value;
+
+async fn count(app: &TestApp, key: &str, path: &str) -> usize {
+    let page = app.get(key, path).await.expect(200);
+    assert_eq!(page["next_cursor"], Value::Null, "{path} fits one page");
+    page["items"].as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn the_demo_tenant_has_the_org_tree_plugins_and_routed_tickets() {
+    let app = TestApp::spawn().await;
+    let root = repo_root();
+    let seeded = axle_host::seed::demo(
+        &app.app.core,
+        &root.join("plugins"),
+        &root.join("target/wasm/wasm32-wasip2/release"),
+    )
+    .await
+    .expect("seed the demo tenant");
+    let key = seeded.api_key.clone();
+
+    assert!(seeded.created);
+    assert_eq!(seeded.plugins.len(), 5, "{:?}", seeded.plugins);
+    assert_eq!(count(&app, &key, "/api/v1/sites?kind=oem").await, 1);
+    assert_eq!(count(&app, &key, "/api/v1/sites?kind=region").await, 3);
+    assert_eq!(count(&app, &key, "/api/v1/sites?kind=dealer").await, 12);
+    assert_eq!(
+        count(&app, &key, "/api/v1/sites?kind=station&limit=200").await,
+        30
+    );
+    assert_eq!(count(&app, &key, "/api/v1/installations").await, 5);
+
+    let critical = app
+        .get(&key, "/api/v1/tickets?priority=critical")
+        .await
+        .expect(200);
+    let critical = critical["items"].as_array().unwrap();
+    assert!(!critical.is_empty());
+    assert!(
+        critical.iter().all(|t| t["queue"] == "safety"),
+        "{critical:?}"
+    );
+    let tickets = app.get(&key, "/api/v1/tickets?limit=200").await.expect(200);
+    let placed = tickets["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| !t["site_id"].is_null())
+        .count();
+    assert!(
+        placed >= 8,
+        "the dispatcher placed most demo tickets at a station: {placed}"
+    );
+
+    // Seeding again keeps the data and hands out a fresh key.
+    let again = axle_host::seed::demo(
+        &app.app.core,
+        &root.join("plugins"),
+        &root.join("target/wasm/wasm32-wasip2/release"),
+    )
+    .await
+    .expect("seed again");
+    assert!(!again.created);
+    assert_ne!(again.api_key, key);
+    assert_eq!(
+        count(&app, &again.api_key, "/api/v1/sites?kind=dealer").await,
+        12
+    );
+}
