@@ -49,8 +49,11 @@ impl Seeded {
     }
 }
 
-/// Regions with their dealers: (code, name, dealers as (code, name, city names)).
-const ORG: [(&str, &str, [(&str, &str, [&str; 2]); 4]); 3] = [
+/// A dealer: code, name, and the city names (Chinese, English) its first station serves.
+type DemoDealer = (&'static str, &'static str, [&'static str; 2]);
+
+/// Regions with their dealers: (code, name, dealers).
+const ORG: [(&str, &str, [DemoDealer; 4]); 3] = [
     (
         "EC",
         "华东大区 East China",
