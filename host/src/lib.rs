@@ -2,6 +2,7 @@
 //! by sandboxed WebAssembly component plugins.
 
 pub mod app;
+pub mod calendar;
 pub mod db;
 pub mod domain;
 pub mod hours;
