@@ -9,6 +9,9 @@ use crate::plugins::limits::PlatformLimits;
 use crate::plugins::runtime::Runtime;
 use crate::service::Core;
 
+/// How often the SLA scheduler looks for due warnings and breaches.
+const SLA_TICK: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// How a node is configured.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -66,8 +69,12 @@ impl App {
         })
     }
 
-    /// Starts serving HTTP on `listen`.
+    /// Starts serving HTTP on `listen`, with the SLA scheduler in the background.
     pub async fn serve(&self, listen: &str) -> std::io::Result<Server> {
+        tokio::spawn(crate::service::sla::run_scheduler(
+            self.core.clone(),
+            SLA_TICK,
+        ));
         let state = AppState {
             core: self.core.clone(),
             admin_token: Arc::from(self.admin_token.as_str()),

@@ -239,6 +239,19 @@ impl TestApp {
         Self::read(response).await
     }
 
+    /// `PUT path` with a JSON body.
+    pub async fn put_json(&self, key: &str, path: &str, body: &Value) -> Reply {
+        let response = self
+            .client
+            .put(format!("{}{path}", self.url))
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .expect("PUT");
+        Self::read(response).await
+    }
+
     /// `DELETE path`.
     pub async fn delete(&self, key: &str, path: &str) -> Reply {
         let response = self

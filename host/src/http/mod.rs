@@ -7,6 +7,7 @@ mod extract;
 mod installations;
 mod org;
 mod plugins;
+mod sla;
 mod tenants;
 mod tickets;
 mod vehicles;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::Request;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use tower_http::trace::TraceLayer;
 
@@ -79,7 +80,15 @@ pub fn router(state: AppState) -> Router {
         .route("/teams", post(org::create_team).get(org::list_teams))
         .route("/teams/{id}", get(org::get_team))
         .route("/agents", post(org::create_agent).get(org::list_agents))
-        .route("/agents/{id}", get(org::get_agent));
+        .route("/agents/{id}", get(org::get_agent))
+        .route("/sla-policies", get(sla::list_policies))
+        .route("/sla-policies/{priority}", put(sla::put_policy))
+        .route("/holidays", get(sla::list_holidays))
+        .route(
+            "/holidays/{day}",
+            put(sla::put_holiday).delete(sla::delete_holiday),
+        )
+        .route("/tickets/{id}/sla", get(sla::ticket_clocks));
     Router::new()
         .route("/healthz", get(healthz))
         .nest("/api/v1", api)

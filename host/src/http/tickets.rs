@@ -122,7 +122,7 @@ pub async fn timeline(
 
 /// Fails with 404 unless the ticket exists in the caller's tenant and, for a key scoped to
 /// a site, sits in that site's subtree.
-async fn visible(caller: &Caller, state: &AppState, id: &str) -> Result<(), ApiError> {
+pub(super) async fn visible(caller: &Caller, state: &AppState, id: &str) -> Result<(), ApiError> {
     let ticket = store::get(&state.core.db, &caller.tenant_id, id)
         .await?
         .ok_or(ApiError::NotFound("ticket"))?;

@@ -6,6 +6,7 @@ pub mod dispatch;
 pub mod invocations;
 pub mod plugins;
 pub mod routing;
+pub mod sla;
 pub mod tickets;
 pub mod workflow;
 

@@ -209,6 +209,7 @@ pub async fn create(
 
     let mut tx = core.db.begin_write().await?;
     tickets::insert(&mut tx, tenant_id, &ticket, now).await?;
+    super::sla::start(core, &mut tx, tenant_id, &ticket, now).await?;
     audit::record_event(
         &mut tx,
         tenant_id,
@@ -388,6 +389,7 @@ async fn try_update(
         tx.rollback().await?;
         return Ok(None);
     }
+    super::sla::on_change(core, &mut tx, tenant_id, &before, &ticket, now).await?;
     let payload = serde_json::Value::Object(changed);
     audit::record_event(
         &mut tx,
@@ -455,6 +457,24 @@ async fn after_change(
     view_of(core, tenant_id, ticket).await
 }
 
+/// Applies the actions workflow steps returned for an event that was not itself a ticket
+/// change (an SLA event, a survey answer) to the ticket as it is now.
+pub async fn apply_event_actions(
+    core: &Core,
+    tenant_id: &str,
+    ticket_id: &str,
+    customer: Option<&Customer>,
+    run: &WorkflowRun,
+) -> Result<(), ServiceError> {
+    if run.audits.is_empty() {
+        return Ok(());
+    }
+    let (mut ticket, stamp) = tickets::get_stamped(&core.db, tenant_id, ticket_id)
+        .await?
+        .ok_or(ServiceError::NotFound("ticket"))?;
+    apply_workflow(core, tenant_id, &mut ticket, stamp, customer, run).await
+}
+
 /// Applies the steps' actions to `ticket` (stamped `stamp`); when someone changed the
 /// ticket in between, the actions are applied again to the fresh copy.
 async fn apply_workflow(
@@ -479,6 +499,7 @@ async fn apply_workflow(
                     .ok_or(ServiceError::NotFound("ticket"))?;
                 continue;
             }
+            super::sla::on_change(core, &mut tx, tenant_id, &before, ticket, now).await?;
         }
         record_workflow(
             core,

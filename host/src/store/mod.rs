@@ -8,6 +8,7 @@ pub mod kv;
 pub mod org;
 pub mod outbox;
 pub mod plugins;
+pub mod sla;
 pub mod tenants;
 pub mod tickets;
 pub mod vehicles;

@@ -547,3 +547,34 @@ pub async fn agent(
         .ok_or(StoreError::NotFound("team"))?;
     Ok(Some((agent, path)))
 }
+
+/// The managers of the team named `team` at `site_id`, for escalations.
+pub async fn managers(
+    db: &Db,
+    tenant_id: &str,
+    site_id: &str,
+    team: &str,
+) -> Result<Vec<Agent>, StoreError> {
+    let rows: Vec<AgentRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {AGENT_COLUMNS} FROM agents JOIN teams ON teams.id = agents.team_id \
+         WHERE agents.tenant_id = $1 AND teams.site_id = $2 AND teams.name = $3 AND agents.role = 'manager' \
+         AND agents.active = 1 ORDER BY agents.id"
+    )))
+    .bind(tenant_id)
+    .bind(site_id)
+    .bind(team)
+    .fetch_all(db.pool())
+    .await?;
+    rows.into_iter().map(AgentRow::into_domain).collect()
+}
+
+/// The tenant's root (OEM) site.
+pub async fn root(db: &Db, tenant_id: &str) -> Result<Option<Site>, StoreError> {
+    let row: Option<SiteRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {SITE_COLUMNS} FROM sites WHERE tenant_id = $1 AND parent_id IS NULL"
+    )))
+    .bind(tenant_id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(SiteRow::into_domain).transpose()
+}

@@ -1,0 +1,385 @@
+//! SLA clocks: started when a ticket is created, counted in business minutes on the
+//! handling site's calendar (the OEM's when the ticket has no site, around the clock when
+//! neither has hours), paused while the ticket waits on the customer, met by the first
+//! response and by resolution. The scheduler fires `sla.warning` and `sla.breached` exactly
+//! once per clock, also with several nodes on one database.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+
+use super::workflow::{self, WorkflowRun};
+use super::{Core, ServiceError};
+use crate::calendar::Calendar;
+use crate::db::Tx;
+use crate::domain::{Notification, NotifyChannel, Priority, Ticket, TicketStatus};
+use crate::ids::now_ms;
+use crate::store::audit;
+use crate::store::org;
+use crate::store::outbox;
+use crate::store::sla::{self, Clock, ClockKind, Stage};
+use crate::store::{customers, tickets, vehicles};
+
+fn timestamp(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// The business calendar a ticket's clocks run on.
+async fn calendar_for(
+    core: &Core,
+    tx: &mut Tx,
+    tenant_id: &str,
+    ticket: &Ticket,
+) -> Result<Calendar, ServiceError> {
+    let site = match &ticket.site_id {
+        Some(site_id) => org::site(&core.db, tenant_id, site_id).await?,
+        None => None,
+    };
+    let site = match site {
+        Some(site) if !site.opening_hours.is_closed_all_week() => Some(site),
+        _ => org::root(&core.db, tenant_id)
+            .await?
+            .filter(|root| !root.opening_hours.is_closed_all_week()),
+    };
+    let Some(site) = site else {
+        return Ok(Calendar::always_open());
+    };
+    let holidays: Vec<Date> = sla::holidays(tx, tenant_id)
+        .await?
+        .iter()
+        .filter_map(|holiday| holiday.day.parse().ok())
+        .collect();
+    Calendar::new(site.opening_hours, &site.timezone, holidays).map_err(ServiceError::Internal)
+}
+
+fn add(calendar: &Calendar, from: i64, minutes: i64) -> Option<i64> {
+    calendar
+        .add_business_minutes(timestamp(from), minutes)
+        .map(|t| t.as_millisecond())
+}
+
+/// Starts the ticket's clocks under the policy for its priority (none without a policy).
+pub async fn start(
+    core: &Core,
+    tx: &mut Tx,
+    tenant_id: &str,
+    ticket: &Ticket,
+    now: i64,
+) -> Result<(), ServiceError> {
+    let Some(policy) = sla::policy(tx, tenant_id, ticket.priority).await? else {
+        return Ok(());
+    };
+    let calendar = calendar_for(core, tx, tenant_id, ticket).await?;
+    for (kind, target) in [
+        (ClockKind::FirstResponse, policy.first_response_minutes),
+        (ClockKind::Resolution, policy.resolution_minutes),
+    ] {
+        let warn = target * policy.warn_at_percent / 100;
+        let (warn_at, due_at) = (add(&calendar, now, warn), add(&calendar, now, target));
+        sla::insert_clock(
+            tx,
+            tenant_id,
+            &sla::NewClock {
+                ticket_id: &ticket.id,
+                kind,
+                target_minutes: target,
+                started_at: now,
+                warn_at,
+                due_at,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+fn pause(calendar: &Calendar, clock: &mut Clock, now: i64) {
+    let left = |at: Option<i64>| {
+        at.map(|at| calendar.business_minutes_between(timestamp(now), timestamp(at)))
+    };
+    clock.warn_left_minutes = if clock.warned_at.is_some() {
+        None
+    } else {
+        left(clock.warn_at)
+    };
+    clock.due_left_minutes = left(clock.due_at);
+    clock.paused_at = Some(now);
+    clock.warn_at = None;
+    clock.due_at = None;
+}
+
+fn resume(calendar: &Calendar, clock: &mut Clock, now: i64) {
+    clock.warn_at = clock
+        .warn_left_minutes
+        .and_then(|left| add(calendar, now, left));
+    clock.due_at = clock
+        .due_left_minutes
+        .and_then(|left| add(calendar, now, left));
+    if clock.warned_at.is_some() && clock.warn_at.is_none() {
+        clock.warn_at = clock.due_at;
+    }
+    clock.paused_at = None;
+    clock.warn_left_minutes = None;
+    clock.due_left_minutes = None;
+}
+
+/// Moves the ticket's clocks along a status change: the first response is met when the
+/// ticket leaves new/assigned, resolution when it is resolved or closed, and running clocks
+/// pause while it waits on the customer.
+pub async fn on_change(
+    core: &Core,
+    tx: &mut Tx,
+    tenant_id: &str,
+    before: &Ticket,
+    after: &Ticket,
+    now: i64,
+) -> Result<(), ServiceError> {
+    if before.status == after.status {
+        return Ok(());
+    }
+    let mut clocks = sla::clocks(tx, tenant_id, &after.id).await?;
+    if clocks.is_empty() {
+        return Ok(());
+    }
+    let calendar = calendar_for(core, tx, tenant_id, after).await?;
+    let waiting = |status: TicketStatus| status == TicketStatus::PendingCustomer;
+    let answered = !matches!(after.status, TicketStatus::New | TicketStatus::Assigned);
+    for clock in clocks.iter_mut().filter(|clock| clock.met_at.is_none()) {
+        let met = match clock.kind {
+            ClockKind::FirstResponse => answered,
+            ClockKind::Resolution => !after.status.is_open(),
+        };
+        if met {
+            clock.met_at = Some(now);
+        } else if waiting(after.status) && clock.paused_at.is_none() {
+            pause(&calendar, clock, now);
+        } else if waiting(before.status) && clock.paused_at.is_some() {
+            resume(&calendar, clock, now);
+        } else {
+            continue;
+        }
+        sla::save_clock(tx, clock).await?;
+    }
+    Ok(())
+}
+
+/// What one scheduler pass fired.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Fired {
+    pub warnings: usize,
+    pub breaches: usize,
+}
+
+/// Clocks looked at per pass.
+const BATCH: i64 = 500;
+
+/// One scheduler pass at `now` (unix ms): fires every warning and breach that has fallen
+/// due. Safe to run on several nodes at once: each event fires on exactly one.
+pub async fn tick(core: &Core, now: i64) -> Result<Fired, ServiceError> {
+    let mut fired = Fired::default();
+    for clock in sla::due(&core.db, now, BATCH).await? {
+        let stage = if clock.breached_at.is_none() && clock.due_at.is_some_and(|due| due <= now) {
+            Stage::Breach
+        } else {
+            Stage::Warning
+        };
+        if fire(core, &clock, stage, now).await? {
+            match stage {
+                Stage::Warning => fired.warnings += 1,
+                Stage::Breach => fired.breaches += 1,
+            }
+        }
+    }
+    Ok(fired)
+}
+
+/// Claims and fires one event. The claim, the timeline event and the default escalation
+/// commit together, so the event happens once; workflow steps then run on it.
+async fn fire(core: &Core, clock: &Clock, stage: Stage, now: i64) -> Result<bool, ServiceError> {
+    let tenant_id = clock.tenant_id.as_str();
+    let Some(ticket) = tickets::get(&core.db, tenant_id, &clock.ticket_id).await? else {
+        return Ok(false);
+    };
+    let kind = match stage {
+        Stage::Warning => "sla.warning",
+        Stage::Breach => "sla.breached",
+    };
+    let payload = serde_json::json!({
+        "clock": clock.kind.as_str(),
+        "target_minutes": clock.target_minutes,
+        "due_at": clock.due_at.map(crate::ids::rfc3339),
+    });
+    let steps = super::plugins::ready_for(
+        core,
+        tenant_id,
+        crate::plugins::manifest::World::WorkflowStep,
+    )
+    .await?;
+    let escalation = if steps.is_empty() {
+        escalation(core, tenant_id, &ticket, kind, clock).await?
+    } else {
+        None
+    };
+
+    let mut tx = core.db.begin_write().await?;
+    if !sla::claim(&mut tx, &clock.id, stage, now).await? {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    audit::record_event(&mut tx, tenant_id, &ticket.id, kind, "system", &payload).await?;
+    if let Some((notifications, data)) = &escalation {
+        for notification in notifications {
+            outbox::enqueue(&mut tx, tenant_id, Some(&ticket.id), "system", notification).await?;
+        }
+        audit::record_event(
+            &mut tx,
+            tenant_id,
+            &ticket.id,
+            "sla.escalated",
+            "system",
+            data,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+
+    if !steps.is_empty() {
+        let customer = match &ticket.customer_id {
+            Some(id) => customers::get(&core.db, tenant_id, id).await?,
+            None => None,
+        };
+        let vehicle = match &ticket.vehicle_id {
+            Some(id) => vehicles::get(&core.db, tenant_id, id).await?,
+            None => None,
+        };
+        let run: WorkflowRun = workflow::run(
+            core,
+            tenant_id,
+            kind,
+            payload,
+            &ticket,
+            customer.as_ref(),
+            vehicle.as_ref(),
+        )
+        .await?;
+        super::tickets::apply_event_actions(core, tenant_id, &ticket.id, customer.as_ref(), &run)
+            .await?;
+    }
+    Ok(true)
+}
+
+/// The default escalation, when the tenant has no workflow step: the ticket's team
+/// managers are told (SMS, else email).
+async fn escalation(
+    core: &Core,
+    tenant_id: &str,
+    ticket: &Ticket,
+    kind: &str,
+    clock: &Clock,
+) -> Result<Option<(Vec<Notification>, serde_json::Value)>, ServiceError> {
+    let managers = match (&ticket.site_id, &ticket.team) {
+        (Some(site_id), Some(team)) => org::managers(&core.db, tenant_id, site_id, team).await?,
+        _ => Vec::new(),
+    };
+    let what = match kind {
+        "sla.warning" => "is about to miss",
+        _ => "missed",
+    };
+    let body = format!(
+        "Axle SLA: ticket {} ({}, priority {}) {what} its {} target of {} business minutes.",
+        ticket.id,
+        ticket.subject,
+        ticket.priority,
+        clock.kind.as_str().replace('_', " "),
+        clock.target_minutes
+    );
+    let notifications: Vec<Notification> = managers
+        .iter()
+        .filter_map(|manager| {
+            let (channel, to) = match (&manager.phone, &manager.email) {
+                (Some(phone), _) => (NotifyChannel::Sms, phone.clone()),
+                (None, Some(email)) => (NotifyChannel::Email, email.clone()),
+                (None, None) => return None,
+            };
+            Some(Notification {
+                channel,
+                to,
+                subject: Some(format!("SLA: {}", ticket.subject)),
+                body: body.clone(),
+            })
+        })
+        .filter(|notification| notification.validate().is_ok())
+        .collect();
+    let data = serde_json::json!({
+        "stage": kind,
+        "managers": managers.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
+        "reason": if managers.is_empty() { "the ticket's team has no manager on file" } else { "team manager notified" },
+    });
+    Ok(Some((notifications, data)))
+}
+
+/// Runs `tick` every `interval` until the process ends. A failed pass is logged and the
+/// next one tries again.
+pub async fn run_scheduler(core: Core, interval: Duration) {
+    let mut timer = tokio::time::interval(interval);
+    timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        timer.tick().await;
+        match tick(&core, now_ms()).await {
+            Ok(fired) if fired != Fired::default() => {
+                tracing::info!(
+                    warnings = fired.warnings,
+                    breaches = fired.breaches,
+                    "SLA events fired"
+                )
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "SLA scheduler pass failed"),
+        }
+    }
+}
+
+/// Checks a policy's numbers.
+pub fn check_policy(policy: &sla::Policy) -> Result<(), Vec<super::FieldError>> {
+    let mut errors = Vec::new();
+    let field = |field: &str, message: &str| super::FieldError {
+        field: field.to_owned(),
+        message: message.to_owned(),
+    };
+    if policy.first_response_minutes <= 0 {
+        errors.push(field("first_response_minutes", "must be at least 1"));
+    }
+    if policy.resolution_minutes < policy.first_response_minutes {
+        errors.push(field(
+            "resolution_minutes",
+            "must be at least first_response_minutes",
+        ));
+    }
+    if !(1..=99).contains(&policy.warn_at_percent) {
+        errors.push(field("warn_at_percent", "must be between 1 and 99"));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// Whether `priority` has a policy is up to the tenant; this is the demo's set.
+pub fn demo_policies() -> Vec<sla::Policy> {
+    [
+        (Priority::Critical, 15, 240),
+        (Priority::High, 60, 8 * 60),
+        (Priority::Normal, 4 * 60, 3 * 8 * 60),
+        (Priority::Low, 8 * 60, 5 * 8 * 60),
+    ]
+    .into_iter()
+    .map(|(priority, first, resolution)| sla::Policy {
+        priority,
+        first_response_minutes: first,
+        resolution_minutes: resolution,
+        warn_at_percent: 80,
+    })
+    .collect()
+}
