@@ -4,9 +4,11 @@
 pub mod audit;
 pub mod customers;
 pub mod installations;
+pub mod interactions;
 pub mod kv;
 pub mod outbox;
 pub mod plugins;
+pub mod surveys;
 pub mod tenants;
 pub mod tickets;
 pub mod vehicles;
