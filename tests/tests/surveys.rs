@@ -373,6 +373,45 @@ async fn scores_out_of_range_or_missing_are_rejected_per_field_and_spend_no_toke
 }
 
 #[tokio::test]
+async fn concurrent_answers_with_one_token_record_exactly_one() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-a").await;
+    let (id, token) = resolved_ticket(&app, &tenant).await;
+    let path = survey_path(&token);
+
+    let mut answers = tokio::task::JoinSet::new();
+    for csat in 1..=5 {
+        let request = app
+            .client
+            .post(format!("{}{path}", app.url))
+            .json(&json!({ "csat": csat, "nps": 2 * csat }));
+        answers.spawn(async move {
+            let response = request.send().await.expect("POST");
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.expect("JSON body"))
+        });
+    }
+    let replies = answers.join_all().await;
+    let mut statuses: Vec<u16> = replies.iter().map(|(status, _)| *status).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409, 409, 409, 409], "{replies:?}");
+
+    let (_, winner) = replies.iter().find(|(status, _)| *status == 201).unwrap();
+    let surveys = surveys_of(&app, &tenant, &id).await;
+    assert_eq!(
+        surveys[0]["csat"], winner["csat"],
+        "the stored answer is the one accepted"
+    );
+    let received = app
+        .timeline(&tenant, &id)
+        .await
+        .into_iter()
+        .filter(|e| e["kind"] == "survey.received")
+        .count();
+    assert_eq!(received, 1);
+}
+
+#[tokio::test]
 async fn an_unknown_survey_token_is_not_found() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("oem-a").await;
