@@ -21,8 +21,14 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// The platform admin token; generated and printed when unset.
     pub admin_token: Option<String>,
+    /// The base URL customers reach this node at, for links such as survey invitations;
+    /// [`DEFAULT_PUBLIC_URL`] when unset.
+    pub public_url: Option<String>,
     pub limits: PlatformLimits,
 }
+
+/// The public URL when none is configured: the default listen address.
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 /// An opened node, ready to serve.
 pub struct App {
@@ -63,6 +69,14 @@ impl App {
             core: Core {
                 db,
                 runtime: Arc::new(runtime),
+                public_url: Arc::from(
+                    settings
+                        .public_url
+                        .as_deref()
+                        .filter(|url| !url.is_empty())
+                        .unwrap_or(DEFAULT_PUBLIC_URL)
+                        .trim_end_matches('/'),
+                ),
             },
             admin_token,
             admin_token_generated,

@@ -150,6 +150,45 @@ pub fn merge_fields(fields: &mut Fields, change: Fields) {
     }
 }
 
+/// What kind of contact or work an interaction records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InteractionKind {
+    Call,
+    Email,
+    Chat,
+    Visit,
+    Note,
+}
+text_enum!(InteractionKind {
+    Call => "call",
+    Email => "email",
+    Chat => "chat",
+    Visit => "visit",
+    Note => "note",
+});
+
+impl InteractionKind {
+    /// Whether the agent's time on it must be logged: calls, chats and visits are
+    /// what AHT averages over.
+    pub fn needs_handle_time(self) -> bool {
+        matches!(
+            self,
+            InteractionKind::Call | InteractionKind::Chat | InteractionKind::Visit
+        )
+    }
+}
+
+/// Who started an interaction: the customer, the desk, or nobody outside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+    Internal,
+}
+text_enum!(Direction { Inbound => "inbound", Outbound => "outbound", Internal => "internal" });
+
 /// A customer.
 #[derive(Clone, Debug, Serialize)]
 pub struct Customer {
@@ -163,6 +202,17 @@ pub struct Customer {
     pub fields: Fields,
     pub created_at: String,
     pub updated_at: String,
+}
+
+impl Customer {
+    /// Where to reach the customer: email when known, else SMS, else nowhere.
+    pub fn contact(&self) -> Option<(NotifyChannel, String)> {
+        match (&self.email, &self.phone) {
+            (Some(email), _) => Some((NotifyChannel::Email, email.clone())),
+            (None, Some(phone)) => Some((NotifyChannel::Sms, phone.clone())),
+            (None, None) => None,
+        }
+    }
 }
 
 /// A vehicle.
@@ -201,6 +251,41 @@ pub struct Ticket {
     pub fields: Fields,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// A contact with the customer, or an internal note, logged on a ticket.
+#[derive(Clone, Debug, Serialize)]
+pub struct Interaction {
+    pub id: String,
+    pub ticket_id: String,
+    pub kind: InteractionKind,
+    pub direction: Direction,
+    /// The agent's time on it; set for calls, chats and visits.
+    pub handle_time_seconds: Option<i64>,
+    pub summary: String,
+    pub body: Option<String>,
+    /// The key that logged it (`key:<id>`).
+    pub actor: String,
+    pub occurred_at: String,
+    pub created_at: String,
+}
+
+/// A satisfaction survey issued when a ticket was resolved, and its answer once given.
+#[derive(Clone, Debug, Serialize)]
+pub struct Survey {
+    pub id: String,
+    pub ticket_id: String,
+    pub customer_id: Option<String>,
+    /// How the link went out; `None` when the customer had no email or phone.
+    pub sent_via: Option<NotifyChannel>,
+    pub issued_at: String,
+    pub expires_at: String,
+    pub answered_at: Option<String>,
+    /// Customer satisfaction, 1–5.
+    pub csat: Option<i64>,
+    /// Likelihood to recommend, 0–10.
+    pub nps: Option<i64>,
+    pub comment: Option<String>,
 }
 
 /// A notification waiting in (or delivered from) the outbox.

@@ -55,6 +55,9 @@ struct NodeArgs {
     /// The platform admin token; generated on first start when unset.
     #[arg(long, env = "AXLE_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// The base URL customers reach this node at (survey links); `http://<listen>` when unset.
+    #[arg(long, env = "AXLE_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 #[derive(Args)]
@@ -73,6 +76,11 @@ impl NodeArgs {
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone(),
             admin_token: self.admin_token.clone(),
+            public_url: Some(
+                self.public_url
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{}", self.listen)),
+            ),
             limits: PlatformLimits::default(),
         }
     }

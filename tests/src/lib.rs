@@ -14,6 +14,9 @@ use serde_json::{Value, json};
 /// The platform admin token every test node uses.
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 
+/// The public URL every test node puts in links it sends (survey invitations).
+pub const PUBLIC_URL: &str = "https://service.axle.test";
+
 /// Which database backs the suite in this run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -155,6 +158,7 @@ impl TestApp {
             data_dir: data_dir.path().to_owned(),
             database_url: pg.as_ref().map(|pg| pg.url.clone()),
             admin_token: Some(ADMIN_TOKEN.to_owned()),
+            public_url: Some(PUBLIC_URL.to_owned()),
             limits,
         };
         let app = App::open(&settings).await.expect("open the node");
@@ -196,6 +200,29 @@ impl TestApp {
             .send()
             .await
             .expect("GET");
+        Self::read(response).await
+    }
+
+    /// `GET path` without any credentials.
+    pub async fn get_anonymous(&self, path: &str) -> Reply {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .expect("GET");
+        Self::read(response).await
+    }
+
+    /// `POST path` with a JSON body and without any credentials.
+    pub async fn post_anonymous(&self, path: &str, body: &Value) -> Reply {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .json(body)
+            .send()
+            .await
+            .expect("POST");
         Self::read(response).await
     }
 
@@ -304,6 +331,18 @@ impl TestApp {
             .expect(201)
     }
 
+    /// The events on a ticket's timeline, oldest first.
+    pub async fn timeline(&self, tenant: &Tenant, ticket_id: &str) -> Vec<Value> {
+        let body = self
+            .get(
+                &tenant.key,
+                &format!("/api/v1/tickets/{ticket_id}/timeline"),
+            )
+            .await
+            .expect(200);
+        body["items"].as_array().expect("timeline items").clone()
+    }
+
     /// Uploads a plugin from its manifest text and component bytes.
     pub async fn upload(&self, tenant: &Tenant, manifest: &str, component: Vec<u8>) -> Reply {
         let form = multipart::Form::new()
@@ -354,6 +393,53 @@ impl TestApp {
     }
 }
 
+/// The ids of a list reply's items, in order.
+pub fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .expect("a list reply has items")
+        .iter()
+        .map(|item| item["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The `field` of every entry in a 422 reply's `details`.
+pub fn invalid_fields(reply: &Reply) -> Vec<&str> {
+    reply.body["error"]["details"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["field"].as_str())
+        .collect()
+}
+
+/// The message a 422 reply gives for `field`.
+pub fn field_message<'a>(reply: &'a Reply, field: &str) -> &'a str {
+    reply.body["error"]["details"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|d| d["field"] == field)
+        .and_then(|d| d["message"].as_str())
+        .unwrap_or_else(|| panic!("no detail for `{field}` in {}", reply.body))
+}
+
+/// A new agent key of `tenant`: its id and its secret.
+pub async fn agent_key(app: &TestApp, tenant: &Tenant) -> (String, String) {
+    let body = app
+        .post(
+            &tenant.key,
+            "/api/v1/api-keys",
+            &json!({ "name": "hotline agent", "role": "agent" }),
+        )
+        .await
+        .expect(201);
+    (
+        body["key"]["id"].as_str().unwrap().to_owned(),
+        body["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
 /// A plugin built by `cargo xtask test` (or a test guest).
 #[derive(Clone, Copy, Debug)]
 pub struct Plugin {
@@ -393,6 +479,11 @@ pub const HOSTILE: Plugin = Plugin {
     name: "hostile",
     dir: "tests/guests/hostile",
     wasm: "axle_guest_hostile.wasm",
+};
+pub const SCRIPTED_STEP: Plugin = Plugin {
+    name: "scripted-step",
+    dir: "tests/guests/scripted-step",
+    wasm: "axle_guest_scripted_step.wasm",
 };
 
 /// The repository root.

@@ -1,55 +1,10 @@
 //! The HTTP API as a client sees it: tenants and keys, customers, vehicles, tickets and
 //! their lifecycle, pagination, and the shape of errors.
 
-use axle_tests::{ADMIN_TOKEN, Reply, Tenant, TestApp, vin};
+use axle_tests::{
+    ADMIN_TOKEN, Tenant, TestApp, agent_key, field_message, ids, invalid_fields, vin,
+};
 use serde_json::{Value, json};
-
-/// The ids of a list reply's items, in order.
-fn ids(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .expect("a list reply has items")
-        .iter()
-        .map(|item| item["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-/// The `field` of every entry in a 422 reply's `details`.
-fn invalid_fields(reply: &Reply) -> Vec<&str> {
-    reply.body["error"]["details"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|d| d["field"].as_str())
-        .collect()
-}
-
-/// The message a 422 reply gives for `field`.
-fn field_message<'a>(reply: &'a Reply, field: &str) -> &'a str {
-    reply.body["error"]["details"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|d| d["field"] == field)
-        .and_then(|d| d["message"].as_str())
-        .unwrap_or_else(|| panic!("no detail for `{field}` in {}", reply.body))
-}
-
-/// A new agent key of `tenant`: its id and its secret.
-async fn agent_key(app: &TestApp, tenant: &Tenant) -> (String, String) {
-    let body = app
-        .post(
-            &tenant.key,
-            "/api/v1/api-keys",
-            &json!({ "name": "hotline agent", "role": "agent" }),
-        )
-        .await
-        .expect(201);
-    (
-        body["key"]["id"].as_str().unwrap().to_owned(),
-        body["secret"].as_str().unwrap().to_owned(),
-    )
-}
 
 /// Follows `next_cursor` from the first page of `path` (which has a query string) to the
 /// last, returning every id seen and the size of each page.

@@ -418,3 +418,25 @@ async fn another_tenant_cannot_read_a_tickets_clocks() {
         json!([])
     );
 }
+
+#[tokio::test]
+async fn an_outbound_call_is_the_first_response() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("sla-call").await;
+    policy(&app, &tenant, "normal", 30, 600).await;
+    let ticket = app
+        .ticket(&tenant, json!({ "description": "Infotainment reboots" }))
+        .await;
+
+    app.post(
+        &tenant.key,
+        &format!("/api/v1/tickets/{}/interactions", id(&ticket)),
+        &json!({ "kind": "call", "direction": "outbound", "handle_time_seconds": 240, "summary": "Called back, asked for the software version" }),
+    )
+    .await
+    .expect(201);
+
+    let clocks = clocks(&app, &tenant, &ticket).await;
+    assert_eq!(clock(&clocks, "first_response")["state"], "met");
+    assert_eq!(clock(&clocks, "resolution")["state"], "running");
+}

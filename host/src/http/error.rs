@@ -84,6 +84,7 @@ impl ApiError {
                 }
                 ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
                 ServiceError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+                ServiceError::Gone(_) => (StatusCode::GONE, "gone"),
                 ServiceError::IllegalTransition { .. } => {
                     (StatusCode::CONFLICT, "illegal_transition")
                 }

@@ -5,9 +5,11 @@ mod customers;
 mod error;
 mod extract;
 mod installations;
+mod interactions;
 mod org;
 mod plugins;
 mod sla;
+mod surveys;
 mod tenants;
 mod tickets;
 mod vehicles;
@@ -53,6 +55,12 @@ pub fn router(state: AppState) -> Router {
         .route("/tickets", post(tickets::create).get(tickets::list))
         .route("/tickets/{id}", get(tickets::get).patch(tickets::update))
         .route("/tickets/{id}/timeline", get(tickets::timeline))
+        .route(
+            "/tickets/{id}/interactions",
+            post(interactions::create).get(interactions::list),
+        )
+        .route("/tickets/{id}/surveys", get(surveys::for_ticket))
+        .route("/surveys/{token}", get(surveys::form).post(surveys::answer))
         .route(
             "/plugins",
             post(plugins::upload)

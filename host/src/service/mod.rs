@@ -1,12 +1,14 @@
 //! What Axle does, independent of HTTP: ticket intake and updates with routing and
-//! workflow plugins, plugin upload and installation. The HTTP layer and `axle seed`
-//! both call in here.
+//! workflow plugins, the work log, satisfaction surveys, plugin upload and installation.
+//! The HTTP layer and `axle seed` both call in here.
 
 pub mod dispatch;
+pub mod interactions;
 pub mod invocations;
 pub mod plugins;
 pub mod routing;
 pub mod sla;
+pub mod surveys;
 pub mod tickets;
 pub mod workflow;
 
@@ -16,11 +18,13 @@ use crate::db::Db;
 use crate::plugins::runtime::{ComponentError, Runtime};
 use crate::store::StoreError;
 
-/// The core: the database and the plugin runtime.
+/// The core: the database, the plugin runtime, and the address customers reach us at.
 #[derive(Clone)]
 pub struct Core {
     pub db: Db,
     pub runtime: Arc<Runtime>,
+    /// The node's public base URL (no trailing slash), for links sent to customers.
+    pub public_url: Arc<str>,
 }
 
 /// A field that failed validation.
@@ -46,6 +50,9 @@ pub enum ServiceError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    /// The thing existed but is no longer available (an expired survey link).
+    #[error("{0}")]
+    Gone(String),
     #[error("cannot move a ticket from {from} to {to}; allowed: {allowed}")]
     IllegalTransition {
         from: String,

@@ -164,6 +164,22 @@ pub async fn on_change(
     Ok(())
 }
 
+/// Meets the ticket's first-response clock, if it is still running or paused.
+pub async fn meet_first_response(
+    tx: &mut Tx,
+    tenant_id: &str,
+    ticket_id: &str,
+    now: i64,
+) -> Result<(), ServiceError> {
+    for mut clock in sla::clocks(tx, tenant_id, ticket_id).await? {
+        if clock.kind == ClockKind::FirstResponse && clock.met_at.is_none() {
+            clock.met_at = Some(now);
+            sla::save_clock(tx, &clock).await?;
+        }
+    }
+    Ok(())
+}
+
 /// What one scheduler pass fired.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Fired {

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::routing::{self, RoutingRun};
+use super::surveys;
 use super::workflow::{self, WorkflowRun};
 use super::{Core, FieldError, ServiceError};
 use crate::db::Tx;
@@ -401,6 +402,15 @@ async fn try_update(
     )
     .await?;
     save_routing(core, &mut tx, tenant_id, &ticket.id, &routed).await?;
+    surveys::issue_on_resolve(
+        core,
+        &mut tx,
+        tenant_id,
+        before.status,
+        &ticket,
+        customer.as_ref(),
+    )
+    .await?;
     tx.commit().await?;
 
     after_change(
@@ -430,6 +440,32 @@ async fn view_of(core: &Core, tenant_id: &str, ticket: Ticket) -> Result<TicketV
         notifications: outbox::for_ticket(&core.db, tenant_id, &ticket.id).await?,
         ticket,
     })
+}
+
+/// Sends `kind` with `payload` about a ticket to the tenant's workflow steps and applies
+/// their actions, for events that happen to a ticket without changing it (a survey
+/// answer, an SLA clock running out).
+pub async fn fire_event(
+    core: &Core,
+    tenant_id: &str,
+    ticket_id: &str,
+    kind: &str,
+    payload: serde_json::Value,
+) -> Result<TicketView, ServiceError> {
+    let committed = tickets::get_stamped(&core.db, tenant_id, ticket_id)
+        .await?
+        .ok_or(ServiceError::NotFound("ticket"))?;
+    let (customer, vehicle) = load_links(core, tenant_id, &committed.0).await?;
+    after_change(
+        core,
+        tenant_id,
+        kind,
+        payload,
+        committed,
+        customer.as_ref(),
+        vehicle.as_ref(),
+    )
+    .await
 }
 
 /// Runs the workflow steps for `kind` and applies their actions in a second
@@ -511,6 +547,8 @@ async fn apply_workflow(
             &notifications,
         )
         .await?;
+        surveys::issue_on_resolve(core, &mut tx, tenant_id, before.status, ticket, customer)
+            .await?;
         tx.commit().await?;
         return Ok(());
     }
@@ -730,7 +768,8 @@ fn diff<'a>(
     })
 }
 
-fn summary(errors: &[FieldError]) -> String {
+/// The field errors in one line, for the message of a 422.
+pub(crate) fn summary(errors: &[FieldError]) -> String {
     errors
         .iter()
         .map(|e| format!("{}: {}", e.field, e.message))

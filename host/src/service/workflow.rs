@@ -4,7 +4,7 @@
 use super::invocations::{self, Audit};
 use super::plugins::{self, Ready};
 use super::{Core, ServiceError};
-use crate::domain::{Customer, Notification, NotifyChannel, Ticket, Vehicle};
+use crate::domain::{Customer, Notification, Ticket, Vehicle};
 use crate::plugins::bindings::workflow::{Action, Event};
 use crate::plugins::convert;
 use crate::plugins::manifest::World;
@@ -192,11 +192,7 @@ pub fn apply(
 
 /// A reply to the customer: email when known, else SMS.
 fn reply_to(customer: &Customer, ticket: &Ticket, body: &str) -> Option<Notification> {
-    let (channel, to) = match (&customer.email, &customer.phone) {
-        (Some(email), _) => (NotifyChannel::Email, email.clone()),
-        (None, Some(phone)) => (NotifyChannel::Sms, phone.clone()),
-        (None, None) => return None,
-    };
+    let (channel, to) = customer.contact()?;
     let notification = Notification {
         channel,
         to,

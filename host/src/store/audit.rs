@@ -184,7 +184,8 @@ pub async fn decisions(
 pub struct TicketEvent {
     pub id: String,
     pub kind: String,
-    /// A user (`key:<id>`), `system`, or `plugin@version`.
+    /// A user (`key:<id>`), `system`, `plugin@version`, or the customer answering a
+    /// survey (`customer:<id>`).
     pub actor: String,
     pub data: serde_json::Value,
     pub created_at: String,

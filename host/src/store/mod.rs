@@ -4,11 +4,13 @@
 pub mod audit;
 pub mod customers;
 pub mod installations;
+pub mod interactions;
 pub mod kv;
 pub mod org;
 pub mod outbox;
 pub mod plugins;
 pub mod sla;
+pub mod surveys;
 pub mod tenants;
 pub mod tickets;
 pub mod vehicles;

@@ -189,6 +189,18 @@ pub async fn get_stamped(
     .transpose()
 }
 
+/// A ticket of the tenant, read inside `tx`.
+pub async fn get_in(tx: &mut Tx, tenant_id: &str, id: &str) -> Result<Option<Ticket>, StoreError> {
+    let row: Option<TicketRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM tickets WHERE tenant_id = $1 AND id = $2"
+    )))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(TicketRow::into_domain).transpose()
+}
+
 /// The tenant's tickets, newest first.
 pub async fn list(
     db: &Db,
