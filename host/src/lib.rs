@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod db;
+pub mod delivery;
 pub mod domain;
 pub mod http;
 pub mod ids;

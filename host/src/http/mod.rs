@@ -5,6 +5,7 @@ mod customers;
 mod error;
 mod extract;
 mod installations;
+mod notifications;
 mod plugins;
 mod tenants;
 mod tickets;
@@ -51,6 +52,11 @@ pub fn router(state: AppState) -> Router {
         .route("/tickets", post(tickets::create).get(tickets::list))
         .route("/tickets/{id}", get(tickets::get).patch(tickets::update))
         .route("/tickets/{id}/timeline", get(tickets::timeline))
+        .route(
+            "/tickets/{id}/notifications",
+            get(notifications::list).post(notifications::send),
+        )
+        .route("/webhook-secret", get(notifications::webhook_secret))
         .route(
             "/plugins",
             post(plugins::upload)

@@ -3,6 +3,7 @@
 //! both call in here.
 
 pub mod invocations;
+pub mod notifications;
 pub mod plugins;
 pub mod routing;
 pub mod tickets;

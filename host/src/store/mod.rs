@@ -10,6 +10,7 @@ pub mod plugins;
 pub mod tenants;
 pub mod tickets;
 pub mod vehicles;
+pub mod webhook_secrets;
 
 use serde::Serialize;
 
