@@ -1,9 +1,11 @@
-//! Opening an Axle node: settings, database, plugin runtime, admin token.
+//! Opening an Axle node: settings, database, plugin runtime, admin token, and the
+//! notifications delivery worker.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::db::Db;
+use crate::delivery::{DeliverySettings, DeliveryWorker};
 use crate::http::{AppState, Server};
 use crate::plugins::limits::PlatformLimits;
 use crate::plugins::runtime::Runtime;
@@ -25,6 +27,8 @@ pub struct Settings {
     /// [`DEFAULT_PUBLIC_URL`] when unset.
     pub public_url: Option<String>,
     pub limits: PlatformLimits,
+    /// How the notifications outbox is delivered.
+    pub delivery: DeliverySettings,
 }
 
 /// The public URL when none is configured: the default listen address.
@@ -36,6 +40,7 @@ pub struct App {
     pub admin_token: String,
     /// Whether the admin token was generated (and should be shown).
     pub admin_token_generated: bool,
+    delivery: DeliverySettings,
 }
 
 /// Why a node could not start.
@@ -43,6 +48,8 @@ pub struct App {
 pub enum StartError {
     #[error(transparent)]
     Db(#[from] crate::db::DbError),
+    #[error(transparent)]
+    Delivery(#[from] crate::delivery::SetupError),
     #[error("cannot start the plugin runtime: {0}")]
     Runtime(String),
     #[error("cannot store the admin token in {path}: {source}")]
@@ -55,6 +62,7 @@ pub enum StartError {
 impl App {
     /// Opens the database (running migrations) and the plugin runtime.
     pub async fn open(settings: &Settings) -> Result<App, StartError> {
+        settings.delivery.validate()?;
         let db = match &settings.database_url {
             Some(url) if !url.is_empty() => Db::connect(url).await?,
             _ => Db::open_embedded(&settings.data_dir).await?,
@@ -80,6 +88,7 @@ impl App {
             },
             admin_token,
             admin_token_generated,
+            delivery: settings.delivery,
         })
     }
 
@@ -94,6 +103,12 @@ impl App {
             admin_token: Arc::from(self.admin_token.as_str()),
         };
         Server::start(state, listen).await
+    }
+
+    /// Starts delivering the notifications outbox in the background. Every serving node
+    /// runs one worker; on PostgreSQL they share the work, each row going to one of them.
+    pub fn start_delivery(&self) -> Result<DeliveryWorker, StartError> {
+        Ok(DeliveryWorker::start(self.core.db.clone(), self.delivery)?)
     }
 }
 

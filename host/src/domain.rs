@@ -297,9 +297,18 @@ pub struct Notification {
     pub body: String,
 }
 
+/// Why a notification cannot be queued, naming the field at fault.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct InvalidNotification {
+    /// `to` or `body`.
+    pub field: &'static str,
+    pub message: String,
+}
+
 impl Notification {
-    /// Checks that the recipient fits the channel.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks that the recipient fits the channel and that there is a body.
+    pub fn validate(&self) -> Result<(), InvalidNotification> {
         let to = self.to.trim();
         let ok = match self.channel {
             NotifyChannel::Sms => {
@@ -312,13 +321,19 @@ impl Notification {
             NotifyChannel::Webhook => to.starts_with("https://") || to.starts_with("http://"),
         };
         if !ok {
-            return Err(format!(
-                "`{}` is not a valid {} recipient (sms: +8613800000000, email: name@host, webhook: https://…)",
-                self.to, self.channel
-            ));
+            return Err(InvalidNotification {
+                field: "to",
+                message: format!(
+                    "`{}` is not a valid {} recipient (sms: +8613800000000, email: name@host, webhook: https://…)",
+                    self.to, self.channel
+                ),
+            });
         }
         if self.body.is_empty() {
-            return Err("a notification needs a body".to_owned());
+            return Err(InvalidNotification {
+                field: "body",
+                message: "a notification needs a body".to_owned(),
+            });
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod calendar;
 pub mod db;
+pub mod delivery;
 pub mod domain;
 pub mod hours;
 pub mod http;

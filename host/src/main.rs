@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use axle_host::app::{App, Settings};
+use axle_host::delivery::{DeliverySettings, DeliveryWorker};
 use axle_host::http::Server;
 use axle_host::plugins::limits::PlatformLimits;
 use axle_host::seed;
@@ -82,6 +83,7 @@ impl NodeArgs {
                     .unwrap_or_else(|| format!("http://{}", self.listen)),
             ),
             limits: PlatformLimits::default(),
+            delivery: DeliverySettings::default(),
         }
     }
 }
@@ -98,22 +100,30 @@ async fn open(node: &NodeArgs) -> anyhow::Result<App> {
     Ok(app)
 }
 
-/// Serves until the server stops or the process gets Ctrl-C.
-async fn run_until_stopped(server: Server) -> anyhow::Result<()> {
-    tokio::select! {
-        result = server.wait() => result.context("server stopped")?,
-        _ = tokio::signal::ctrl_c() => tracing::info!("shutting down"),
-    }
-    Ok(())
+/// Serves until the server stops or the process gets Ctrl-C, then lets the deliveries in
+/// flight finish.
+async fn run_until_stopped(server: Server, delivery: DeliveryWorker) -> anyhow::Result<()> {
+    let result = tokio::select! {
+        result = server.wait() => result.context("server stopped"),
+        _ = tokio::signal::ctrl_c() => {
+            tracing::info!("shutting down");
+            Ok(())
+        }
+    };
+    delivery.stop().await;
+    result
 }
 
-async fn start(app: &App, listen: &str) -> anyhow::Result<Server> {
+async fn start(app: &App, listen: &str) -> anyhow::Result<(Server, DeliveryWorker)> {
     let server = app
         .serve(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
     tracing::info!(addr = %server.addr, "axle is serving");
-    Ok(server)
+    let delivery = app
+        .start_delivery()
+        .context("starting notification delivery")?;
+    Ok((server, delivery))
 }
 
 #[tokio::main]
@@ -123,9 +133,9 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(node) => {
             let app = open(&node).await?;
-            let server = start(&app, &node.listen).await?;
+            let (server, delivery) = start(&app, &node.listen).await?;
             println!("Axle is serving on http://{}", server.addr);
-            run_until_stopped(server).await
+            run_until_stopped(server, delivery).await
         }
         Command::Seed { node, plugins } => {
             let app = open(&node).await?;
@@ -136,9 +146,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Demo { node, plugins } => {
             let app = open(&node).await?;
             let seeded = seed::demo(&app.core, &plugins.plugins, &plugins.wasm).await?;
-            let server = start(&app, &node.listen).await?;
+            let (server, delivery) = start(&app, &node.listen).await?;
             seeded.print(Some(server.addr));
-            run_until_stopped(server).await
+            run_until_stopped(server, delivery).await
         }
     }
 }

@@ -1,11 +1,15 @@
 //! The test harness: a real `axle` node on 127.0.0.1:0 over a fresh database per test —
 //! a temporary SQLite file, or a new PostgreSQL database when
 //! `AXLE_TEST_BACKEND=postgres` (then `AXLE_TEST_DATABASE_URL` names the server's
-//! maintenance database, default `postgres://postgres@127.0.0.1:5432/test`).
+//! maintenance database, default `postgres://postgres@127.0.0.1:5432/test`). Like a
+//! production node, a test node runs a delivery worker for the notifications outbox,
+//! tuned to poll and retry quickly.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use axle_host::app::{App, Settings};
+use axle_host::delivery::{DeliverySettings, DeliveryWorker};
 use axle_host::http::Server;
 use axle_host::plugins::limits::PlatformLimits;
 use reqwest::multipart;
@@ -94,12 +98,28 @@ impl Drop for PgDatabase {
     }
 }
 
+/// Delivery settings for tests: quick polls and short backoff, so retries take
+/// milliseconds.
+pub fn fast_delivery() -> DeliverySettings {
+    DeliverySettings {
+        poll_interval: Duration::from_millis(20),
+        batch_size: 16,
+        lease: Duration::from_secs(10),
+        max_attempts: 5,
+        backoff_base: Duration::from_millis(50),
+        backoff_cap: Duration::from_secs(1),
+        webhook_timeout: Duration::from_secs(5),
+    }
+}
+
 /// A running node and a client for it.
 pub struct TestApp {
     pub url: String,
     pub client: reqwest::Client,
     pub app: App,
     server: Option<Server>,
+    delivery: Option<DeliveryWorker>,
+    settings: Settings,
     _data_dir: tempfile::TempDir,
     _pg: Option<PgDatabase>,
 }
@@ -149,6 +169,25 @@ impl TestApp {
 
     /// Starts a node with `limits`.
     pub async fn spawn_with(limits: PlatformLimits) -> TestApp {
+        Self::spawn_node(limits, fast_delivery(), true).await
+    }
+
+    /// Starts a node whose delivery worker runs with `delivery`.
+    pub async fn spawn_delivering(delivery: DeliverySettings) -> TestApp {
+        Self::spawn_node(PlatformLimits::default(), delivery, true).await
+    }
+
+    /// Starts a node without a delivery worker: notifications stay pending until a
+    /// worker (of this node or a [`peer`](Self::peer)) starts.
+    pub async fn spawn_without_delivery() -> TestApp {
+        Self::spawn_node(PlatformLimits::default(), fast_delivery(), false).await
+    }
+
+    async fn spawn_node(
+        limits: PlatformLimits,
+        delivery: DeliverySettings,
+        deliver: bool,
+    ) -> TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let pg = match backend() {
             Backend::Sqlite => None,
@@ -160,23 +199,40 @@ impl TestApp {
             admin_token: Some(ADMIN_TOKEN.to_owned()),
             public_url: Some(PUBLIC_URL.to_owned()),
             limits,
+            delivery,
         };
         let app = App::open(&settings).await.expect("open the node");
         let server = app.serve("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        let delivery = deliver.then(|| app.start_delivery().expect("start delivery"));
         TestApp {
             url: format!("http://{}", server.addr),
             client: reqwest::Client::new(),
             app,
             server: Some(server),
+            delivery,
+            settings,
             _data_dir: data_dir,
             _pg: pg,
         }
     }
 
-    /// Stops the server, letting requests in flight finish.
+    /// Another node on this node's database (no HTTP server, no worker started), its
+    /// delivery worker configured by `delivery`.
+    pub async fn peer(&self, delivery: DeliverySettings) -> App {
+        let settings = Settings {
+            delivery,
+            ..self.settings.clone()
+        };
+        App::open(&settings).await.expect("open a peer node")
+    }
+
+    /// Stops the server and the delivery worker, letting work in flight finish.
     pub async fn stop(&mut self) {
         if let Some(server) = self.server.take() {
             server.stop().await.expect("server stops cleanly");
+        }
+        if let Some(delivery) = self.delivery.take() {
+            delivery.stop().await;
         }
     }
 

@@ -567,7 +567,10 @@ async fn faq_question_gets_a_tagged_reply_with_the_kb_link_emailed_to_the_custom
     let email = &notifications[0];
     assert_eq!(email["channel"], "email");
     assert_eq!(email["to"], "li.na@example.com");
-    assert_eq!(email["status"], "pending");
+    assert!(
+        ["pending", "sending", "delivered"].contains(&email["status"].as_str().unwrap()),
+        "{email}"
+    );
     assert_eq!(email["source"], "faq-autoreply@0.1.0");
     assert!(
         email["body"]

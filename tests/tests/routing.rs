@@ -46,7 +46,11 @@ async fn brake_pedal_ticket_is_critical_in_the_safety_queue_with_an_sms_to_the_r
     let sms = &ticket["notifications"][0];
     assert_eq!(sms["channel"], "sms");
     assert_eq!(sms["to"], "+8613800000001");
-    assert_eq!(sms["status"], "pending");
+    // Queued with the ticket; the node's delivery worker may already be on it.
+    assert!(
+        ["pending", "sending", "delivered"].contains(&sms["status"].as_str().unwrap()),
+        "{sms}"
+    );
     assert_eq!(sms["source"], "safety-escalation@0.1.0");
 
     let fetched = app

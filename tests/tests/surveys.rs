@@ -136,7 +136,10 @@ async fn resolving_a_ticket_emails_the_customer_a_one_time_survey_link() {
     assert_eq!(email["channel"], "email", "email when the customer has one");
     assert_eq!(email["to"], "li.wei@example.com");
     assert_eq!(email["source"], "system");
-    assert_eq!(email["status"], "pending");
+    assert!(
+        ["pending", "sending", "delivered"].contains(&email["status"].as_str().unwrap()),
+        "the delivery worker may already have it: {email}"
+    );
     assert!(
         email["subject"]
             .as_str()

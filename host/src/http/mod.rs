@@ -6,6 +6,7 @@ mod error;
 mod extract;
 mod installations;
 mod interactions;
+mod notifications;
 mod org;
 mod plugins;
 mod sla;
@@ -61,6 +62,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/tickets/{id}/surveys", get(surveys::for_ticket))
         .route("/surveys/{token}", get(surveys::form).post(surveys::answer))
+        .route(
+            "/tickets/{id}/notifications",
+            get(notifications::list).post(notifications::send),
+        )
+        .route("/webhook-secret", get(notifications::webhook_secret))
         .route(
             "/plugins",
             post(plugins::upload)

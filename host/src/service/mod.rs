@@ -5,6 +5,7 @@
 pub mod dispatch;
 pub mod interactions;
 pub mod invocations;
+pub mod notifications;
 pub mod plugins;
 pub mod routing;
 pub mod sla;

@@ -14,6 +14,7 @@ pub mod surveys;
 pub mod tenants;
 pub mod tickets;
 pub mod vehicles;
+pub mod webhook_secrets;
 
 use serde::Serialize;
 

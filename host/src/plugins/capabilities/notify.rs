@@ -21,7 +21,7 @@ pub fn notification_from_wit(message: types::Notification) -> Result<Notificatio
         subject: message.subject,
         body: message.body,
     };
-    notification.validate()?;
+    notification.validate().map_err(|err| err.to_string())?;
     Ok(notification)
 }
 

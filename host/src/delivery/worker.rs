@@ -1,0 +1,208 @@
+//! The delivery worker: one background task per node that claims due outbox rows,
+//! delivers each through its channel's adapter and records the outcome. Several nodes on
+//! one PostgreSQL database each run one; row locking gives every row to one of them, and
+//! the claim's lease hands the rows of a node that died to the others.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+use super::{Adapters, DeliveryError, DeliverySettings, SetupError, backoff};
+use crate::db::Db;
+use crate::ids::now_ms;
+use crate::store::outbox::{self, Claimed, Settlement};
+
+/// The shortest wait after the database failed, so an outage is not logged in a loop.
+const ERROR_PAUSE: Duration = Duration::from_secs(1);
+
+/// What a worker has done since it started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeliveryStats {
+    pub delivered: u64,
+    /// Attempts that failed and were scheduled again.
+    pub retried: u64,
+    /// Rows given up on.
+    pub failed: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    delivered: AtomicU64,
+    retried: AtomicU64,
+    failed: AtomicU64,
+}
+
+impl Counters {
+    fn snapshot(&self) -> DeliveryStats {
+        DeliveryStats {
+            delivered: self.delivered.load(Ordering::Relaxed),
+            retried: self.retried.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A running worker. Dropping the handle stops it after the round in progress.
+pub struct DeliveryWorker {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+    counters: Arc<Counters>,
+}
+
+/// What one worker round needs.
+struct Worker {
+    db: Db,
+    settings: DeliverySettings,
+    adapters: Adapters,
+    counters: Arc<Counters>,
+}
+
+impl DeliveryWorker {
+    /// Starts a worker on `db`.
+    pub fn start(db: Db, settings: DeliverySettings) -> Result<DeliveryWorker, SetupError> {
+        settings.validate()?;
+        let counters = Arc::new(Counters::default());
+        let worker = Arc::new(Worker {
+            adapters: Adapters::new(&settings)?,
+            db,
+            settings,
+            counters: counters.clone(),
+        });
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(worker.run(stopped));
+        Ok(DeliveryWorker {
+            stop,
+            task,
+            counters,
+        })
+    }
+
+    /// What the worker has done so far.
+    pub fn stats(&self) -> DeliveryStats {
+        self.counters.snapshot()
+    }
+
+    /// Stops claiming, lets the deliveries in flight finish and record their outcome.
+    pub async fn stop(self) -> DeliveryStats {
+        let _ = self.stop.send(true);
+        if let Err(err) = self.task.await {
+            tracing::error!(error = %err, "the delivery worker panicked");
+        }
+        self.counters.snapshot()
+    }
+
+    /// Stops at once, abandoning the deliveries in flight as a crashed node would. Their
+    /// rows stay claimed until the lease ends, then any worker claims them again.
+    pub async fn abort(self) -> DeliveryStats {
+        self.task.abort();
+        let _ = self.task.await;
+        self.counters.snapshot()
+    }
+}
+
+impl Worker {
+    async fn run(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
+        tracing::info!(settings = ?self.settings, "delivery worker started");
+        loop {
+            if *stopped.borrow() {
+                break;
+            }
+            let pause = match self.round().await {
+                Ok(full) if full => continue,
+                Ok(_) => self.settings.poll_interval,
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot claim outbox rows; trying again shortly");
+                    self.settings.poll_interval.max(ERROR_PAUSE)
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                changed = stopped.changed() => {
+                    // An error means the handle was dropped: stop then too.
+                    if changed.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        tracing::info!(stats = ?self.counters.snapshot(), "delivery worker stopped");
+    }
+
+    /// Claims one batch and delivers it; true when the batch was full, so more rows may
+    /// be due right away.
+    async fn round(self: &Arc<Self>) -> Result<bool, crate::store::StoreError> {
+        let lease_ms = i64::try_from(self.settings.lease.as_millis()).unwrap_or(i64::MAX / 2);
+        let batch = i64::from(self.settings.batch_size);
+        let claimed = outbox::claim(&self.db, now_ms(), lease_ms, batch).await?;
+        let full = claimed.len() as i64 == batch;
+        let mut deliveries = JoinSet::new();
+        for row in claimed {
+            let worker = self.clone();
+            deliveries.spawn(async move { worker.deliver(row).await });
+        }
+        while let Some(done) = deliveries.join_next().await {
+            if let Err(err) = done {
+                tracing::error!(error = %err, "a delivery task panicked; its row is retried after its lease");
+            }
+        }
+        Ok(full)
+    }
+
+    /// Makes one attempt at `row` and records the outcome.
+    async fn deliver(&self, row: Claimed) {
+        let outcome = match self.adapters.deliver(&self.db, &row).await {
+            Ok(()) => Settlement::Delivered { at_ms: now_ms() },
+            Err(DeliveryError::Retryable(error))
+                if row.attempts < i64::from(self.settings.max_attempts) =>
+            {
+                let attempt = u32::try_from(row.attempts).unwrap_or(u32::MAX);
+                let wait = backoff::delay(
+                    attempt,
+                    self.settings.backoff_base,
+                    self.settings.backoff_cap,
+                    &mut rand::rng(),
+                );
+                let wait_ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2);
+                Settlement::Retry {
+                    at_ms: now_ms() + wait_ms,
+                    error,
+                }
+            }
+            Err(DeliveryError::Retryable(error)) => Settlement::Failed {
+                error: format!("{error} (gave up after {} attempts)", row.attempts),
+            },
+            Err(DeliveryError::Permanent(error)) => Settlement::Failed { error },
+        };
+        match outbox::settle(&self.db, &row, &outcome).await {
+            Ok(true) => {
+                let counter = match &outcome {
+                    Settlement::Delivered { .. } => &self.counters.delivered,
+                    Settlement::Retry { .. } => &self.counters.retried,
+                    Settlement::Failed { .. } => &self.counters.failed,
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+                match &outcome {
+                    Settlement::Delivered { .. } => {}
+                    Settlement::Retry { error, .. } => {
+                        tracing::info!(notification = %row.id, attempt = row.attempts, %error, "delivery failed; will retry")
+                    }
+                    Settlement::Failed { error } => {
+                        tracing::warn!(notification = %row.id, attempts = row.attempts, %error, "delivery failed for good")
+                    }
+                }
+            }
+            Ok(false) => tracing::warn!(
+                notification = %row.id,
+                "the claim on this row ran out before its attempt finished; another worker owns it now"
+            ),
+            Err(err) => tracing::error!(
+                notification = %row.id,
+                error = %err,
+                "cannot record the delivery outcome; the row is tried again after its lease"
+            ),
+        }
+    }
+}

@@ -1,0 +1,648 @@
+//! The notifications outbox is delivered after commit: SMS and email through the log
+//! adapter, webhooks signed with the tenant's secret, retried with backoff, marked failed
+//! after the last attempt, each row exactly once across nodes, and the rows of a node that
+//! died picked up by another once their lease ends.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axle_host::delivery::DeliverySettings;
+use axle_tests::{SAFETY_ESCALATION, Tenant, TestApp, fast_delivery};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+/// What the receiver does with a request.
+#[derive(Clone, Copy, Debug)]
+enum Answer {
+    Status(u16),
+    /// Never answers, like an endpoint that hangs.
+    Hang,
+}
+
+/// One request the receiver got.
+#[derive(Clone, Debug)]
+struct Hit {
+    notification_id: String,
+    attempt: String,
+    signature_valid: bool,
+    body: Value,
+    at: Instant,
+}
+
+struct ReceiverState {
+    secret: String,
+    /// The answer to the n-th request (from 0).
+    plan: Box<dyn Fn(usize) -> Answer + Send + Sync>,
+    /// How long each request takes before it is answered.
+    delay: Duration,
+    hits: Mutex<Vec<Hit>>,
+}
+
+/// A webhook endpoint on 127.0.0.1 that checks signatures as docs/webhooks.md says a
+/// tenant's receiver should, and remembers every request.
+struct Receiver {
+    url: String,
+    state: Arc<ReceiverState>,
+}
+
+impl Receiver {
+    async fn start(
+        secret: &str,
+        delay: Duration,
+        plan: impl Fn(usize) -> Answer + Send + Sync + 'static,
+    ) -> Receiver {
+        let state = Arc::new(ReceiverState {
+            secret: secret.to_owned(),
+            plan: Box::new(plan),
+            delay,
+            hits: Mutex::default(),
+        });
+        let app = axum::Router::new()
+            .route("/hook", axum::routing::post(receive))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the receiver");
+        let addr = listener.local_addr().expect("receiver address");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Receiver {
+            url: format!("http://{addr}/hook"),
+            state,
+        }
+    }
+
+    fn hits(&self) -> Vec<Hit> {
+        self.state.hits.lock().unwrap().clone()
+    }
+
+    /// Waits until the receiver has had `count` requests.
+    async fn wait_for_hits(&self, count: usize) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.hits().len() < count {
+            assert!(
+                Instant::now() < deadline,
+                "the receiver got {} requests, not {count}",
+                self.hits().len()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// Checks `Axle-Signature: t=<ts>,v1=<hex>` independently of the host's code: HMAC-SHA256
+/// with the secret over `"<ts>.<body>"`, compared in constant time, `ts` within 5 minutes.
+fn signature_is_valid(secret: &str, header: &str, body: &[u8]) -> bool {
+    let (mut timestamp, mut v1) = (None, None);
+    for part in header.split(',') {
+        match part.split_once('=') {
+            Some(("t", value)) => timestamp = value.parse::<i64>().ok(),
+            Some(("v1", value)) => v1 = hex::decode(value).ok(),
+            _ => {}
+        }
+    }
+    let (Some(timestamp), Some(v1)) = (timestamp, v1) else {
+        return false;
+    };
+    let now = i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap();
+    if (now - timestamp).abs() > 300 {
+        return false;
+    }
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(body);
+    mac.verify_slice(&v1).is_ok()
+}
+
+async fn receive(
+    State(state): State<Arc<ReceiverState>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> StatusCode {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let signature_valid = signature_is_valid(&state.secret, &header("axle-signature"), &body);
+    let n = {
+        let mut hits = state.hits.lock().unwrap();
+        hits.push(Hit {
+            notification_id: header("axle-notification-id"),
+            attempt: header("axle-delivery-attempt"),
+            signature_valid,
+            body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+            at: Instant::now(),
+        });
+        hits.len() - 1
+    };
+    tokio::time::sleep(state.delay).await;
+    if !signature_valid {
+        return StatusCode::UNAUTHORIZED;
+    }
+    match (state.plan)(n) {
+        Answer::Status(code) => StatusCode::from_u16(code).unwrap(),
+        Answer::Hang => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            StatusCode::OK
+        }
+    }
+}
+
+fn id(value: &Value) -> &str {
+    value["id"].as_str().expect("an id")
+}
+
+async fn webhook_secret(app: &TestApp, tenant: &Tenant) -> String {
+    let body = app
+        .get(&tenant.key, "/api/v1/webhook-secret")
+        .await
+        .expect(200);
+    body["secret"].as_str().expect("a secret").to_owned()
+}
+
+/// Queues a notification on the ticket through the API.
+async fn send(app: &TestApp, tenant: &Tenant, ticket_id: &str, body: Value) -> Value {
+    app.post(
+        &tenant.key,
+        &format!("/api/v1/tickets/{ticket_id}/notifications"),
+        &body,
+    )
+    .await
+    .expect(201)
+}
+
+async fn webhook(app: &TestApp, tenant: &Tenant, ticket_id: &str, url: &str, text: &str) -> Value {
+    send(
+        app,
+        tenant,
+        ticket_id,
+        json!({ "channel": "webhook", "to": url, "subject": "Ticket update", "body": text }),
+    )
+    .await
+}
+
+async fn notifications(app: &TestApp, tenant: &Tenant, ticket_id: &str) -> Vec<Value> {
+    let body = app
+        .get(
+            &tenant.key,
+            &format!("/api/v1/tickets/{ticket_id}/notifications"),
+        )
+        .await
+        .expect(200);
+    body["items"].as_array().expect("items").clone()
+}
+
+/// Polls the ticket's notifications until `notification_id` has `status`.
+async fn wait_for_status(
+    app: &TestApp,
+    tenant: &Tenant,
+    ticket_id: &str,
+    notification_id: &str,
+    status: &str,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let items = notifications(app, tenant, ticket_id).await;
+        let entry = items
+            .iter()
+            .find(|entry| entry["id"] == notification_id)
+            .unwrap_or_else(|| panic!("notification {notification_id} not listed: {items:?}"))
+            .clone();
+        if entry["status"] == status {
+            return entry;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "notification never became {status}: {entry}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn routed_safety_sms_is_delivered_by_the_log_adapter() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-log").await;
+    app.install(
+        &tenant,
+        &SAFETY_ESCALATION,
+        json!({ "default_manager": "+8613800000000" }),
+        &["notify"],
+    )
+    .await;
+
+    let ticket = app
+        .ticket(
+            &tenant,
+            json!({ "description": "Brake pedal goes soft on the highway" }),
+        )
+        .await;
+    let sms_id = id(&ticket["notifications"][0]).to_owned();
+
+    let sms = wait_for_status(&app, &tenant, id(&ticket), &sms_id, "delivered").await;
+    assert_eq!(sms["channel"], "sms");
+    assert_eq!(sms["to"], "+8613800000000");
+    assert_eq!(sms["attempts"], 1);
+    assert_eq!(sms["last_error"], Value::Null);
+    assert!(sms["delivered_at"].is_string(), "{sms}");
+    let view = app
+        .get(&tenant.key, &format!("/api/v1/tickets/{}", id(&ticket)))
+        .await
+        .expect(200);
+    assert_eq!(view["notifications"][0]["status"], "delivered");
+}
+
+#[tokio::test]
+async fn webhook_is_posted_with_a_signature_the_receiver_can_verify() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-hook").await;
+    let secret = webhook_secret(&app, &tenant).await;
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let receiver = Receiver::start(&secret, Duration::ZERO, |_| Answer::Status(200)).await;
+    let ticket = app
+        .ticket(&tenant, json!({ "description": "Infotainment reboots" }))
+        .await;
+
+    let queued = webhook(
+        &app,
+        &tenant,
+        id(&ticket),
+        &receiver.url,
+        "Dealer visit booked",
+    )
+    .await;
+    assert_eq!(queued["channel"], "webhook");
+    assert_eq!(queued["to"], receiver.url.as_str());
+    assert!(queued["source"].as_str().unwrap().starts_with("key:"));
+
+    let delivered = wait_for_status(&app, &tenant, id(&ticket), id(&queued), "delivered").await;
+    assert_eq!(delivered["attempts"], 1);
+    let hits = receiver.hits();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    let hit = &hits[0];
+    assert!(hit.signature_valid, "{hit:?}");
+    assert_eq!(hit.notification_id, id(&queued));
+    assert_eq!(hit.attempt, "1");
+    assert_eq!(hit.body["id"], queued["id"]);
+    assert_eq!(hit.body["event"], "notification");
+    assert_eq!(hit.body["ticket_id"], ticket["id"]);
+    assert_eq!(hit.body["subject"], "Ticket update");
+    assert_eq!(hit.body["body"], "Dealer visit booked");
+    let timeline = app
+        .get(
+            &tenant.key,
+            &format!("/api/v1/tickets/{}/timeline", id(&ticket)),
+        )
+        .await
+        .expect(200);
+    let event = timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|event| event["kind"] == "notification.queued")
+        .unwrap_or_else(|| panic!("no notification.queued event: {timeline}"));
+    assert_eq!(event["data"]["notification_id"], queued["id"]);
+    assert_eq!(event["actor"], queued["source"]);
+}
+
+#[tokio::test]
+async fn webhook_secret_is_kept_per_tenant_and_only_admins_read_it() {
+    let app = TestApp::spawn().await;
+    let a = app.tenant("secret-a").await;
+    let b = app.tenant("secret-b").await;
+
+    let first = app.get(&a.key, "/api/v1/webhook-secret").await.expect(200);
+    assert_eq!(first["header"], "Axle-Signature");
+    assert_eq!(webhook_secret(&app, &a).await, first["secret"]);
+    assert_ne!(webhook_secret(&app, &b).await, first["secret"]);
+
+    let agent = app
+        .post(
+            &a.key,
+            "/api/v1/api-keys",
+            &json!({ "name": "hotline agent", "role": "agent" }),
+        )
+        .await
+        .expect(201);
+    let agent_key = agent["secret"].as_str().unwrap();
+    let reply = app.get(agent_key, "/api/v1/webhook-secret").await;
+    assert_eq!(reply.status, 403, "{:?}", reply.body);
+    let ticket = app
+        .ticket(&a, json!({ "description": "Window regulator stuck" }))
+        .await;
+    let reply = app
+        .post(
+            agent_key,
+            &format!("/api/v1/tickets/{}/notifications", id(&ticket)),
+            &json!({ "channel": "email", "to": "owner@example.com", "body": "We ordered the part." }),
+        )
+        .await;
+    assert_eq!(
+        reply.status, 201,
+        "agents send notifications: {:?}",
+        reply.body
+    );
+}
+
+#[tokio::test]
+async fn failing_webhook_is_retried_with_growing_backoff_until_it_answers_2xx() {
+    let app = TestApp::spawn_delivering(DeliverySettings {
+        backoff_base: Duration::from_millis(200),
+        backoff_cap: Duration::from_secs(2),
+        ..fast_delivery()
+    })
+    .await;
+    let tenant = app.tenant("oem-retry").await;
+    let secret = webhook_secret(&app, &tenant).await;
+    let receiver = Receiver::start(&secret, Duration::ZERO, |n| {
+        Answer::Status(if n < 2 { 500 } else { 200 })
+    })
+    .await;
+    let ticket = app
+        .ticket(&tenant, json!({ "description": "Check engine light" }))
+        .await;
+
+    let queued = webhook(
+        &app,
+        &tenant,
+        id(&ticket),
+        &receiver.url,
+        "Recall check done",
+    )
+    .await;
+
+    let delivered = wait_for_status(&app, &tenant, id(&ticket), id(&queued), "delivered").await;
+    assert_eq!(delivered["attempts"], 3, "{delivered}");
+    assert!(
+        delivered["last_error"].as_str().unwrap().contains("500"),
+        "the last failure stays on record: {delivered}"
+    );
+    let hits = receiver.hits();
+    assert_eq!(hits.len(), 3, "{hits:?}");
+    assert!(hits.iter().all(|hit| hit.notification_id == id(&queued)));
+    assert_eq!(
+        hits.iter()
+            .map(|hit| hit.attempt.as_str())
+            .collect::<Vec<_>>(),
+        ["1", "2", "3"]
+    );
+    // Equal jitter keeps at least half of base·2^(n-1): 100 ms, then 200 ms.
+    let first_wait = hits[1].at - hits[0].at;
+    let second_wait = hits[2].at - hits[1].at;
+    assert!(first_wait >= Duration::from_millis(100), "{first_wait:?}");
+    assert!(second_wait >= Duration::from_millis(200), "{second_wait:?}");
+}
+
+#[tokio::test]
+async fn webhook_that_keeps_failing_ends_failed_after_the_last_attempt() {
+    let app = TestApp::spawn_delivering(DeliverySettings {
+        max_attempts: 3,
+        backoff_base: Duration::from_millis(20),
+        ..fast_delivery()
+    })
+    .await;
+    let tenant = app.tenant("oem-fail").await;
+    let secret = webhook_secret(&app, &tenant).await;
+    let receiver = Receiver::start(&secret, Duration::ZERO, |_| Answer::Status(503)).await;
+    let ticket = app
+        .ticket(&tenant, json!({ "description": "Seat heater broken" }))
+        .await;
+
+    let queued = webhook(&app, &tenant, id(&ticket), &receiver.url, "Part ordered").await;
+
+    let failed = wait_for_status(&app, &tenant, id(&ticket), id(&queued), "failed").await;
+    assert_eq!(failed["attempts"], 3);
+    assert_eq!(failed["delivered_at"], Value::Null);
+    let error = failed["last_error"].as_str().unwrap();
+    assert!(error.contains("503"), "{error}");
+    assert!(error.contains("gave up after 3 attempts"), "{error}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.hits().len(), 3, "no attempt after the last one");
+}
+
+#[tokio::test]
+async fn https_webhooks_fail_at_once_with_an_error_that_says_why() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-tls").await;
+    let ticket = app
+        .ticket(&tenant, json!({ "description": "Key fob not detected" }))
+        .await;
+
+    let queued = webhook(
+        &app,
+        &tenant,
+        id(&ticket),
+        "https://127.0.0.1:9/hook",
+        "Hello",
+    )
+    .await;
+
+    let failed = wait_for_status(&app, &tenant, id(&ticket), id(&queued), "failed").await;
+    assert_eq!(failed["attempts"], 1);
+    let error = failed["last_error"].as_str().unwrap();
+    assert!(error.contains("plain http"), "{error}");
+}
+
+#[tokio::test]
+async fn two_nodes_deliver_each_notification_exactly_once() {
+    let app = TestApp::spawn_without_delivery().await;
+    let tenant = app.tenant("oem-pair").await;
+    let secret = webhook_secret(&app, &tenant).await;
+    let receiver =
+        Receiver::start(&secret, Duration::from_millis(30), |_| Answer::Status(200)).await;
+    let mut queued = Vec::new();
+    for t in 0..3 {
+        let ticket = app
+            .ticket(
+                &tenant,
+                json!({ "description": format!("Rattle from the dashboard #{t}") }),
+            )
+            .await;
+        for n in 0..8 {
+            let entry = webhook(
+                &app,
+                &tenant,
+                id(&ticket),
+                &receiver.url,
+                &format!("update {n}"),
+            )
+            .await;
+            queued.push((id(&ticket).to_owned(), id(&entry).to_owned()));
+        }
+    }
+    assert!(
+        receiver.hits().is_empty(),
+        "nothing is delivered without a worker"
+    );
+
+    let settings = DeliverySettings {
+        batch_size: 3,
+        poll_interval: Duration::from_millis(10),
+        ..fast_delivery()
+    };
+    let (one, two) = (app.peer(settings).await, app.peer(settings).await);
+    let (one_worker, two_worker) = (one.start_delivery().unwrap(), two.start_delivery().unwrap());
+    for (ticket_id, notification_id) in &queued {
+        wait_for_status(&app, &tenant, ticket_id, notification_id, "delivered").await;
+    }
+    let (one_stats, two_stats) = (one_worker.stop().await, two_worker.stop().await);
+
+    let mut per_id: HashMap<String, usize> = HashMap::new();
+    for hit in receiver.hits() {
+        assert!(hit.signature_valid, "{hit:?}");
+        *per_id.entry(hit.notification_id).or_default() += 1;
+    }
+    assert_eq!(per_id.len(), queued.len());
+    assert!(
+        per_id.values().all(|&count| count == 1),
+        "each row delivered once: {per_id:?}"
+    );
+    assert_eq!(one_stats.delivered + two_stats.delivered, 24);
+    assert!(
+        one_stats.delivered > 0 && two_stats.delivered > 0,
+        "both nodes took part: {one_stats:?} {two_stats:?}"
+    );
+}
+
+#[tokio::test]
+async fn rows_claimed_by_a_node_that_died_are_delivered_by_another_after_the_lease() {
+    let app = TestApp::spawn_without_delivery().await;
+    let tenant = app.tenant("oem-crash").await;
+    let secret = webhook_secret(&app, &tenant).await;
+    // The first request never gets an answer: the node sending it dies meanwhile.
+    let receiver = Receiver::start(&secret, Duration::ZERO, |n| {
+        if n == 0 {
+            Answer::Hang
+        } else {
+            Answer::Status(200)
+        }
+    })
+    .await;
+    let ticket = app
+        .ticket(&tenant, json!({ "description": "Tyre pressure warning" }))
+        .await;
+    let queued = webhook(&app, &tenant, id(&ticket), &receiver.url, "Tyres checked").await;
+
+    let lease = Duration::from_millis(1500);
+    let doomed = app
+        .peer(DeliverySettings {
+            lease,
+            webhook_timeout: Duration::from_secs(1),
+            ..fast_delivery()
+        })
+        .await;
+    let doomed_worker = doomed.start_delivery().unwrap();
+    receiver.wait_for_hits(1).await;
+    doomed_worker.abort().await;
+    doomed.core.db.close().await;
+    let claimed = notifications(&app, &tenant, id(&ticket)).await;
+    assert_eq!(claimed[0]["status"], "sending", "{claimed:?}");
+    assert_eq!(claimed[0]["attempts"], 1);
+
+    let survivor = app.peer(fast_delivery()).await;
+    let survivor_worker = survivor.start_delivery().unwrap();
+    let delivered = wait_for_status(&app, &tenant, id(&ticket), id(&queued), "delivered").await;
+    survivor_worker.stop().await;
+
+    assert_eq!(delivered["attempts"], 2);
+    assert!(
+        delivered["last_error"].as_str().unwrap().contains("lease"),
+        "{delivered}"
+    );
+    let hits = receiver.hits();
+    assert_eq!(hits.len(), 2, "{hits:?}");
+    assert!(hits.iter().all(|hit| hit.notification_id == id(&queued)));
+    assert_eq!(hits[1].attempt, "2");
+    let waited = hits[1].at - hits[0].at;
+    assert!(
+        waited >= lease - Duration::from_millis(200),
+        "claimed again only after the lease ran out, not after {waited:?}"
+    );
+}
+
+#[tokio::test]
+async fn tenant_b_cannot_list_or_send_notifications_on_tenant_a_tickets() {
+    let app = TestApp::spawn().await;
+    let a = app.tenant("iso-a").await;
+    let b = app.tenant("iso-b").await;
+    let ticket = app
+        .ticket(&a, json!({ "description": "Sunroof leaks" }))
+        .await;
+    send(
+        &app,
+        &a,
+        id(&ticket),
+        json!({ "channel": "sms", "to": "+8613800000009", "body": "Bring the car in" }),
+    )
+    .await;
+    let path = format!("/api/v1/tickets/{}/notifications", id(&ticket));
+
+    let listed = app.get(&b.key, &path).await;
+    assert_eq!(listed.status, 404, "{:?}", listed.body);
+    let sent = app
+        .post(
+            &b.key,
+            &path,
+            &json!({ "channel": "sms", "to": "+8613800000010", "body": "hijack" }),
+        )
+        .await;
+    assert_eq!(sent.status, 404, "{:?}", sent.body);
+
+    let items = notifications(&app, &a, id(&ticket)).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["to"], "+8613800000009");
+}
+
+#[tokio::test]
+async fn invalid_notifications_are_rejected_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-invalid").await;
+    let ticket = app
+        .ticket(&tenant, json!({ "description": "AC blows warm air" }))
+        .await;
+    let path = format!("/api/v1/tickets/{}/notifications", id(&ticket));
+
+    let bad_phone = app
+        .post(
+            &tenant.key,
+            &path,
+            &json!({ "channel": "sms", "to": "call me", "body": "hi" }),
+        )
+        .await;
+    assert_eq!(bad_phone.status, 422, "{:?}", bad_phone.body);
+    assert_eq!(bad_phone.body["error"]["details"][0]["field"], "to");
+    let no_body = app
+        .post(
+            &tenant.key,
+            &path,
+            &json!({ "channel": "webhook", "to": "http://127.0.0.1:9/hook" }),
+        )
+        .await;
+    assert_eq!(no_body.status, 422, "{:?}", no_body.body);
+    assert_eq!(no_body.body["error"]["details"][0]["field"], "body");
+    let bad_channel = app
+        .post(
+            &tenant.key,
+            &path,
+            &json!({ "channel": "fax", "to": "+8613800000000", "body": "hi" }),
+        )
+        .await;
+    assert_eq!(bad_channel.status, 400, "{:?}", bad_channel.body);
+    let missing = app
+        .get(&tenant.key, "/api/v1/tickets/no-such-ticket/notifications")
+        .await;
+    assert_eq!(missing.status, 404);
+    assert!(notifications(&app, &tenant, id(&ticket)).await.is_empty());
+}
