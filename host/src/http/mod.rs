@@ -1,6 +1,7 @@
 //! The HTTP API: JSON under `/api/v1`, `Authorization: Bearer <api key>`.
 
 mod auth;
+mod campaigns;
 mod customers;
 mod error;
 mod extract;
@@ -102,7 +103,9 @@ pub fn router(state: AppState) -> Router {
             "/holidays/{day}",
             put(sla::put_holiday).delete(sla::delete_holiday),
         )
-        .route("/tickets/{id}/sla", get(sla::ticket_clocks));
+        .route("/tickets/{id}/sla", get(sla::ticket_clocks))
+        .route("/campaigns", post(campaigns::create).get(campaigns::list))
+        .route("/customers/{id}/360", get(campaigns::customer_360));
     Router::new()
         .route("/healthz", get(healthz))
         .nest("/api/v1", api)

@@ -2,6 +2,7 @@
 //! workflow plugins, the work log, satisfaction surveys, plugin upload and installation.
 //! The HTTP layer and `axle seed` both call in here.
 
+pub mod customer360;
 pub mod dispatch;
 pub mod interactions;
 pub mod invocations;

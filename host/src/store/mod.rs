@@ -2,6 +2,7 @@
 //! query filters on it; a row of another tenant is indistinguishable from a missing one.
 
 pub mod audit;
+pub mod campaigns;
 pub mod customers;
 pub mod installations;
 pub mod interactions;

@@ -1,0 +1,142 @@
+//! The 360° customer view: one call returns everything an agent needs on the phone —
+//! the profile, the vehicles with the campaigns that cover them, open and past tickets
+//! with their interactions, and the customer's survey answers.
+
+use serde::Serialize;
+
+use super::{Core, ServiceError};
+use crate::domain::{Customer, Interaction, Survey, Ticket, Vehicle};
+use crate::store::campaigns::{self, Campaign};
+use crate::store::vehicles::{self, VehicleFilter};
+use crate::store::{Page, customers, interactions, surveys, tickets};
+
+/// How much history the view carries: the newest tickets, and interactions per ticket.
+const MAX_TICKETS: i64 = 100;
+const MAX_INTERACTIONS: i64 = 50;
+
+/// A vehicle with the campaigns that cover it.
+#[derive(Clone, Debug, Serialize)]
+pub struct VehicleView {
+    #[serde(flatten)]
+    pub vehicle: Vehicle,
+    pub campaigns: Vec<Campaign>,
+}
+
+/// A ticket with its work log.
+#[derive(Clone, Debug, Serialize)]
+pub struct TicketHistory {
+    #[serde(flatten)]
+    pub ticket: Ticket,
+    pub interactions: Vec<Interaction>,
+}
+
+/// The whole customer.
+#[derive(Clone, Debug, Serialize)]
+pub struct Customer360 {
+    pub customer: Customer,
+    pub vehicles: Vec<VehicleView>,
+    pub open_tickets: Vec<TicketHistory>,
+    pub past_tickets: Vec<TicketHistory>,
+    /// Answered surveys, oldest first.
+    pub surveys: Vec<Survey>,
+    /// Active campaigns covering any of the customer's vehicles.
+    pub campaigns: Vec<Campaign>,
+}
+
+/// Builds the view; `sees` decides which tickets a site-scoped caller may include.
+pub async fn view(
+    core: &Core,
+    tenant_id: &str,
+    customer_id: &str,
+    sees: impl Fn(&Ticket) -> bool,
+) -> Result<Customer360, ServiceError> {
+    let customer = customers::get(&core.db, tenant_id, customer_id)
+        .await?
+        .ok_or(ServiceError::NotFound("customer"))?;
+    let owned = vehicles::list(
+        &core.db,
+        tenant_id,
+        &VehicleFilter {
+            customer_id: Some(customer.id.clone()),
+            ..Default::default()
+        },
+        &Page {
+            limit: 200,
+            cursor: None,
+        },
+    )
+    .await?
+    .items;
+    let active = campaigns::active(&core.db, tenant_id).await?;
+    let mut covering: Vec<Campaign> = Vec::new();
+    let vehicles: Vec<VehicleView> = owned
+        .into_iter()
+        .map(|vehicle| {
+            let campaigns: Vec<Campaign> = active
+                .iter()
+                .filter(|c| c.covers(&vehicle))
+                .cloned()
+                .collect();
+            for campaign in &campaigns {
+                if !covering.iter().any(|c| c.id == campaign.id) {
+                    covering.push(campaign.clone());
+                }
+            }
+            VehicleView { vehicle, campaigns }
+        })
+        .collect();
+
+    let filter = tickets::TicketFilter {
+        customer_id: Some(customer.id.clone()),
+        ..Default::default()
+    };
+    let history = tickets::list(
+        &core.db,
+        tenant_id,
+        &filter,
+        &Page {
+            limit: MAX_TICKETS,
+            cursor: None,
+        },
+    )
+    .await?
+    .items;
+    let (mut open_tickets, mut past_tickets, mut answered) = (Vec::new(), Vec::new(), Vec::new());
+    for ticket in history.into_iter().filter(|t| sees(t)) {
+        let log = interactions::list(
+            &core.db,
+            tenant_id,
+            &ticket.id,
+            &Page {
+                limit: MAX_INTERACTIONS,
+                cursor: None,
+            },
+        )
+        .await?
+        .items;
+        answered.extend(
+            surveys::for_ticket(&core.db, tenant_id, &ticket.id)
+                .await?
+                .into_iter()
+                .filter(|s| s.answered_at.is_some()),
+        );
+        let entry = TicketHistory {
+            interactions: log,
+            ticket,
+        };
+        if entry.ticket.status.is_open() {
+            open_tickets.push(entry);
+        } else {
+            past_tickets.push(entry);
+        }
+    }
+    answered.sort_by(|a, b| a.answered_at.cmp(&b.answered_at));
+    Ok(Customer360 {
+        customer,
+        vehicles,
+        open_tickets,
+        past_tickets,
+        surveys: answered,
+        campaigns: covering,
+    })
+}

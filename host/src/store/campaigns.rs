@@ -1,0 +1,167 @@
+//! Recall and service campaigns and the vehicles they cover.
+
+use serde::Serialize;
+use sqlx::AssertSqlSafe;
+
+use super::{Page, Paged, StoreError, finish_page, json_column};
+use crate::db::{Arg, Db, SqlBuilder};
+use crate::domain::Vehicle;
+use crate::ids::{new_id, now_ms, rfc3339};
+
+/// A recall (safety, mandatory) or a service campaign (goodwill, software update).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CampaignKind {
+    Recall,
+    Service,
+}
+
+impl CampaignKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            CampaignKind::Recall => "recall",
+            CampaignKind::Service => "service",
+        }
+    }
+}
+
+/// A campaign.
+#[derive(Clone, Debug, Serialize)]
+pub struct Campaign {
+    pub id: String,
+    /// The OEM's campaign number, e.g. `R-2026-014`.
+    pub code: String,
+    pub kind: CampaignKind,
+    pub title: String,
+    pub description: String,
+    /// A vehicle is covered when its VIN starts with one of these.
+    pub vin_prefixes: Vec<String>,
+    pub model_year_from: Option<i64>,
+    pub model_year_to: Option<i64>,
+    pub active: bool,
+    pub created_at: String,
+}
+
+impl Campaign {
+    /// Whether the campaign covers `vehicle`.
+    pub fn covers(&self, vehicle: &Vehicle) -> bool {
+        let year_ok = |year: i64| {
+            self.model_year_from.is_none_or(|from| year >= from)
+                && self.model_year_to.is_none_or(|to| year <= to)
+        };
+        self.active
+            && self
+                .vin_prefixes
+                .iter()
+                .any(|prefix| vehicle.vin.starts_with(prefix.as_str()))
+            && (self.model_year_from.is_none() && self.model_year_to.is_none()
+                || vehicle.model_year.is_some_and(year_ok))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CampaignRow {
+    id: String,
+    code: String,
+    kind: String,
+    title: String,
+    description: String,
+    vin_prefixes: String,
+    model_year_from: Option<i64>,
+    model_year_to: Option<i64>,
+    active: i64,
+    created_at: i64,
+}
+
+impl CampaignRow {
+    fn into_domain(self) -> Result<Campaign, StoreError> {
+        Ok(Campaign {
+            kind: match self.kind.as_str() {
+                "recall" => CampaignKind::Recall,
+                "service" => CampaignKind::Service,
+                other => return Err(StoreError::Corrupt(format!("campaign kind `{other}`"))),
+            },
+            vin_prefixes: json_column("campaigns.vin_prefixes", &self.vin_prefixes)?,
+            id: self.id,
+            code: self.code,
+            title: self.title,
+            description: self.description,
+            model_year_from: self.model_year_from,
+            model_year_to: self.model_year_to,
+            active: self.active != 0,
+            created_at: rfc3339(self.created_at),
+        })
+    }
+}
+
+const COLUMNS: &str = "id, code, kind, title, description, vin_prefixes, model_year_from, model_year_to, active, created_at";
+
+/// A campaign to create.
+#[derive(Clone, Debug)]
+pub struct NewCampaign {
+    pub code: String,
+    pub kind: CampaignKind,
+    pub title: String,
+    pub description: String,
+    pub vin_prefixes: Vec<String>,
+    pub model_year_from: Option<i64>,
+    pub model_year_to: Option<i64>,
+}
+
+/// Creates a campaign.
+pub async fn insert(db: &Db, tenant_id: &str, new: NewCampaign) -> Result<Campaign, StoreError> {
+    let id = new_id();
+    let now = now_ms();
+    let code = new.code.clone();
+    sqlx::query(
+        "INSERT INTO campaigns (id, tenant_id, code, kind, title, description, vin_prefixes, model_year_from, \
+         model_year_to, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10)",
+    )
+    .bind(&id)
+    .bind(tenant_id)
+    .bind(&new.code)
+    .bind(new.kind.as_str())
+    .bind(&new.title)
+    .bind(&new.description)
+    .bind(serde_json::to_string(&new.vin_prefixes).unwrap_or_else(|_| "[]".to_owned()))
+    .bind(new.model_year_from)
+    .bind(new.model_year_to)
+    .bind(now)
+    .execute(db.pool())
+    .await
+    .map_err(|err| StoreError::conflict_on_unique(err, || format!("campaign `{code}` already exists")))?;
+    Ok(Campaign {
+        id,
+        code: new.code,
+        kind: new.kind,
+        title: new.title,
+        description: new.description,
+        vin_prefixes: new.vin_prefixes,
+        model_year_from: new.model_year_from,
+        model_year_to: new.model_year_to,
+        active: true,
+        created_at: rfc3339(now),
+    })
+}
+
+/// The tenant's campaigns, newest first.
+pub async fn list(db: &Db, tenant_id: &str, page: &Page) -> Result<Paged<Campaign>, StoreError> {
+    let mut sql = SqlBuilder::new(&format!(
+        "SELECT {COLUMNS} FROM campaigns WHERE tenant_id = "
+    ));
+    sql.bind(Arg::Text(tenant_id.to_owned()));
+    finish_page(&mut sql, page);
+    let rows: Vec<CampaignRow> = sql.build_as().fetch_all(db.pool()).await?;
+    Paged::from_rows(rows, page.limit, |row| &row.id).try_map(CampaignRow::into_domain)
+}
+
+/// The tenant's active campaigns.
+pub async fn active(db: &Db, tenant_id: &str) -> Result<Vec<Campaign>, StoreError> {
+    let rows: Vec<CampaignRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM campaigns WHERE tenant_id = $1 AND active = 1 ORDER BY code"
+    )))
+    .bind(tenant_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.into_iter().map(CampaignRow::into_domain).collect()
+}
