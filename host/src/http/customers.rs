@@ -34,21 +34,7 @@ pub struct CustomerBody {
     fields: Fields,
 }
 
-/// Normalises a phone number to digits with an optional leading `+`.
-pub fn normalise_phone(raw: &str) -> Result<String, String> {
-    let trimmed = raw.trim();
-    let plus = trimmed.starts_with('+');
-    let digits: String = trimmed.chars().filter(|c| c.is_ascii_digit()).collect();
-    let only_separators = trimmed
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
-    if !only_separators || !(6..=15).contains(&digits.len()) {
-        return Err(format!(
-            "`{raw}` is not a phone number: use 6-15 digits, optionally with a leading +"
-        ));
-    }
-    Ok(if plus { format!("+{digits}") } else { digits })
-}
+pub use crate::domain::normalise_phone;
 
 /// Checks and normalises the fields a customer is created or changed with; problems go
 /// to `errors`, one per field.

@@ -105,6 +105,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/tickets/{id}/sla", get(sla::ticket_clocks))
         .route("/campaigns", post(campaigns::create).get(campaigns::list))
+        .route("/intake/calls", post(tickets::intake))
         .route("/customers/{id}/360", get(campaigns::customer_360));
     Router::new()
         .route("/healthz", get(healthz))

@@ -15,6 +15,28 @@ use crate::store::Paged;
 use crate::store::audit::{self, TicketEvent};
 use crate::store::tickets::{self as store, TicketFilter};
 
+/// `POST /api/v1/intake/calls`: a hotline call becomes a routed ticket; 201 when new,
+/// 200 when the call id was already taken.
+pub async fn intake(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiJson(call): ApiJson<crate::service::intake::Call>,
+) -> Result<(StatusCode, Json<crate::service::intake::Intake>), ApiError> {
+    if caller.scope.is_some() {
+        return Err(ApiError::Forbidden(
+            "hotline intake is tenant-wide; use a key that is not limited to one site".to_owned(),
+        ));
+    }
+    let intake =
+        crate::service::intake::take(&state.core, &caller.tenant_id, &caller.actor(), call).await?;
+    let status = if intake.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(intake)))
+}
+
 /// `POST /api/v1/tickets`.
 pub async fn create(
     caller: Caller,

@@ -4,6 +4,7 @@
 
 pub mod customer360;
 pub mod dispatch;
+pub mod intake;
 pub mod interactions;
 pub mod invocations;
 pub mod notifications;

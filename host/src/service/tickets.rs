@@ -140,6 +140,51 @@ pub async fn create(
     input: NewTicket,
 ) -> Result<TicketView, ServiceError> {
     let mut errors = Vec::new();
+    let (customer, vehicle) = linked_records(
+        core,
+        tenant_id,
+        &input.customer_id,
+        &input.vehicle_id,
+        &input.vin,
+        &mut errors,
+    )
+    .await?;
+    let linked = Linked {
+        customer,
+        vehicle,
+        ..Default::default()
+    };
+    create_linked(core, tenant_id, actor, input, linked, errors).await
+}
+
+/// The customer and vehicle a new ticket links to, and which of them the ticket's
+/// transaction must write first (a hotline caller seen for the first time, the car they
+/// named), so that the whole intake commits or nothing does.
+#[derive(Clone, Debug, Default)]
+pub struct Linked {
+    pub customer: Option<Customer>,
+    pub vehicle: Option<Vehicle>,
+    pub insert_customer: bool,
+    pub insert_vehicle: bool,
+    /// The vehicle exists without an owner; the ticket's customer becomes it.
+    pub claim_vehicle: bool,
+    /// The telephony system's call id, so that a retried intake finds its ticket.
+    pub call_id: Option<String>,
+}
+
+/// Creates a ticket whose links are already resolved; `errors` holds problems found so far.
+pub async fn create_linked(
+    core: &Core,
+    tenant_id: &str,
+    actor: &Actor,
+    input: NewTicket,
+    linked: Linked,
+    mut errors: Vec<FieldError>,
+) -> Result<TicketView, ServiceError> {
+    let Linked {
+        customer, vehicle, ..
+    } = &linked;
+    let (customer, vehicle) = (customer.clone(), vehicle.clone());
     let description = input.description.trim().to_owned();
     if description.is_empty() {
         errors.push(FieldError {
@@ -150,15 +195,6 @@ pub async fn create(
     let category = category_of(input.category)
         .map_err(|e| errors.push(e))
         .unwrap_or_default();
-    let (customer, vehicle) = linked_records(
-        core,
-        tenant_id,
-        &input.customer_id,
-        &input.vehicle_id,
-        &input.vin,
-        &mut errors,
-    )
-    .await?;
     let site_id = match clean(input.site_id) {
         Some(id) => checked_site(core, tenant_id, id, &mut errors).await?,
         None => None,
@@ -209,7 +245,25 @@ pub async fn create(
         super::dispatch::place(core, tenant_id, &mut ticket, customer.as_ref()).await?;
 
     let mut tx = core.db.begin_write().await?;
+    if let (true, Some(customer)) = (linked.insert_customer, &customer) {
+        customers::insert_in(&mut tx, tenant_id, customer).await?;
+    }
+    if let (true, Some(vehicle)) = (linked.insert_vehicle, &vehicle) {
+        vehicles::insert_in(&mut tx, tenant_id, vehicle).await?;
+    }
+    if let (true, Some(vehicle)) = (linked.claim_vehicle, &vehicle) {
+        vehicles::claim_in(
+            &mut tx,
+            tenant_id,
+            &vehicle.id,
+            vehicle.customer_id.as_deref(),
+        )
+        .await?;
+    }
     tickets::insert(&mut tx, tenant_id, &ticket, now).await?;
+    if let Some(call_id) = &linked.call_id {
+        tickets::set_call_id(&mut tx, tenant_id, &ticket.id, call_id).await?;
+    }
     super::sla::start(core, &mut tx, tenant_id, &ticket, now).await?;
     audit::record_event(
         &mut tx,
@@ -769,7 +823,7 @@ fn diff<'a>(
 }
 
 /// The field errors in one line, for the message of a 422.
-pub(crate) fn summary(errors: &[FieldError]) -> String {
+pub fn summary(errors: &[FieldError]) -> String {
     errors
         .iter()
         .map(|e| format!("{}: {}", e.field, e.message))

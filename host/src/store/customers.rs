@@ -64,36 +64,55 @@ const COLUMNS: &str = "id, name, phone, email, region, city, vip, fields, create
 
 /// Creates a customer.
 pub async fn insert(db: &Db, tenant_id: &str, new: NewCustomer) -> Result<Customer, StoreError> {
-    let id = new_id();
+    let customer = new.into_customer();
+    let mut conn = db.pool().acquire().await?;
+    insert_in(&mut conn, tenant_id, &customer).await?;
+    Ok(customer)
+}
+
+impl NewCustomer {
+    /// The customer this will be, with a fresh id, before it is stored.
+    pub fn into_customer(self) -> Customer {
+        let now = rfc3339(now_ms());
+        Customer {
+            id: new_id(),
+            name: self.name,
+            phone: self.phone,
+            email: self.email,
+            region: self.region,
+            city: self.city,
+            vip: self.vip,
+            fields: self.fields,
+            created_at: now.clone(),
+            updated_at: now,
+        }
+    }
+}
+
+/// Stores `customer` on `conn` (a pooled connection or a transaction).
+pub async fn insert_in(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    customer: &Customer,
+) -> Result<(), StoreError> {
     let now = now_ms();
     sqlx::query(
         "INSERT INTO customers (id, tenant_id, name, phone, email, region, city, vip, fields, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
     )
-    .bind(&id)
+    .bind(&customer.id)
     .bind(tenant_id)
-    .bind(&new.name)
-    .bind(&new.phone)
-    .bind(&new.email)
-    .bind(&new.region)
-    .bind(&new.city)
-    .bind(i64::from(new.vip))
-    .bind(serde_json::to_string(&new.fields).unwrap_or_else(|_| "{}".to_owned()))
+    .bind(&customer.name)
+    .bind(&customer.phone)
+    .bind(&customer.email)
+    .bind(&customer.region)
+    .bind(&customer.city)
+    .bind(i64::from(customer.vip))
+    .bind(serde_json::to_string(&customer.fields).unwrap_or_else(|_| "{}".to_owned()))
     .bind(now)
-    .execute(db.pool())
+    .execute(conn)
     .await?;
-    Ok(Customer {
-        id,
-        name: new.name,
-        phone: new.phone,
-        email: new.email,
-        region: new.region,
-        city: new.city,
-        vip: new.vip,
-        fields: new.fields,
-        created_at: rfc3339(now),
-        updated_at: rfc3339(now),
-    })
+    Ok(())
 }
 
 /// Writes every mutable column of `customer`; another tenant's id is not found.

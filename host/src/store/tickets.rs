@@ -271,3 +271,36 @@ pub async fn history(
         })
         .collect()
 }
+
+/// Remembers the telephony call a ticket was opened for.
+pub async fn set_call_id(
+    tx: &mut Tx,
+    tenant_id: &str,
+    ticket_id: &str,
+    call_id: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE tickets SET intake_call_id = $1 WHERE tenant_id = $2 AND id = $3")
+        .bind(call_id)
+        .bind(tenant_id)
+        .bind(ticket_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(|err| {
+            StoreError::conflict_on_unique(err, || format!("call {call_id} already has a ticket"))
+        })?;
+    Ok(())
+}
+
+/// The ticket opened for a telephony call, if any.
+pub async fn by_call_id(
+    db: &Db,
+    tenant_id: &str,
+    call_id: &str,
+) -> Result<Option<String>, StoreError> {
+    let row = sqlx::query("SELECT id FROM tickets WHERE tenant_id = $1 AND intake_call_id = $2")
+        .bind(tenant_id)
+        .bind(call_id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|row| sqlx::Row::try_get(&row, "id")).transpose()?)
+}

@@ -63,38 +63,78 @@ const COLUMNS: &str =
 
 /// Creates a vehicle; a VIN already on file in the tenant is a conflict.
 pub async fn insert(db: &Db, tenant_id: &str, new: NewVehicle) -> Result<Vehicle, StoreError> {
-    let id = new_id();
+    let vehicle = new.into_vehicle();
+    let mut conn = db.pool().acquire().await?;
+    insert_in(&mut conn, tenant_id, &vehicle).await?;
+    Ok(vehicle)
+}
+
+impl NewVehicle {
+    /// The vehicle this will be, with a fresh id, before it is stored.
+    pub fn into_vehicle(self) -> Vehicle {
+        let now = rfc3339(now_ms());
+        Vehicle {
+            id: new_id(),
+            vin: self.vin.as_str().to_owned(),
+            customer_id: self.customer_id,
+            make: self.make,
+            model: self.model,
+            model_year: self.model_year,
+            mileage_km: self.mileage_km,
+            fields: self.fields,
+            created_at: now.clone(),
+            updated_at: now,
+        }
+    }
+}
+
+/// Stores `vehicle` on `conn` (a pooled connection or a transaction); a VIN already on
+/// file in the tenant is a conflict.
+pub async fn insert_in(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    vehicle: &Vehicle,
+) -> Result<(), StoreError> {
     let now = now_ms();
-    let vin = new.vin.as_str().to_owned();
     sqlx::query(
         "INSERT INTO vehicles (id, tenant_id, vin, customer_id, make, model, model_year, mileage_km, fields, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
     )
-    .bind(&id)
+    .bind(&vehicle.id)
     .bind(tenant_id)
-    .bind(&vin)
-    .bind(&new.customer_id)
-    .bind(&new.make)
-    .bind(&new.model)
-    .bind(new.model_year)
-    .bind(new.mileage_km)
-    .bind(serde_json::to_string(&new.fields).unwrap_or_else(|_| "{}".to_owned()))
+    .bind(&vehicle.vin)
+    .bind(&vehicle.customer_id)
+    .bind(&vehicle.make)
+    .bind(&vehicle.model)
+    .bind(vehicle.model_year)
+    .bind(vehicle.mileage_km)
+    .bind(serde_json::to_string(&vehicle.fields).unwrap_or_else(|_| "{}".to_owned()))
     .bind(now)
-    .execute(db.pool())
+    .execute(conn)
     .await
-    .map_err(|err| StoreError::conflict_on_unique(err, || format!("a vehicle with VIN {vin} already exists")))?;
-    Ok(Vehicle {
-        id,
-        vin,
-        customer_id: new.customer_id,
-        make: new.make,
-        model: new.model,
-        model_year: new.model_year,
-        mileage_km: new.mileage_km,
-        fields: new.fields,
-        created_at: rfc3339(now),
-        updated_at: rfc3339(now),
-    })
+    .map_err(|err| {
+        StoreError::conflict_on_unique(err, || format!("a vehicle with VIN {} already exists", vehicle.vin))
+    })?;
+    Ok(())
+}
+
+/// Makes `customer_id` the owner of a vehicle that has none.
+pub async fn claim_in(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    vehicle_id: &str,
+    customer_id: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE vehicles SET customer_id = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4 AND customer_id IS NULL",
+    )
+    .bind(customer_id)
+    .bind(now_ms())
+    .bind(tenant_id)
+    .bind(vehicle_id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// A vehicle of the tenant by id.
