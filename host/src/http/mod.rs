@@ -9,6 +9,7 @@ mod interactions;
 mod notifications;
 mod org;
 mod plugins;
+mod reports;
 mod sla;
 mod surveys;
 mod tenants;
@@ -102,7 +103,9 @@ pub fn router(state: AppState) -> Router {
             "/holidays/{day}",
             put(sla::put_holiday).delete(sla::delete_holiday),
         )
-        .route("/tickets/{id}/sla", get(sla::ticket_clocks));
+        .route("/tickets/{id}/sla", get(sla::ticket_clocks))
+        .route("/reports/kpis", get(reports::kpis))
+        .route("/reports/kpis/tickets", get(reports::tickets));
     Router::new()
         .route("/healthz", get(healthz))
         .nest("/api/v1", api)

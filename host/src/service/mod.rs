@@ -5,6 +5,7 @@
 pub mod dispatch;
 pub mod interactions;
 pub mod invocations;
+pub mod kpis;
 pub mod notifications;
 pub mod plugins;
 pub mod routing;

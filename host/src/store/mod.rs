@@ -5,6 +5,7 @@ pub mod audit;
 pub mod customers;
 pub mod installations;
 pub mod interactions;
+pub mod kpis;
 pub mod kv;
 pub mod org;
 pub mod outbox;
