@@ -361,6 +361,17 @@ async fn region_site_and_team_groups_and_filters() {
     assert_kpi(chassis, "csat", json!(50.0), 1, 2);
     assert_eq!(row(&by_team, &Value::Null)["tickets"], 6);
 
+    // Nobody is assigned and every ticket came in by phone.
+    let by_agent = report(&app, &d.tenant.key, "group_by=agent").await;
+    let unassigned = row(&by_agent, &Value::Null);
+    assert_eq!(
+        (unassigned["label"].as_str(), unassigned["tickets"].as_i64()),
+        (Some("(unassigned)"), Some(8))
+    );
+    let by_channel = report(&app, &d.tenant.key, "group_by=channel").await;
+    assert_eq!(by_channel["rows"].as_array().unwrap().len(), 1);
+    assert_kpi(row(&by_channel, &json!("phone")), "nps", json!(25.0), 1, 4);
+
     // A site filter takes the subtree; a priority nobody has leaves nothing.
     let only_b = report(&app, &d.tenant.key, &format!("site_id={}", id(&d.dealer_b))).await;
     assert_eq!(only_b["total"]["tickets"], 3);
