@@ -141,6 +141,21 @@ impl SqlBuilder {
         }
     }
 
+    /// Starts with `sql` that already holds the placeholders `$1..$n` for `args`.
+    pub fn numbered(sql: &str, args: Vec<Arg>) -> Self {
+        SqlBuilder {
+            sql: sql.to_owned(),
+            args,
+        }
+    }
+
+    /// Puts `prefix` before and `suffix` after the SQL so far (to use it as a subquery),
+    /// keeping its arguments.
+    pub fn wrap(mut self, prefix: &str, suffix: &str) -> Self {
+        self.sql = format!("{prefix}{}{suffix}", self.sql);
+        self
+    }
+
     /// Appends raw SQL.
     pub fn push(&mut self, sql: &str) -> &mut Self {
         self.sql.push_str(sql);

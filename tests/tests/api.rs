@@ -896,7 +896,7 @@ async fn a_ticket_with_an_invalid_vin_or_unknown_links_reports_every_field() {
     assert_eq!(invalid_fields(&bad_vin), ["vin", "customer_id"]);
     assert!(field_message(&bad_vin, "vin").contains("`X`"));
     assert_eq!(bad_ids.status, 422, "{:?}", bad_ids);
-    assert_eq!(invalid_fields(&bad_ids), ["category", "vehicle_id"]);
+    assert_eq!(invalid_fields(&bad_ids), ["vehicle_id", "category"]);
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ mod interactions;
 mod notifications;
 mod org;
 mod plugins;
+mod reports;
 mod sla;
 mod surveys;
 mod tenants;
@@ -106,7 +107,9 @@ pub fn router(state: AppState) -> Router {
         .route("/tickets/{id}/sla", get(sla::ticket_clocks))
         .route("/campaigns", post(campaigns::create).get(campaigns::list))
         .route("/intake/calls", post(tickets::intake))
-        .route("/customers/{id}/360", get(campaigns::customer_360));
+        .route("/customers/{id}/360", get(campaigns::customer_360))
+        .route("/reports/kpis", get(reports::kpis))
+        .route("/reports/kpis/tickets", get(reports::tickets));
     Router::new()
         .route("/healthz", get(healthz))
         .nest("/api/v1", api)

@@ -7,6 +7,7 @@ pub mod dispatch;
 pub mod intake;
 pub mod interactions;
 pub mod invocations;
+pub mod kpis;
 pub mod notifications;
 pub mod plugins;
 pub mod routing;

@@ -125,7 +125,8 @@ pub async fn insert(
     Ok(())
 }
 
-/// Writes every mutable column of `ticket`, provided the stored row is still the one
+/// Writes every mutable column of `ticket` (and counts a reopen when the status leaves
+/// resolved or closed for an open one: SET expressions read the row as it was), provided the stored row is still the one
 /// stamped `expected_ms` (see [`get_stamped`]). Returns false, writing nothing, when it is
 /// not: someone changed the ticket meanwhile, and the caller starts again from a fresh read
 /// rather than overwrite their change. `updated_ms` must be later than `expected_ms`.
@@ -139,7 +140,9 @@ pub async fn update(
     let result = sqlx::query(
         "UPDATE tickets SET subject = $1, description = $2, status = $3, priority = $4, category = $5, \
          channel = $6, queue = $7, team = $8, assignee = $9, tags = $10, fields = $11, updated_at = $12, \
-         site_id = $16 WHERE tenant_id = $13 AND id = $14 AND updated_at = $15",
+         site_id = $16, reopened = reopened + CASE WHEN status IN ('resolved', 'closed') \
+         AND $3 NOT IN ('resolved', 'closed') THEN 1 ELSE 0 END \
+         WHERE tenant_id = $13 AND id = $14 AND updated_at = $15",
     )
     .bind(&ticket.subject)
     .bind(&ticket.description)

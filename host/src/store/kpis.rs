@@ -1,0 +1,307 @@
+//! The facts KPI reports are computed from: one row of additive counts per ticket of the
+//! report's population, summed per group in SQL, or read ticket by ticket for drill-down.
+//! Both readings share one SQL text, so a report cell and its drill-down cannot disagree.
+//! The definitions themselves are documented in `docs/kpis.md`.
+
+use super::StoreError;
+use crate::db::{Arg, Db, SqlBuilder};
+
+/// Which tickets a report counts: those of a tenant created in `[from_ms, to_ms)`.
+#[derive(Clone, Debug, Default)]
+pub struct Population {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    /// Column equalities every ticket must meet (filters and a drill-down's group).
+    pub equal: Vec<(Column, String)>,
+    /// Path prefixes the ticket's site must have (a scoped key, a site filter, a group).
+    /// A ticket without a site fails any of them.
+    pub site_within: Vec<String>,
+    /// Only tickets without a site (the null group of a site-based grouping).
+    pub no_site: bool,
+}
+
+/// A ticket column a population may be narrowed by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Column {
+    Category,
+    Channel,
+    Priority,
+    Team,
+    Assignee,
+    SiteId,
+}
+
+impl Column {
+    fn sql(self) -> &'static str {
+        match self {
+            Column::Category => "t.category",
+            Column::Channel => "t.channel",
+            Column::Priority => "t.priority",
+            Column::Team => "t.team",
+            Column::Assignee => "t.assignee",
+            Column::SiteId => "t.site_id",
+        }
+    }
+}
+
+/// The ticket attributes a report groups by, read as two text columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dimension {
+    /// One group: both columns NULL.
+    Total,
+    /// The site's path (region, dealer and site are derived from it).
+    SitePath,
+    /// The site's path and the team name.
+    SitePathTeam,
+    Assignee,
+    Category,
+    Channel,
+}
+
+impl Dimension {
+    fn columns(self) -> (&'static str, &'static str) {
+        const NONE: &str = "CAST(NULL AS TEXT)";
+        match self {
+            Dimension::Total => (NONE, NONE),
+            Dimension::SitePath => ("s.path", NONE),
+            Dimension::SitePathTeam => ("s.path", "t.team"),
+            Dimension::Assignee => ("t.assignee", NONE),
+            Dimension::Category => ("t.category", NONE),
+            Dimension::Channel => ("t.channel", NONE),
+        }
+    }
+}
+
+/// Additive counts behind every KPI, for one ticket or summed over a group.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Facts {
+    /// Tickets in the population.
+    pub tickets: i64,
+    /// Tickets resolved or closed.
+    pub resolved: i64,
+    /// Resolved tickets with at most one customer contact, never reopened.
+    pub fcr: i64,
+    /// Tickets still open.
+    pub open: i64,
+    /// Open tickets whose resolution clock breached and is not met.
+    pub overdue: i64,
+    /// Seconds of handle time logged on interactions.
+    pub handle_s: i64,
+    /// Interactions with a handle time.
+    pub handled: i64,
+    pub csat_answers: i64,
+    /// CSAT answers scored 4 or 5.
+    pub csat_good: i64,
+    pub nps_answers: i64,
+    /// NPS answers scored 9 or 10.
+    pub promoters: i64,
+    /// NPS answers scored 0 to 6.
+    pub detractors: i64,
+    /// SLA clocks met without breaching.
+    pub sla_met: i64,
+    /// SLA clocks met or breached.
+    pub sla_decided: i64,
+}
+
+impl std::ops::AddAssign for Facts {
+    fn add_assign(&mut self, other: Facts) {
+        self.tickets += other.tickets;
+        self.resolved += other.resolved;
+        self.fcr += other.fcr;
+        self.open += other.open;
+        self.overdue += other.overdue;
+        self.handle_s += other.handle_s;
+        self.handled += other.handled;
+        self.csat_answers += other.csat_answers;
+        self.csat_good += other.csat_good;
+        self.nps_answers += other.nps_answers;
+        self.promoters += other.promoters;
+        self.detractors += other.detractors;
+        self.sla_met += other.sla_met;
+        self.sla_decided += other.sla_decided;
+    }
+}
+
+const FACT_NAMES: [&str; 14] = [
+    "tickets",
+    "resolved",
+    "fcr",
+    "open",
+    "overdue",
+    "handle_s",
+    "handled",
+    "csat_answers",
+    "csat_good",
+    "nps_answers",
+    "promoters",
+    "detractors",
+    "sla_met",
+    "sla_decided",
+];
+
+/// Facts summed over the tickets sharing one pair of dimension values.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct GroupFacts {
+    pub dim_a: Option<String>,
+    pub dim_b: Option<String>,
+    #[sqlx(flatten)]
+    pub facts: Facts,
+}
+
+/// One ticket of the population with its facts.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct TicketFacts {
+    pub id: String,
+    pub subject: String,
+    pub status: String,
+    pub priority: String,
+    pub category: String,
+    pub channel: String,
+    pub site_id: Option<String>,
+    pub team: Option<String>,
+    pub assignee: Option<String>,
+    pub created_at: i64,
+    pub dim_a: Option<String>,
+    pub dim_b: Option<String>,
+    #[sqlx(flatten)]
+    pub facts: Facts,
+}
+
+const CLOSED: &str = "('resolved', 'closed')";
+/// Interaction kinds that are a contact with the customer (a note is not).
+const CONTACTS: &str = "('call', 'email', 'chat', 'visit')";
+
+/// The per-ticket facts of the population, as a SELECT over `t` (tickets) and `s` (sites).
+fn ticket_facts_sql(tenant_id: &str, population: &Population, dimension: Dimension) -> SqlBuilder {
+    let (dim_a, dim_b) = dimension.columns();
+    // The per-ticket subqueries read only the population's tickets, so a 30-day report
+    // does not aggregate the tenant's whole history.
+    let in_population = "ticket_id IN (SELECT id FROM tickets WHERE tenant_id = $1 \
+                         AND created_at >= $2 AND created_at < $3)";
+    let select = format!(
+        "SELECT t.id AS id, t.subject AS subject, t.status AS status, t.priority AS priority, \
+         t.category AS category, t.channel AS channel, t.site_id AS site_id, t.team AS team, \
+         t.assignee AS assignee, t.created_at AS created_at, \
+         {dim_a} AS dim_a, {dim_b} AS dim_b, \
+         CAST(1 AS BIGINT) AS tickets, \
+         CAST(CASE WHEN t.status IN {CLOSED} THEN 1 ELSE 0 END AS BIGINT) AS resolved, \
+         CAST(CASE WHEN t.status IN {CLOSED} AND t.reopened = 0 AND COALESCE(i.contacts, 0) <= 1 \
+         THEN 1 ELSE 0 END AS BIGINT) AS fcr, \
+         CAST(CASE WHEN t.status NOT IN {CLOSED} THEN 1 ELSE 0 END AS BIGINT) AS open, \
+         CAST(CASE WHEN t.status NOT IN {CLOSED} AND COALESCE(k.overdue, 0) > 0 THEN 1 ELSE 0 END \
+         AS BIGINT) AS overdue, \
+         CAST(COALESCE(i.handle_s, 0) AS BIGINT) AS handle_s, \
+         CAST(COALESCE(i.handled, 0) AS BIGINT) AS handled, \
+         CAST(COALESCE(v.csat_answers, 0) AS BIGINT) AS csat_answers, \
+         CAST(COALESCE(v.csat_good, 0) AS BIGINT) AS csat_good, \
+         CAST(COALESCE(v.nps_answers, 0) AS BIGINT) AS nps_answers, \
+         CAST(COALESCE(v.promoters, 0) AS BIGINT) AS promoters, \
+         CAST(COALESCE(v.detractors, 0) AS BIGINT) AS detractors, \
+         CAST(COALESCE(k.sla_met, 0) AS BIGINT) AS sla_met, \
+         CAST(COALESCE(k.sla_decided, 0) AS BIGINT) AS sla_decided \
+         FROM tickets t LEFT JOIN sites s ON s.tenant_id = t.tenant_id AND s.id = t.site_id \
+         LEFT JOIN (SELECT ticket_id, SUM(CASE WHEN kind IN {CONTACTS} THEN 1 ELSE 0 END) AS contacts, \
+         SUM(handle_time_s) AS handle_s, COUNT(handle_time_s) AS handled \
+         FROM interactions WHERE tenant_id = $1 AND {in_population} GROUP BY ticket_id) i \
+         ON i.ticket_id = t.id \
+         LEFT JOIN (SELECT ticket_id, COUNT(csat) AS csat_answers, \
+         SUM(CASE WHEN csat >= 4 THEN 1 ELSE 0 END) AS csat_good, COUNT(nps) AS nps_answers, \
+         SUM(CASE WHEN nps >= 9 THEN 1 ELSE 0 END) AS promoters, \
+         SUM(CASE WHEN nps <= 6 THEN 1 ELSE 0 END) AS detractors \
+         FROM surveys WHERE tenant_id = $1 AND answered_at IS NOT NULL AND {in_population} \
+         GROUP BY ticket_id) v ON v.ticket_id = t.id \
+         LEFT JOIN (SELECT ticket_id, \
+         SUM(CASE WHEN met_at IS NOT NULL AND breached_at IS NULL THEN 1 ELSE 0 END) AS sla_met, \
+         SUM(CASE WHEN met_at IS NOT NULL OR breached_at IS NOT NULL THEN 1 ELSE 0 END) AS sla_decided, \
+         SUM(CASE WHEN kind = 'resolution' AND breached_at IS NOT NULL AND met_at IS NULL \
+         THEN 1 ELSE 0 END) AS overdue \
+         FROM sla_clocks WHERE tenant_id = $1 AND {in_population} GROUP BY ticket_id) k \
+         ON k.ticket_id = t.id \
+         WHERE t.tenant_id = $1 AND t.created_at >= $2 AND t.created_at < $3"
+    );
+    let mut sql = SqlBuilder::numbered(
+        &select,
+        vec![
+            Arg::Text(tenant_id.to_owned()),
+            Arg::Int(population.from_ms),
+            Arg::Int(population.to_ms),
+        ],
+    );
+    for (column, value) in &population.equal {
+        sql.push(" AND ")
+            .push(column.sql())
+            .push(" = ")
+            .bind(Arg::Text(value.clone()));
+    }
+    for prefix in &population.site_within {
+        sql.push(" AND s.path LIKE ")
+            .bind(Arg::Text(format!("{prefix}%")));
+    }
+    if population.no_site {
+        sql.push(" AND t.site_id IS NULL");
+    }
+    sql
+}
+
+/// The population's facts summed per pair of `dimension` values.
+pub async fn by_group(
+    db: &Db,
+    tenant_id: &str,
+    population: &Population,
+    dimension: Dimension,
+) -> Result<Vec<GroupFacts>, StoreError> {
+    let inner = ticket_facts_sql(tenant_id, population, dimension);
+    let sums: Vec<String> = FACT_NAMES
+        .iter()
+        .map(|name| format!("CAST(SUM(f.{name}) AS BIGINT) AS {name}"))
+        .collect();
+    let sql = inner.wrap(
+        &format!(
+            "SELECT f.dim_a AS dim_a, f.dim_b AS dim_b, {} FROM (",
+            sums.join(", ")
+        ),
+        ") f GROUP BY f.dim_a, f.dim_b",
+    );
+    Ok(sql.build_as().fetch_all(db.pool()).await?)
+}
+
+/// The population's tickets with their facts, oldest first.
+pub async fn tickets(
+    db: &Db,
+    tenant_id: &str,
+    population: &Population,
+    dimension: Dimension,
+) -> Result<Vec<TicketFacts>, StoreError> {
+    let mut sql = ticket_facts_sql(tenant_id, population, dimension);
+    sql.push(" ORDER BY t.created_at, t.id");
+    Ok(sql.build_as().fetch_all(db.pool()).await?)
+}
+
+/// A site's kind, name and path, for deriving and labelling groups.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SiteLabel {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub path: String,
+}
+
+/// Every site of the tenant (a tree of dozens to hundreds of rows).
+pub async fn sites(db: &Db, tenant_id: &str) -> Result<Vec<SiteLabel>, StoreError> {
+    Ok(
+        sqlx::query_as("SELECT id, kind, name, path FROM sites WHERE tenant_id = $1")
+            .bind(tenant_id)
+            .fetch_all(db.pool())
+            .await?,
+    )
+}
+
+/// Agents' names by id, for labelling assignee groups.
+pub async fn agent_names(db: &Db, tenant_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(
+        sqlx::query_as("SELECT id, name FROM agents WHERE tenant_id = $1")
+            .bind(tenant_id)
+            .fetch_all(db.pool())
+            .await?,
+    )
+}
