@@ -70,3 +70,62 @@ async fn the_demo_tenant_has_the_org_tree_plugins_and_routed_tickets() {
         12
     );
 }
+
+#[tokio::test]
+async fn the_demo_kpis_are_plausible_and_non_trivial() {
+    let app = TestApp::spawn().await;
+    let root = repo_root();
+    let seeded = axle_host::seed::demo(
+        &app.app.core,
+        &root.join("plugins"),
+        &root.join("target/wasm/wasm32-wasip2/release"),
+    )
+    .await
+    .expect("seed the demo tenant");
+
+    let from = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_hours(24 * 200))
+        .unwrap();
+    let report = app
+        .get(
+            &seeded.api_key,
+            &format!("/api/v1/reports/kpis?group_by=region&from={from}"),
+        )
+        .await
+        .expect(200);
+
+    let total = &report["total"]["kpis"];
+    let value = |kpi: &str| {
+        total[kpi]["value"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{kpi} has a value: {total}"))
+    };
+    let fcr = value("fcr");
+    assert!((40.0..95.0).contains(&fcr), "FCR {fcr}");
+    assert!(
+        (120.0..900.0).contains(&value("aht")),
+        "AHT {}",
+        value("aht")
+    );
+    assert!(
+        (50.0..100.0).contains(&value("csat")),
+        "CSAT {}",
+        value("csat")
+    );
+    assert!(
+        (-100.0..100.0).contains(&value("nps")) && value("nps") != 0.0,
+        "NPS {}",
+        value("nps")
+    );
+    assert!(value("backlog") > 0.0, "backlog {}", value("backlog"));
+    assert!(
+        (50.0..100.0).contains(&value("sla")),
+        "SLA {}",
+        value("sla")
+    );
+    assert_eq!(
+        report["rows"].as_array().unwrap().len(),
+        3,
+        "three regions: {report}"
+    );
+}

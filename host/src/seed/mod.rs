@@ -2,6 +2,8 @@
 //! (VINs with valid check digits), the example plugins installed, and tickets that went
 //! through them.
 
+mod history;
+
 use std::net::SocketAddr;
 use std::path::Path;
 
@@ -433,6 +435,7 @@ pub async fn demo(core: &Core, plugins_dir: &Path, wasm_dir: &Path) -> anyhow::R
     if created {
         seed_org(core, &tenant.id).await?;
         seed_records(core, &tenant.id).await?;
+        history::seed(core, &tenant.id).await?;
     }
     Ok(Seeded {
         tenant_id: tenant.id,
