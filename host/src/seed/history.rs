@@ -377,8 +377,7 @@ pub async fn seed(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
                 let (met, breached) = match (finished, dice.chance(met_chance)) {
                     (true, true) => (Some(due - 60_000), None),
                     (true, false) => (Some(due + target * 30_000), Some(due)),
-                    (false, true) => (None, None),
-                    (false, false) => (None, Some(due)),
+                    (false, _) => (None, Some(due)),
                 };
                 sqlx::query(
                     "UPDATE sla_clocks SET met_at = $1, breached_at = $2, warned_at = $3 \
