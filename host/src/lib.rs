@@ -6,6 +6,7 @@ pub mod db;
 pub mod domain;
 pub mod http;
 pub mod ids;
+pub mod money;
 pub mod plugins;
 pub mod seed;
 pub mod service;

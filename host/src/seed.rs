@@ -291,6 +291,7 @@ async fn seed_records(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
             &core.db,
             tenant_id,
             NewCustomer {
+                external_id: None,
                 name: (*name).to_owned(),
                 phone: Some((*phone).to_owned()),
                 email: (index % 3 == 0).then(|| format!("customer{index}@example.cn")),
@@ -308,6 +309,7 @@ async fn seed_records(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
             tenant_id,
             NewVehicle {
                 vin,
+                external_id: None,
                 customer_id: Some(customer.id.clone()),
                 make: Some(make.to_owned()),
                 model: Some(model.to_owned()),
@@ -326,7 +328,7 @@ async fn seed_records(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
             tenant_id,
             &vehicles::VehicleFilter {
                 customer_id: Some(customer_ids[customer].clone()),
-                vin: None,
+                ..Default::default()
             },
             &crate::store::Page {
                 limit: 1,

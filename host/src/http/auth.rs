@@ -28,6 +28,16 @@ impl Caller {
         Ok(())
     }
 
+    /// Fails unless the key has the admin role; `what` names the action in the message.
+    pub fn require_admin_for(&self, what: &str) -> Result<(), ApiError> {
+        if self.role != Role::Admin {
+            return Err(ApiError::Forbidden(format!(
+                "{what} needs an admin API key; ask a tenant admin"
+            )));
+        }
+        Ok(())
+    }
+
     /// The actor name on the ticket timeline.
     pub fn actor(&self) -> crate::service::tickets::Actor {
         crate::service::tickets::Actor(format!("key:{}", self.key_id))

@@ -4,8 +4,10 @@ mod auth;
 mod customers;
 mod error;
 mod extract;
+mod imports;
 mod installations;
 mod plugins;
+mod service_records;
 mod tenants;
 mod tickets;
 mod vehicles;
@@ -48,6 +50,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/vehicles", post(vehicles::create).get(vehicles::list))
         .route("/vehicles/{id}", get(vehicles::get).patch(vehicles::update))
+        .route(
+            "/vehicles/{id}/service-records",
+            get(service_records::list).post(service_records::create),
+        )
+        .route(
+            "/imports/{kind}",
+            post(imports::import).layer(DefaultBodyLimit::max(imports::IMPORT_BODY_LIMIT)),
+        )
         .route("/tickets", post(tickets::create).get(tickets::list))
         .route("/tickets/{id}", get(tickets::get).patch(tickets::update))
         .route("/tickets/{id}/timeline", get(tickets::timeline))

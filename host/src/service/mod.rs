@@ -2,10 +2,14 @@
 //! workflow plugins, plugin upload and installation. The HTTP layer and `axle seed`
 //! both call in here.
 
+pub mod customers;
+pub mod imports;
 pub mod invocations;
 pub mod plugins;
 pub mod routing;
+pub mod service_records;
 pub mod tickets;
+pub mod vehicles;
 pub mod workflow;
 
 use std::sync::Arc;

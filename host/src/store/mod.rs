@@ -7,6 +7,7 @@ pub mod installations;
 pub mod kv;
 pub mod outbox;
 pub mod plugins;
+pub mod service_records;
 pub mod tenants;
 pub mod tickets;
 pub mod vehicles;
@@ -93,4 +94,43 @@ pub(crate) fn finish_page(sql: &mut crate::db::SqlBuilder, page: &Page) {
     }
     sql.push(" ORDER BY id DESC LIMIT ")
         .bind(Arg::Int(page.limit + 1));
+}
+
+/// `$first, $first+1, …`: `count` placeholders for an `IN (…)` list.
+pub(crate) fn list_placeholders(first: usize, count: usize) -> String {
+    let mut sql = String::with_capacity(count * 6);
+    for n in first..first + count {
+        if n > first {
+            sql.push_str(", ");
+        }
+        sql.push('$');
+        sql.push_str(&n.to_string());
+    }
+    sql
+}
+
+/// `($first, …), (…)`: placeholders for a multi-row `VALUES` of `rows` rows with
+/// `columns` values each.
+pub(crate) fn values_placeholders(first: usize, rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns * 7);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        sql.push_str(&list_placeholders(first + row * columns, columns));
+        sql.push(')');
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_on_across_rows() {
+        assert_eq!(list_placeholders(2, 3), "$2, $3, $4");
+        assert_eq!(values_placeholders(1, 2, 2), "($1, $2), ($3, $4)");
+    }
 }
