@@ -2,9 +2,7 @@
 
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::{
-    Page, Paged, StoreError, finish_page, json_column, list_placeholders, values_placeholders,
-};
+use super::{Page, Paged, Placeholders, StoreError, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder};
 use crate::domain::{Customer, Fields};
 use crate::ids::{new_id, now_ms, rfc3339};
@@ -203,10 +201,12 @@ pub async fn by_external_ids(
     if external_ids.is_empty() {
         return Ok(Vec::new());
     }
+    let mut params = Placeholders::for_conn(conn);
     let sql = format!(
         "SELECT id, external_id, name, phone, email, region, city, vip FROM customers \
-         WHERE tenant_id = $1 AND external_id IN ({})",
-        list_placeholders(2, external_ids.len())
+         WHERE tenant_id = {} AND external_id IN ({})",
+        params.one(),
+        params.list(external_ids.len())
     );
     let mut query = sqlx::query(AssertSqlSafe(sql)).bind(tenant_id);
     for external_id in external_ids {
@@ -240,9 +240,11 @@ pub async fn ids_by_external_ids(
     if external_ids.is_empty() {
         return Ok(Vec::new());
     }
+    let mut params = Placeholders::for_conn(conn);
     let sql = format!(
-        "SELECT external_id, id FROM customers WHERE tenant_id = $1 AND external_id IN ({})",
-        list_placeholders(2, external_ids.len())
+        "SELECT external_id, id FROM customers WHERE tenant_id = {} AND external_id IN ({})",
+        params.one(),
+        params.list(external_ids.len())
     );
     let mut query = sqlx::query_as(AssertSqlSafe(sql)).bind(tenant_id);
     for external_id in external_ids {
@@ -264,7 +266,7 @@ pub async fn insert_imported(
     let sql = format!(
         "INSERT INTO customers (id, tenant_id, external_id, name, phone, email, region, city, vip, \
          created_at, updated_at) VALUES {}",
-        values_placeholders(1, customers.len(), PER_ROW)
+        Placeholders::for_conn(conn).rows(customers.len(), PER_ROW)
     );
     let now = now_ms();
     let mut query = sqlx::query(AssertSqlSafe(sql));

@@ -96,32 +96,54 @@ pub(crate) fn finish_page(sql: &mut crate::db::SqlBuilder, page: &Page) {
         .bind(Arg::Int(page.limit + 1));
 }
 
-/// `$first, $first+1, …`: `count` placeholders for an `IN (…)` list.
-pub(crate) fn list_placeholders(first: usize, count: usize) -> String {
-    let mut sql = String::with_capacity(count * 6);
-    for n in first..first + count {
-        if n > first {
-            sql.push_str(", ");
-        }
-        sql.push('$');
-        sql.push_str(&n.to_string());
-    }
-    sql
+/// Bind placeholders for statements with many binds (batch lookups and multi-row inserts),
+/// numbered in bind order: `$1, $2, …` on PostgreSQL, bare `?` on SQLite. sqlx resolves
+/// each `$N` on SQLite by name, and SQLite finds a name by scanning them all, so binding a
+/// statement with thousands of `$N` costs quadratic time; `?` has no name to look up.
+pub(crate) struct Placeholders {
+    sqlite: bool,
+    next: usize,
 }
 
-/// `($first, …), (…)`: placeholders for a multi-row `VALUES` of `rows` rows with
-/// `columns` values each.
-pub(crate) fn values_placeholders(first: usize, rows: usize, columns: usize) -> String {
-    let mut sql = String::with_capacity(rows * columns * 7);
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
+impl Placeholders {
+    /// Placeholders for a statement to run on `conn`.
+    pub(crate) fn for_conn(conn: &sqlx::AnyConnection) -> Placeholders {
+        Placeholders {
+            sqlite: conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME,
+            next: 1,
         }
-        sql.push('(');
-        sql.push_str(&list_placeholders(first + row * columns, columns));
-        sql.push(')');
     }
-    sql
+
+    /// The next placeholder.
+    pub(crate) fn one(&mut self) -> String {
+        let n = self.next;
+        self.next += 1;
+        if self.sqlite {
+            "?".to_owned()
+        } else {
+            format!("${n}")
+        }
+    }
+
+    /// `count` placeholders separated by commas, for an `IN (…)` list; `NULL` (which
+    /// matches nothing) when `count` is 0, since `IN ()` is not SQL.
+    pub(crate) fn list(&mut self, count: usize) -> String {
+        if count == 0 {
+            return "NULL".to_owned();
+        }
+        (0..count)
+            .map(|_| self.one())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `(…), (…)`: a multi-row `VALUES` of `rows` rows with `columns` values each.
+    pub(crate) fn rows(&mut self, rows: usize, columns: usize) -> String {
+        (0..rows)
+            .map(|_| format!("({})", self.list(columns)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 #[cfg(test)]
@@ -129,8 +151,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn placeholders_number_on_across_rows() {
-        assert_eq!(list_placeholders(2, 3), "$2, $3, $4");
-        assert_eq!(values_placeholders(1, 2, 2), "($1, $2), ($3, $4)");
+    fn postgres_placeholders_number_on_across_rows() {
+        let mut params = Placeholders {
+            sqlite: false,
+            next: 1,
+        };
+        assert_eq!(params.one(), "$1");
+        assert_eq!(params.rows(2, 2), "($2, $3), ($4, $5)");
+        assert_eq!(params.list(0), "NULL");
+    }
+
+    #[test]
+    fn sqlite_placeholders_are_positional() {
+        let mut params = Placeholders {
+            sqlite: true,
+            next: 1,
+        };
+        assert_eq!(params.one(), "?");
+        assert_eq!(params.list(3), "?, ?, ?");
     }
 }

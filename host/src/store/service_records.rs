@@ -3,7 +3,7 @@
 
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::{StoreError, list_placeholders, values_placeholders};
+use super::{Placeholders, StoreError};
 use crate::db::Db;
 use crate::domain::ServiceRecord;
 use crate::ids::{new_id, now_ms, rfc3339};
@@ -106,9 +106,11 @@ pub async fn by_external_ids(
     if external_ids.is_empty() {
         return Ok(Vec::new());
     }
+    let mut params = Placeholders::for_conn(conn);
     let sql = format!(
-        "SELECT {COLUMNS} FROM service_records WHERE tenant_id = $1 AND external_id IN ({})",
-        list_placeholders(2, external_ids.len())
+        "SELECT {COLUMNS} FROM service_records WHERE tenant_id = {} AND external_id IN ({})",
+        params.one(),
+        params.list(external_ids.len())
     );
     let mut query = sqlx::query(AssertSqlSafe(sql)).bind(tenant_id);
     for external_id in external_ids {
@@ -148,7 +150,7 @@ pub async fn insert_many(
     let sql = format!(
         "INSERT INTO service_records (id, tenant_id, vehicle_id, external_id, service_date, \
          mileage_km, work_done, dealer_code, cost_cents, created_at, updated_at) VALUES {}",
-        values_placeholders(1, records.len(), PER_ROW)
+        Placeholders::for_conn(conn).rows(records.len(), PER_ROW)
     );
     let now = now_ms();
     let ids: Vec<String> = records.iter().map(|_| new_id()).collect();

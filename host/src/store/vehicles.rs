@@ -2,9 +2,7 @@
 
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::{
-    Page, Paged, StoreError, finish_page, json_column, list_placeholders, values_placeholders,
-};
+use super::{Page, Paged, Placeholders, StoreError, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder};
 use crate::domain::{Fields, Vehicle};
 use crate::ids::{new_id, now_ms, rfc3339};
@@ -207,20 +205,25 @@ pub async fn by_external_ids_or_vins(
     if external_ids.is_empty() && vins.is_empty() {
         return Ok(Vec::new());
     }
-    // An empty IN () is not valid SQL; a list of one NULL matches nothing.
-    let list = |first: usize, count: usize| match count {
-        0 => "NULL".to_owned(),
-        _ => list_placeholders(first, count),
-    };
+    // Two indexed lookups: an OR of the two lists could scan the tenant's vehicles.
+    const SELECT: &str = "SELECT id, external_id, vin, customer_id, make, model, model_year, \
+                          mileage_km FROM vehicles";
+    let mut params = Placeholders::for_conn(conn);
     let sql = format!(
-        "SELECT id, external_id, vin, customer_id, make, model, model_year, mileage_km FROM vehicles \
-         WHERE tenant_id = $1 AND (external_id IN ({}) OR vin IN ({}))",
-        list(2, external_ids.len()),
-        list(2 + external_ids.len(), vins.len()),
+        "{SELECT} WHERE tenant_id = {} AND external_id IN ({}) \
+         UNION {SELECT} WHERE tenant_id = {} AND vin IN ({})",
+        params.one(),
+        params.list(external_ids.len()),
+        params.one(),
+        params.list(vins.len()),
     );
     let mut query = sqlx::query(AssertSqlSafe(sql)).bind(tenant_id);
-    for value in external_ids.iter().chain(vins) {
-        query = query.bind(*value);
+    for external_id in external_ids {
+        query = query.bind(*external_id);
+    }
+    query = query.bind(tenant_id);
+    for vin in vins {
+        query = query.bind(*vin);
     }
     let rows = query.fetch_all(conn).await?;
     rows.iter()
@@ -250,9 +253,11 @@ pub async fn ids_by_vins(
     if vins.is_empty() {
         return Ok(Vec::new());
     }
+    let mut params = Placeholders::for_conn(conn);
     let sql = format!(
-        "SELECT vin, id FROM vehicles WHERE tenant_id = $1 AND vin IN ({})",
-        list_placeholders(2, vins.len())
+        "SELECT vin, id FROM vehicles WHERE tenant_id = {} AND vin IN ({})",
+        params.one(),
+        params.list(vins.len())
     );
     let mut query = sqlx::query_as(AssertSqlSafe(sql)).bind(tenant_id);
     for vin in vins {
@@ -274,7 +279,7 @@ pub async fn insert_imported(
     let sql = format!(
         "INSERT INTO vehicles (id, tenant_id, external_id, vin, customer_id, make, model, model_year, \
          mileage_km, created_at, updated_at) VALUES {}",
-        values_placeholders(1, vehicles.len(), PER_ROW)
+        Placeholders::for_conn(conn).rows(vehicles.len(), PER_ROW)
     );
     let now = now_ms();
     let mut query = sqlx::query(AssertSqlSafe(sql));

@@ -323,3 +323,44 @@ impl<'a> Cells<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Everything a `ChunkReader` yields for `chunks`, after `skip_bom`.
+    fn read_all(chunks: &[&[u8]]) -> Vec<u8> {
+        let (tx, rx) = mpsc::channel(chunks.len().max(1));
+        for chunk in chunks {
+            tx.try_send(Ok(Bytes::copy_from_slice(chunk))).unwrap();
+        }
+        drop(tx);
+        let mut reader = ChunkReader::new(rx);
+        reader.skip_bom().unwrap();
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_bom_is_dropped_even_when_split_across_chunks() {
+        assert_eq!(read_all(&[b"\xEF", b"\xBB", b"\xBFa,b\n"]), b"a,b\n");
+        assert_eq!(read_all(&[b"\xEF\xBB\xBFa", b",b\n"]), b"a,b\n");
+    }
+
+    #[test]
+    fn text_without_a_bom_passes_unchanged() {
+        assert_eq!(read_all(&[b"a", b"", b",b\n"]), b"a,b\n");
+        assert_eq!(read_all(&[b"ab"]), b"ab");
+        assert_eq!(read_all(&[]), b"");
+    }
+
+    #[test]
+    fn header_names_ignore_case_spaces_and_hyphens() {
+        assert_eq!(column_name(" External ID "), "external_id");
+        assert_eq!(
+            column_name("\u{feff}Customer-External-Id"),
+            "customer_external_id"
+        );
+    }
+}
