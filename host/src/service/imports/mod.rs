@@ -154,7 +154,7 @@ struct Outcome {
 }
 
 impl Outcome {
-    /// Records that `row` failed with `error`.
+    /// Counts a row that failed, keeping its error.
     fn fail(&mut self, error: RowError) {
         self.failed += 1;
         self.errors.push(error);
@@ -440,4 +440,83 @@ fn parse_rows<K: Importer>(
 fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     let mut seen = std::collections::HashSet::new();
     values.filter(|value| seen.insert(*value)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::stream;
+
+    use super::*;
+    use crate::store::{customers, tenants};
+
+    async fn tenant_db() -> (tempfile::TempDir, Db, String) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Db::open_embedded(dir.path()).await.expect("open SQLite");
+        let tenant = tenants::create(&db, "Dealer", "dealer")
+            .await
+            .expect("tenant");
+        (dir, db, tenant.id)
+    }
+
+    async fn customer_count(db: &Db, tenant_id: &str) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE tenant_id = $1")
+            .bind(tenant_id)
+            .fetch_one(db.pool())
+            .await
+            .expect("count")
+    }
+
+    #[tokio::test]
+    async fn rows_split_anywhere_across_chunks_are_read_whole() {
+        let (_dir, db, tenant_id) = tenant_db().await;
+        let csv = "\u{feff}external_id,name,city\nC1,欧阳娜娜,上海市浦东新区\nC2,\"Li, Na\",北京\n";
+        // 5-byte chunks cut the BOM, the Chinese characters and the quoted comma apart.
+        let chunks: Vec<io::Result<Bytes>> = csv
+            .as_bytes()
+            .chunks(5)
+            .map(|chunk| Ok(Bytes::copy_from_slice(chunk)))
+            .collect();
+        let report = import(&db, &tenant_id, ImportKind::Customers, stream::iter(chunks))
+            .await
+            .expect("import");
+        assert_eq!((report.created, report.failed), (2, 0), "{report:?}");
+        let mut conn = db.pool().acquire().await.expect("connection");
+        let found = customers::by_external_ids(&mut conn, &tenant_id, &["C1", "C2"])
+            .await
+            .expect("lookup");
+        let mut names: Vec<(&str, Option<&str>)> = found
+            .iter()
+            .map(|(_, c)| (c.name.as_str(), c.city.as_deref()))
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                ("Li, Na", Some("北京")),
+                ("欧阳娜娜", Some("上海市浦东新区"))
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn rows_before_a_broken_upload_are_kept_and_the_break_is_reported() {
+        let (_dir, db, tenant_id) = tenant_db().await;
+        let mut csv = String::from("external_id,name\n");
+        for n in 0..600 {
+            csv.push_str(&format!("C{n},Customer {n}\n"));
+        }
+        let chunks = vec![
+            Ok(Bytes::from(csv)),
+            Err(io::Error::other("connection reset by peer")),
+        ];
+        let err = import(&db, &tenant_id, ImportKind::Customers, stream::iter(chunks))
+            .await
+            .expect_err("a broken upload is an error");
+        let ServiceError::Invalid(message) = err else {
+            panic!("expected Invalid, got {err:?}");
+        };
+        assert!(message.contains("row 602"), "{message}");
+        assert!(message.contains("connection reset by peer"), "{message}");
+        assert_eq!(customer_count(&db, &tenant_id).await, 600);
+    }
 }
