@@ -209,6 +209,8 @@ text_enum!(Direction { Inbound => "inbound", Outbound => "outbound", Internal =>
 #[derive(Clone, Debug, Serialize)]
 pub struct Customer {
     pub id: String,
+    /// The customer's id in the dealer's sheet or DMS; unique within the tenant.
+    pub external_id: Option<String>,
     pub name: String,
     pub phone: Option<String>,
     pub email: Option<String>,
@@ -235,6 +237,8 @@ impl Customer {
 #[derive(Clone, Debug, Serialize)]
 pub struct Vehicle {
     pub id: String,
+    /// The vehicle's id in the dealer's sheet or DMS; unique within the tenant.
+    pub external_id: Option<String>,
     pub vin: String,
     pub customer_id: Option<String>,
     pub make: Option<String>,
@@ -242,6 +246,25 @@ pub struct Vehicle {
     pub model_year: Option<i64>,
     pub mileage_km: Option<i64>,
     pub fields: Fields,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// One visit of a vehicle to a workshop: the maintenance history.
+#[derive(Clone, Debug, Serialize)]
+pub struct ServiceRecord {
+    pub id: String,
+    pub vehicle_id: String,
+    /// The record's id in the dealer's DMS; unique within the tenant.
+    pub external_id: Option<String>,
+    /// The day of the visit, `YYYY-MM-DD`.
+    pub service_date: String,
+    pub mileage_km: i64,
+    pub work_done: String,
+    /// The dealer or service station that did the work, as the DMS names it.
+    pub dealer_code: String,
+    /// What the visit cost, as a decimal string (`"1280.50"`).
+    pub cost: Option<crate::money::Amount>,
     pub created_at: String,
     pub updated_at: String,
 }

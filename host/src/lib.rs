@@ -9,6 +9,7 @@ pub mod domain;
 pub mod hours;
 pub mod http;
 pub mod ids;
+pub mod money;
 pub mod plugins;
 pub mod seed;
 pub mod service;

@@ -4,7 +4,8 @@
 //!   seeded demo tenant on embedded SQLite.
 //! - `test`: builds the plugins and test guests, runs every test on SQLite, and again on
 //!   PostgreSQL when it is reachable.
-//! - `bench`: builds the plugins and runs the criterion benchmarks.
+//! - `bench`: builds the plugins and runs the criterion benchmarks: plugin invocation and
+//!   CSV import of 100k rows on SQLite.
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -285,6 +286,15 @@ fn bench(args: &[String]) -> Result {
     build_plugins(false)?;
     run(cargo()
         .current_dir(root())
-        .args(["bench", "-p", "axle-host", "--bench", "invocation", "--"])
+        .args([
+            "bench",
+            "-p",
+            "axle-host",
+            "--bench",
+            "invocation",
+            "--bench",
+            "import",
+            "--",
+        ])
         .args(args))
 }

@@ -52,6 +52,16 @@ impl Caller {
         Ok(())
     }
 
+    /// Fails unless the key has the admin role; `what` names the action in the message.
+    pub fn require_admin_for(&self, what: &str) -> Result<(), ApiError> {
+        if self.role != Role::Admin {
+            return Err(ApiError::Forbidden(format!(
+                "{what} needs an admin API key; ask a tenant admin"
+            )));
+        }
+        Ok(())
+    }
+
     /// The path prefix list queries are limited to, for a scoped key.
     pub fn within(&self) -> Option<String> {
         self.scope.as_ref().map(|scope| scope.path.clone())

@@ -10,6 +10,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use crate::domain::{Customer, Fields};
+use crate::service::customers::{checked_contact, normalise_phone};
 use crate::service::{FieldError, ServiceError};
 use crate::store::Paged;
 use crate::store::customers::{self, CustomerFilter, NewCustomer};
@@ -17,6 +18,9 @@ use crate::store::customers::{self, CustomerFilter, NewCustomer};
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerBody {
+    /// The customer's id in the dealer's sheet or DMS.
+    #[serde(default)]
+    external_id: Option<String>,
     /// Defaulted so a missing name is reported with the other fields, not as bad JSON.
     #[serde(default)]
     name: String,
@@ -32,52 +36,6 @@ pub struct CustomerBody {
     vip: bool,
     #[serde(default)]
     fields: Fields,
-}
-
-pub use crate::domain::normalise_phone;
-
-/// Checks and normalises the fields a customer is created or changed with; problems go
-/// to `errors`, one per field.
-fn checked_contact(
-    name: &str,
-    phone: Option<&str>,
-    email: Option<&str>,
-    errors: &mut Vec<FieldError>,
-) -> (String, Option<String>, Option<String>) {
-    let name = name.trim().to_owned();
-    if name.is_empty() {
-        errors.push(FieldError {
-            field: "name".into(),
-            message: "must not be empty".into(),
-        });
-    }
-    let phone = match phone
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(normalise_phone)
-        .transpose()
-    {
-        Ok(phone) => phone,
-        Err(message) => {
-            errors.push(FieldError {
-                field: "phone".into(),
-                message,
-            });
-            None
-        }
-    };
-    let email = email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
-    if let Some(email) = &email
-        && !email
-            .split_once('@')
-            .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
-    {
-        errors.push(FieldError {
-            field: "email".into(),
-            message: format!("`{email}` is not an email address"),
-        });
-    }
-    (name, phone, email)
 }
 
 fn invalid(errors: Vec<FieldError>) -> ApiError {
@@ -112,6 +70,7 @@ pub async fn create(
         &state.core.db,
         &caller.tenant_id,
         NewCustomer {
+            external_id: non_empty(body.external_id),
             name,
             phone,
             email,
@@ -184,6 +143,7 @@ pub async fn update(
 pub struct ListQuery {
     limit: Option<i64>,
     cursor: Option<String>,
+    external_id: Option<String>,
     phone: Option<String>,
     vip: Option<bool>,
     region: Option<String>,
@@ -204,6 +164,7 @@ pub async fn list(
         .transpose()
         .map_err(ApiError::BadRequest)?;
     let filter = CustomerFilter {
+        external_id: query.external_id,
         phone,
         vip: query.vip,
         region: query.region,

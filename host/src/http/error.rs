@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::extract::multipart::MultipartError;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -54,6 +55,12 @@ impl From<PathRejection> for ApiError {
 impl From<MultipartError> for ApiError {
     fn from(err: MultipartError) -> Self {
         ApiError::BadRequest(format!("multipart body: {}", err.body_text()))
+    }
+}
+
+impl From<MultipartRejection> for ApiError {
+    fn from(rejection: MultipartRejection) -> Self {
+        ApiError::BadRequest(format!("multipart body: {}", rejection.body_text()))
     }
 }
 

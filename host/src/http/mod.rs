@@ -5,12 +5,14 @@ mod campaigns;
 mod customers;
 mod error;
 mod extract;
+mod imports;
 mod installations;
 mod interactions;
 mod notifications;
 mod org;
 mod plugins;
 mod reports;
+mod service_records;
 mod sla;
 mod surveys;
 mod tenants;
@@ -55,6 +57,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/vehicles", post(vehicles::create).get(vehicles::list))
         .route("/vehicles/{id}", get(vehicles::get).patch(vehicles::update))
+        .route(
+            "/vehicles/{id}/service-records",
+            get(service_records::list).post(service_records::create),
+        )
+        .route(
+            "/imports/{kind}",
+            post(imports::import).layer(DefaultBodyLimit::max(imports::IMPORT_BODY_LIMIT)),
+        )
         .route("/tickets", post(tickets::create).get(tickets::list))
         .route("/tickets/{id}", get(tickets::get).patch(tickets::update))
         .route("/tickets/{id}/timeline", get(tickets::timeline))

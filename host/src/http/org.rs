@@ -336,7 +336,7 @@ pub async fn create_agent(
     let phone = match body
         .phone
         .as_deref()
-        .map(super::customers::normalise_phone)
+        .map(crate::domain::normalise_phone)
         .transpose()
     {
         Ok(phone) => phone,

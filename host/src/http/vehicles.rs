@@ -10,7 +10,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use crate::domain::{Fields, Vehicle};
-use crate::service::{FieldError, ServiceError};
+use crate::service::{self, FieldError, ServiceError};
 use crate::store::Paged;
 use crate::store::customers;
 use crate::store::vehicles::{self, NewVehicle, VehicleFilter};
@@ -19,6 +19,9 @@ use crate::vin::Vin;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VehicleBody {
+    /// The vehicle's id in the dealer's sheet or DMS.
+    #[serde(default)]
+    external_id: Option<String>,
     /// Defaulted so a missing VIN is reported with the other fields, not as bad JSON.
     #[serde(default)]
     vin: String,
@@ -55,20 +58,7 @@ async fn check_details(
             message: format!("no customer `{customer_id}` in this tenant"),
         });
     }
-    if let Some(year) = model_year
-        && !(1950..=2100).contains(&year)
-    {
-        errors.push(FieldError {
-            field: "model_year".into(),
-            message: format!("{year} is not a plausible model year"),
-        });
-    }
-    if mileage_km.is_some_and(|km| km < 0) {
-        errors.push(FieldError {
-            field: "mileage_km".into(),
-            message: "must not be negative".into(),
-        });
-    }
+    service::vehicles::check_figures(model_year, mileage_km, errors);
     Ok(())
 }
 
@@ -120,6 +110,10 @@ pub async fn create(
         &caller.tenant_id,
         NewVehicle {
             vin,
+            external_id: body
+                .external_id
+                .map(|id| id.trim().to_owned())
+                .filter(|id| !id.is_empty()),
             customer_id: body.customer_id,
             make: body.make,
             model: body.model,
@@ -190,6 +184,7 @@ pub async fn update(
 pub struct ListQuery {
     limit: Option<i64>,
     cursor: Option<String>,
+    external_id: Option<String>,
     vin: Option<String>,
     customer_id: Option<String>,
 }
@@ -207,6 +202,7 @@ pub async fn list(
         .transpose()
         .map_err(|err| ApiError::BadRequest(format!("vin: {err}")))?;
     let filter = VehicleFilter {
+        external_id: query.external_id,
         vin,
         customer_id: query.customer_id,
     };

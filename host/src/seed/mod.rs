@@ -452,6 +452,7 @@ async fn seed_records(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
             &core.db,
             tenant_id,
             NewCustomer {
+                external_id: None,
                 name: (*name).to_owned(),
                 phone: Some((*phone).to_owned()),
                 email: (index % 3 == 0).then(|| format!("customer{index}@example.cn")),
@@ -469,6 +470,7 @@ async fn seed_records(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
             tenant_id,
             NewVehicle {
                 vin,
+                external_id: None,
                 customer_id: Some(customer.id.clone()),
                 make: Some(make.to_owned()),
                 model: Some(model.to_owned()),
@@ -487,7 +489,7 @@ async fn seed_records(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
             tenant_id,
             &vehicles::VehicleFilter {
                 customer_id: Some(customer_ids[customer].clone()),
-                vin: None,
+                ..Default::default()
             },
             &crate::store::Page {
                 limit: 1,

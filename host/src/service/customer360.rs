@@ -5,8 +5,10 @@
 use serde::Serialize;
 
 use super::{Core, ServiceError};
+use crate::domain::ServiceRecord;
 use crate::domain::{Customer, Interaction, Survey, Ticket, Vehicle};
 use crate::store::campaigns::{self, Campaign};
+use crate::store::service_records;
 use crate::store::vehicles::{self, VehicleFilter};
 use crate::store::{Page, customers, interactions, surveys, tickets};
 
@@ -14,11 +16,13 @@ use crate::store::{Page, customers, interactions, surveys, tickets};
 const MAX_TICKETS: i64 = 100;
 const MAX_INTERACTIONS: i64 = 50;
 
-/// A vehicle with the campaigns that cover it.
+/// A vehicle with its maintenance history and the campaigns that cover it.
 #[derive(Clone, Debug, Serialize)]
 pub struct VehicleView {
     #[serde(flatten)]
     pub vehicle: Vehicle,
+    /// Latest first.
+    pub service_records: Vec<ServiceRecord>,
     pub campaigns: Vec<Campaign>,
 }
 
@@ -69,22 +73,26 @@ pub async fn view(
     .items;
     let active = campaigns::active(&core.db, tenant_id).await?;
     let mut covering: Vec<Campaign> = Vec::new();
-    let vehicles: Vec<VehicleView> = owned
-        .into_iter()
-        .map(|vehicle| {
-            let campaigns: Vec<Campaign> = active
-                .iter()
-                .filter(|c| c.covers(&vehicle))
-                .cloned()
-                .collect();
-            for campaign in &campaigns {
-                if !covering.iter().any(|c| c.id == campaign.id) {
-                    covering.push(campaign.clone());
-                }
+    let mut vehicles = Vec::new();
+    for vehicle in owned {
+        let campaigns: Vec<Campaign> = active
+            .iter()
+            .filter(|c| c.covers(&vehicle))
+            .cloned()
+            .collect();
+        for campaign in &campaigns {
+            if !covering.iter().any(|c| c.id == campaign.id) {
+                covering.push(campaign.clone());
             }
-            VehicleView { vehicle, campaigns }
-        })
-        .collect();
+        }
+        let service_records =
+            service_records::list_for_vehicle(&core.db, tenant_id, &vehicle.id).await?;
+        vehicles.push(VehicleView {
+            vehicle,
+            service_records,
+            campaigns,
+        });
+    }
 
     let filter = tickets::TicketFilter {
         customer_id: Some(customer.id.clone()),

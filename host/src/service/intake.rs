@@ -165,6 +165,7 @@ pub async fn take(
                 None => {
                     linked.insert_vehicle = true;
                     NewVehicle {
+                        external_id: None,
                         vin,
                         customer_id: Some(customer.id.clone()),
                         make: None,

@@ -3,7 +3,9 @@
 //! The HTTP layer and `axle seed` both call in here.
 
 pub mod customer360;
+pub mod customers;
 pub mod dispatch;
+pub mod imports;
 pub mod intake;
 pub mod interactions;
 pub mod invocations;
@@ -11,9 +13,11 @@ pub mod kpis;
 pub mod notifications;
 pub mod plugins;
 pub mod routing;
+pub mod service_records;
 pub mod sla;
 pub mod surveys;
 pub mod tickets;
+pub mod vehicles;
 pub mod workflow;
 
 use std::sync::Arc;

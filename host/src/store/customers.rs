@@ -1,8 +1,8 @@
 //! Customers.
 
-use sqlx::AssertSqlSafe;
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::{Page, Paged, StoreError, finish_page, json_column};
+use super::{Page, Paged, Placeholders, StoreError, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder};
 use crate::domain::{Customer, Fields};
 use crate::ids::{new_id, now_ms, rfc3339};
@@ -10,6 +10,7 @@ use crate::ids::{new_id, now_ms, rfc3339};
 /// A customer to create.
 #[derive(Clone, Debug, Default)]
 pub struct NewCustomer {
+    pub external_id: Option<String>,
     pub name: String,
     pub phone: Option<String>,
     pub email: Option<String>,
@@ -22,6 +23,7 @@ pub struct NewCustomer {
 /// List filters.
 #[derive(Clone, Debug, Default)]
 pub struct CustomerFilter {
+    pub external_id: Option<String>,
     pub phone: Option<String>,
     pub vip: Option<bool>,
     pub region: Option<String>,
@@ -32,6 +34,7 @@ pub struct CustomerFilter {
 #[derive(sqlx::FromRow)]
 struct CustomerRow {
     id: String,
+    external_id: Option<String>,
     name: String,
     phone: Option<String>,
     email: Option<String>,
@@ -48,6 +51,7 @@ impl CustomerRow {
         Ok(Customer {
             fields: json_column("customers.fields", &self.fields)?,
             id: self.id,
+            external_id: self.external_id,
             name: self.name,
             phone: self.phone,
             email: self.email,
@@ -60,9 +64,10 @@ impl CustomerRow {
     }
 }
 
-const COLUMNS: &str = "id, name, phone, email, region, city, vip, fields, created_at, updated_at";
+const COLUMNS: &str =
+    "id, external_id, name, phone, email, region, city, vip, fields, created_at, updated_at";
 
-/// Creates a customer.
+/// Creates a customer; an external id already on file in the tenant is a conflict.
 pub async fn insert(db: &Db, tenant_id: &str, new: NewCustomer) -> Result<Customer, StoreError> {
     let customer = new.into_customer();
     let mut conn = db.pool().acquire().await?;
@@ -76,6 +81,7 @@ impl NewCustomer {
         let now = rfc3339(now_ms());
         Customer {
             id: new_id(),
+            external_id: self.external_id,
             name: self.name,
             phone: self.phone,
             email: self.email,
@@ -97,8 +103,8 @@ pub async fn insert_in(
 ) -> Result<(), StoreError> {
     let now = now_ms();
     sqlx::query(
-        "INSERT INTO customers (id, tenant_id, name, phone, email, region, city, vip, fields, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+        "INSERT INTO customers (id, tenant_id, name, phone, email, region, city, vip, fields, created_at, updated_at, external_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)",
     )
     .bind(&customer.id)
     .bind(tenant_id)
@@ -110,8 +116,17 @@ pub async fn insert_in(
     .bind(i64::from(customer.vip))
     .bind(serde_json::to_string(&customer.fields).unwrap_or_else(|_| "{}".to_owned()))
     .bind(now)
+    .bind(&customer.external_id)
     .execute(conn)
-    .await?;
+    .await
+    .map_err(|err| {
+        StoreError::conflict_on_unique(err, || {
+            format!(
+                "a customer with external id {} already exists",
+                customer.external_id.as_deref().unwrap_or_default()
+            )
+        })
+    })?;
     Ok(())
 }
 
@@ -169,6 +184,7 @@ pub async fn list(
         "SELECT {COLUMNS} FROM customers WHERE tenant_id = "
     ));
     sql.bind(Arg::Text(tenant_id.to_owned()))
+        .and_eq("external_id", filter.external_id.clone().map(Arg::Text))
         .and_eq("phone", filter.phone.clone().map(Arg::Text))
         .and_eq("vip", filter.vip.map(|vip| Arg::Int(i64::from(vip))))
         .and_eq("region", filter.region.clone().map(Arg::Text));
@@ -181,4 +197,138 @@ pub async fn list(
     finish_page(&mut sql, page);
     let rows: Vec<CustomerRow> = sql.build_as().fetch_all(db.pool()).await?;
     Paged::from_rows(rows, page.limit, |row| &row.id).try_map(CustomerRow::into_domain)
+}
+
+/// The columns of a customer that a CSV import writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportedCustomer {
+    pub external_id: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub region: Option<String>,
+    pub city: Option<String>,
+    pub vip: bool,
+}
+
+/// The tenant's customers with these external ids, as `(id, imported columns)`.
+pub async fn by_external_ids(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    external_ids: &[&str],
+) -> Result<Vec<(String, ImportedCustomer)>, StoreError> {
+    if external_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut params = Placeholders::for_conn(conn);
+    let sql = format!(
+        "SELECT id, external_id, name, phone, email, region, city, vip FROM customers \
+         WHERE tenant_id = {} AND external_id IN ({})",
+        params.one(),
+        params.list(external_ids.len())
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql)).bind(tenant_id);
+    for external_id in external_ids {
+        query = query.bind(*external_id);
+    }
+    let rows = query.fetch_all(conn).await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get("id")?,
+                ImportedCustomer {
+                    external_id: row.try_get("external_id")?,
+                    name: row.try_get("name")?,
+                    phone: row.try_get("phone")?,
+                    email: row.try_get("email")?,
+                    region: row.try_get("region")?,
+                    city: row.try_get("city")?,
+                    vip: row.try_get::<i64, _>("vip")? != 0,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The tenant's customer ids for these external ids, as `(external_id, id)`.
+pub async fn ids_by_external_ids(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    external_ids: &[&str],
+) -> Result<Vec<(String, String)>, StoreError> {
+    if external_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut params = Placeholders::for_conn(conn);
+    let sql = format!(
+        "SELECT external_id, id FROM customers WHERE tenant_id = {} AND external_id IN ({})",
+        params.one(),
+        params.list(external_ids.len())
+    );
+    let mut query = sqlx::query_as(AssertSqlSafe(sql)).bind(tenant_id);
+    for external_id in external_ids {
+        query = query.bind(*external_id);
+    }
+    Ok(query.fetch_all(conn).await?)
+}
+
+/// Creates imported customers in one statement.
+pub async fn insert_imported(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    customers: &[&ImportedCustomer],
+) -> Result<(), StoreError> {
+    if customers.is_empty() {
+        return Ok(());
+    }
+    const PER_ROW: usize = 11;
+    let sql = format!(
+        "INSERT INTO customers (id, tenant_id, external_id, name, phone, email, region, city, vip, \
+         created_at, updated_at) VALUES {}",
+        Placeholders::for_conn(conn).rows(customers.len(), PER_ROW)
+    );
+    let now = now_ms();
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for customer in customers {
+        query = query
+            .bind(new_id())
+            .bind(tenant_id)
+            .bind(customer.external_id.as_str())
+            .bind(customer.name.as_str())
+            .bind(customer.phone.as_deref())
+            .bind(customer.email.as_deref())
+            .bind(customer.region.as_deref())
+            .bind(customer.city.as_deref())
+            .bind(i64::from(customer.vip))
+            .bind(now)
+            .bind(now);
+    }
+    query.execute(conn).await?;
+    Ok(())
+}
+
+/// Writes the imported columns of the customer `id`.
+pub async fn update_imported(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    customer: &ImportedCustomer,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE customers SET external_id = $1, name = $2, phone = $3, email = $4, region = $5, \
+         city = $6, vip = $7, updated_at = $8 WHERE tenant_id = $9 AND id = $10",
+    )
+    .bind(customer.external_id.as_str())
+    .bind(customer.name.as_str())
+    .bind(customer.phone.as_deref())
+    .bind(customer.email.as_deref())
+    .bind(customer.region.as_deref())
+    .bind(customer.city.as_deref())
+    .bind(i64::from(customer.vip))
+    .bind(now_ms())
+    .bind(tenant_id)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -11,6 +11,7 @@ pub mod kv;
 pub mod org;
 pub mod outbox;
 pub mod plugins;
+pub mod service_records;
 pub mod sla;
 pub mod surveys;
 pub mod tenants;
@@ -100,4 +101,80 @@ pub(crate) fn finish_page(sql: &mut crate::db::SqlBuilder, page: &Page) {
     }
     sql.push(" ORDER BY id DESC LIMIT ")
         .bind(Arg::Int(page.limit + 1));
+}
+
+/// Bind placeholders for statements with many binds (batch lookups and multi-row inserts),
+/// numbered in bind order: `$1, $2, …` on PostgreSQL, bare `?` on SQLite. sqlx resolves
+/// each `$N` on SQLite by name, and SQLite finds a name by scanning them all, so binding a
+/// statement with thousands of `$N` costs quadratic time; `?` has no name to look up.
+pub(crate) struct Placeholders {
+    sqlite: bool,
+    next: usize,
+}
+
+impl Placeholders {
+    /// Placeholders for a statement to run on `conn`.
+    pub(crate) fn for_conn(conn: &sqlx::AnyConnection) -> Placeholders {
+        Placeholders {
+            sqlite: conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME,
+            next: 1,
+        }
+    }
+
+    /// The next placeholder.
+    pub(crate) fn one(&mut self) -> String {
+        let n = self.next;
+        self.next += 1;
+        if self.sqlite {
+            "?".to_owned()
+        } else {
+            format!("${n}")
+        }
+    }
+
+    /// `count` placeholders separated by commas, for an `IN (…)` list; `NULL` (which
+    /// matches nothing) when `count` is 0, since `IN ()` is not SQL.
+    pub(crate) fn list(&mut self, count: usize) -> String {
+        if count == 0 {
+            return "NULL".to_owned();
+        }
+        (0..count)
+            .map(|_| self.one())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `(…), (…)`: a multi-row `VALUES` of `rows` rows with `columns` values each.
+    pub(crate) fn rows(&mut self, rows: usize, columns: usize) -> String {
+        (0..rows)
+            .map(|_| format!("({})", self.list(columns)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_placeholders_number_on_across_rows() {
+        let mut params = Placeholders {
+            sqlite: false,
+            next: 1,
+        };
+        assert_eq!(params.one(), "$1");
+        assert_eq!(params.rows(2, 2), "($2, $3), ($4, $5)");
+        assert_eq!(params.list(0), "NULL");
+    }
+
+    #[test]
+    fn sqlite_placeholders_are_positional() {
+        let mut params = Placeholders {
+            sqlite: true,
+            next: 1,
+        };
+        assert_eq!(params.one(), "?");
+        assert_eq!(params.list(3), "?, ?, ?");
+    }
 }

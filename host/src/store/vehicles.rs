@@ -1,8 +1,8 @@
 //! Vehicles, unique by VIN within a tenant.
 
-use sqlx::AssertSqlSafe;
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::{Page, Paged, StoreError, finish_page, json_column};
+use super::{Page, Paged, Placeholders, StoreError, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder};
 use crate::domain::{Fields, Vehicle};
 use crate::ids::{new_id, now_ms, rfc3339};
@@ -12,6 +12,7 @@ use crate::vin::Vin;
 #[derive(Clone, Debug)]
 pub struct NewVehicle {
     pub vin: Vin,
+    pub external_id: Option<String>,
     pub customer_id: Option<String>,
     pub make: Option<String>,
     pub model: Option<String>,
@@ -23,6 +24,7 @@ pub struct NewVehicle {
 /// List filters.
 #[derive(Clone, Debug, Default)]
 pub struct VehicleFilter {
+    pub external_id: Option<String>,
     pub vin: Option<String>,
     pub customer_id: Option<String>,
 }
@@ -30,6 +32,7 @@ pub struct VehicleFilter {
 #[derive(sqlx::FromRow)]
 struct VehicleRow {
     id: String,
+    external_id: Option<String>,
     vin: String,
     customer_id: Option<String>,
     make: Option<String>,
@@ -46,6 +49,7 @@ impl VehicleRow {
         Ok(Vehicle {
             fields: json_column("vehicles.fields", &self.fields)?,
             id: self.id,
+            external_id: self.external_id,
             vin: self.vin,
             customer_id: self.customer_id,
             make: self.make,
@@ -58,10 +62,9 @@ impl VehicleRow {
     }
 }
 
-const COLUMNS: &str =
-    "id, vin, customer_id, make, model, model_year, mileage_km, fields, created_at, updated_at";
+const COLUMNS: &str = "id, external_id, vin, customer_id, make, model, model_year, mileage_km, fields, created_at, updated_at";
 
-/// Creates a vehicle; a VIN already on file in the tenant is a conflict.
+/// Creates a vehicle; a VIN or external id already on file in the tenant is a conflict.
 pub async fn insert(db: &Db, tenant_id: &str, new: NewVehicle) -> Result<Vehicle, StoreError> {
     let vehicle = new.into_vehicle();
     let mut conn = db.pool().acquire().await?;
@@ -75,6 +78,7 @@ impl NewVehicle {
         let now = rfc3339(now_ms());
         Vehicle {
             id: new_id(),
+            external_id: self.external_id,
             vin: self.vin.as_str().to_owned(),
             customer_id: self.customer_id,
             make: self.make,
@@ -97,8 +101,8 @@ pub async fn insert_in(
 ) -> Result<(), StoreError> {
     let now = now_ms();
     sqlx::query(
-        "INSERT INTO vehicles (id, tenant_id, vin, customer_id, make, model, model_year, mileage_km, fields, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+        "INSERT INTO vehicles (id, tenant_id, vin, customer_id, make, model, model_year, mileage_km, fields, created_at, updated_at, external_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)",
     )
     .bind(&vehicle.id)
     .bind(tenant_id)
@@ -110,10 +114,17 @@ pub async fn insert_in(
     .bind(vehicle.mileage_km)
     .bind(serde_json::to_string(&vehicle.fields).unwrap_or_else(|_| "{}".to_owned()))
     .bind(now)
+    .bind(&vehicle.external_id)
     .execute(conn)
     .await
     .map_err(|err| {
-        StoreError::conflict_on_unique(err, || format!("a vehicle with VIN {} already exists", vehicle.vin))
+        StoreError::conflict_on_unique(err, || match &vehicle.external_id {
+            Some(external_id) => format!(
+                "a vehicle with VIN {} or external id {external_id} already exists",
+                vehicle.vin
+            ),
+            None => format!("a vehicle with VIN {} already exists", vehicle.vin),
+        })
     })?;
     Ok(())
 }
@@ -202,9 +213,154 @@ pub async fn list(
         "SELECT {COLUMNS} FROM vehicles WHERE tenant_id = "
     ));
     sql.bind(Arg::Text(tenant_id.to_owned()))
+        .and_eq("external_id", filter.external_id.clone().map(Arg::Text))
         .and_eq("vin", filter.vin.clone().map(Arg::Text))
         .and_eq("customer_id", filter.customer_id.clone().map(Arg::Text));
     finish_page(&mut sql, page);
     let rows: Vec<VehicleRow> = sql.build_as().fetch_all(db.pool()).await?;
     Paged::from_rows(rows, page.limit, |row| &row.id).try_map(VehicleRow::into_domain)
+}
+
+/// The columns of a vehicle that a CSV import writes. `external_id` is `None` only for a
+/// vehicle on file that was created without one (through the API or a hotline call).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportedVehicle {
+    pub external_id: Option<String>,
+    pub vin: String,
+    pub customer_id: Option<String>,
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub model_year: Option<i64>,
+    pub mileage_km: Option<i64>,
+}
+
+/// The tenant's vehicles with any of these external ids or VINs, as `(id, imported columns)`.
+pub async fn by_external_ids_or_vins(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    external_ids: &[&str],
+    vins: &[&str],
+) -> Result<Vec<(String, ImportedVehicle)>, StoreError> {
+    if external_ids.is_empty() && vins.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Two indexed lookups: an OR of the two lists could scan the tenant's vehicles.
+    const SELECT: &str = "SELECT id, external_id, vin, customer_id, make, model, model_year, \
+                          mileage_km FROM vehicles";
+    let mut params = Placeholders::for_conn(conn);
+    let sql = format!(
+        "{SELECT} WHERE tenant_id = {} AND external_id IN ({}) \
+         UNION {SELECT} WHERE tenant_id = {} AND vin IN ({})",
+        params.one(),
+        params.list(external_ids.len()),
+        params.one(),
+        params.list(vins.len()),
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql)).bind(tenant_id);
+    for external_id in external_ids {
+        query = query.bind(*external_id);
+    }
+    query = query.bind(tenant_id);
+    for vin in vins {
+        query = query.bind(*vin);
+    }
+    let rows = query.fetch_all(conn).await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get("id")?,
+                ImportedVehicle {
+                    external_id: row.try_get("external_id")?,
+                    vin: row.try_get("vin")?,
+                    customer_id: row.try_get("customer_id")?,
+                    make: row.try_get("make")?,
+                    model: row.try_get("model")?,
+                    model_year: row.try_get("model_year")?,
+                    mileage_km: row.try_get("mileage_km")?,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The tenant's vehicle ids for these VINs, as `(vin, id)`.
+pub async fn ids_by_vins(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    vins: &[&str],
+) -> Result<Vec<(String, String)>, StoreError> {
+    if vins.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut params = Placeholders::for_conn(conn);
+    let sql = format!(
+        "SELECT vin, id FROM vehicles WHERE tenant_id = {} AND vin IN ({})",
+        params.one(),
+        params.list(vins.len())
+    );
+    let mut query = sqlx::query_as(AssertSqlSafe(sql)).bind(tenant_id);
+    for vin in vins {
+        query = query.bind(*vin);
+    }
+    Ok(query.fetch_all(conn).await?)
+}
+
+/// Creates imported vehicles in one statement.
+pub async fn insert_imported(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    vehicles: &[&ImportedVehicle],
+) -> Result<(), StoreError> {
+    if vehicles.is_empty() {
+        return Ok(());
+    }
+    const PER_ROW: usize = 11;
+    let sql = format!(
+        "INSERT INTO vehicles (id, tenant_id, external_id, vin, customer_id, make, model, model_year, \
+         mileage_km, created_at, updated_at) VALUES {}",
+        Placeholders::for_conn(conn).rows(vehicles.len(), PER_ROW)
+    );
+    let now = now_ms();
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for vehicle in vehicles {
+        query = query
+            .bind(new_id())
+            .bind(tenant_id)
+            .bind(vehicle.external_id.as_deref())
+            .bind(vehicle.vin.as_str())
+            .bind(vehicle.customer_id.as_deref())
+            .bind(vehicle.make.as_deref())
+            .bind(vehicle.model.as_deref())
+            .bind(vehicle.model_year)
+            .bind(vehicle.mileage_km)
+            .bind(now)
+            .bind(now);
+    }
+    query.execute(conn).await?;
+    Ok(())
+}
+
+/// Writes the imported columns of the vehicle `id`; its VIN does not change.
+pub async fn update_imported(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    vehicle: &ImportedVehicle,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE vehicles SET external_id = $1, customer_id = $2, make = $3, model = $4, \
+         model_year = $5, mileage_km = $6, updated_at = $7 WHERE tenant_id = $8 AND id = $9",
+    )
+    .bind(vehicle.external_id.as_deref())
+    .bind(vehicle.customer_id.as_deref())
+    .bind(vehicle.make.as_deref())
+    .bind(vehicle.model.as_deref())
+    .bind(vehicle.model_year)
+    .bind(vehicle.mileage_km)
+    .bind(now_ms())
+    .bind(tenant_id)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

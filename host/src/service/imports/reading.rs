@@ -1,0 +1,366 @@
+//! Reading an upload as CSV: body chunks from a channel as a blocking `Read`, the header
+//! row mapped to known columns, and the cells of a row.
+
+use std::io::{self, Read};
+
+use bytes::{Buf, Bytes, BytesMut};
+use tokio::sync::mpsc;
+
+use super::ImportKind;
+use crate::service::FieldError;
+
+/// The UTF-8 byte-order mark that Excel writes at the start of "CSV UTF-8" files.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Body chunks, received from a bounded channel, as a blocking reader. The sender
+/// hanging up is the end of the file.
+pub(super) struct ChunkReader {
+    rx: mpsc::Receiver<io::Result<Bytes>>,
+    chunk: Bytes,
+}
+
+impl ChunkReader {
+    pub(super) fn new(rx: mpsc::Receiver<io::Result<Bytes>>) -> ChunkReader {
+        ChunkReader {
+            rx,
+            chunk: Bytes::new(),
+        }
+    }
+
+    /// The next non-empty chunk; `None` at the end of the body.
+    fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
+        loop {
+            match self.rx.blocking_recv() {
+                Some(Ok(chunk)) if chunk.is_empty() => continue,
+                Some(Ok(chunk)) => return Ok(Some(chunk)),
+                Some(Err(err)) => return Err(err),
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// Drops a leading byte-order mark, however the first chunks are cut.
+    fn skip_bom(&mut self) -> io::Result<()> {
+        let mut start = BytesMut::new();
+        while start.len() < BOM.len() {
+            match self.next_chunk()? {
+                Some(chunk) => start.extend_from_slice(&chunk),
+                None => break,
+            }
+        }
+        if start.starts_with(BOM) {
+            start.advance(BOM.len());
+        }
+        self.chunk = start.freeze();
+        Ok(())
+    }
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.chunk.is_empty() {
+            match self.next_chunk()? {
+                Some(chunk) => self.chunk = chunk,
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk[..n]);
+        self.chunk.advance(n);
+        Ok(n)
+    }
+}
+
+/// Why an upload could not be read as the CSV file it should be.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum ReadError {
+    #[error("{0}")]
+    Header(String),
+    #[error(
+        "the upload broke off at row {row} ({source}); the rows before it were imported, and \
+         importing the whole file again is safe"
+    )]
+    Broken { row: u64, source: csv::Error },
+}
+
+/// A CSV reader over the upload, past any byte-order mark. Rows may have the wrong number
+/// of cells: that is reported per row, not for the file.
+pub(super) fn csv_reader(mut reader: ChunkReader) -> Result<csv::Reader<ChunkReader>, ReadError> {
+    reader.skip_bom().map_err(|err| ReadError::Broken {
+        row: 1,
+        source: err.into(),
+    })?;
+    Ok(csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(reader))
+}
+
+/// The cell (0-based) that is not UTF-8, when that is what `err` is about.
+pub(super) fn utf8_error(err: &csv::Error) -> Option<usize> {
+    match err.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => Some(err.field()),
+        _ => None,
+    }
+}
+
+/// The header row: which known column is at which position.
+#[derive(Clone, Debug)]
+pub(super) struct Header {
+    /// `(column, position)` for every known column the header names.
+    positions: Vec<(&'static str, usize)>,
+    /// The column at each position; `None` for an unnamed one.
+    names: Vec<Option<&'static str>>,
+}
+
+/// A header cell as a column name: `External ID` and `external-id` both name
+/// `external_id`.
+fn column_name(raw: &str) -> String {
+    raw.trim()
+        .trim_start_matches('\u{feff}')
+        .to_lowercase()
+        .replace([' ', '-'], "_")
+}
+
+/// The columns of a kind as the documentation lists them, for error messages.
+fn column_list(columns: &[&str], required: &[&str]) -> String {
+    columns
+        .iter()
+        .map(|column| {
+            if required.contains(column) {
+                format!("{column} (required)")
+            } else {
+                (*column).to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Header {
+    /// Reads and checks the header row against the columns of `kind`.
+    pub(super) fn read<R: Read>(
+        csv: &mut csv::Reader<R>,
+        kind: ImportKind,
+        columns: &'static [&'static str],
+        required: &'static [&'static str],
+    ) -> Result<Header, ReadError> {
+        let expected = || column_list(columns, required);
+        let record = match csv.headers() {
+            Ok(record) => record.clone(),
+            Err(err) if utf8_error(&err).is_some() => {
+                return Err(ReadError::Header(
+                    "the header row is not UTF-8 text; save the sheet as \"CSV UTF-8\"".to_owned(),
+                ));
+            }
+            Err(source) => return Err(ReadError::Broken { row: 1, source }),
+        };
+        if record.iter().all(|cell| cell.trim().is_empty()) {
+            return Err(ReadError::Header(format!(
+                "the file is empty: its first row must be the header naming the columns ({})",
+                expected()
+            )));
+        }
+        let mut header = Header {
+            positions: Vec::new(),
+            names: Vec::with_capacity(record.len()),
+        };
+        let mut unknown = Vec::new();
+        for (position, raw) in record.iter().enumerate() {
+            let name = column_name(raw);
+            if name.is_empty() {
+                header.names.push(None);
+                continue;
+            }
+            match columns.iter().find(|column| **column == name) {
+                Some(column) if header.position(column).is_some() => {
+                    return Err(ReadError::Header(format!(
+                        "the header names the column `{column}` twice; keep one"
+                    )));
+                }
+                Some(column) => {
+                    header.positions.push((column, position));
+                    header.names.push(Some(column));
+                }
+                None => {
+                    unknown.push(format!("`{}`", raw.trim()));
+                    header.names.push(None);
+                }
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(ReadError::Header(format!(
+                "this is not a {kind} CSV file: its first row must be the header naming the \
+                 columns, and {} {} not a {kind} column. The columns are: {}",
+                unknown.join(", "),
+                if unknown.len() == 1 { "is" } else { "are" },
+                expected(),
+                kind = kind.as_str(),
+            )));
+        }
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|column| header.position(column).is_none())
+            .collect();
+        if !missing.is_empty() {
+            return Err(ReadError::Header(format!(
+                "the header has no {} column; {} required. The columns are: {}",
+                missing
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if missing.len() == 1 {
+                    "it is"
+                } else {
+                    "they are"
+                },
+                expected()
+            )));
+        }
+        Ok(header)
+    }
+
+    /// Where `column` is, when the header names it.
+    fn position(&self, column: &str) -> Option<usize> {
+        self.positions
+            .iter()
+            .find(|(name, _)| *name == column)
+            .map(|(_, position)| *position)
+    }
+
+    /// Whether the header names `column`. A column left out keeps the value on file.
+    pub(super) fn has(&self, column: &str) -> bool {
+        self.position(column).is_some()
+    }
+
+    /// The column at `position` (0-based).
+    pub(super) fn name_at(&self, position: usize) -> Option<&'static str> {
+        self.names.get(position).copied().flatten()
+    }
+
+    /// `new` when the header names `column`, else `on_file`.
+    pub(super) fn pick<T>(&self, column: &str, new: T, on_file: T) -> T {
+        if self.has(column) { new } else { on_file }
+    }
+}
+
+/// The cells of one row, by column.
+pub(super) struct Cells<'a> {
+    header: &'a Header,
+    record: &'a csv::StringRecord,
+}
+
+impl<'a> Cells<'a> {
+    pub(super) fn new(header: &'a Header, record: &'a csv::StringRecord) -> Cells<'a> {
+        Cells { header, record }
+    }
+
+    /// Whether every cell is empty (spreadsheets write such rows as `,,,`).
+    pub(super) fn is_blank(&self) -> bool {
+        self.record.iter().all(|cell| cell.trim().is_empty())
+    }
+
+    /// What is wrong when the row does not have one cell per header column.
+    pub(super) fn width_error(&self) -> Option<String> {
+        let (cells, columns) = (self.record.len(), self.header.names.len());
+        (cells != columns).then(|| {
+            format!(
+                "has {cells} values but the header has {columns} columns; a value that \
+                 contains a comma must be in double quotes"
+            )
+        })
+    }
+
+    /// The trimmed text of `column`; empty when the cell or the column is.
+    pub(super) fn text(&self, column: &str) -> &'a str {
+        self.header
+            .position(column)
+            .and_then(|position| self.record.get(position))
+            .map(str::trim)
+            .unwrap_or("")
+    }
+
+    /// The text of `column`, or `None` when empty.
+    pub(super) fn optional(&self, column: &str) -> Option<String> {
+        Some(self.text(column))
+            .filter(|text| !text.is_empty())
+            .map(str::to_owned)
+    }
+
+    /// A whole number in `column`, or `None` when empty; anything else goes to `errors`.
+    pub(super) fn whole_number(&self, column: &str, errors: &mut Vec<FieldError>) -> Option<i64> {
+        let text = self.text(column);
+        if text.is_empty() {
+            return None;
+        }
+        text.parse()
+            .map_err(|_| {
+                errors.push(FieldError {
+                    field: column.to_owned(),
+                    message: format!(
+                        "`{text}` is not a whole number; write digits only, e.g. 45000"
+                    ),
+                })
+            })
+            .ok()
+    }
+
+    /// A yes/no in `column` (`true`/`false`, `yes`/`no`, `1`/`0`, `是`/`否`); empty is no.
+    pub(super) fn flag(&self, column: &str, errors: &mut Vec<FieldError>) -> bool {
+        match self.text(column).to_lowercase().as_str() {
+            "" | "false" | "no" | "n" | "0" | "否" => false,
+            "true" | "yes" | "y" | "1" | "是" => true,
+            other => {
+                errors.push(FieldError {
+                    field: column.to_owned(),
+                    message: format!("`{other}` is not yes or no; write true or false"),
+                });
+                false
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Everything a `ChunkReader` yields for `chunks`, after `skip_bom`.
+    fn read_all(chunks: &[&[u8]]) -> Vec<u8> {
+        let (tx, rx) = mpsc::channel(chunks.len().max(1));
+        for chunk in chunks {
+            tx.try_send(Ok(Bytes::copy_from_slice(chunk))).unwrap();
+        }
+        drop(tx);
+        let mut reader = ChunkReader::new(rx);
+        reader.skip_bom().unwrap();
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_bom_is_dropped_even_when_split_across_chunks() {
+        assert_eq!(read_all(&[b"\xEF", b"\xBB", b"\xBFa,b\n"]), b"a,b\n");
+        assert_eq!(read_all(&[b"\xEF\xBB\xBFa", b",b\n"]), b"a,b\n");
+    }
+
+    #[test]
+    fn text_without_a_bom_passes_unchanged() {
+        assert_eq!(read_all(&[b"a", b"", b",b\n"]), b"a,b\n");
+        assert_eq!(read_all(&[b"ab"]), b"ab");
+        assert_eq!(read_all(&[]), b"");
+    }
+
+    #[test]
+    fn header_names_ignore_case_spaces_and_hyphens() {
+        assert_eq!(column_name(" External ID "), "external_id");
+        assert_eq!(
+            column_name("\u{feff}Customer-External-Id"),
+            "customer_external_id"
+        );
+    }
+}
