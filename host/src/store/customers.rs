@@ -256,20 +256,7 @@ pub async fn ids_by_external_ids(
     tenant_id: &str,
     external_ids: &[&str],
 ) -> Result<Vec<(String, String)>, StoreError> {
-    if external_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut params = Placeholders::for_conn(conn);
-    let sql = format!(
-        "SELECT external_id, id FROM customers WHERE tenant_id = {} AND external_id IN ({})",
-        params.one(),
-        params.list(external_ids.len())
-    );
-    let mut query = sqlx::query_as(AssertSqlSafe(sql)).bind(tenant_id);
-    for external_id in external_ids {
-        query = query.bind(*external_id);
-    }
-    Ok(query.fetch_all(conn).await?)
+    super::ids_by(conn, "customers", "external_id", tenant_id, external_ids).await
 }
 
 /// Creates imported customers in one statement.

@@ -46,6 +46,31 @@ impl StoreError {
     }
 }
 
+/// `(value, id)` of the tenant's rows in `table` whose `column` is one of `values`, for
+/// bulk lookups by natural key. `table` and `column` are Axle's own names, never input.
+pub(crate) async fn ids_by(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    column: &str,
+    tenant_id: &str,
+    values: &[&str],
+) -> Result<Vec<(String, String)>, StoreError> {
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut params = Placeholders::for_conn(conn);
+    let sql = format!(
+        "SELECT {column}, id FROM {table} WHERE tenant_id = {} AND {column} IN ({})",
+        params.one(),
+        params.list(values.len())
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(tenant_id);
+    for value in values {
+        query = query.bind(*value);
+    }
+    Ok(query.fetch_all(conn).await?)
+}
+
 /// Parses a JSON column.
 pub(crate) fn json_column<T: serde::de::DeserializeOwned>(
     column: &str,

@@ -289,20 +289,7 @@ pub async fn ids_by_vins(
     tenant_id: &str,
     vins: &[&str],
 ) -> Result<Vec<(String, String)>, StoreError> {
-    if vins.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut params = Placeholders::for_conn(conn);
-    let sql = format!(
-        "SELECT vin, id FROM vehicles WHERE tenant_id = {} AND vin IN ({})",
-        params.one(),
-        params.list(vins.len())
-    );
-    let mut query = sqlx::query_as(AssertSqlSafe(sql)).bind(tenant_id);
-    for vin in vins {
-        query = query.bind(*vin);
-    }
-    Ok(query.fetch_all(conn).await?)
+    super::ids_by(conn, "vehicles", "vin", tenant_id, vins).await
 }
 
 /// Creates imported vehicles in one statement.
