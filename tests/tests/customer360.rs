@@ -154,3 +154,36 @@ async fn campaigns_are_checked_and_another_tenant_sees_no_360() {
         json!([])
     );
 }
+
+#[tokio::test]
+async fn a_customer_is_found_by_the_vin_of_their_car() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("find-by-vin").await;
+    let owner = app
+        .customer(
+            &tenant,
+            json!({ "name": "周敏", "phone": "+8613912345611" }),
+        )
+        .await;
+    let vin = vin("LB37622Z0N1000104");
+    app.vehicle(&tenant, json!({ "vin": vin, "customer_id": owner["id"] }))
+        .await;
+    let other = app.tenant("find-by-vin-other").await;
+
+    let found = app
+        .get(
+            &tenant.key,
+            &format!("/api/v1/customers?vin={}", vin.to_lowercase()),
+        )
+        .await
+        .expect(200);
+    let elsewhere = app
+        .get(&other.key, &format!("/api/v1/customers?vin={vin}"))
+        .await
+        .expect(200);
+    let malformed = app.get(&tenant.key, "/api/v1/customers?vin=LB3").await;
+
+    assert_eq!(found["items"][0]["id"], owner["id"]);
+    assert_eq!(elsewhere["items"], json!([]));
+    assert_eq!(malformed.status, 400);
+}

@@ -148,6 +148,8 @@ pub struct ListQuery {
     vip: Option<bool>,
     region: Option<String>,
     name: Option<String>,
+    /// The owner of the car with this VIN.
+    vin: Option<String>,
 }
 
 /// `GET /api/v1/customers`.
@@ -157,6 +159,21 @@ pub async fn list(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Paged<Customer>>, ApiError> {
     let page = page(query.limit, query.cursor)?;
+    if let Some(raw) = &query.vin {
+        let vin = crate::vin::Vin::parse(raw)
+            .map_err(|err| ApiError::BadRequest(format!("vin: {err}")))?;
+        let vehicle =
+            crate::store::vehicles::get_by_vin(&state.core.db, &caller.tenant_id, vin.as_str())
+                .await?;
+        let owner = match vehicle.and_then(|v| v.customer_id) {
+            Some(id) => customers::get(&state.core.db, &caller.tenant_id, &id).await?,
+            None => None,
+        };
+        return Ok(Json(Paged {
+            items: owner.into_iter().collect(),
+            next_cursor: None,
+        }));
+    }
     let phone = query
         .phone
         .as_deref()
