@@ -105,24 +105,37 @@ pub async fn create(
     let Some(vin) = vin.filter(|_| errors.is_empty()) else {
         return Err(invalid(errors));
     };
-    let vehicle = vehicles::insert(
-        &state.core.db,
-        &caller.tenant_id,
-        NewVehicle {
-            vin,
-            external_id: body
-                .external_id
-                .map(|id| id.trim().to_owned())
-                .filter(|id| !id.is_empty()),
-            customer_id: body.customer_id,
-            make: body.make,
-            model: body.model,
-            model_year: body.model_year,
-            mileage_km: body.mileage_km,
-            fields: body.fields,
-        },
-    )
-    .await?;
+    let mut vehicle = NewVehicle {
+        vin,
+        external_id: body
+            .external_id
+            .map(|id| id.trim().to_owned())
+            .filter(|id| !id.is_empty()),
+        customer_id: body.customer_id,
+        make: body.make,
+        model: body.model,
+        model_year: body.model_year,
+        mileage_km: body.mileage_km,
+        fields: body.fields,
+    }
+    .into_vehicle();
+    // Field providers check the vehicle and fill in the fields they compute.
+    let provided =
+        crate::service::fields::for_vehicle(&state.core, &caller.tenant_id, &vehicle).await?;
+    crate::service::invocations::record_all(&state.core, &caller.tenant_id, &provided.audits)
+        .await?;
+    if !provided.issues.is_empty() {
+        return Err(invalid(provided.issues));
+    }
+    vehicle.fields.extend(provided.values);
+    let mut conn = state
+        .core
+        .db
+        .pool()
+        .acquire()
+        .await
+        .map_err(|err| ApiError::Service(err.into()))?;
+    vehicles::insert_in(&mut conn, &caller.tenant_id, &vehicle).await?;
     Ok((StatusCode::CREATED, Json(vehicle)))
 }
 

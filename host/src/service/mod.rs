@@ -5,6 +5,7 @@
 pub mod customer360;
 pub mod customers;
 pub mod dispatch;
+pub mod fields;
 pub mod imports;
 pub mod intake;
 pub mod interactions;
