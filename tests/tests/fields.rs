@@ -68,3 +68,41 @@ async fn without_a_field_provider_vehicles_keep_only_their_own_fields() {
 
     assert_eq!(vehicle["fields"], json!({}));
 }
+
+#[tokio::test]
+async fn field_providers_see_every_new_ticket_before_the_routing_rules() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("ticket-fields").await;
+    let installation = app.install(&tenant, &VIN_DECODER, json!({}), &[]).await;
+
+    let ticket = app
+        .ticket(
+            &tenant,
+            json!({ "description": "Brake pads worn", "fields": { "odometer": 42000 } }),
+        )
+        .await;
+
+    assert_eq!(
+        ticket["fields"],
+        json!({ "odometer": 42000 }),
+        "vin-decoder computes nothing for tickets"
+    );
+    let audit = app
+        .get(
+            &tenant.key,
+            &format!(
+                "/api/v1/installations/{}/invocations?subject_id={}",
+                installation["id"].as_str().unwrap(),
+                ticket["id"].as_str().unwrap()
+            ),
+        )
+        .await
+        .expect(200);
+    let hooks: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["hook"].as_str().unwrap())
+        .collect();
+    assert_eq!(hooks, ["compute", "validate"]);
+}

@@ -64,6 +64,25 @@ fn run_all(
     run
 }
 
+/// Runs the tenant's field providers on a ticket about to be stored, with its links.
+pub async fn for_ticket(
+    core: &Core,
+    tenant_id: &str,
+    ticket: &crate::domain::Ticket,
+    customer: Option<&crate::domain::Customer>,
+    vehicle: Option<&Vehicle>,
+) -> Result<FieldsRun, ServiceError> {
+    let providers = plugins::ready_for(core, tenant_id, World::FieldProvider).await?;
+    if providers.is_empty() {
+        return Ok(FieldsRun::default());
+    }
+    let subject = Subject::Ticket(convert::ticket(ticket, customer, vehicle));
+    let runtime = core.runtime.clone();
+    let host = invocations::host_access(core);
+    let id = ticket.id.clone();
+    invocations::run_blocking(move || run_all(&runtime, &providers, host, &subject, &id)).await
+}
+
 /// Runs the tenant's field providers on a vehicle about to be stored. A provider that
 /// fails is audited and skipped, like any plugin.
 pub async fn for_vehicle(

@@ -118,6 +118,7 @@ pub async fn take(
 
     let mut linked = Linked {
         call_id: call_id.clone(),
+        answered_call: true,
         ..Default::default()
     };
     let filter = CustomerFilter {

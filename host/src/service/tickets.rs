@@ -170,6 +170,9 @@ pub struct Linked {
     pub claim_vehicle: bool,
     /// The telephony system's call id, so that a retried intake finds its ticket.
     pub call_id: Option<String>,
+    /// An answered call is never refused: field-provider issues go on the timeline instead
+    /// of failing the request.
+    pub answered_call: bool,
 }
 
 /// Creates a ticket whose links are already resolved; `errors` holds problems found so far.
@@ -232,6 +235,23 @@ pub async fn create_linked(
         created_at: rfc3339(now),
         updated_at: rfc3339(now),
     };
+    // Field providers first, so routing rules see the computed fields.
+    let provided = super::fields::for_ticket(
+        core,
+        tenant_id,
+        &ticket,
+        customer.as_ref(),
+        vehicle.as_ref(),
+    )
+    .await?;
+    if !provided.issues.is_empty() && !linked.answered_call {
+        super::invocations::record_all(core, tenant_id, &provided.audits).await?;
+        return Err(ServiceError::Unprocessable {
+            message: format!("the ticket is not valid: {}", summary(&provided.issues)),
+            errors: provided.issues,
+        });
+    }
+    ticket.fields.extend(provided.values.clone());
     let routed = routing::run(
         core,
         tenant_id,
@@ -275,6 +295,22 @@ pub async fn create_linked(
     )
     .await?;
     save_routing(core, &mut tx, tenant_id, &ticket.id, &routed).await?;
+    let threshold = core.runtime.platform.failures_before_suspend;
+    for audit in &provided.audits {
+        audit.record(&mut tx, tenant_id, threshold).await?;
+    }
+    if !provided.issues.is_empty() {
+        let data = serde_json::json!({ "issues": provided.issues });
+        audit::record_event(
+            &mut tx,
+            tenant_id,
+            &ticket.id,
+            "fields.issues",
+            "system",
+            &data,
+        )
+        .await?;
+    }
     if let Some(dispatch) = &dispatched {
         let data = serde_json::to_value(dispatch).unwrap_or_default();
         audit::record_event(
