@@ -101,7 +101,13 @@ pub async fn insert_in(
     tenant_id: &str,
     customer: &Customer,
 ) -> Result<(), StoreError> {
-    let now = now_ms();
+    // The record carries its creation time already; store exactly that, so what the
+    // caller returns and what a later read returns agree to the millisecond.
+    let now = customer
+        .created_at
+        .parse::<jiff::Timestamp>()
+        .map(|t| t.as_millisecond())
+        .unwrap_or_else(|_| now_ms());
     sqlx::query(
         "INSERT INTO customers (id, tenant_id, name, phone, email, region, city, vip, fields, created_at, updated_at, external_id) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)",
