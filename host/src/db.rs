@@ -177,6 +177,18 @@ impl SqlBuilder {
         self
     }
 
+    /// Appends `AND <column> LIKE '<prefix>%'` when `prefix` is set: a site path prefix,
+    /// which limits a query to one subtree of the org tree.
+    pub fn and_within(&mut self, column: &str, prefix: Option<&str>) -> &mut Self {
+        if let Some(prefix) = prefix {
+            self.push(" AND ")
+                .push(column)
+                .push(" LIKE ")
+                .bind(Arg::Text(format!("{prefix}%")));
+        }
+        self
+    }
+
     /// The query, with its arguments bound in order.
     pub fn build(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
         let mut query = sqlx::query(AssertSqlSafe(self.sql.as_str()));

@@ -71,7 +71,7 @@ fn route_all(
         );
         if let Some(decision) = decision {
             for wit in &decision.notifications {
-                match plugins_notification(wit) {
+                match crate::plugins::notification_from_wit(wit.clone()) {
                     Ok(notification) => run.notifications.push((plugin.clone(), notification)),
                     Err(reason) => {
                         tracing::warn!(%plugin, "dropping a decision notification: {reason}")
@@ -86,12 +86,6 @@ fn route_all(
         }
     }
     run
-}
-
-fn plugins_notification(
-    wit: &crate::plugins::bindings::types::Notification,
-) -> Result<Notification, String> {
-    crate::plugins::notification_from_wit(wit.clone())
 }
 
 /// Applies merged decisions to `ticket`. Priority only ever rises; queue, team and

@@ -234,8 +234,7 @@ fn ticket_facts_sql(tenant_id: &str, population: &Population, dimension: Dimensi
             .bind(Arg::Text(value.clone()));
     }
     for prefix in &population.site_within {
-        sql.push(" AND s.path LIKE ")
-            .bind(Arg::Text(format!("{prefix}%")));
+        sql.and_within("s.path", Some(prefix));
     }
     if population.no_site {
         sql.push(" AND t.site_id IS NULL");

@@ -120,11 +120,21 @@ impl<T> Paged<T> {
 
 /// Appends the cursor condition, order and limit shared by every list query.
 pub(crate) fn finish_page(sql: &mut crate::db::SqlBuilder, page: &Page) {
+    finish_page_by(sql, page, "id");
+}
+
+/// `finish_page` for queries that join tables and so name the id column (`teams.id`).
+pub(crate) fn finish_page_by(sql: &mut crate::db::SqlBuilder, page: &Page, id_column: &str) {
     use crate::db::Arg;
     if let Some(cursor) = &page.cursor {
-        sql.push(" AND id < ").bind(Arg::Text(cursor.clone()));
+        sql.push(" AND ")
+            .push(id_column)
+            .push(" < ")
+            .bind(Arg::Text(cursor.clone()));
     }
-    sql.push(" ORDER BY id DESC LIMIT ")
+    sql.push(" ORDER BY ")
+        .push(id_column)
+        .push(" DESC LIMIT ")
         .bind(Arg::Int(page.limit + 1));
 }
 

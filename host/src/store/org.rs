@@ -5,7 +5,7 @@
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
 
-use super::{Page, Paged, StoreError, finish_page, json_column};
+use super::{Page, Paged, StoreError, finish_page, finish_page_by, json_column};
 use crate::db::{Arg, Db, SqlBuilder};
 use crate::hours::OpeningHours;
 use crate::ids::{new_id, now_ms, rfc3339};
@@ -236,10 +236,7 @@ pub async fn list_sites(
             filter.kind.map(|k| Arg::Text(k.as_str().to_owned())),
         )
         .and_eq("parent_id", filter.parent_id.clone().map(Arg::Text));
-    if let Some(prefix) = &filter.within {
-        sql.push(" AND path LIKE ")
-            .bind(Arg::Text(format!("{prefix}%")));
-    }
+    sql.and_within("path", filter.within.as_deref());
     finish_page(&mut sql, page);
     let rows: Vec<SiteRow> = sql.build_as().fetch_all(db.pool()).await?;
     Paged::from_rows(rows, page.limit, |row| &row.id).try_map(SiteRow::into_domain)
@@ -356,20 +353,13 @@ pub async fn list_teams(
     ));
     sql.bind(Arg::Text(tenant_id.to_owned()))
         .and_eq("teams.site_id", filter.site_id.clone().map(Arg::Text));
-    if let Some(prefix) = &filter.within {
-        sql.push(" AND sites.path LIKE ")
-            .bind(Arg::Text(format!("{prefix}%")));
-    }
+    sql.and_within("sites.path", filter.within.as_deref());
     if let Some(skill) = &filter.skill {
         // Skills are a JSON array of strings; match the quoted element.
         sql.push(" AND teams.skills LIKE ")
             .bind(Arg::Text(format!("%{}%", serde_json::json!(skill))));
     }
-    if let Some(cursor) = &page.cursor {
-        sql.push(" AND teams.id < ").bind(Arg::Text(cursor.clone()));
-    }
-    sql.push(" ORDER BY teams.id DESC LIMIT ")
-        .bind(Arg::Int(page.limit + 1));
+    finish_page_by(&mut sql, page, "teams.id");
     let rows: Vec<TeamRow> = sql.build_as().fetch_all(db.pool()).await?;
     Paged::from_rows(rows, page.limit, |row| &row.id).try_map(TeamRow::into_domain)
 }
@@ -513,16 +503,8 @@ pub async fn list_agents(
             "agents.role",
             filter.role.map(|r| Arg::Text(r.as_str().to_owned())),
         );
-    if let Some(prefix) = &filter.within {
-        sql.push(" AND sites.path LIKE ")
-            .bind(Arg::Text(format!("{prefix}%")));
-    }
-    if let Some(cursor) = &page.cursor {
-        sql.push(" AND agents.id < ")
-            .bind(Arg::Text(cursor.clone()));
-    }
-    sql.push(" ORDER BY agents.id DESC LIMIT ")
-        .bind(Arg::Int(page.limit + 1));
+    sql.and_within("sites.path", filter.within.as_deref());
+    finish_page_by(&mut sql, page, "agents.id");
     let rows: Vec<AgentRow> = sql.build_as().fetch_all(db.pool()).await?;
     Paged::from_rows(rows, page.limit, |row| &row.id).try_map(AgentRow::into_domain)
 }

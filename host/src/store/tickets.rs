@@ -236,8 +236,7 @@ pub async fn list(
     if let Some(prefix) = &filter.site_within {
         sql.push(" AND site_id IN (SELECT id FROM sites WHERE tenant_id = ")
             .bind(Arg::Text(tenant_id.to_owned()))
-            .push(" AND path LIKE ")
-            .bind(Arg::Text(format!("{prefix}%")))
+            .and_within("path", Some(prefix))
             .push(")");
     }
     finish_page(&mut sql, page);
