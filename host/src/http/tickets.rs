@@ -109,9 +109,9 @@ pub async fn get(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<TicketView>, ApiError> {
-    visible(&caller, &state, &id).await?;
+    let ticket = visible(&caller, &state, &id).await?;
     Ok(Json(
-        tickets::view(&state.core, &caller.tenant_id, &id).await?,
+        tickets::view_of(&state.core, &caller.tenant_id, ticket).await?,
     ))
 }
 
@@ -142,14 +142,18 @@ pub async fn timeline(
     Ok(Json(serde_json::json!({ "items": events })))
 }
 
-/// Fails with 404 unless the ticket exists in the caller's tenant and, for a key scoped to
-/// a site, sits in that site's subtree.
-pub(super) async fn visible(caller: &Caller, state: &AppState, id: &str) -> Result<(), ApiError> {
+/// The ticket, or 404 unless it exists in the caller's tenant and, for a key scoped to a
+/// site, sits in that site's subtree.
+pub(super) async fn visible(
+    caller: &Caller,
+    state: &AppState,
+    id: &str,
+) -> Result<Ticket, ApiError> {
     let ticket = store::get(&state.core.db, &caller.tenant_id, id)
         .await?
         .ok_or(ApiError::NotFound("ticket"))?;
     if caller.sees_site(state, ticket.site_id.as_deref()).await? {
-        Ok(())
+        Ok(ticket)
     } else {
         Err(ApiError::NotFound("ticket"))
     }

@@ -524,7 +524,12 @@ pub async fn view(core: &Core, tenant_id: &str, id: &str) -> Result<TicketView, 
     view_of(core, tenant_id, ticket).await
 }
 
-async fn view_of(core: &Core, tenant_id: &str, ticket: Ticket) -> Result<TicketView, ServiceError> {
+/// `ticket`, already read, with its decisions and notifications.
+pub async fn view_of(
+    core: &Core,
+    tenant_id: &str,
+    ticket: Ticket,
+) -> Result<TicketView, ServiceError> {
     Ok(TicketView {
         decisions: audit::decisions(&core.db, tenant_id, &ticket.id).await?,
         notifications: outbox::for_ticket(&core.db, tenant_id, &ticket.id).await?,
