@@ -10,6 +10,8 @@ use crate::http::{AppState, Server};
 use crate::plugins::limits::PlatformLimits;
 use crate::plugins::runtime::Runtime;
 use crate::service::Core;
+use crate::service::registry::Registry;
+use crate::service::reload::{self, ReloadState};
 
 /// How often the SLA scheduler looks for due warnings and breaches.
 const SLA_TICK: std::time::Duration = std::time::Duration::from_secs(15);
@@ -29,6 +31,9 @@ pub struct Settings {
     pub limits: PlatformLimits,
     /// How the notifications outbox is delivered.
     pub delivery: DeliverySettings,
+    /// `redis://…` to fan plugin reloads out to other nodes at once; without it nodes
+    /// learn of each other's plugin changes by polling the database.
+    pub redis_url: Option<String>,
 }
 
 /// The public URL when none is configured: the default listen address.
@@ -40,6 +45,8 @@ pub struct App {
     pub admin_token: String,
     /// Whether the admin token was generated (and should be shown).
     pub admin_token_generated: bool,
+    /// How this node hears of plugin changes on other nodes.
+    pub reload_state: Arc<ReloadState>,
     delivery: DeliverySettings,
 }
 
@@ -50,6 +57,8 @@ pub enum StartError {
     Db(#[from] crate::db::DbError),
     #[error(transparent)]
     Delivery(#[from] crate::delivery::SetupError),
+    #[error("REDIS_URL is not a usable Redis address: {0}")]
+    Redis(String),
     #[error("cannot start the plugin runtime: {0}")]
     Runtime(String),
     #[error("cannot store the admin token in {path}: {source}")]
@@ -69,6 +78,16 @@ impl App {
         };
         let runtime =
             Runtime::new(settings.limits).map_err(|err| StartError::Runtime(format!("{err:#}")))?;
+        let registry = Arc::new(Registry::default());
+        let reload_state = Arc::new(ReloadState::default());
+        let reloads = reload::start(
+            db.clone(),
+            registry.clone(),
+            settings.redis_url.as_deref(),
+            reload_state.clone(),
+        )
+        .await
+        .map_err(|err| StartError::Redis(err.to_string()))?;
         let (admin_token, admin_token_generated) = match &settings.admin_token {
             Some(token) if !token.is_empty() => (token.clone(), false),
             _ => admin_token_from_file(&settings.data_dir)?,
@@ -85,7 +104,10 @@ impl App {
                         .unwrap_or(DEFAULT_PUBLIC_URL)
                         .trim_end_matches('/'),
                 ),
+                registry,
+                reloads,
             },
+            reload_state,
             admin_token,
             admin_token_generated,
             delivery: settings.delivery,

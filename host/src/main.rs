@@ -56,6 +56,10 @@ struct NodeArgs {
     /// The platform admin token; generated on first start when unset.
     #[arg(long, env = "AXLE_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// `redis://…` to fan plugin reloads out to every node at once (several nodes on one
+    /// PostgreSQL); without it nodes poll the database for plugin changes.
+    #[arg(long, env = "REDIS_URL")]
+    redis_url: Option<String>,
     /// The base URL customers reach this node at (survey links); `http://<listen>` when unset.
     #[arg(long, env = "AXLE_PUBLIC_URL")]
     public_url: Option<String>,
@@ -84,6 +88,7 @@ impl NodeArgs {
             ),
             limits: PlatformLimits::default(),
             delivery: DeliverySettings::default(),
+            redis_url: self.redis_url.clone(),
         }
     }
 }

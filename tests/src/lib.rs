@@ -200,6 +200,7 @@ impl TestApp {
             public_url: Some(PUBLIC_URL.to_owned()),
             limits,
             delivery,
+            redis_url: None,
         };
         let app = App::open(&settings).await.expect("open the node");
         let server = app.serve("127.0.0.1:0").await.expect("bind 127.0.0.1:0");

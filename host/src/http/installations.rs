@@ -10,8 +10,9 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
+use crate::plugins::manifest::Capability;
 use crate::plugins::manifest::World;
-use crate::service::plugins::{self, InstallRequest, InstallationChange};
+use crate::service::plugins::{self, InstallRequest, InstallationChange, Upgraded, VersionRequest};
 use crate::store::Paged;
 use crate::store::audit::{self, Invocation, InvocationFilter};
 use crate::store::installations::{
@@ -81,6 +82,81 @@ pub async fn update(
     ))
 }
 
+/// `POST /api/v1/installations/{id}/upgrade`: 200 when the new version is live, 202 when
+/// it waits for the admin to approve the capabilities it adds.
+pub async fn upgrade(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<VersionRequest>,
+) -> Result<(StatusCode, Json<Installation>), ApiError> {
+    caller.require_tenant_admin()?;
+    Ok(
+        match plugins::upgrade(&state.core, &caller.tenant_id, &id, body).await? {
+            Upgraded::Applied(installation) => (StatusCode::OK, Json(installation)),
+            Upgraded::Pending(installation) => (StatusCode::ACCEPTED, Json(installation)),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalBody {
+    /// Which of the added capabilities to grant; all of them when omitted.
+    #[serde(default)]
+    capabilities: Option<Vec<Capability>>,
+}
+
+/// `POST /api/v1/installations/{id}/upgrade/approve`: grants what the parked upgrade adds
+/// and makes it live.
+pub async fn approve_upgrade(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<ApprovalBody>,
+) -> Result<Json<Installation>, ApiError> {
+    caller.require_tenant_admin()?;
+    let grants = body.capabilities;
+    Ok(Json(
+        plugins::approve_upgrade(&state.core, &caller.tenant_id, &id, grants).await?,
+    ))
+}
+
+/// `DELETE /api/v1/installations/{id}/upgrade`: drops the parked upgrade.
+pub async fn cancel_upgrade(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Installation>, ApiError> {
+    caller.require_tenant_admin()?;
+    Ok(Json(
+        plugins::cancel_upgrade(&state.core, &caller.tenant_id, &id).await?,
+    ))
+}
+
+/// `POST /api/v1/installations/{id}/rollback`: back to a version it ran before.
+pub async fn rollback(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(request): ApiJson<VersionRequest>,
+) -> Result<Json<Installation>, ApiError> {
+    caller.require_tenant_admin()?;
+    Ok(Json(
+        plugins::rollback(&state.core, &caller.tenant_id, &id, request).await?,
+    ))
+}
+
+/// `GET /api/v1/installations/{id}/history`: the versions it ran, newest first.
+pub async fn history(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let items = plugins::history(&state.core, &caller.tenant_id, &id).await?;
+    Ok(Json(serde_json::json!({ "items": items })))
+}
+
 /// `DELETE /api/v1/installations/{id}`: uninstalls; the audit stays.
 pub async fn delete(
     caller: Caller,
@@ -88,7 +164,7 @@ pub async fn delete(
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_tenant_admin()?;
-    if store::delete(&state.core.db, &caller.tenant_id, &id).await? {
+    if plugins::uninstall(&state.core, &caller.tenant_id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound("installation"))

@@ -100,6 +100,19 @@ pub fn router(state: AppState) -> Router {
             "/installations/{id}/invocations",
             get(installations::invocations),
         )
+        .route(
+            "/installations/{id}/upgrade",
+            post(installations::upgrade).delete(installations::cancel_upgrade),
+        )
+        .route(
+            "/installations/{id}/upgrade/approve",
+            post(installations::approve_upgrade),
+        )
+        .route(
+            "/installations/{id}/rollback",
+            post(installations::rollback),
+        )
+        .route("/installations/{id}/history", get(installations::history))
         .route("/invocations", get(installations::audit))
         .route("/sites", post(org::create_site).get(org::list_sites))
         .route("/sites/{id}", get(org::get_site).patch(org::update_site))

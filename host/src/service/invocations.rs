@@ -57,13 +57,16 @@ impl Audit {
         }
     }
 
-    /// Writes the audit row and updates the circuit breaker inside `tx`.
+    /// Writes the audit row and updates the circuit breaker inside `tx`. A suspension is
+    /// announced at once, before `tx` commits: a node that rebuilds its snapshot too early
+    /// still finds the old generation in the database and rebuilds again on its next use.
     pub async fn record(
         &self,
         tx: &mut Tx,
+        core: &Core,
         tenant_id: &str,
-        threshold: u32,
     ) -> Result<(), ServiceError> {
+        let threshold = core.runtime.platform.failures_before_suspend;
         let outcome = self.failure.as_ref().map_or("ok", Failure::outcome);
         let dropped = (self.logs_dropped > 0).then(|| {
             format!(
@@ -104,7 +107,8 @@ impl Audit {
                 .unwrap_or_default(),
         )
         .await?;
-        if suspended {
+        if let Some(generation) = suspended {
+            core.reloads.announce(tenant_id, generation);
             tracing::warn!(
                 tenant = tenant_id,
                 installation = %self.installation_id,
@@ -124,13 +128,7 @@ pub async fn record_all(
 ) -> Result<(), ServiceError> {
     let mut tx = core.db.begin_write().await?;
     for audit in audits {
-        audit
-            .record(
-                &mut tx,
-                tenant_id,
-                core.runtime.platform.failures_before_suspend,
-            )
-            .await?;
+        audit.record(&mut tx, core, tenant_id).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -13,6 +13,8 @@ pub mod invocations;
 pub mod kpis;
 pub mod notifications;
 pub mod plugins;
+pub mod registry;
+pub mod reload;
 pub mod routing;
 pub mod service_records;
 pub mod sla;
@@ -34,6 +36,10 @@ pub struct Core {
     pub runtime: Arc<Runtime>,
     /// The node's public base URL (no trailing slash), for links sent to customers.
     pub public_url: Arc<str>,
+    /// This node's snapshots of each tenant's enabled plugins.
+    pub registry: Arc<registry::Registry>,
+    /// Tells this node and the others that a tenant's plugins changed.
+    pub reloads: reload::Announcer,
 }
 
 /// A field that failed validation.

@@ -4,11 +4,13 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::{Core, ServiceError};
+use crate::db::Tx;
 use crate::plugins::limits::RequestedLimits;
 use crate::plugins::manifest::{self, Capability, Manifest, WIT_VERSION};
 use crate::plugins::runtime::{Loaded, sha256_hex};
 use crate::plugins::sandbox::CallContext;
 use crate::store::installations::{self, Installation, InstallationPatch, NewInstallation};
+use crate::store::plugin_clock;
 use crate::store::plugins::{self as versions, PluginVersion, Stored};
 
 /// The largest component accepted.
@@ -165,8 +167,9 @@ pub async fn install(
         .platform
         .check(&limits)
         .map_err(ServiceError::Invalid)?;
-    let installation = installations::insert(
-        &core.db,
+    let mut tx = core.db.begin_write().await?;
+    let id = installations::insert(
+        &mut tx,
         tenant_id,
         NewInstallation {
             plugin_version_id: version.id.clone(),
@@ -181,7 +184,45 @@ pub async fn install(
         },
     )
     .await?;
-    Ok(installation)
+    commit_change(core, tx, tenant_id).await?;
+    reread(core, tenant_id, &id).await
+}
+
+/// Stamps the tenant's plugins with a new generation inside `tx`, commits, and tells
+/// every node, so that the change is live for the next request on any of them.
+async fn commit_change(core: &Core, mut tx: Tx, tenant_id: &str) -> Result<(), ServiceError> {
+    let generation = plugin_clock::bump(&mut tx, tenant_id).await?;
+    tx.commit().await?;
+    core.reloads.announce(tenant_id, generation);
+    Ok(())
+}
+
+async fn reread(core: &Core, tenant_id: &str, id: &str) -> Result<Installation, ServiceError> {
+    installations::get(&core.db, tenant_id, id)
+        .await?
+        .ok_or(ServiceError::NotFound("installation"))
+}
+
+/// The installation, locked for a change inside `tx`.
+async fn for_change(
+    core: &Core,
+    tx: &mut Tx,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Installation, ServiceError> {
+    installations::get_for_change(tx, core.db.backend(), tenant_id, id)
+        .await?
+        .ok_or(ServiceError::NotFound("installation"))
+}
+
+/// Uninstalls. Returns whether there was such an installation.
+pub async fn uninstall(core: &Core, tenant_id: &str, id: &str) -> Result<bool, ServiceError> {
+    let mut tx = core.db.begin_write().await?;
+    if !installations::delete(&mut tx, tenant_id, id).await? {
+        return Ok(false);
+    }
+    commit_change(core, tx, tenant_id).await?;
+    Ok(true)
 }
 
 /// What an admin may change on an installation.
@@ -208,9 +249,8 @@ pub async fn change(
     id: &str,
     change: InstallationChange,
 ) -> Result<Installation, ServiceError> {
-    let current = installations::get(&core.db, tenant_id, id)
-        .await?
-        .ok_or(ServiceError::NotFound("installation"))?;
+    let mut tx = core.db.begin_write().await?;
+    let current = for_change(core, &mut tx, tenant_id, id).await?;
     let version = versions::get(&core.db, tenant_id, &current.plugin_version_id)
         .await?
         .ok_or(ServiceError::NotFound("plugin version"))?;
@@ -235,10 +275,13 @@ pub async fn change(
         run_order: change.run_order,
         enabled: change.enabled,
     };
-    Ok(installations::update(&core.db, tenant_id, &current, patch).await?)
+    installations::update(&mut tx, tenant_id, &current, patch).await?;
+    commit_change(core, tx, tenant_id).await?;
+    reread(core, tenant_id, id).await
 }
 
 /// An installation ready to invoke: its compiled component and call context.
+#[derive(Clone)]
 pub struct Ready {
     pub installation: Installation,
     pub loaded: Arc<Loaded>,
@@ -294,22 +337,288 @@ pub async fn ready(
     })
 }
 
-/// Every enabled installation of `world` in the tenant, ready to invoke, in run order.
-/// One that cannot be loaded is skipped with a warning: the ticket flow goes on.
+/// Every enabled installation of `world` in the tenant, ready to invoke, in run order,
+/// from this node's current snapshot. One that cannot be loaded is skipped with a
+/// warning: the ticket flow goes on.
 pub async fn ready_for(
     core: &Core,
     tenant_id: &str,
     world: manifest::World,
 ) -> Result<Vec<Ready>, ServiceError> {
-    let mut ready_list = Vec::new();
-    for installation in installations::enabled(&core.db, tenant_id, world).await? {
-        let label = installation.label();
-        match ready(core, tenant_id, installation).await {
-            Ok(ready) => ready_list.push(ready),
-            Err(err) => {
-                tracing::warn!(plugin = %label, error = %err, "skipping installation that cannot be loaded")
-            }
-        }
+    Ok(super::registry::snapshot(core, tenant_id).await?.of(world))
+}
+
+/// What an admin asks for when moving an installation to another version.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionRequest {
+    /// The version to run; for a rollback, the one it ran before when omitted.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// The config to run it with; the current config when omitted.
+    #[serde(default)]
+    pub config: Option<serde_json::Value>,
+}
+
+/// What became of an upgrade.
+pub enum Upgraded {
+    /// The new version is live.
+    Applied(Installation),
+    /// The new version asks for more capabilities; it waits for the admin's approval
+    /// while the current version keeps running.
+    Pending(Installation),
+}
+
+fn difference(from: &[Capability], to: &[Capability]) -> Vec<Capability> {
+    to.iter()
+        .filter(|capability| !from.contains(capability))
+        .copied()
+        .collect()
+}
+
+async fn version_of(
+    core: &Core,
+    tenant_id: &str,
+    plugin: &str,
+    version: &str,
+) -> Result<PluginVersion, ServiceError> {
+    versions::get_by_name(&core.db, tenant_id, plugin, version)
+        .await?
+        .ok_or_else(|| {
+            ServiceError::Invalid(format!(
+                "{plugin}@{version} is not uploaded in this tenant; upload it first"
+            ))
+        })
+}
+
+/// Upgrades (or moves sideways or down) an installation to another uploaded version.
+/// Capabilities granted before carry over where the new version still asks for them.
+/// A version that asks for capabilities the running one did not is parked until the
+/// admin approves the difference.
+pub async fn upgrade(
+    core: &Core,
+    tenant_id: &str,
+    id: &str,
+    request: VersionRequest,
+) -> Result<Upgraded, ServiceError> {
+    let wanted = request
+        .version
+        .as_deref()
+        .ok_or_else(|| ServiceError::Invalid("say which `version` to upgrade to".to_owned()))?;
+    let mut tx = core.db.begin_write().await?;
+    let current = for_change(core, &mut tx, tenant_id, id).await?;
+    let target = version_of(core, tenant_id, &current.plugin, wanted).await?;
+    if target.id == current.plugin_version_id {
+        return Err(ServiceError::Conflict(format!(
+            "the installation already runs {}",
+            current.label()
+        )));
     }
-    Ok(ready_list)
+    let running = versions::get(&core.db, tenant_id, &current.plugin_version_id)
+        .await?
+        .ok_or(ServiceError::NotFound("plugin version"))?;
+    let config = request.config.unwrap_or_else(|| current.config.clone());
+    check_config(&target, &config)?;
+    let added = difference(&running.capabilities, &target.capabilities);
+    if !added.is_empty() {
+        let pending = installations::PendingUpgrade {
+            plugin_version_id: target.id.clone(),
+            version: target.version.clone(),
+            added_capabilities: added,
+            removed_capabilities: difference(&target.capabilities, &running.capabilities),
+            config,
+        };
+        installations::set_pending(&mut tx, tenant_id, id, Some(&pending)).await?;
+        tx.commit().await?;
+        return Ok(Upgraded::Pending(reread(core, tenant_id, id).await?));
+    }
+    let grants = kept_grants(&current.capabilities, &target);
+    switch(
+        core, tx, tenant_id, &current, "upgrade", &target, grants, &config,
+    )
+    .await?;
+    Ok(Upgraded::Applied(reread(core, tenant_id, id).await?))
+}
+
+/// The grants that carry over to `target`: those it still asks for.
+fn kept_grants(granted: &[Capability], target: &PluginVersion) -> Vec<Capability> {
+    granted
+        .iter()
+        .filter(|capability| target.capabilities.contains(capability))
+        .copied()
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn switch(
+    core: &Core,
+    mut tx: Tx,
+    tenant_id: &str,
+    current: &Installation,
+    action: &'static str,
+    target: &PluginVersion,
+    capabilities: Vec<Capability>,
+    config: &serde_json::Value,
+) -> Result<(), ServiceError> {
+    // Load (compile) before committing: a version that cannot load must not go live.
+    let runtime = core.runtime.clone();
+    let world = target.world;
+    if runtime
+        .cached(&target.sha256)
+        .filter(|loaded| loaded.world == world)
+        .is_none()
+    {
+        let bytes = versions::blob(&core.db, &target.sha256).await?;
+        tokio::task::spawn_blocking(move || runtime.load(&bytes, world).map(|_| ()))
+            .await
+            .map_err(|err| {
+                ServiceError::Internal(format!("component compilation task failed: {err}"))
+            })??;
+    }
+    installations::switch_version(
+        &mut tx,
+        tenant_id,
+        current,
+        &installations::VersionSwitch {
+            action,
+            plugin_version_id: &target.id,
+            version: &target.version,
+            capabilities,
+            config,
+        },
+    )
+    .await?;
+    commit_change(core, tx, tenant_id).await
+}
+
+/// Approves a parked upgrade, granting `grants` of the capabilities it adds (all of them
+/// when `None`), and makes it live.
+pub async fn approve_upgrade(
+    core: &Core,
+    tenant_id: &str,
+    id: &str,
+    grants: Option<Vec<Capability>>,
+) -> Result<Installation, ServiceError> {
+    let mut tx = core.db.begin_write().await?;
+    let current = for_change(core, &mut tx, tenant_id, id).await?;
+    let pending = current.pending_upgrade.clone().ok_or_else(|| {
+        ServiceError::Conflict("no upgrade is waiting for approval on this installation".to_owned())
+    })?;
+    let approved = grants.unwrap_or_else(|| pending.added_capabilities.clone());
+    if let Some(stray) = approved
+        .iter()
+        .find(|capability| !pending.added_capabilities.contains(capability))
+    {
+        return Err(ServiceError::Invalid(format!(
+            "`{}` is not among the capabilities {} adds ({}); approve only those",
+            stray.as_str(),
+            pending.version,
+            list(&pending.added_capabilities)
+        )));
+    }
+    let target = versions::get(&core.db, tenant_id, &pending.plugin_version_id)
+        .await?
+        .ok_or(ServiceError::NotFound("plugin version"))?;
+    let mut capabilities = kept_grants(&current.capabilities, &target);
+    capabilities.extend(approved);
+    capabilities.sort();
+    capabilities.dedup();
+    switch(
+        core,
+        tx,
+        tenant_id,
+        &current,
+        "upgrade",
+        &target,
+        capabilities,
+        &pending.config,
+    )
+    .await?;
+    reread(core, tenant_id, id).await
+}
+
+/// Drops a parked upgrade; the current version keeps running.
+pub async fn cancel_upgrade(
+    core: &Core,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Installation, ServiceError> {
+    let mut tx = core.db.begin_write().await?;
+    let current = for_change(core, &mut tx, tenant_id, id).await?;
+    if current.pending_upgrade.is_none() {
+        return Err(ServiceError::Conflict(
+            "no upgrade is waiting for approval on this installation".to_owned(),
+        ));
+    }
+    installations::set_pending(&mut tx, tenant_id, id, None).await?;
+    tx.commit().await?;
+    reread(core, tenant_id, id).await
+}
+
+/// Moves the installation back to a version it ran before: `version`, or the one it ran
+/// just before the current one. It gets the grants it had then, where that version asks
+/// for them, so a rollback never needs a new approval.
+pub async fn rollback(
+    core: &Core,
+    tenant_id: &str,
+    id: &str,
+    request: VersionRequest,
+) -> Result<Installation, ServiceError> {
+    let mut tx = core.db.begin_write().await?;
+    let current = for_change(core, &mut tx, tenant_id, id).await?;
+    let history = installations::history(&mut tx, tenant_id, id).await?;
+    let wanted = match request.version {
+        Some(version) => version,
+        None => history
+            .first()
+            .and_then(|latest| latest.from_version.clone())
+            .ok_or_else(|| {
+                ServiceError::Conflict(format!(
+                    "{} has run no other version; there is nothing to roll back to",
+                    current.label()
+                ))
+            })?,
+    };
+    if wanted == current.version {
+        return Err(ServiceError::Conflict(format!(
+            "the installation already runs {}",
+            current.label()
+        )));
+    }
+    let ran = history
+        .iter()
+        .find(|entry| entry.to_version == wanted)
+        .ok_or_else(|| {
+            ServiceError::Invalid(format!(
+                "this installation never ran {}@{wanted}; use upgrade to move to a new version",
+                current.plugin
+            ))
+        })?;
+    let target = version_of(core, tenant_id, &current.plugin, &wanted).await?;
+    let config = request.config.unwrap_or_else(|| current.config.clone());
+    check_config(&target, &config)?;
+    let grants = kept_grants(&ran.granted()?, &target);
+    switch(
+        core, tx, tenant_id, &current, "rollback", &target, grants, &config,
+    )
+    .await?;
+    reread(core, tenant_id, id).await
+}
+
+/// The versions the installation ran, newest first.
+pub async fn history(
+    core: &Core,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Vec<installations::HistoryEntry>, ServiceError> {
+    if installations::get(&core.db, tenant_id, id).await?.is_none() {
+        return Err(ServiceError::NotFound("installation"));
+    }
+    let mut conn = core
+        .db
+        .pool()
+        .acquire()
+        .await
+        .map_err(crate::store::StoreError::from)?;
+    Ok(installations::history(&mut conn, tenant_id, id).await?)
 }

@@ -295,9 +295,8 @@ pub async fn create_linked(
     )
     .await?;
     save_routing(core, &mut tx, tenant_id, &ticket.id, &routed).await?;
-    let threshold = core.runtime.platform.failures_before_suspend;
     for audit in &provided.audits {
-        audit.record(&mut tx, tenant_id, threshold).await?;
+        audit.record(&mut tx, core, tenant_id).await?;
     }
     if !provided.issues.is_empty() {
         let data = serde_json::json!({ "issues": provided.issues });
@@ -691,9 +690,8 @@ async fn record_workflow(
         .await?;
     }
     enqueue_all(tx, tenant_id, ticket_id, notifications).await?;
-    let threshold = core.runtime.platform.failures_before_suspend;
     for audit in &run.audits {
-        audit.record(tx, tenant_id, threshold).await?;
+        audit.record(tx, core, tenant_id).await?;
     }
     Ok(())
 }
@@ -728,9 +726,8 @@ async fn save_routing(
         .await?;
     }
     enqueue_all(tx, tenant_id, ticket_id, &routed.notifications).await?;
-    let threshold = core.runtime.platform.failures_before_suspend;
     for audit in &routed.audits {
-        audit.record(tx, tenant_id, threshold).await?;
+        audit.record(tx, core, tenant_id).await?;
     }
     Ok(())
 }

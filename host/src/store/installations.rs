@@ -5,8 +5,9 @@ use serde::Serialize;
 
 use sqlx::AssertSqlSafe;
 
+use super::plugin_clock;
 use super::{Page, Paged, StoreError, finish_page, json_column};
-use crate::db::{Arg, Db, SqlBuilder, Tx};
+use crate::db::{Arg, Backend, Db, SqlBuilder, Tx};
 use crate::ids::{new_id, now_ms, rfc3339};
 use crate::plugins::limits::RequestedLimits;
 use crate::plugins::manifest::{Capability, World};
@@ -58,8 +59,24 @@ pub struct Installation {
     pub consecutive_failures: i64,
     /// Installations of one world run in ascending order.
     pub run_order: i64,
+    /// An upgrade waiting for the tenant admin to approve the capabilities it adds.
+    pub pending_upgrade: Option<PendingUpgrade>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// An upgrade that asks for capabilities the running version did not.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct PendingUpgrade {
+    pub plugin_version_id: String,
+    pub version: String,
+    /// What the new version requests and the running one did not: the difference the
+    /// admin approves.
+    pub added_capabilities: Vec<Capability>,
+    /// What the running version requested and the new one no longer does.
+    pub removed_capabilities: Vec<Capability>,
+    /// The config the upgrade runs with once approved.
+    pub config: serde_json::Value,
 }
 
 impl Installation {
@@ -105,6 +122,7 @@ struct InstallationRow {
     status_reason: Option<String>,
     consecutive_failures: i64,
     run_order: i64,
+    pending_capabilities: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -121,6 +139,11 @@ impl InstallationRow {
             config: json_column("installations.config", &self.config)?,
             capabilities: json_column("installations.capabilities", &self.capabilities)?,
             limits: json_column("installations.limits", &self.limits)?,
+            pending_upgrade: self
+                .pending_capabilities
+                .as_deref()
+                .map(|text| json_column("installations.pending_capabilities", text))
+                .transpose()?,
             id: self.id,
             plugin_version_id: self.plugin_version_id,
             plugin: self.plugin_name,
@@ -135,18 +158,19 @@ impl InstallationRow {
 }
 
 const COLUMNS: &str = "id, plugin_version_id, plugin_name, plugin_version, world, config, capabilities, \
-                       limits, status, status_reason, consecutive_failures, run_order, created_at, updated_at";
+                       limits, status, status_reason, consecutive_failures, run_order, pending_capabilities, \
+                       created_at, updated_at";
 
 fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
-/// Creates an installation; one per plugin name in a tenant.
+/// Creates an installation; one per plugin name in a tenant. Returns its id.
 pub async fn insert(
-    db: &Db,
+    tx: &mut Tx,
     tenant_id: &str,
     new: NewInstallation,
-) -> Result<Installation, StoreError> {
+) -> Result<String, StoreError> {
     let id = new_id();
     let now = now_ms();
     let status = if new.enabled {
@@ -171,26 +195,62 @@ pub async fn insert(
     .bind(status.as_str())
     .bind(new.run_order)
     .bind(now)
-    .execute(db.pool())
+    .execute(&mut **tx)
     .await
     .map_err(|err| {
         StoreError::conflict_on_unique(err, || {
             format!("{} is already installed in this tenant; PATCH that installation instead", new.plugin)
         })
     })?;
-    get(db, tenant_id, &id)
-        .await?
-        .ok_or(StoreError::NotFound("installation"))
+    record_history(
+        tx,
+        tenant_id,
+        &id,
+        "install",
+        None,
+        &new.version,
+        &new.plugin_version_id,
+        &new.capabilities,
+    )
+    .await?;
+    Ok(id)
 }
 
 /// An installation of the tenant.
 pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Installation>, StoreError> {
+    let mut conn = db.pool().acquire().await?;
+    get_on(&mut conn, tenant_id, id, "").await
+}
+
+/// An installation of the tenant, read inside `tx` and locked until it ends (SQLite's
+/// write transaction already excludes other writers). Lock the installation before
+/// taking the plugin clock, in the same order as the circuit breaker does, so that the
+/// two can never deadlock.
+pub async fn get_for_change(
+    tx: &mut Tx,
+    backend: Backend,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<Installation>, StoreError> {
+    let lock = match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE",
+    };
+    get_on(tx, tenant_id, id, lock).await
+}
+
+async fn get_on(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    lock: &str,
+) -> Result<Option<Installation>, StoreError> {
     let row: Option<InstallationRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM installations WHERE tenant_id = $1 AND id = $2"
+        "SELECT {COLUMNS} FROM installations WHERE tenant_id = $1 AND id = $2{lock}"
     )))
     .bind(tenant_id)
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(conn)
     .await?;
     row.map(InstallationRow::into_domain).transpose()
 }
@@ -220,18 +280,13 @@ pub async fn list(
     Paged::from_rows(rows, page.limit, |row| &row.id).try_map(InstallationRow::into_domain)
 }
 
-/// The tenant's enabled installations of `world`, in run order.
-pub async fn enabled(
-    db: &Db,
-    tenant_id: &str,
-    world: World,
-) -> Result<Vec<Installation>, StoreError> {
+/// The tenant's enabled installations, in run order.
+pub async fn all_enabled(db: &Db, tenant_id: &str) -> Result<Vec<Installation>, StoreError> {
     let rows: Vec<InstallationRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM installations WHERE tenant_id = $1 AND world = $2 AND status = 'enabled' \
+        "SELECT {COLUMNS} FROM installations WHERE tenant_id = $1 AND status = 'enabled' \
          ORDER BY run_order, id"
     )))
     .bind(tenant_id)
-    .bind(world.as_str())
     .fetch_all(db.pool())
     .await?;
     rows.into_iter().map(InstallationRow::into_domain).collect()
@@ -250,11 +305,11 @@ pub struct InstallationPatch {
 
 /// Applies `patch` to the installation.
 pub async fn update(
-    db: &Db,
+    tx: &mut Tx,
     tenant_id: &str,
     current: &Installation,
     patch: InstallationPatch,
-) -> Result<Installation, StoreError> {
+) -> Result<(), StoreError> {
     let status = match patch.enabled {
         Some(true) => InstallationStatus::Enabled,
         Some(false) => InstallationStatus::Disabled,
@@ -278,33 +333,30 @@ pub async fn update(
     .bind(now_ms())
     .bind(tenant_id)
     .bind(&current.id)
-    .execute(db.pool())
+    .execute(&mut **tx)
     .await?;
-    get(db, tenant_id, &current.id)
-        .await?
-        .ok_or(StoreError::NotFound("installation"))
+    Ok(())
 }
 
 /// Uninstalls: removes the installation and its kv namespace. Audit rows stay.
-pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> Result<bool, StoreError> {
-    let mut tx = db.begin_write().await?;
+pub async fn delete(tx: &mut Tx, tenant_id: &str, id: &str) -> Result<bool, StoreError> {
     sqlx::query("DELETE FROM kv_entries WHERE tenant_id = $1 AND installation_id = $2")
         .bind(tenant_id)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     let deleted = sqlx::query("DELETE FROM installations WHERE tenant_id = $1 AND id = $2")
         .bind(tenant_id)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?
         .rows_affected();
-    tx.commit().await?;
     Ok(deleted > 0)
 }
 
 /// Records a breaker-relevant outcome: a success resets the count, a failure adds one and
-/// suspends the installation at `threshold`. Returns whether this call suspended it.
+/// suspends the installation at `threshold`. Returns the tenant's new plugin generation
+/// when this call suspended it.
 pub async fn record_outcome(
     tx: &mut Tx,
     tenant_id: &str,
@@ -312,7 +364,7 @@ pub async fn record_outcome(
     failed: bool,
     threshold: u32,
     reason: &str,
-) -> Result<bool, StoreError> {
+) -> Result<Option<i64>, StoreError> {
     if !failed {
         sqlx::query(
             "UPDATE installations SET consecutive_failures = 0 WHERE tenant_id = $1 AND id = $2 AND consecutive_failures <> 0",
@@ -321,7 +373,7 @@ pub async fn record_outcome(
         .bind(id)
         .execute(&mut **tx)
         .await?;
-        return Ok(false);
+        return Ok(None);
     }
     let suspended = sqlx::query(
         "UPDATE installations SET consecutive_failures = consecutive_failures + 1, status = 'suspended', \
@@ -337,12 +389,144 @@ pub async fn record_outcome(
     .await?
     .rows_affected();
     if suspended > 0 {
-        return Ok(true);
+        return Ok(Some(plugin_clock::bump(tx, tenant_id).await?));
     }
     sqlx::query("UPDATE installations SET consecutive_failures = consecutive_failures + 1 WHERE tenant_id = $1 AND id = $2")
         .bind(tenant_id)
         .bind(id)
         .execute(&mut **tx)
         .await?;
-    Ok(false)
+    Ok(None)
+}
+
+/// Points the installation at another version of its plugin with `capabilities` granted
+/// and `config`, clearing any pending upgrade, and records it in the history.
+pub async fn switch_version(
+    tx: &mut Tx,
+    tenant_id: &str,
+    current: &Installation,
+    switch: &VersionSwitch<'_>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE installations SET plugin_version_id = $1, plugin_version = $2, capabilities = $3, config = $4, \
+         pending_version_id = NULL, pending_capabilities = NULL, updated_at = $5 WHERE tenant_id = $6 AND id = $7",
+    )
+    .bind(switch.plugin_version_id)
+    .bind(switch.version)
+    .bind(to_json(&switch.capabilities))
+    .bind(to_json(switch.config))
+    .bind(now_ms())
+    .bind(tenant_id)
+    .bind(&current.id)
+    .execute(&mut **tx)
+    .await?;
+    record_history(
+        tx,
+        tenant_id,
+        &current.id,
+        switch.action,
+        Some(&current.version),
+        switch.version,
+        switch.plugin_version_id,
+        &switch.capabilities,
+    )
+    .await
+}
+
+/// A move to another version.
+pub struct VersionSwitch<'a> {
+    /// `upgrade` or `rollback`.
+    pub action: &'static str,
+    pub plugin_version_id: &'a str,
+    pub version: &'a str,
+    pub capabilities: Vec<Capability>,
+    pub config: &'a serde_json::Value,
+}
+
+/// Parks an upgrade until the tenant admin approves the capabilities it adds; `None`
+/// cancels a parked one.
+pub async fn set_pending(
+    tx: &mut Tx,
+    tenant_id: &str,
+    id: &str,
+    pending: Option<&PendingUpgrade>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE installations SET pending_version_id = $1, pending_capabilities = $2, updated_at = $3 \
+         WHERE tenant_id = $4 AND id = $5",
+    )
+    .bind(pending.map(|p| p.plugin_version_id.clone()))
+    .bind(pending.map(to_json))
+    .bind(now_ms())
+    .bind(tenant_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// One version an installation ran.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct HistoryEntry {
+    /// `install`, `upgrade` or `rollback`.
+    pub action: String,
+    pub from_version: Option<String>,
+    pub to_version: String,
+    pub plugin_version_id: String,
+    #[serde(skip)]
+    pub capabilities: String,
+    #[serde(skip)]
+    pub created_ms: i64,
+}
+
+impl HistoryEntry {
+    /// The capabilities granted while it ran.
+    pub fn granted(&self) -> Result<Vec<Capability>, StoreError> {
+        json_column("installation_history.capabilities", &self.capabilities)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn record_history(
+    tx: &mut Tx,
+    tenant_id: &str,
+    installation_id: &str,
+    action: &str,
+    from_version: Option<&str>,
+    to_version: &str,
+    plugin_version_id: &str,
+    capabilities: &[Capability],
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO installation_history (id, tenant_id, installation_id, action, from_version, to_version, \
+         plugin_version_id, capabilities, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(new_id())
+    .bind(tenant_id)
+    .bind(installation_id)
+    .bind(action)
+    .bind(from_version)
+    .bind(to_version)
+    .bind(plugin_version_id)
+    .bind(to_json(&capabilities))
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The versions the installation ran, newest first.
+pub async fn history(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    installation_id: &str,
+) -> Result<Vec<HistoryEntry>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT action, from_version, to_version, plugin_version_id, capabilities, created_at AS created_ms \
+         FROM installation_history WHERE tenant_id = $1 AND installation_id = $2 ORDER BY created_at DESC, id DESC",
+    )
+    .bind(tenant_id)
+    .bind(installation_id)
+    .fetch_all(conn)
+    .await?)
 }

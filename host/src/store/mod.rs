@@ -10,6 +10,7 @@ pub mod kpis;
 pub mod kv;
 pub mod org;
 pub mod outbox;
+pub mod plugin_clock;
 pub mod plugins;
 pub mod service_records;
 pub mod sla;

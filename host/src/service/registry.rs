@@ -1,0 +1,119 @@
+//! This node's snapshot of each tenant's enabled plugins, ready to invoke.
+//!
+//! A request takes the tenant's snapshot once per hook and keeps it to the end, so a
+//! reload never changes a plugin under a request in flight: the request finishes on the
+//! version it started with, and the next one sees the new snapshot. A snapshot is current
+//! while its generation is at least the newest generation this node has heard of for the
+//! tenant (from its own writes, Redis or polling; see `reload`); otherwise the next
+//! request builds a new one from the database and the compiled-component cache.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use super::plugins::{self, Ready};
+use super::{Core, ServiceError};
+use crate::plugins::manifest::World;
+use crate::store::{installations, plugin_clock};
+
+/// One tenant's enabled installations at one generation, in world and run order.
+pub struct Snapshot {
+    pub generation: i64,
+    ready: Vec<Ready>,
+}
+
+impl Snapshot {
+    /// The installations of `world`, in run order.
+    pub fn of(&self, world: World) -> Vec<Ready> {
+        self.ready
+            .iter()
+            .filter(|ready| ready.installation.world == world)
+            .cloned()
+            .collect()
+    }
+}
+
+/// The node's snapshots and the newest generation heard of per tenant.
+#[derive(Default)]
+pub struct Registry {
+    snapshots: RwLock<HashMap<String, Arc<Snapshot>>>,
+    heard: RwLock<HashMap<String, i64>>,
+}
+
+impl Registry {
+    /// Notes that the tenant's plugins changed at `generation`; its snapshot, if older,
+    /// is rebuilt on next use. Generations only move forward.
+    pub fn heard(&self, tenant_id: &str, generation: i64) {
+        let mut heard = self.heard.write().expect("registry lock");
+        let known = heard.entry(tenant_id.to_owned()).or_insert(generation);
+        *known = (*known).max(generation);
+    }
+
+    /// The newest generation heard of for the tenant; 0 when none.
+    pub fn heard_of(&self, tenant_id: &str) -> i64 {
+        self.heard
+            .read()
+            .expect("registry lock")
+            .get(tenant_id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The tenant's snapshot when it is current.
+    pub fn current(&self, tenant_id: &str) -> Option<Arc<Snapshot>> {
+        let snapshot = self
+            .snapshots
+            .read()
+            .expect("registry lock")
+            .get(tenant_id)
+            .cloned()?;
+        (snapshot.generation >= self.heard_of(tenant_id)).then_some(snapshot)
+    }
+
+    /// How many tenants have a snapshot on this node.
+    pub fn tenants(&self) -> usize {
+        self.snapshots.read().expect("registry lock").len()
+    }
+
+    fn keep(&self, tenant_id: &str, snapshot: Arc<Snapshot>) -> Arc<Snapshot> {
+        let mut snapshots = self.snapshots.write().expect("registry lock");
+        match snapshots.get(tenant_id) {
+            // A slower concurrent rebuild must not replace a newer snapshot.
+            Some(kept) if kept.generation > snapshot.generation => kept.clone(),
+            _ => {
+                snapshots.insert(tenant_id.to_owned(), snapshot.clone());
+                snapshot
+            }
+        }
+    }
+}
+
+/// The tenant's current snapshot, rebuilt from the database when this node has heard of
+/// a newer generation than it holds.
+pub async fn snapshot(core: &Core, tenant_id: &str) -> Result<Arc<Snapshot>, ServiceError> {
+    if let Some(snapshot) = core.registry.current(tenant_id) {
+        return Ok(snapshot);
+    }
+    // The generation is read before the installations: a change that commits in between
+    // leaves this snapshot stamped older than what it holds, which only costs a rebuild.
+    let generation = plugin_clock::generation(&core.db, tenant_id).await?;
+    core.registry.heard(tenant_id, generation);
+    let mut ready = Vec::new();
+    for installation in installations::all_enabled(&core.db, tenant_id).await? {
+        let label = installation.label();
+        match plugins::ready(core, tenant_id, installation).await {
+            Ok(loaded) => ready.push(loaded),
+            Err(err) => {
+                tracing::warn!(plugin = %label, error = %err, "skipping installation that cannot be loaded")
+            }
+        }
+    }
+    tracing::debug!(
+        tenant = tenant_id,
+        generation,
+        installations = ready.len(),
+        "plugin snapshot built"
+    );
+    Ok(core
+        .registry
+        .keep(tenant_id, Arc::new(Snapshot { generation, ready })))
+}
