@@ -5,6 +5,8 @@
 //! production node, a test node runs a delivery worker for the notifications outbox,
 //! tuned to poll and retry quickly.
 
+pub mod redis_server;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -177,6 +179,18 @@ impl TestApp {
         Self::spawn_node(PlatformLimits::default(), delivery, true).await
     }
 
+    /// Starts a node that fans plugin reloads out over the Redis at `redis_url`; its
+    /// [`peer`](Self::peer)s use the same Redis.
+    pub async fn spawn_with_redis(redis_url: &str) -> TestApp {
+        Self::spawn_full(
+            PlatformLimits::default(),
+            fast_delivery(),
+            true,
+            Some(redis_url.to_owned()),
+        )
+        .await
+    }
+
     /// Starts a node without a delivery worker: notifications stay pending until a
     /// worker (of this node or a [`peer`](Self::peer)) starts.
     pub async fn spawn_without_delivery() -> TestApp {
@@ -187,6 +201,15 @@ impl TestApp {
         limits: PlatformLimits,
         delivery: DeliverySettings,
         deliver: bool,
+    ) -> TestApp {
+        Self::spawn_full(limits, delivery, deliver, None).await
+    }
+
+    async fn spawn_full(
+        limits: PlatformLimits,
+        delivery: DeliverySettings,
+        deliver: bool,
+        redis_url: Option<String>,
     ) -> TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let pg = match backend() {
@@ -200,7 +223,7 @@ impl TestApp {
             public_url: Some(PUBLIC_URL.to_owned()),
             limits,
             delivery,
-            redis_url: None,
+            redis_url,
         };
         let app = App::open(&settings).await.expect("open the node");
         let server = app.serve("127.0.0.1:0").await.expect("bind 127.0.0.1:0");

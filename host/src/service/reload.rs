@@ -7,7 +7,7 @@
 //! it is up, so a lost message or an outage delays a reload but never loses one.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -64,8 +64,10 @@ impl Announcer {
 pub struct ReloadState {
     /// Whether the Redis subscription is live.
     pub redis_connected: AtomicBool,
-    /// The highest plugin-clock value this node has caught up to.
+    /// The highest plugin-clock value this node has caught up to by polling.
     pub caught_up_to: AtomicI64,
+    /// Reload messages received over Redis.
+    pub heard_over_redis: AtomicU64,
 }
 
 /// Parses a reload message: `tenant generation`.
@@ -136,7 +138,10 @@ async fn subscribe(client: redis::Client, registry: Arc<Registry>, state: Arc<Re
                             continue;
                         };
                         match parse(&payload) {
-                            Some((tenant, generation)) => registry.heard(tenant, generation),
+                            Some((tenant, generation)) => {
+                                registry.heard(tenant, generation);
+                                state.heard_over_redis.fetch_add(1, Ordering::SeqCst);
+                            }
                             None => tracing::warn!(payload, "ignoring a malformed reload message"),
                         }
                     }

@@ -1,0 +1,186 @@
+//! Plugin changes reach every node sharing the database: over Redis at once, and by
+//! polling the database while Redis is down.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axle_host::app::App;
+use axle_host::plugins::manifest::World;
+use axle_host::service::plugins::ready_for;
+use axle_tests::redis_server::RedisServer;
+use axle_tests::{HOSTILE, SAFETY_ESCALATION, Tenant, TestApp, fast_delivery};
+use serde_json::json;
+
+/// Long enough for any healthy node to converge; convergence time itself is measured by
+/// `cargo xtask bench`, not here.
+const PATIENCE: Duration = Duration::from_secs(15);
+
+/// Installs safety-escalation 0.1.0 and uploads 0.2.0; returns the installation id.
+async fn installed_with_two_versions(app: &TestApp, tenant: &Tenant) -> String {
+    let installation = app
+        .install(
+            tenant,
+            &SAFETY_ESCALATION,
+            json!({ "default_manager": "+8613800000000" }),
+            &["notify"],
+        )
+        .await;
+    let manifest = SAFETY_ESCALATION
+        .manifest()
+        .replace("version = \"0.1.0\"", "version = \"0.2.0\"");
+    app.upload(tenant, &manifest, SAFETY_ESCALATION.component())
+        .await
+        .expect(201);
+    installation["id"].as_str().unwrap().to_owned()
+}
+
+/// The routing rules `node` would run for the tenant now.
+async fn rules_on(node: &App, tenant: &Tenant) -> Vec<String> {
+    ready_for(&node.core, &tenant.id, World::RoutingRule)
+        .await
+        .expect("snapshot")
+        .iter()
+        .map(|ready| ready.installation.label())
+        .collect()
+}
+
+/// Waits until `node` runs exactly `expected` for the tenant.
+async fn converges(node: &App, tenant: &Tenant, expected: &[&str]) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let rules = rules_on(node, tenant).await;
+        if rules == expected {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the peer still runs {rules:?}, not {expected:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn flip(app: &TestApp, tenant: &Tenant, id: &str, action: &str) {
+    let body = match action {
+        "upgrade" => json!({ "version": "0.2.0" }),
+        _ => json!({}),
+    };
+    app.post(
+        &tenant.key,
+        &format!("/api/v1/installations/{id}/{action}"),
+        &body,
+    )
+    .await
+    .expect(200);
+}
+
+#[tokio::test]
+async fn without_redis_a_peer_node_picks_up_changes_by_polling() {
+    let app = TestApp::spawn().await;
+    let peer = app.peer(fast_delivery()).await;
+    let tenant = app.tenant("oem-a").await;
+    let id = installed_with_two_versions(&app, &tenant).await;
+    converges(&peer, &tenant, &["safety-escalation@0.1.0"]).await;
+
+    flip(&app, &tenant, &id, "upgrade").await;
+    converges(&peer, &tenant, &["safety-escalation@0.2.0"]).await;
+
+    app.patch(
+        &tenant.key,
+        &format!("/api/v1/installations/{id}"),
+        &json!({ "enabled": false }),
+    )
+    .await
+    .expect(200);
+    converges(&peer, &tenant, &[]).await;
+    assert_eq!(peer.reload_state.heard_over_redis.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn with_redis_peers_hear_at_once_fall_back_to_polling_when_it_stops_and_resume_when_it_returns()
+ {
+    let mut redis = RedisServer::start();
+    let app = TestApp::spawn_with_redis(&redis.url()).await;
+    let peer = app.peer(fast_delivery()).await;
+    let tenant = app.tenant("oem-a").await;
+    let id = installed_with_two_versions(&app, &tenant).await;
+    subscribed(&peer, true).await;
+
+    let before = peer.reload_state.heard_over_redis.load(Ordering::SeqCst);
+    flip(&app, &tenant, &id, "upgrade").await;
+    converges(&peer, &tenant, &["safety-escalation@0.2.0"]).await;
+    assert!(
+        peer.reload_state.heard_over_redis.load(Ordering::SeqCst) > before,
+        "the change came over redis"
+    );
+
+    redis.stop();
+    subscribed(&peer, false).await;
+    flip(&app, &tenant, &id, "rollback").await;
+    converges(&peer, &tenant, &["safety-escalation@0.1.0"]).await;
+    let ticket = app
+        .post(
+            &tenant.key,
+            "/api/v1/tickets",
+            &json!({ "description": "soft brake pedal", "channel": "phone" }),
+        )
+        .await
+        .expect(201);
+    assert_eq!(ticket["priority"], "critical", "the node keeps serving");
+
+    redis.restart();
+    subscribed(&peer, true).await;
+    let before = peer.reload_state.heard_over_redis.load(Ordering::SeqCst);
+    flip(&app, &tenant, &id, "upgrade").await;
+    converges(&peer, &tenant, &["safety-escalation@0.2.0"]).await;
+    // The publisher reconnects on its first send after the outage; the subscriber may
+    // still be reconnecting then, so wait for a message rather than assume the first.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while peer.reload_state.heard_over_redis.load(Ordering::SeqCst) == before {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "redis carries reloads again"
+        );
+        flip(&app, &tenant, &id, "rollback").await;
+        flip(&app, &tenant, &id, "upgrade").await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the node's Redis subscription is (or is no longer) live.
+async fn subscribed(node: &App, live: bool) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while node.reload_state.redis_connected.load(Ordering::SeqCst) != live {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "redis subscription never became {live}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_suspension_by_the_circuit_breaker_reaches_the_peer() {
+    let app = TestApp::spawn().await;
+    let peer = app.peer(fast_delivery()).await;
+    let tenant = app.tenant("oem-a").await;
+    app.install(&tenant, &HOSTILE, json!({ "mode": "panic" }), &[])
+        .await;
+    converges(&peer, &tenant, &["hostile@0.1.0"]).await;
+
+    for n in 1..=5 {
+        app.post(
+            &tenant.key,
+            "/api/v1/tickets",
+            &json!({ "description": format!("door rattle, report {n}"), "channel": "phone" }),
+        )
+        .await
+        .expect(201);
+    }
+
+    assert!(
+        rules_on(&app.app, &tenant).await.is_empty(),
+        "suspended here at once"
+    );
+    converges(&peer, &tenant, &[]).await;
+}
