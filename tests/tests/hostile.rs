@@ -293,7 +293,7 @@ async fn circuit_breaker_suspends_after_five_failures_in_a_row_until_an_admin_re
         .as_str()
         .expect("a status reason");
     assert!(
-        reason.contains("5 failures in a row") && reason.contains("trapped"),
+        reason.contains("5 failures within") && reason.contains("trapped"),
         "{reason}"
     );
     assert_eq!(invocations(&app, &tenant, &id).await.len(), 5);
@@ -330,13 +330,13 @@ async fn circuit_breaker_suspends_after_five_failures_in_a_row_until_an_admin_re
 }
 
 #[tokio::test]
-async fn a_success_between_failures_resets_the_breaker_count() {
+async fn failures_within_the_window_suspend_even_with_successes_between_them() {
     let app = TestApp::spawn_with(PlatformLimits {
         failures_before_suspend: 2,
         ..PlatformLimits::default()
     })
     .await;
-    let tenant = app.tenant("oem-reset").await;
+    let tenant = app.tenant("oem-window").await;
     let id = install_hostile(&app, &tenant, "panic", &[]).await;
     let path = format!("/api/v1/installations/{id}");
 
@@ -351,7 +351,8 @@ async fn a_success_between_failures_resets_the_breaker_count() {
     saved_ticket(&app, &tenant, "Seat heater stays cold again").await;
     assert_eq!(
         installation(&app, &tenant, &id).await["consecutive_failures"],
-        0
+        0,
+        "a success ends the run of failures in a row"
     );
     app.patch(
         &tenant.key,
@@ -363,8 +364,37 @@ async fn a_success_between_failures_resets_the_breaker_count() {
     saved_ticket(&app, &tenant, "Seat heater stays cold a third time").await;
 
     let current = installation(&app, &tenant, &id).await;
+    assert_eq!(
+        current["status"], "suspended",
+        "two failures within the window: {current}"
+    );
+    assert!(
+        current["status_reason"]
+            .as_str()
+            .unwrap()
+            .contains("2 failures within 60 s"),
+        "{current}"
+    );
+}
+
+#[tokio::test]
+async fn failures_further_apart_than_the_window_do_not_suspend() {
+    let app = TestApp::spawn_with(PlatformLimits {
+        failures_before_suspend: 2,
+        failure_window: std::time::Duration::from_secs(1),
+        ..PlatformLimits::default()
+    })
+    .await;
+    let tenant = app.tenant("oem-apart").await;
+    let id = install_hostile(&app, &tenant, "panic", &[]).await;
+
+    saved_ticket(&app, &tenant, "Seat heater stays cold").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_300)).await;
+    saved_ticket(&app, &tenant, "Seat heater stays cold again").await;
+
+    let current = installation(&app, &tenant, &id).await;
     assert_eq!(current["status"], "enabled", "{current}");
-    assert_eq!(current["consecutive_failures"], 1);
+    assert_eq!(current["consecutive_failures"], 2);
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ mod installations;
 mod interactions;
 mod notifications;
 mod org;
+mod plugin_policy;
 mod plugins;
 mod reports;
 mod service_records;
@@ -46,6 +47,11 @@ const UPLOAD_BODY_LIMIT: usize = crate::service::plugins::MAX_COMPONENT_BYTES + 
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/tenants", post(tenants::create))
+        .route("/tenants/{slug}/plugin-policy", put(plugin_policy::put))
+        .route(
+            "/plugin-policy",
+            get(plugin_policy::get).patch(plugin_policy::patch),
+        )
         .route(
             "/api-keys",
             post(tenants::create_key).get(tenants::list_keys),

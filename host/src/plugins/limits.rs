@@ -63,8 +63,11 @@ impl Limits {
 pub struct PlatformLimits {
     pub defaults: Limits,
     pub maxima: Limits,
-    /// Failures in a row that suspend an installation.
+    /// Failures within [`failure_window`](Self::failure_window) that suspend an
+    /// installation.
     pub failures_before_suspend: u32,
+    /// The window the circuit breaker counts failures in.
+    pub failure_window: Duration,
 }
 
 impl Default for PlatformLimits {
@@ -86,6 +89,7 @@ impl Default for PlatformLimits {
                 log_kib: 1_024,
             },
             failures_before_suspend: 5,
+            failure_window: Duration::from_secs(60),
         }
     }
 }
@@ -152,9 +156,59 @@ impl PlatformLimits {
     }
 }
 
+impl Limits {
+    /// The parts of these limits that exceed a tenant's per-call `budget`, as
+    /// `name = value over the budget of cap` phrases; empty when within it.
+    pub fn over_budget(&self, budget: &RequestedLimits) -> Vec<String> {
+        let parts = [
+            ("deadline_ms", self.deadline_ms, budget.deadline_ms),
+            ("memory_mib", self.memory_mib, budget.memory_mib),
+            ("input_kib", self.input_kib, budget.input_kib),
+            ("output_kib", self.output_kib, budget.output_kib),
+            ("log_kib", self.log_kib, budget.log_kib),
+        ];
+        parts
+            .into_iter()
+            .filter_map(|(name, value, cap)| {
+                cap.filter(|cap| value > *cap)
+                    .map(|cap| format!("{name} = {value} is over the tenant's budget of {cap}"))
+            })
+            .collect()
+    }
+
+    /// These limits, each capped at the tenant's `budget` where it sets one.
+    pub fn capped(self, budget: &RequestedLimits) -> Limits {
+        let cap = |value: u64, cap: Option<u64>| cap.map_or(value, |cap| value.min(cap));
+        Limits {
+            deadline_ms: cap(self.deadline_ms, budget.deadline_ms),
+            memory_mib: cap(self.memory_mib, budget.memory_mib),
+            input_kib: cap(self.input_kib, budget.input_kib),
+            output_kib: cap(self.output_kib, budget.output_kib),
+            log_kib: cap(self.log_kib, budget.log_kib),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tenant_budget_caps_limits_and_names_what_is_over_it() {
+        let limits = PlatformLimits::default().defaults;
+        let budget = RequestedLimits {
+            deadline_ms: Some(20),
+            memory_mib: Some(64),
+            ..Default::default()
+        };
+        assert_eq!(
+            limits.over_budget(&budget),
+            ["deadline_ms = 50 is over the tenant's budget of 20"]
+        );
+        let capped = limits.capped(&budget);
+        assert_eq!((capped.deadline_ms, capped.memory_mib), (20, 32));
+        assert!(capped.over_budget(&budget).is_empty());
+    }
 
     #[test]
     fn installation_overrides_beat_the_manifest_which_beats_the_default() {

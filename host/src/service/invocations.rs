@@ -4,10 +4,15 @@
 use super::plugins::Ready;
 use super::{Core, ServiceError};
 use crate::db::Tx;
+use crate::domain::{Notification, NotifyChannel};
 use crate::plugins::runtime::{Failure, Outcome};
 use crate::plugins::sandbox::HostAccess;
 use crate::store::audit::{self, NewInvocation};
-use crate::store::installations;
+use crate::store::{installations, outbox, plugin_policies};
+
+/// Where plugin alerts go while the tenant admin has set no alert address
+/// (`PATCH /api/v1/plugin-policy`).
+pub const UNSET_ALERT_ADDRESS: &str = "tenant-admin@alerts.invalid";
 
 /// The audit record of one invocation.
 #[derive(Clone, Debug)]
@@ -66,7 +71,11 @@ impl Audit {
         core: &Core,
         tenant_id: &str,
     ) -> Result<(), ServiceError> {
-        let threshold = core.runtime.platform.failures_before_suspend;
+        let platform = &core.runtime.platform;
+        let breaker = installations::Breaker {
+            threshold: platform.failures_before_suspend,
+            window_ms: i64::try_from(platform.failure_window.as_millis()).unwrap_or(i64::MAX),
+        };
         let outcome = self.failure.as_ref().map_or("ok", Failure::outcome);
         let dropped = (self.logs_dropped > 0).then(|| {
             format!(
@@ -99,7 +108,7 @@ impl Audit {
             tenant_id,
             &self.installation_id,
             trips,
-            threshold,
+            breaker,
             &self
                 .failure
                 .as_ref()
@@ -108,14 +117,51 @@ impl Audit {
         )
         .await?;
         if let Some(generation) = suspended {
+            self.alert_suspension(tx, tenant_id, breaker, detail.as_deref())
+                .await?;
             core.reloads.announce(tenant_id, generation);
             tracing::warn!(
                 tenant = tenant_id,
                 installation = %self.installation_id,
                 plugin = %self.plugin,
-                "installation suspended by the circuit breaker after {threshold} failures in a row"
+                "installation suspended by the circuit breaker after {} failures within {:?}",
+                breaker.threshold,
+                platform.failure_window
             );
         }
+        Ok(())
+    }
+
+    /// Tells the tenant admin, through the outbox and in the same transaction, that the
+    /// installation was suspended. Without an alert address set, the row still records
+    /// the alert for the delivery log, addressed to [`UNSET_ALERT_ADDRESS`].
+    async fn alert_suspension(
+        &self,
+        tx: &mut Tx,
+        tenant_id: &str,
+        breaker: installations::Breaker,
+        last: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        let to = plugin_policies::alert_email(tx, tenant_id)
+            .await?
+            .unwrap_or_else(|| UNSET_ALERT_ADDRESS.to_owned());
+        let notification = Notification {
+            channel: NotifyChannel::Email,
+            to,
+            subject: Some(format!("Axle suspended plugin {}", self.plugin)),
+            body: format!(
+                "The circuit breaker suspended installation {} of {} after {} failures within {} s. \
+                 Last failure: {}. It stays suspended until an admin re-enables it \
+                 (PATCH /api/v1/installations/{} with {{\"enabled\": true}}).",
+                self.installation_id,
+                self.plugin,
+                breaker.threshold,
+                breaker.window_ms / 1000,
+                last.unwrap_or("unknown"),
+                self.installation_id
+            ),
+        };
+        outbox::enqueue(tx, tenant_id, None, "system", &notification).await?;
         Ok(())
     }
 }

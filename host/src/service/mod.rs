@@ -12,6 +12,7 @@ pub mod interactions;
 pub mod invocations;
 pub mod kpis;
 pub mod notifications;
+pub mod plugin_policy;
 pub mod plugins;
 pub mod registry;
 pub mod reload;

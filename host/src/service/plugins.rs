@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use super::plugin_policy;
 use super::{Core, ServiceError};
 use crate::db::Tx;
 use crate::plugins::limits::RequestedLimits;
@@ -10,8 +11,8 @@ use crate::plugins::manifest::{self, Capability, Manifest, WIT_VERSION};
 use crate::plugins::runtime::{Loaded, sha256_hex};
 use crate::plugins::sandbox::CallContext;
 use crate::store::installations::{self, Installation, InstallationPatch, NewInstallation};
-use crate::store::plugin_clock;
 use crate::store::plugins::{self as versions, PluginVersion, Stored};
+use crate::store::{plugin_clock, plugin_policies};
 
 /// The largest component accepted.
 pub const MAX_COMPONENT_BYTES: usize = 64 << 20;
@@ -167,7 +168,16 @@ pub async fn install(
         .platform
         .check(&limits)
         .map_err(ServiceError::Invalid)?;
+    let policy = plugin_policies::get(&core.db, tenant_id).await?;
+    plugin_policy::check_budget(
+        &version.label(),
+        &core.runtime.platform.resolve(&version.limits, &limits),
+        &policy.budget,
+    )?;
     let mut tx = core.db.begin_write().await?;
+    // The clock first: it serializes installs, so two cannot both fit the last slot.
+    let generation = plugin_clock::bump(&mut tx, tenant_id).await?;
+    plugin_policy::check_quota(&mut tx, tenant_id, &policy).await?;
     let id = installations::insert(
         &mut tx,
         tenant_id,
@@ -184,7 +194,8 @@ pub async fn install(
         },
     )
     .await?;
-    commit_change(core, tx, tenant_id).await?;
+    tx.commit().await?;
+    core.reloads.announce(tenant_id, generation);
     reread(core, tenant_id, &id).await
 }
 
@@ -267,6 +278,12 @@ pub async fn change(
             .platform
             .check(limits)
             .map_err(ServiceError::Invalid)?;
+        let budget = plugin_policies::get(&core.db, tenant_id).await?.budget;
+        plugin_policy::check_budget(
+            &version.label(),
+            &core.runtime.platform.resolve(&version.limits, limits),
+            &budget,
+        )?;
     }
     let patch = InstallationPatch {
         config: change.config,
@@ -295,6 +312,17 @@ pub async fn ready(
     tenant_id: &str,
     installation: Installation,
 ) -> Result<Ready, ServiceError> {
+    let budget = plugin_policies::get(&core.db, tenant_id).await?.budget;
+    ready_within(core, tenant_id, installation, &budget).await
+}
+
+/// [`ready`], with limits capped at the tenant's per-call `budget`.
+pub async fn ready_within(
+    core: &Core,
+    tenant_id: &str,
+    installation: Installation,
+    budget: &RequestedLimits,
+) -> Result<Ready, ServiceError> {
     let version = versions::get(&core.db, tenant_id, &installation.plugin_version_id)
         .await?
         .ok_or(ServiceError::NotFound("plugin version"))?;
@@ -320,7 +348,8 @@ pub async fn ready(
     let limits = core
         .runtime
         .platform
-        .resolve(&version.limits, &installation.limits);
+        .resolve(&version.limits, &installation.limits)
+        .capped(budget);
     let call = Arc::new(CallContext {
         tenant_id: tenant_id.to_owned(),
         installation_id: installation.id.clone(),
@@ -460,6 +489,15 @@ async fn switch(
     capabilities: Vec<Capability>,
     config: &serde_json::Value,
 ) -> Result<(), ServiceError> {
+    let budget = plugin_policies::get(&core.db, tenant_id).await?.budget;
+    plugin_policy::check_budget(
+        &target.label(),
+        &core
+            .runtime
+            .platform
+            .resolve(&target.limits, &current.limits),
+        &budget,
+    )?;
     // Load (compile) before committing: a version that cannot load must not go live.
     let runtime = core.runtime.clone();
     let world = target.world;

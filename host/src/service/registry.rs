@@ -13,7 +13,7 @@ use std::sync::{Arc, RwLock};
 use super::plugins::{self, Ready};
 use super::{Core, ServiceError};
 use crate::plugins::manifest::World;
-use crate::store::{installations, plugin_clock};
+use crate::store::{installations, plugin_clock, plugin_policies};
 
 /// One tenant's enabled installations at one generation, in world and run order.
 pub struct Snapshot {
@@ -97,10 +97,11 @@ pub async fn snapshot(core: &Core, tenant_id: &str) -> Result<Arc<Snapshot>, Ser
     // leaves this snapshot stamped older than what it holds, which only costs a rebuild.
     let generation = plugin_clock::generation(&core.db, tenant_id).await?;
     core.registry.heard(tenant_id, generation);
+    let budget = plugin_policies::get(&core.db, tenant_id).await?.budget;
     let mut ready = Vec::new();
     for installation in installations::all_enabled(&core.db, tenant_id).await? {
         let label = installation.label();
-        match plugins::ready(core, tenant_id, installation).await {
+        match plugins::ready_within(core, tenant_id, installation, &budget).await {
             Ok(loaded) => ready.push(loaded),
             Err(err) => {
                 tracing::warn!(plugin = %label, error = %err, "skipping installation that cannot be loaded")

@@ -335,6 +335,16 @@ pub async fn update(
     .bind(&current.id)
     .execute(&mut **tx)
     .await?;
+    if patch.enabled.is_some() {
+        // An admin's enable or disable gives the breaker a fresh window.
+        sqlx::query(
+            "UPDATE installations SET window_failures = 0, window_started_at = 0 WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant_id)
+        .bind(&current.id)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
 }
 
@@ -354,15 +364,24 @@ pub async fn delete(tx: &mut Tx, tenant_id: &str, id: &str) -> Result<bool, Stor
     Ok(deleted > 0)
 }
 
-/// Records a breaker-relevant outcome: a success resets the count, a failure adds one and
-/// suspends the installation at `threshold`. Returns the tenant's new plugin generation
-/// when this call suspended it.
+/// How the circuit breaker trips: `threshold` failures within `window_ms`.
+#[derive(Clone, Copy, Debug)]
+pub struct Breaker {
+    pub threshold: u32,
+    pub window_ms: i64,
+}
+
+/// Records a breaker-relevant outcome. A success resets the count of failures in a row
+/// (shown to admins); a failure counts in the current window, or opens a new one when
+/// the last has passed, and suspends the installation when the window holds
+/// `breaker.threshold` failures. Returns the tenant's new plugin generation when this call
+/// suspended it.
 pub async fn record_outcome(
     tx: &mut Tx,
     tenant_id: &str,
     id: &str,
     failed: bool,
-    threshold: u32,
+    breaker: Breaker,
     reason: &str,
 ) -> Result<Option<i64>, StoreError> {
     if !failed {
@@ -375,27 +394,38 @@ pub async fn record_outcome(
         .await?;
         return Ok(None);
     }
-    let suspended = sqlx::query(
-        "UPDATE installations SET consecutive_failures = consecutive_failures + 1, status = 'suspended', \
-         status_reason = $1, updated_at = $2 \
-         WHERE tenant_id = $3 AND id = $4 AND status = 'enabled' AND consecutive_failures + 1 >= $5",
+    let now = now_ms();
+    sqlx::query(
+        "UPDATE installations SET consecutive_failures = consecutive_failures + 1, \
+         window_failures = CASE WHEN window_started_at + $1 > $2 THEN window_failures + 1 ELSE 1 END, \
+         window_started_at = CASE WHEN window_started_at + $1 > $2 THEN window_started_at ELSE $2 END \
+         WHERE tenant_id = $3 AND id = $4",
     )
-    .bind(format!("suspended after {threshold} failures in a row; last: {reason}"))
-    .bind(now_ms())
+    .bind(breaker.window_ms)
+    .bind(now)
     .bind(tenant_id)
     .bind(id)
-    .bind(i64::from(threshold))
+    .execute(&mut **tx)
+    .await?;
+    let suspended = sqlx::query(
+        "UPDATE installations SET status = 'suspended', status_reason = $1, updated_at = $2 \
+         WHERE tenant_id = $3 AND id = $4 AND status = 'enabled' AND window_failures >= $5",
+    )
+    .bind(format!(
+        "suspended after {} failures within {} s; last: {reason}",
+        breaker.threshold,
+        breaker.window_ms / 1000
+    ))
+    .bind(now)
+    .bind(tenant_id)
+    .bind(id)
+    .bind(i64::from(breaker.threshold))
     .execute(&mut **tx)
     .await?
     .rows_affected();
     if suspended > 0 {
         return Ok(Some(plugin_clock::bump(tx, tenant_id).await?));
     }
-    sqlx::query("UPDATE installations SET consecutive_failures = consecutive_failures + 1 WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant_id)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
     Ok(None)
 }
 

@@ -11,6 +11,7 @@ pub mod kv;
 pub mod org;
 pub mod outbox;
 pub mod plugin_clock;
+pub mod plugin_policies;
 pub mod plugins;
 pub mod service_records;
 pub mod sla;

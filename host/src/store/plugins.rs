@@ -35,6 +35,13 @@ pub struct PluginVersion {
     pub created_at: String,
 }
 
+impl PluginVersion {
+    /// `name@version`.
+    pub fn label(&self) -> String {
+        format!("{}@{}", self.name, self.version)
+    }
+}
+
 /// List filters.
 #[derive(Clone, Debug, Default)]
 pub struct PluginFilter {
