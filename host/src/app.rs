@@ -1,5 +1,5 @@
-//! Opening an Axle node: settings, database, plugin runtime, admin token, and the
-//! notifications delivery worker.
+//! Opening an Axle node: settings, database, plugin runtime (warmed up with every
+//! installed component), admin token, and the notifications delivery worker.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -26,9 +26,19 @@ pub struct Settings {
     /// The base URL customers reach this node at, for links such as survey invitations;
     /// [`DEFAULT_PUBLIC_URL`] when unset.
     pub public_url: Option<String>,
+    /// Where compiled plugin components are kept across restarts (see
+    /// [`Settings::default_compiled_dir`]); memory only when unset.
+    pub compiled_dir: Option<PathBuf>,
     pub limits: PlatformLimits,
     /// How the notifications outbox is delivered.
     pub delivery: DeliverySettings,
+}
+
+impl Settings {
+    /// The compiled-component cache directory when none is configured.
+    pub fn default_compiled_dir(data_dir: &std::path::Path) -> PathBuf {
+        data_dir.join("compiled")
+    }
 }
 
 /// The public URL when none is configured: the default listen address.
@@ -67,13 +77,21 @@ impl App {
             Some(url) if !url.is_empty() => Db::connect(url).await?,
             _ => Db::open_embedded(&settings.data_dir).await?,
         };
-        let runtime =
+        let mut runtime =
             Runtime::new(settings.limits).map_err(|err| StartError::Runtime(format!("{err:#}")))?;
+        if let Some(dir) = &settings.compiled_dir {
+            runtime = runtime.with_compiled_cache(dir).map_err(|err| {
+                StartError::Runtime(format!(
+                    "cannot use {} for compiled components: {err}",
+                    dir.display()
+                ))
+            })?;
+        }
         let (admin_token, admin_token_generated) = match &settings.admin_token {
             Some(token) if !token.is_empty() => (token.clone(), false),
             _ => admin_token_from_file(&settings.data_dir)?,
         };
-        Ok(App {
+        let app = App {
             core: Core {
                 db,
                 runtime: Arc::new(runtime),
@@ -89,7 +107,10 @@ impl App {
             admin_token,
             admin_token_generated,
             delivery: settings.delivery,
-        })
+        };
+        // Before serving, so the first tickets after a restart do not wait for compiles.
+        crate::service::warm_up::warm_up(&app.core).await;
+        Ok(app)
     }
 
     /// Starts serving HTTP on `listen`, with the SLA scheduler in the background.
