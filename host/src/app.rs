@@ -10,6 +10,7 @@ use crate::http::{AppState, Server};
 use crate::plugins::limits::PlatformLimits;
 use crate::plugins::runtime::Runtime;
 use crate::service::Core;
+use crate::service::warm_up::WarmUp;
 
 /// How often the SLA scheduler looks for due warnings and breaches.
 const SLA_TICK: std::time::Duration = std::time::Duration::from_secs(15);
@@ -50,6 +51,8 @@ pub struct App {
     pub admin_token: String,
     /// Whether the admin token was generated (and should be shown).
     pub admin_token_generated: bool,
+    /// What loading the installed components at startup did.
+    pub warm_up: WarmUp,
     delivery: DeliverySettings,
 }
 
@@ -91,7 +94,7 @@ impl App {
             Some(token) if !token.is_empty() => (token.clone(), false),
             _ => admin_token_from_file(&settings.data_dir)?,
         };
-        let app = App {
+        let mut app = App {
             core: Core {
                 db,
                 runtime: Arc::new(runtime),
@@ -106,10 +109,11 @@ impl App {
             },
             admin_token,
             admin_token_generated,
+            warm_up: WarmUp::default(),
             delivery: settings.delivery,
         };
         // Before serving, so the first tickets after a restart do not wait for compiles.
-        crate::service::warm_up::warm_up(&app.core).await;
+        app.warm_up = crate::service::warm_up::warm_up(&app.core).await;
         Ok(app)
     }
 
