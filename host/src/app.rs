@@ -1,5 +1,5 @@
-//! Opening an Axle node: settings, database, plugin runtime, admin token, and the
-//! notifications delivery worker.
+//! Opening an Axle node: settings, database, plugin runtime (warmed up with every
+//! installed component), admin token, and the notifications delivery worker.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use crate::plugins::runtime::Runtime;
 use crate::service::Core;
 use crate::service::registry::Registry;
 use crate::service::reload::{self, ReloadState};
+use crate::service::warm_up::WarmUp;
 
 /// How often the SLA scheduler looks for due warnings and breaches.
 const SLA_TICK: std::time::Duration = std::time::Duration::from_secs(15);
@@ -28,12 +29,22 @@ pub struct Settings {
     /// The base URL customers reach this node at, for links such as survey invitations;
     /// [`DEFAULT_PUBLIC_URL`] when unset.
     pub public_url: Option<String>,
+    /// Where compiled plugin components are kept across restarts (see
+    /// [`Settings::default_compiled_dir`]); memory only when unset.
+    pub compiled_dir: Option<PathBuf>,
     pub limits: PlatformLimits,
     /// How the notifications outbox is delivered.
     pub delivery: DeliverySettings,
     /// `redis://…` to fan plugin reloads out to other nodes at once; without it nodes
     /// learn of each other's plugin changes by polling the database.
     pub redis_url: Option<String>,
+}
+
+impl Settings {
+    /// The compiled-component cache directory when none is configured.
+    pub fn default_compiled_dir(data_dir: &std::path::Path) -> PathBuf {
+        data_dir.join("compiled")
+    }
 }
 
 /// The public URL when none is configured: the default listen address.
@@ -47,6 +58,8 @@ pub struct App {
     pub admin_token_generated: bool,
     /// How this node hears of plugin changes on other nodes.
     pub reload_state: Arc<ReloadState>,
+    /// What loading the installed components at startup did.
+    pub warm_up: WarmUp,
     delivery: DeliverySettings,
 }
 
@@ -76,7 +89,7 @@ impl App {
             Some(url) if !url.is_empty() => Db::connect(url).await?,
             _ => Db::open_embedded(&settings.data_dir).await?,
         };
-        let runtime =
+        let mut runtime =
             Runtime::new(settings.limits).map_err(|err| StartError::Runtime(format!("{err:#}")))?;
         let registry = Arc::new(Registry::default());
         let reload_state = Arc::new(ReloadState::default());
@@ -88,11 +101,19 @@ impl App {
         )
         .await
         .map_err(|err| StartError::Redis(err.to_string()))?;
+        if let Some(dir) = &settings.compiled_dir {
+            runtime = runtime.with_compiled_cache(dir).map_err(|err| {
+                StartError::Runtime(format!(
+                    "cannot use {} for compiled components: {err}",
+                    dir.display()
+                ))
+            })?;
+        }
         let (admin_token, admin_token_generated) = match &settings.admin_token {
             Some(token) if !token.is_empty() => (token.clone(), false),
             _ => admin_token_from_file(&settings.data_dir)?,
         };
-        Ok(App {
+        let mut app = App {
             core: Core {
                 db,
                 runtime: Arc::new(runtime),
@@ -110,8 +131,12 @@ impl App {
             reload_state,
             admin_token,
             admin_token_generated,
+            warm_up: WarmUp::default(),
             delivery: settings.delivery,
-        })
+        };
+        // Before serving, so the first tickets after a restart do not wait for compiles.
+        app.warm_up = crate::service::warm_up::warm_up(&app.core).await;
+        Ok(app)
     }
 
     /// Starts serving HTTP on `listen`, with the SLA scheduler in the background.

@@ -63,6 +63,10 @@ struct NodeArgs {
     /// The base URL customers reach this node at (survey links); `http://<listen>` when unset.
     #[arg(long, env = "AXLE_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Directory for compiled plugin components, kept across restarts;
+    /// `<data-dir>/compiled` when unset, `off` to keep them in memory only.
+    #[arg(long, env = "AXLE_COMPILED_DIR")]
+    compiled_dir: Option<String>,
 }
 
 #[derive(Args)]
@@ -86,6 +90,11 @@ impl NodeArgs {
                     .clone()
                     .unwrap_or_else(|| format!("http://{}", self.listen)),
             ),
+            compiled_dir: match self.compiled_dir.as_deref() {
+                None => Some(Settings::default_compiled_dir(&self.data_dir)),
+                Some("off" | "") => None,
+                Some(dir) => Some(PathBuf::from(dir)),
+            },
             limits: PlatformLimits::default(),
             delivery: DeliverySettings::default(),
             redis_url: self.redis_url.clone(),

@@ -221,6 +221,7 @@ impl TestApp {
             database_url: pg.as_ref().map(|pg| pg.url.clone()),
             admin_token: Some(ADMIN_TOKEN.to_owned()),
             public_url: Some(PUBLIC_URL.to_owned()),
+            compiled_dir: Some(Settings::default_compiled_dir(data_dir.path())),
             limits,
             delivery,
             redis_url,

@@ -4,8 +4,9 @@
 //!   seeded demo tenant on embedded SQLite.
 //! - `test`: builds the plugins and test guests, runs every test on SQLite, and again on
 //!   PostgreSQL when it is reachable.
-//! - `bench`: builds the plugins and runs the criterion benchmarks: plugin invocation and
-//!   CSV import of 100k rows on SQLite.
+//! - `bench`: builds the plugins and runs the criterion benchmarks: plugin invocation,
+//!   CSV import of 100k rows on SQLite, and a restart with 500 plugin versions on a warm
+//!   compiled cache.
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -294,6 +295,8 @@ fn bench(args: &[String]) -> Result {
             "invocation",
             "--bench",
             "import",
+            "--bench",
+            "cold_start",
             "--",
         ])
         .args(args))

@@ -1,9 +1,11 @@
 //! The process's one wasmtime `Engine`: component model, epoch interruption for
 //! wall-clock deadlines, and the pooling allocator where the host allows it.
 
+use std::hash::{Hash, Hasher};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use sha2::{Digest, Sha256};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// How often the epoch advances; deadlines are counted in these ticks.
@@ -79,4 +81,25 @@ pub fn shared() -> &'static SharedEngine {
             .expect("spawn the epoch ticker thread");
         shared
     })
+}
+
+/// A digest of everything that decides whether `engine` can load another engine's
+/// compiled code (target, compiler flags, tunables, features, wasmtime version): equal
+/// keys mean compiled components are interchangeable.
+pub fn compatibility_key(engine: &Engine) -> [u8; 32] {
+    // `DefaultHasher` is not guaranteed to be stable between Rust releases, and the key
+    // outlives the process, so feed the hashed bytes into sha256 instead.
+    struct Sha256Hasher(Sha256);
+    impl Hasher for Sha256Hasher {
+        fn write(&mut self, bytes: &[u8]) {
+            self.0.update(bytes);
+        }
+        fn finish(&self) -> u64 {
+            let digest = self.0.clone().finalize();
+            u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
+        }
+    }
+    let mut hasher = Sha256Hasher(Sha256::new());
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    hasher.0.finalize().into()
 }

@@ -2,6 +2,7 @@
 
 pub mod bindings;
 mod capabilities;
+pub mod compiled_cache;
 pub mod convert;
 pub mod engine;
 pub mod limits;

@@ -1,9 +1,13 @@
 //! Loads plugin components (validated, compiled once per content hash, pre-linked) and
 //! invokes them: a fresh instance per call from the shared `InstancePre`, under the
 //! installation's deadline, memory, input, output and log limits.
+//!
+//! A load looks in memory (one `Loaded` per content hash and world, shared by every
+//! installation in every tenant), then in the on-disk [`CompiledCache`], and compiles
+//! only when both miss. Two loads of the same bytes at once compile them once.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -12,6 +16,7 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store, Trap};
 
 use super::bindings::{fields, routing, types, widget, workflow};
+use super::compiled_cache::{CompiledCache, Lookup};
 use super::engine;
 use super::limits::PlatformLimits;
 use super::manifest::{Capability, WIT_VERSION, World};
@@ -56,7 +61,20 @@ pub struct Loaded {
     pub world: World,
     /// The capability interfaces the component imports.
     pub imports: Vec<Capability>,
+    /// Kept so a load of the same bytes as another world skips compiling.
+    component: Component,
     pre: WorldPre,
+}
+
+/// Where a load found its component.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LoadSource {
+    /// Already loaded in this process (possibly as another world).
+    Memory,
+    /// Deserialized from the on-disk compiled cache.
+    Disk,
+    /// Compiled from the component bytes.
+    Compiled,
 }
 
 /// How an invocation failed.
@@ -139,7 +157,11 @@ pub struct Outcome<T> {
 pub struct Runtime {
     engine: Engine,
     linker: Linker<Sandbox>,
-    cache: Mutex<HashMap<String, Arc<Loaded>>>,
+    /// Loaded components by sha256, at most one per world.
+    cache: Mutex<HashMap<String, Vec<Arc<Loaded>>>>,
+    /// One lock per sha256 being loaded, so concurrent loads of it compile once.
+    in_flight: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    compiled: Option<CompiledCache>,
     pub platform: PlatformLimits,
 }
 
@@ -159,8 +181,22 @@ impl Runtime {
             engine,
             linker,
             cache: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
+            compiled: None,
             platform,
         })
+    }
+
+    /// Keeps compiled components in `dir` (created if needed), in a subdirectory for
+    /// this engine's configuration, so later runtimes deserialize instead of compiling.
+    pub fn with_compiled_cache(mut self, dir: &std::path::Path) -> std::io::Result<Runtime> {
+        self.compiled = Some(CompiledCache::open(dir, &self.engine)?);
+        Ok(self)
+    }
+
+    /// The on-disk compiled cache, when one is configured.
+    pub fn compiled_cache(&self) -> Option<&CompiledCache> {
+        self.compiled.as_ref()
     }
 
     /// Whether the pooling allocator is in use.
@@ -168,40 +204,151 @@ impl Runtime {
         engine::shared().pooling
     }
 
-    /// The loaded component for `sha256`, if it was loaded before.
+    /// A loaded component for `sha256` (of any world), if it was loaded before.
     pub fn cached(&self, sha256: &str) -> Option<Arc<Loaded>> {
         self.cache
             .lock()
             .expect("component cache lock")
             .get(sha256)
+            .and_then(|loaded| loaded.first().cloned())
+    }
+
+    /// The component for `sha256` loaded as `world`, if it was loaded before.
+    pub fn cached_as(&self, sha256: &str, world: World) -> Option<Arc<Loaded>> {
+        self.cache
+            .lock()
+            .expect("component cache lock")
+            .get(sha256)?
+            .iter()
+            .find(|loaded| loaded.world == world)
             .cloned()
+    }
+
+    /// How many distinct (component, world) pairs are loaded.
+    pub fn loaded_count(&self) -> usize {
+        self.cache
+            .lock()
+            .expect("component cache lock")
+            .values()
+            .map(Vec::len)
+            .sum()
     }
 
     /// Validates, compiles and pre-links `bytes` as a component of `world`, or returns
     /// the cached one. Slow (compilation): call it off the async runtime.
     pub fn load(&self, bytes: &[u8], world: World) -> Result<Arc<Loaded>, ComponentError> {
+        self.load_traced(bytes, world).map(|(loaded, _)| loaded)
+    }
+
+    /// [`load`](Self::load), also saying where the component came from.
+    pub fn load_traced(
+        &self,
+        bytes: &[u8],
+        world: World,
+    ) -> Result<(Arc<Loaded>, LoadSource), ComponentError> {
         let sha256 = sha256_hex(bytes);
-        if let Some(loaded) = self.cached(&sha256)
-            && loaded.world == world
-        {
-            return Ok(loaded);
+        if let Some(loaded) = self.cached_as(&sha256, world) {
+            return Ok((loaded, LoadSource::Memory));
         }
         check_header(bytes)?;
-        let component = Component::new(&self.engine, bytes)
-            .map_err(|err| ComponentError::Invalid(format!("{err:#}")))?;
+        self.single_flight(&sha256, || {
+            if let Some(loaded) = self.cached_as(&sha256, world) {
+                return Ok((loaded, LoadSource::Memory));
+            }
+            let (component, source) = match self.stored_component(&sha256) {
+                Some(found) => found,
+                None => {
+                    let component = Component::new(&self.engine, bytes)
+                        .map_err(|err| ComponentError::Invalid(format!("{err:#}")))?;
+                    if let Some(compiled) = &self.compiled {
+                        compiled.put(&sha256, &component);
+                    }
+                    (component, LoadSource::Compiled)
+                }
+            };
+            Ok((self.finish(&sha256, world, component)?, source))
+        })
+    }
+
+    /// Loads `sha256` as `world` from memory or the on-disk compiled cache, without the
+    /// source bytes; `None` when neither has it (the caller then fetches the bytes and
+    /// calls [`load`](Self::load)). For warming up at startup.
+    pub fn load_compiled(
+        &self,
+        sha256: &str,
+        world: World,
+    ) -> Option<Result<(Arc<Loaded>, LoadSource), ComponentError>> {
+        if let Some(loaded) = self.cached_as(sha256, world) {
+            return Some(Ok((loaded, LoadSource::Memory)));
+        }
+        self.single_flight(sha256, || {
+            if let Some(loaded) = self.cached_as(sha256, world) {
+                return Some(Ok((loaded, LoadSource::Memory)));
+            }
+            let (component, source) = self.stored_component(sha256)?;
+            Some(
+                self.finish(sha256, world, component)
+                    .map(|loaded| (loaded, source)),
+            )
+        })
+    }
+
+    /// The compiled component for `sha256` from another world's load or from disk.
+    fn stored_component(&self, sha256: &str) -> Option<(Component, LoadSource)> {
+        if let Some(loaded) = self.cached(sha256) {
+            return Some((loaded.component.clone(), LoadSource::Memory));
+        }
+        match self.compiled.as_ref()?.get(&self.engine, sha256) {
+            Lookup::Hit(component) => Some((component, LoadSource::Disk)),
+            Lookup::Miss | Lookup::Rejected(_) => None,
+        }
+    }
+
+    /// Validates a compiled component's imports and world, pre-links it and keeps it.
+    fn finish(
+        &self,
+        sha256: &str,
+        world: World,
+        component: Component,
+    ) -> Result<Arc<Loaded>, ComponentError> {
         let imports = self.check_imports(&component)?;
         let pre = self.link(&component, world)?;
         let loaded = Arc::new(Loaded {
-            sha256: sha256.clone(),
+            sha256: sha256.to_owned(),
             world,
             imports,
+            component,
             pre,
         });
         self.cache
             .lock()
             .expect("component cache lock")
-            .insert(sha256, loaded.clone());
+            .entry(sha256.to_owned())
+            .or_default()
+            .push(loaded.clone());
         Ok(loaded)
+    }
+
+    /// Runs `work` holding `sha256`'s load lock: a second load of the same component
+    /// waits for the first and then finds it in memory instead of compiling it again.
+    fn single_flight<T>(&self, sha256: &str, work: impl FnOnce() -> T) -> T {
+        let lock = self
+            .in_flight
+            .lock()
+            .expect("in-flight lock")
+            .entry(sha256.to_owned())
+            .or_default()
+            .clone();
+        let result = {
+            let _held = lock.lock().unwrap_or_else(PoisonError::into_inner);
+            work()
+        };
+        let mut in_flight = self.in_flight.lock().expect("in-flight lock");
+        // Clones are only taken under this map lock, so two means nobody else waits.
+        if Arc::strong_count(&lock) == 2 {
+            in_flight.remove(sha256);
+        }
+        result
     }
 
     fn check_imports(&self, component: &Component) -> Result<Vec<Capability>, ComponentError> {

@@ -22,6 +22,7 @@ pub mod sla;
 pub mod surveys;
 pub mod tickets;
 pub mod vehicles;
+pub mod warm_up;
 pub mod workflow;
 
 use std::sync::Arc;

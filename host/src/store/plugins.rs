@@ -258,3 +258,23 @@ pub async fn blob(db: &Db, sha256: &str) -> Result<Vec<u8>, StoreError> {
         .ok_or(StoreError::NotFound("component"))?;
     Ok(row.try_get("bytes")?)
 }
+
+/// The distinct (component sha256, world) pairs that some installation, in any tenant,
+/// uses: what a starting node warms up. Across tenants on purpose; it returns only
+/// content hashes and worlds, no tenant data.
+pub async fn installed_components(db: &Db) -> Result<Vec<(String, World)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT v.sha256, v.world FROM installations i \
+         JOIN plugin_versions v ON v.id = i.plugin_version_id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let world: String = row.try_get("world")?;
+            let world = World::parse(&world)
+                .ok_or_else(|| StoreError::Corrupt(format!("plugin world `{world}`")))?;
+            Ok((row.try_get("sha256")?, world))
+        })
+        .collect()
+}
