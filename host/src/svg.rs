@@ -34,12 +34,13 @@ struct Area {
     bottom: f64,
 }
 
-/// The SVG document for `rendering`.
-pub fn render(rendering: &Rendering) -> String {
+/// The SVG document for `rendering`, headed by `title` when given (a dashboard's title
+/// override), else by the rendering's own title.
+pub fn render(rendering: &Rendering, title: Option<&str>) -> String {
     let mut doc = Doc::new();
     match rendering {
         Rendering::Chart(chart) => {
-            doc.title(&chart.title);
+            doc.title(title.unwrap_or(&chart.title));
             match chart.kind {
                 ChartKind::Bar => bars(&mut doc, chart),
                 ChartKind::Line => lines(&mut doc, chart),
@@ -47,10 +48,15 @@ pub fn render(rendering: &Rendering) -> String {
             }
         }
         Rendering::Table(table) => {
-            doc.title(&table.title);
+            doc.title(title.unwrap_or(&table.title));
             table_rows(&mut doc, table);
         }
-        Rendering::Stats(stats) => tiles(&mut doc, stats),
+        Rendering::Stats(stats) => {
+            if let Some(title) = title {
+                doc.title(title);
+            }
+            tiles(&mut doc, stats, title.is_some());
+        }
     }
     doc.finish()
 }
@@ -503,19 +509,20 @@ fn table_rows(doc: &mut Doc, table: &Table) {
     }
 }
 
-/// Headline figures in tiles, up to four a row.
-fn tiles(doc: &mut Doc, stats: &[Stat]) {
+/// Headline figures in tiles, up to four a row, under the title when there is one.
+fn tiles(doc: &mut Doc, stats: &[Stat], titled: bool) {
     if stats.is_empty() {
         doc.no_data();
         return;
     }
+    let first = if titled { TITLE_Y + 12.0 } else { 0.0 };
     let per_row = stats.len().min(4);
     let width = WIDTH / per_row as f64;
     let rows = stats.len().div_ceil(per_row);
-    let height = HEIGHT / rows as f64;
+    let height = (HEIGHT - first) / rows as f64;
     for (index, stat) in stats.iter().enumerate() {
         let x = width * ((index % per_row) as f64 + 0.5);
-        let top = height * (index / per_row) as f64;
+        let top = first + height * (index / per_row) as f64;
         let value = match &stat.unit {
             Some(unit) => format!("{} {unit}", num(stat.value)),
             None => num(stat.value),
@@ -546,6 +553,10 @@ mod tests {
     use super::*;
     use crate::plugins::bindings::widget::Series;
 
+    fn draw(rendering: &Rendering) -> String {
+        render(rendering, None)
+    }
+
     fn parse(svg: &str) -> roxmltree::Document<'_> {
         roxmltree::Document::parse(svg).unwrap_or_else(|err| panic!("{err}: {svg}"))
     }
@@ -574,7 +585,7 @@ mod tests {
 
     #[test]
     fn grouped_bars_draw_one_bar_per_value_with_labels_and_legend() {
-        let svg = render(&chart(
+        let svg = draw(&chart(
             ChartKind::Bar,
             &["安全", "ev-charging", "body"],
             &[("critical", &[1.0, 0.0, 2.0]), ("normal", &[3.0, 4.0, 5.0])],
@@ -596,7 +607,7 @@ mod tests {
 
     #[test]
     fn text_is_escaped_and_control_characters_dropped() {
-        let svg = render(&Rendering::Table(Table {
+        let svg = draw(&Rendering::Table(Table {
             title: "<script>alert('x')</script> & \"co\"".into(),
             columns: vec!["类别 & <b>".into(), "Count".into()],
             rows: vec![vec!["a\u{1}b</text>".into(), "3".into()]],
@@ -624,8 +635,8 @@ mod tests {
             &["一月", "二月", "三月"],
             &[("tickets", &[3.0, 1.5, 4.0])],
         );
-        assert_eq!(render(&rendering), render(&rendering));
-        let svg = render(&rendering);
+        assert_eq!(draw(&rendering), draw(&rendering));
+        let svg = draw(&rendering);
         let doc = parse(&svg);
         assert_eq!(
             doc.descendants()
@@ -637,7 +648,7 @@ mod tests {
 
     #[test]
     fn pie_slices_follow_labels_and_a_lone_slice_is_a_circle() {
-        let svg = render(&chart(
+        let svg = draw(&chart(
             ChartKind::Pie,
             &["电话", "email", "chat"],
             &[("tickets", &[2.0, 1.0, 1.0])],
@@ -649,25 +660,42 @@ mod tests {
             .count();
         assert_eq!(slices, 3);
         assert_eq!(texts(&doc, "legend"), ["电话 (2)", "email (1)", "chat (1)"]);
-        let lone = render(&chart(ChartKind::Pie, &["all"], &[("t", &[5.0])]));
+        let lone = draw(&chart(ChartKind::Pie, &["all"], &[("t", &[5.0])]));
         assert!(lone.contains("<circle class=\"slice\""));
     }
 
     #[test]
     fn empty_charts_say_no_data_and_nan_reads_as_zero() {
-        let empty = parse(&render(&chart(ChartKind::Bar, &[], &[])))
+        let empty = parse(&draw(&chart(ChartKind::Bar, &[], &[])))
             .root_element()
             .descendants()
             .any(|n| n.attribute("class") == Some("empty"));
         assert!(empty);
-        let svg = render(&chart(ChartKind::Bar, &["a"], &[("s", &[f64::NAN])]));
+        let svg = draw(&chart(ChartKind::Bar, &["a"], &[("s", &[f64::NAN])]));
         assert!(!svg.contains("NaN"));
         parse(&svg);
     }
 
     #[test]
+    fn a_title_override_heads_the_drawing() {
+        let rendering = chart(ChartKind::Bar, &["a"], &[("s", &[1.0])]);
+        let svg = render(&rendering, Some("积压 & backlog"));
+        assert_eq!(texts(&parse(&svg), "title"), ["积压 & backlog"]);
+        let stats = Rendering::Stats(vec![Stat {
+            label: "Open".into(),
+            value: 1.0,
+            unit: None,
+        }]);
+        assert_eq!(texts(&parse(&draw(&stats)), "title"), Vec::<String>::new());
+        assert_eq!(
+            texts(&parse(&render(&stats, Some("今日"))), "title"),
+            ["今日"]
+        );
+    }
+
+    #[test]
     fn stats_show_value_unit_and_label() {
-        let svg = render(&Rendering::Stats(vec![
+        let svg = draw(&Rendering::Stats(vec![
             Stat {
                 label: "平均时长".into(),
                 value: 12.345,
@@ -687,7 +715,7 @@ mod tests {
     #[test]
     fn long_tables_count_the_rows_left_out() {
         let rows = (0..40).map(|i| vec![format!("row {i}")]).collect();
-        let svg = render(&Rendering::Table(Table {
+        let svg = draw(&Rendering::Table(Table {
             title: "t".into(),
             columns: vec!["c".into()],
             rows,

@@ -571,6 +571,8 @@ async fn a_change_replaces_the_widgets_in_order_and_delete_removes_the_dashboard
     assert_eq!(order, [backlog.as_str(), kpi.as_str()]);
     let body = rendered(&app, &tenant.key, &board).await;
     assert_eq!(body["widgets"][0]["title"], "积压工单");
+    let heading = svg_texts(body["widgets"][0]["svg"].as_str().unwrap());
+    assert_eq!(heading[0], "积压工单", "the override heads the drawing");
     assert_eq!(body["widgets"][1]["title"], "Tickets by category (30 days)");
 
     app.delete(&tenant.key, &path).await.expect(204);

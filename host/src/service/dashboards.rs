@@ -388,7 +388,7 @@ async fn render_widget(
     audits.push(rendered.1);
     match rendered.0 {
         Ok(rendering) => {
-            out.svg = Some(svg::render(&rendering));
+            out.svg = Some(svg::render(&rendering, widget.title.as_deref()));
             out.rendering = Some(rendering_json(&rendering));
             Ok(out)
         }

@@ -1,6 +1,8 @@
 //! The datasets report widgets ask for: checking a widget's query against the measures
 //! and dimensions the host knows, and computing it over the caller's tickets.
 
+use std::collections::HashMap;
+
 use crate::db::Db;
 use crate::plugins::bindings::widget::{Cell, Dataset, DatasetQuery};
 use crate::store::kpis::{self, Attribute, AttributeGroup, Population};
@@ -165,18 +167,32 @@ pub async fn compute(
     let mut groups =
         kpis::by_attributes(db, &scope.tenant_id, &population, &query.group_by).await?;
     groups.sort_by(|a, b| (&a.g1, &a.g2, &a.g3).cmp(&(&b.g1, &b.g2, &b.g3)));
+    // Sites are grouped by id and shown by name.
+    let site_names: HashMap<String, String> = if query.group_by.contains(&Attribute::Site) {
+        kpis::sites(db, &scope.tenant_id)
+            .await?
+            .into_iter()
+            .map(|site| (site.id, site.name))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let cell = |attribute: &Attribute, value: &Option<String>| match value {
+        None => Cell::Empty,
+        Some(id) if *attribute == Attribute::Site => {
+            Cell::Text(site_names.get(id).unwrap_or(id).clone())
+        }
+        Some(value) => Cell::Text(value.clone()),
+    };
     let rows = groups
         .iter()
         .map(|group| {
             let values = [&group.g1, &group.g2, &group.g3];
-            values
+            query
+                .group_by
                 .iter()
-                .take(query.group_by.len())
-                .map(|value| {
-                    value
-                        .as_ref()
-                        .map_or(Cell::Empty, |v| Cell::Text(v.clone()))
-                })
+                .zip(values)
+                .map(|(attribute, value)| cell(attribute, value))
                 .chain(query.measures.iter().map(|m| m.value(group, now_ms)))
                 .collect()
         })
