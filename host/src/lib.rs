@@ -14,5 +14,6 @@ pub mod plugins;
 pub mod seed;
 pub mod service;
 pub mod store;
+pub mod svg;
 pub mod telemetry;
 pub mod vin;

@@ -556,6 +556,11 @@ pub const KPI_SUMMARY: Plugin = Plugin {
     dir: "plugins/kpi-summary",
     wasm: "axle_plugin_kpi_summary.wasm",
 };
+pub const BACKLOG_CHART: Plugin = Plugin {
+    name: "backlog-chart",
+    dir: "plugins/backlog-chart",
+    wasm: "axle_plugin_backlog_chart.wasm",
+};
 pub const HOSTILE: Plugin = Plugin {
     name: "hostile",
     dir: "tests/guests/hostile",

@@ -23,7 +23,7 @@ async fn the_demo_tenant_has_the_org_tree_plugins_and_routed_tickets() {
     let key = seeded.api_key.clone();
 
     assert!(seeded.created);
-    assert_eq!(seeded.plugins.len(), 5, "{:?}", seeded.plugins);
+    assert_eq!(seeded.plugins.len(), 6, "{:?}", seeded.plugins);
     assert_eq!(count(&app, &key, "/api/v1/sites?kind=oem").await, 1);
     assert_eq!(count(&app, &key, "/api/v1/sites?kind=region").await, 3);
     assert_eq!(count(&app, &key, "/api/v1/sites?kind=dealer").await, 12);
@@ -31,7 +31,7 @@ async fn the_demo_tenant_has_the_org_tree_plugins_and_routed_tickets() {
         count(&app, &key, "/api/v1/sites?kind=station&limit=200").await,
         30
     );
-    assert_eq!(count(&app, &key, "/api/v1/installations").await, 5);
+    assert_eq!(count(&app, &key, "/api/v1/installations").await, 6);
 
     let critical = app
         .get(&key, "/api/v1/tickets?priority=critical")
@@ -68,6 +68,65 @@ async fn the_demo_tenant_has_the_org_tree_plugins_and_routed_tickets() {
     assert_eq!(
         count(&app, &again.api_key, "/api/v1/sites?kind=dealer").await,
         12
+    );
+    assert_eq!(
+        count(&app, &again.api_key, "/api/v1/dashboards").await,
+        1,
+        "seeding again adds no second dashboard"
+    );
+}
+
+#[tokio::test]
+async fn the_demo_service_overview_dashboard_renders_its_table_and_chart() {
+    let app = TestApp::spawn().await;
+    let root = repo_root();
+    let seeded = axle_host::seed::demo(
+        &app.app.core,
+        &root.join("plugins"),
+        &root.join("target/wasm/wasm32-wasip2/release"),
+    )
+    .await
+    .expect("seed the demo tenant");
+    let list = app
+        .get(&seeded.api_key, "/api/v1/dashboards")
+        .await
+        .expect(200);
+    let board = &list["items"][0];
+    assert_eq!(board["name"], "Service overview 服务概览");
+    let body = app
+        .get(
+            &seeded.api_key,
+            &format!("/api/v1/dashboards/{}", board["id"].as_str().unwrap()),
+        )
+        .await
+        .expect(200);
+    let widgets = body["widgets"].as_array().unwrap();
+    let kinds: Vec<(&str, &str)> = widgets
+        .iter()
+        .map(|w| {
+            assert_eq!(w["error"], Value::Null, "{w}");
+            assert!(w["svg"].as_str().unwrap().starts_with("<svg"));
+            (
+                w["plugin"].as_str().unwrap(),
+                w["rendering"]["type"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("kpi-summary@0.1.0", "table"),
+            ("backlog-chart@0.1.0", "chart")
+        ]
+    );
+    // Six months of history leave a backlog in the last 30 days.
+    assert!(
+        !widgets[1]["rendering"]["labels"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{}",
+        widgets[1]["rendering"]
     );
 }
 

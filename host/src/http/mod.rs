@@ -3,6 +3,7 @@
 mod auth;
 mod campaigns;
 mod customers;
+mod dashboards;
 mod error;
 mod extract;
 mod imports;
@@ -137,6 +138,20 @@ pub fn router(state: AppState) -> Router {
         .route("/campaigns", post(campaigns::create).get(campaigns::list))
         .route("/intake/calls", post(tickets::intake))
         .route("/customers/{id}/360", get(campaigns::customer_360))
+        .route(
+            "/dashboards",
+            post(dashboards::create).get(dashboards::list),
+        )
+        .route(
+            "/dashboards/{id}",
+            get(dashboards::get)
+                .patch(dashboards::update)
+                .delete(dashboards::delete),
+        )
+        .route(
+            "/dashboards/{id}/widgets/{widget_id}/svg",
+            get(dashboards::widget_svg),
+        )
         .route("/reports/kpis", get(reports::kpis))
         .route("/reports/kpis/tickets", get(reports::tickets));
     Router::new()

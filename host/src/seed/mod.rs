@@ -2,6 +2,7 @@
 //! (VINs with valid check digits), the example plugins installed, and tickets that went
 //! through them.
 
+mod dashboards;
 mod history;
 
 use std::net::SocketAddr;
@@ -437,6 +438,7 @@ pub async fn demo(core: &Core, plugins_dir: &Path, wasm_dir: &Path) -> anyhow::R
         seed_records(core, &tenant.id).await?;
         history::seed(core, &tenant.id).await?;
     }
+    dashboards::seed(core, &tenant.id).await?;
     Ok(Seeded {
         tenant_id: tenant.id,
         api_key,

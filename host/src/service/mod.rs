@@ -4,6 +4,8 @@
 
 pub mod customer360;
 pub mod customers;
+pub mod dashboards;
+pub mod datasets;
 pub mod dispatch;
 pub mod fields;
 pub mod imports;

@@ -181,7 +181,7 @@ fn ticket_facts_sql(tenant_id: &str, population: &Population, dimension: Dimensi
     let select = format!(
         "SELECT t.id AS id, t.subject AS subject, t.status AS status, t.priority AS priority, \
          t.category AS category, t.channel AS channel, t.site_id AS site_id, t.team AS team, \
-         t.assignee AS assignee, t.created_at AS created_at, \
+         t.assignee AS assignee, t.queue AS queue, t.created_at AS created_at, \
          {dim_a} AS dim_a, {dim_b} AS dim_b, \
          CAST(1 AS BIGINT) AS tickets, \
          CAST(CASE WHEN t.status IN {CLOSED} THEN 1 ELSE 0 END AS BIGINT) AS resolved, \
@@ -273,6 +273,90 @@ pub async fn tickets(
 ) -> Result<Vec<TicketFacts>, StoreError> {
     let mut sql = ticket_facts_sql(tenant_id, population, dimension);
     sql.push(" ORDER BY t.created_at, t.id");
+    Ok(sql.build_as().fetch_all(db.pool()).await?)
+}
+
+/// A ticket attribute a dashboard dataset groups by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attribute {
+    Status,
+    Priority,
+    Category,
+    Channel,
+    Queue,
+    Team,
+    /// The ticket's site id.
+    Site,
+}
+
+impl Attribute {
+    fn sql(self) -> &'static str {
+        match self {
+            Attribute::Status => "f.status",
+            Attribute::Priority => "f.priority",
+            Attribute::Category => "f.category",
+            Attribute::Channel => "f.channel",
+            Attribute::Queue => "f.queue",
+            Attribute::Team => "f.team",
+            Attribute::Site => "f.site_id",
+        }
+    }
+}
+
+/// The most attributes a dataset groups by.
+pub const MAX_ATTRIBUTES: usize = 3;
+
+/// The counts behind a dataset's measures for one group of tickets; `values` holds the
+/// group's attribute values in the order asked for (unused ones are `None`).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AttributeGroup {
+    pub g1: Option<String>,
+    pub g2: Option<String>,
+    pub g3: Option<String>,
+    pub tickets: i64,
+    pub open: i64,
+    pub resolved: i64,
+    pub critical: i64,
+    /// The sum of the open tickets' creation times (Unix ms), for their mean age.
+    pub open_created_ms: i64,
+}
+
+/// The population's ticket counts per combination of `attributes` (at most
+/// [`MAX_ATTRIBUTES`]), with the same open and resolved definitions as the KPI reports.
+/// Without attributes, one row for the whole population.
+pub async fn by_attributes(
+    db: &Db,
+    tenant_id: &str,
+    population: &Population,
+    attributes: &[Attribute],
+) -> Result<Vec<AttributeGroup>, StoreError> {
+    let mut groups = attributes.iter().map(|a| a.sql());
+    let selected: Vec<String> = ["g1", "g2", "g3"]
+        .iter()
+        .map(|alias| {
+            let column = groups.next().unwrap_or("CAST(NULL AS TEXT)");
+            format!("{column} AS {alias}")
+        })
+        .collect();
+    let group_by = if attributes.is_empty() {
+        String::new()
+    } else {
+        let columns: Vec<&str> = attributes.iter().map(|a| a.sql()).collect();
+        format!(" GROUP BY {}", columns.join(", "))
+    };
+    let sql = ticket_facts_sql(tenant_id, population, Dimension::Total).wrap(
+        &format!(
+            "SELECT {}, CAST(COALESCE(SUM(f.tickets), 0) AS BIGINT) AS tickets, \
+             CAST(COALESCE(SUM(f.open), 0) AS BIGINT) AS open, \
+             CAST(COALESCE(SUM(f.resolved), 0) AS BIGINT) AS resolved, \
+             CAST(COALESCE(SUM(CASE WHEN f.priority = 'critical' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             AS critical, \
+             CAST(COALESCE(SUM(CASE WHEN f.open > 0 THEN f.created_at ELSE 0 END), 0) AS BIGINT) \
+             AS open_created_ms FROM (",
+            selected.join(", ")
+        ),
+        &format!(") f{group_by}"),
+    );
     Ok(sql.build_as().fetch_all(db.pool()).await?)
 }
 
