@@ -8,6 +8,7 @@ use crate::plugins::runtime::{Failure, Outcome};
 use crate::plugins::sandbox::HostAccess;
 use crate::store::audit::{self, NewInvocation};
 use crate::store::installations;
+use crate::telemetry::metrics;
 
 /// The audit record of one invocation.
 #[derive(Clone, Debug)]
@@ -32,6 +33,18 @@ impl Audit {
         outcome: &Outcome<T>,
     ) -> Audit {
         let failure = outcome.result.as_ref().err().cloned();
+        let result = failure.as_ref().map_or("ok", Failure::outcome);
+        // Every invocation passes here, so this is the one place that measures them.
+        metrics::invocation(
+            &ready.installation.plugin,
+            &ready.installation.version,
+            hook,
+            result,
+            outcome.duration,
+        );
+        let span = tracing::Span::current();
+        span.record("outcome", result);
+        span.record("duration_us", outcome.duration.as_micros());
         if let Some(failure) = &failure {
             tracing::warn!(
                 tenant = %ready.call.tenant_id,
@@ -109,6 +122,7 @@ impl Audit {
         .await?;
         if let Some(generation) = suspended {
             core.reloads.announce(tenant_id, generation);
+            metrics::suspension(&self.plugin);
             tracing::warn!(
                 tenant = tenant_id,
                 installation = %self.installation_id,
@@ -153,13 +167,16 @@ pub async fn run_blocking<T: Send + 'static>(
         .map_err(|err| ServiceError::Internal(format!("plugin invocation task failed: {err}")))
 }
 
-/// A span for one invocation.
+/// A span for one invocation, entered around the call. `Audit::of`, called inside it,
+/// records the outcome and duration.
 pub fn invocation_span(ready: &Ready, hook: &'static str) -> tracing::Span {
     tracing::info_span!(
         "plugin.invoke",
         tenant = %ready.call.tenant_id,
         installation = %ready.call.installation_id,
         plugin = %ready.call.plugin,
-        hook
+        hook,
+        outcome = tracing::field::Empty,
+        duration_us = tracing::field::Empty,
     )
 }
