@@ -1,13 +1,22 @@
 //! `GET /metrics`: Prometheus counters and histograms of plugin invocations by plugin,
 //! version, hook and outcome, breaker suspensions, and HTTP requests by route template;
-//! only the platform operator may scrape them.
+//! only the platform operator may scrape them. And every invocation runs in a
+//! `plugin.invoke` span that ends with its outcome and duration.
 //!
 //! The recorder is process-wide and the tests in this file run at once, so each test
 //! installs its plugins under a version string of its own and asserts on those labels,
 //! or on increases of shared series.
 
-use axle_tests::{ADMIN_TOKEN, HOSTILE, Plugin, Tenant, TestApp, VIP_ROUTING};
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use axle_tests::{ADMIN_TOKEN, HOSTILE, Plugin, Tenant, TestApp, VIN_DECODER, VIP_ROUTING, vin};
 use serde_json::{Value, json};
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
 
 /// The metrics text, scraped with the platform admin token.
 async fn scrape(app: &TestApp) -> String {
@@ -335,4 +344,144 @@ async fn metrics_need_the_platform_admin_token() {
         ) >= 3.0,
         "refused scrapes are counted too"
     );
+}
+
+/// A span's fields, as text.
+#[derive(Default)]
+struct Fields(BTreeMap<String, String>);
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().to_owned(), value.to_owned());
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
+        self.0.insert(field.name().to_owned(), format!("{value:?}"));
+    }
+}
+
+type Closed = Arc<Mutex<Vec<BTreeMap<String, String>>>>;
+
+/// Keeps the fields of every `plugin.invoke` span when it closes.
+struct InvocationSpans(Closed);
+
+impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> Layer<S> for InvocationSpans {
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if attrs.metadata().name() != "plugin.invoke" {
+            return;
+        }
+        let mut fields = Fields::default();
+        attrs.record(&mut fields);
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(fields);
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        if let Some(span) = ctx.span(id)
+            && let Some(fields) = span.extensions_mut().get_mut::<Fields>()
+        {
+            values.record(fields);
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        if let Some(span) = ctx.span(&id)
+            && let Some(fields) = span.extensions_mut().remove::<Fields>()
+        {
+            self.0.lock().expect("spans lock").push(fields.0);
+        }
+    }
+}
+
+/// The closed invocation spans of this test process (the subscriber is installed once).
+fn invocation_spans() -> &'static Closed {
+    static SPANS: OnceLock<Closed> = OnceLock::new();
+    SPANS.get_or_init(|| {
+        let spans = Closed::default();
+        let subscriber = tracing_subscriber::registry().with(InvocationSpans(spans.clone()));
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("one subscriber per test process");
+        spans
+    })
+}
+
+/// The closed invocation spans of the installation `id`.
+fn spans_of(id: &str) -> Vec<BTreeMap<String, String>> {
+    invocation_spans()
+        .lock()
+        .expect("spans lock")
+        .iter()
+        .filter(|span| span.get("installation").is_some_and(|i| i == id))
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn every_invocation_runs_in_a_span_that_ends_with_its_outcome_and_duration() {
+    invocation_spans();
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-metrics-spans").await;
+    let routing = install_as(
+        &app,
+        &tenant,
+        &VIP_ROUTING,
+        "0.1.0-spans.routing",
+        json!({ "team": "vip-care" }),
+        &["records"],
+    )
+    .await;
+    let trapping = install_as(
+        &app,
+        &tenant,
+        &HOSTILE,
+        "0.1.0-spans.trap",
+        json!({ "mode": "panic" }),
+        &[],
+    )
+    .await;
+    let fields = install_as(
+        &app,
+        &tenant,
+        &VIN_DECODER,
+        "0.1.0-spans.fields",
+        json!({}),
+        &[],
+    )
+    .await;
+
+    app.vehicle(
+        &tenant,
+        json!({ "vin": vin("LSVAX4100N2000101"), "fields": { "plate": "京A12345" } }),
+    )
+    .await;
+    app.ticket(&tenant, json!({ "description": "空调不制冷" }))
+        .await;
+
+    let routed = spans_of(&routing);
+    assert_eq!(routed.len(), 1, "{routed:?}");
+    let span = &routed[0];
+    assert_eq!(span["tenant"], tenant.id);
+    assert_eq!(span["plugin"], "vip-routing@0.1.0-spans.routing");
+    assert_eq!(span["hook"], "route");
+    assert_eq!(span["outcome"], "ok");
+    assert!(span["duration_us"].parse::<u64>().is_ok(), "{span:?}");
+
+    let trapped = spans_of(&trapping);
+    assert_eq!(trapped.len(), 1, "{trapped:?}");
+    assert_eq!(trapped[0]["plugin"], "hostile@0.1.0-spans.trap");
+    assert_eq!(trapped[0]["outcome"], "trap");
+
+    // A field provider is called twice per record (validate, then compute), once for the
+    // vehicle and once for the ticket: each call has a span of its own hook.
+    let mut hooks: Vec<String> = spans_of(&fields)
+        .iter()
+        .map(|span| {
+            assert_eq!(span["outcome"], "ok", "{span:?}");
+            assert!(span.contains_key("duration_us"), "{span:?}");
+            span["hook"].clone()
+        })
+        .collect();
+    hooks.sort();
+    assert_eq!(hooks, ["compute", "compute", "validate", "validate"]);
 }

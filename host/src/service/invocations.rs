@@ -25,7 +25,7 @@ pub struct Audit {
 }
 
 impl Audit {
-    /// Builds the record from an outcome, and logs a failure.
+    /// Builds the record from an outcome, counts and times it, and logs a failure.
     pub fn of<T>(
         ready: &Ready,
         hook: &'static str,
@@ -54,6 +54,8 @@ impl Audit {
                 outcome = failure.outcome(),
                 "plugin invocation failed: {failure}"
             );
+        } else {
+            tracing::debug!("plugin invocation finished");
         }
         if outcome.logs_dropped > 0 {
             tracing::warn!(plugin = %ready.call.plugin, dropped = outcome.logs_dropped, "plugin log budget exhausted");
