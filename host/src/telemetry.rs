@@ -1,4 +1,7 @@
 //! Logging: `RUST_LOG` sets the level, `AXLE_LOG_FORMAT=json` switches to JSON lines.
+//! Metrics: see `metrics`, served at `GET /metrics`.
+
+pub mod metrics;
 
 use tracing_subscriber::EnvFilter;
 

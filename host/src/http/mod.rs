@@ -9,6 +9,7 @@ mod extract;
 mod imports;
 mod installations;
 mod interactions;
+mod metrics;
 mod notifications;
 mod org;
 mod plugin_policy;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::Request;
+use axum::middleware;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use tower_http::trace::TraceLayer;
@@ -46,6 +48,7 @@ const UPLOAD_BODY_LIMIT: usize = crate::service::plugins::MAX_COMPONENT_BYTES + 
 
 /// The router with every route.
 pub fn router(state: AppState) -> Router {
+    crate::telemetry::metrics::install();
     let api = Router::new()
         .route("/tenants", post(tenants::create))
         .route("/tenants/{slug}/plugin-policy", put(plugin_policy::put))
@@ -156,9 +159,11 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/kpis/tickets", get(reports::tickets));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::scrape))
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(middleware::from_fn(metrics::track))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 tracing::info_span!(

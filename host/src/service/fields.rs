@@ -30,7 +30,7 @@ fn run_all(
 ) -> FieldsRun {
     let mut run = FieldsRun::default();
     for provider in providers {
-        let _span = invocations::invocation_span(provider, "validate").entered();
+        let span = invocations::invocation_span(provider, "validate").entered();
         let checked = runtime.validate_fields(
             &provider.loaded,
             provider.call.clone(),
@@ -39,6 +39,7 @@ fn run_all(
         );
         run.audits
             .push(Audit::of(provider, "validate", Some(subject_id), &checked));
+        drop(span);
         if let Ok(issues) = checked.result {
             run.issues
                 .extend(issues.into_iter().map(|issue| FieldError {
@@ -46,6 +47,7 @@ fn run_all(
                     message: format!("{} ({})", issue.message, provider.call.plugin),
                 }));
         }
+        let _span = invocations::invocation_span(provider, "compute").entered();
         let computed = runtime.compute_fields(
             &provider.loaded,
             provider.call.clone(),

@@ -9,6 +9,7 @@ use crate::plugins::runtime::{Failure, Outcome};
 use crate::plugins::sandbox::HostAccess;
 use crate::store::audit::{self, NewInvocation};
 use crate::store::{installations, outbox, plugin_policies};
+use crate::telemetry::metrics;
 
 /// Where plugin alerts go while the tenant admin has set no alert address
 /// (`PATCH /api/v1/plugin-policy`).
@@ -29,7 +30,7 @@ pub struct Audit {
 }
 
 impl Audit {
-    /// Builds the record from an outcome, and logs a failure.
+    /// Builds the record from an outcome, counts and times it, and logs a failure.
     pub fn of<T>(
         ready: &Ready,
         hook: &'static str,
@@ -37,6 +38,18 @@ impl Audit {
         outcome: &Outcome<T>,
     ) -> Audit {
         let failure = outcome.result.as_ref().err().cloned();
+        let result = failure.as_ref().map_or("ok", Failure::outcome);
+        // Every invocation passes here, so this is the one place that measures them.
+        metrics::invocation(
+            &ready.installation.plugin,
+            &ready.installation.version,
+            hook,
+            result,
+            outcome.duration,
+        );
+        let span = tracing::Span::current();
+        span.record("outcome", result);
+        span.record("duration_us", outcome.duration.as_micros());
         if let Some(failure) = &failure {
             tracing::warn!(
                 tenant = %ready.call.tenant_id,
@@ -46,6 +59,8 @@ impl Audit {
                 outcome = failure.outcome(),
                 "plugin invocation failed: {failure}"
             );
+        } else {
+            tracing::debug!("plugin invocation finished");
         }
         if outcome.logs_dropped > 0 {
             tracing::warn!(plugin = %ready.call.plugin, dropped = outcome.logs_dropped, "plugin log budget exhausted");
@@ -120,6 +135,7 @@ impl Audit {
             self.alert_suspension(tx, tenant_id, breaker, detail.as_deref())
                 .await?;
             core.reloads.announce(tenant_id, generation);
+            metrics::suspension(&self.plugin);
             tracing::warn!(
                 tenant = tenant_id,
                 installation = %self.installation_id,
@@ -199,13 +215,16 @@ pub async fn run_blocking<T: Send + 'static>(
         .map_err(|err| ServiceError::Internal(format!("plugin invocation task failed: {err}")))
 }
 
-/// A span for one invocation.
+/// A span for one invocation, entered around the call. `Audit::of`, called inside it,
+/// records the outcome and duration.
 pub fn invocation_span(ready: &Ready, hook: &'static str) -> tracing::Span {
     tracing::info_span!(
         "plugin.invoke",
         tenant = %ready.call.tenant_id,
         installation = %ready.call.installation_id,
         plugin = %ready.call.plugin,
-        hook
+        hook,
+        outcome = tracing::field::Empty,
+        duration_us = tracing::field::Empty,
     )
 }

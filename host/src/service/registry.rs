@@ -108,6 +108,7 @@ pub async fn snapshot(core: &Core, tenant_id: &str) -> Result<Arc<Snapshot>, Ser
             }
         }
     }
+    crate::telemetry::metrics::snapshot_rebuilt();
     tracing::debug!(
         tenant = tenant_id,
         generation,

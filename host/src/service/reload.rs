@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use super::registry::Registry;
 use crate::db::Db;
 use crate::store::plugin_clock;
+use crate::telemetry::metrics::{self, Heard};
 
 /// The Redis channel reload messages travel on.
 pub const CHANNEL: &str = "axle:plugin-reloads";
@@ -53,6 +54,7 @@ impl Announcer {
     /// the change commits; sending never blocks and never fails the change.
     pub fn announce(&self, tenant_id: &str, generation: i64) {
         self.registry.heard(tenant_id, generation);
+        metrics::reloads_heard(Heard::Local, 1);
         if let Some(outgoing) = &self.outgoing {
             let _ = outgoing.send(format!("{tenant_id} {generation}"));
         }
@@ -141,6 +143,7 @@ async fn subscribe(client: redis::Client, registry: Arc<Registry>, state: Arc<Re
                             Some((tenant, generation)) => {
                                 registry.heard(tenant, generation);
                                 state.heard_over_redis.fetch_add(1, Ordering::SeqCst);
+                                metrics::reloads_heard(Heard::Redis, 1);
                             }
                             None => tracing::warn!(payload, "ignoring a malformed reload message"),
                         }
@@ -173,6 +176,7 @@ async fn poll(db: Db, registry: Arc<Registry>, state: Arc<ReloadState>) {
         match plugin_clock::since(&db, after, POLL_BATCH).await {
             Ok(stamps) => {
                 let mut newest = after;
+                metrics::reloads_heard(Heard::Poll, stamps.len() as u64);
                 for (tenant, generation) in stamps {
                     registry.heard(&tenant, generation);
                     newest = newest.max(generation);

@@ -1,0 +1,51 @@
+//! `GET /metrics` for Prometheus, and the middleware that counts and times every request.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::auth::PlatformAdmin;
+use crate::telemetry::metrics;
+
+/// `GET /metrics`: the Prometheus text exposition. Metrics span every tenant, so only the
+/// platform operator may read them: scrape with `Authorization: Bearer <AXLE_ADMIN_TOKEN>`.
+pub async fn scrape(_admin: PlatformAdmin) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        metrics::render(),
+    )
+}
+
+/// Counts and times each request by method, route template and status. The template
+/// (`/api/v1/tickets/{id}`), never the raw path, keeps the label set bounded.
+pub async fn track(request: Request, next: Next) -> Response {
+    let method = method_label(request.method());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    metrics::http_request(method, route, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// Standard methods by name; any other (clients can send arbitrary tokens) as `other`.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
