@@ -17,6 +17,18 @@ async fn install_hostile(app: &TestApp, tenant: &Tenant, mode: &str, grants: &[&
         .to_owned()
 }
 
+/// Raises the installation's deadline to 1 s, for tests about limits other than time:
+/// on a loaded 2-core machine a debug host can take longer than the 50 ms default.
+async fn long_deadline(app: &TestApp, tenant: &Tenant, id: &str) {
+    app.patch(
+        &tenant.key,
+        &format!("/api/v1/installations/{id}"),
+        &json!({ "limits": { "deadline_ms": 1000 } }),
+    )
+    .await
+    .expect(200);
+}
+
 /// The installation's audited invocations, newest first.
 async fn invocations(app: &TestApp, tenant: &Tenant, installation: &str) -> Vec<Value> {
     let body = app
@@ -125,6 +137,7 @@ async fn memory_bomb_hits_the_memory_cap_and_the_ticket_is_saved() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("oem-memory").await;
     let id = install_hostile(&app, &tenant, "memory-bomb", &[]).await;
+    long_deadline(&app, &tenant, &id).await;
 
     let ticket = saved_ticket(&app, &tenant, "Battery drains overnight").await;
 
@@ -567,14 +580,10 @@ async fn plugins_failing_in_one_tenant_do_not_affect_another_tenants_plugin_call
     let spin_id = install_hostile(&app, &spin, "loop", &[]).await;
     let calm_id = install_hostile(&app, &calm, "ok", &[]).await;
     // This test is about isolation, not deadlines: on a loaded 2-core machine the healthy
-    // plugin shares the CPU with a spinning one, so give it room.
-    app.patch(
-        &calm.key,
-        &format!("/api/v1/installations/{calm_id}"),
-        &json!({ "limits": { "deadline_ms": 1000 } }),
-    )
-    .await
-    .expect(200);
+    // plugin shares the CPU with a spinning one, and the bomb must reach its memory cap
+    // before any deadline, so give both room.
+    long_deadline(&app, &calm, &calm_id).await;
+    long_deadline(&app, &bomb, &bomb_id).await;
 
     for n in 1..=3 {
         let description = format!("Tyre pressure warning, report {n}");
