@@ -9,8 +9,9 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
-use crate::domain::{Customer, Fields};
+use crate::domain::{Customer, FieldEntity, Fields};
 use crate::service::customers::{checked_contact, normalise_phone};
+use crate::service::field_checks;
 use crate::service::{FieldError, ServiceError};
 use crate::store::Paged;
 use crate::store::customers::{self, CustomerFilter, NewCustomer};
@@ -62,6 +63,15 @@ pub async fn create(
         body.phone.as_deref(),
         body.email.as_deref(),
         &mut errors,
+    );
+    errors.extend(
+        field_checks::check_record(
+            &state.core,
+            &caller.tenant_id,
+            FieldEntity::Customer,
+            &body.fields,
+        )
+        .await?,
     );
     if !errors.is_empty() {
         return Err(invalid(errors));
@@ -115,6 +125,19 @@ pub async fn update(
         change.email.as_deref().or(customer.email.as_deref()),
         &mut errors,
     );
+    // The result must be valid, not only the change: removing a required field fails.
+    if let Some(fields) = change.fields {
+        crate::domain::merge_fields(&mut customer.fields, fields);
+        errors.extend(
+            field_checks::check_record(
+                &state.core,
+                &caller.tenant_id,
+                FieldEntity::Customer,
+                &customer.fields,
+            )
+            .await?,
+        );
+    }
     if !errors.is_empty() {
         return Err(invalid(errors));
     }
@@ -129,9 +152,6 @@ pub async fn update(
     }
     if let Some(vip) = change.vip {
         customer.vip = vip;
-    }
-    if let Some(fields) = change.fields {
-        crate::domain::merge_fields(&mut customer.fields, fields);
     }
     Ok(Json(
         customers::update(&state.core.db, &caller.tenant_id, customer).await?,
@@ -150,6 +170,8 @@ pub struct ListQuery {
     name: Option<String>,
     /// The owner of the car with this VIN.
     vin: Option<String>,
+    /// Owners of a car with this plate, in any spelling (`沪 a-12345`).
+    plate: Option<String>,
 }
 
 /// `GET /api/v1/customers`.
@@ -180,7 +202,14 @@ pub async fn list(
         .map(normalise_phone)
         .transpose()
         .map_err(ApiError::BadRequest)?;
+    let plate = query
+        .plate
+        .as_deref()
+        .map(crate::plate::normalise_plate)
+        .transpose()
+        .map_err(|message| ApiError::BadRequest(format!("plate: {message}")))?;
     let filter = CustomerFilter {
+        plate,
         external_id: query.external_id,
         phone,
         vip: query.vip,

@@ -469,6 +469,7 @@ async fn seed_records(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
             &core.db,
             tenant_id,
             NewVehicle {
+                plate: None,
                 vin,
                 external_id: None,
                 customer_id: Some(customer.id.clone()),

@@ -5,6 +5,8 @@
 pub mod customer360;
 pub mod customers;
 pub mod dispatch;
+pub mod field_checks;
+pub mod field_definitions;
 pub mod fields;
 pub mod imports;
 pub mod intake;

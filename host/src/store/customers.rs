@@ -29,6 +29,8 @@ pub struct CustomerFilter {
     pub region: Option<String>,
     /// Substring of the name.
     pub name: Option<String>,
+    /// Owns a vehicle with this normalised plate.
+    pub plate: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -198,6 +200,13 @@ pub async fn list(
         // LOWER on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not.
         sql.push(" AND LOWER(name) LIKE LOWER(")
             .bind(Arg::Text(format!("%{}%", name.replace(['%', '_'], ""))))
+            .push(")");
+    }
+    if let Some(plate) = &filter.plate {
+        sql.push(" AND id IN (SELECT customer_id FROM vehicles WHERE tenant_id = ")
+            .bind(Arg::Text(tenant_id.to_owned()))
+            .push(" AND plate = ")
+            .bind(Arg::Text(plate.clone()))
             .push(")");
     }
     finish_page(&mut sql, page);

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod campaigns;
 pub mod customers;
+pub mod field_definitions;
 pub mod installations;
 pub mod interactions;
 pub mod kpis;

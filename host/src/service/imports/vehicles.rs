@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::reading::{Cells, Header};
 use super::{ImportKind, Importer, Outcome, Parsed, RowError, distinct};
 use crate::service::FieldError;
-use crate::service::vehicles::check_figures;
+use crate::service::vehicles::{check_figures, checked_plate};
 use crate::store::vehicles::{self, ImportedVehicle};
 use crate::store::{StoreError, customers};
 use crate::vin::Vin;
@@ -18,6 +18,7 @@ pub(super) struct Vehicles;
 pub(super) struct VehicleRow {
     external_id: String,
     vin: String,
+    plate: Option<String>,
     customer_external_id: Option<String>,
     make: Option<String>,
     model: Option<String>,
@@ -32,6 +33,7 @@ impl Importer for Vehicles {
     const COLUMNS: &'static [&'static str] = &[
         "external_id",
         "vin",
+        "plate",
         "customer_external_id",
         "make",
         "model",
@@ -66,6 +68,7 @@ impl Importer for Vehicles {
                 })
                 .ok(),
         };
+        let plate = checked_plate(cells.optional("plate").as_deref(), errors);
         let model_year = cells.whole_number("model_year", errors);
         let mileage_km = cells.whole_number("mileage_km", errors);
         check_figures(model_year, mileage_km, errors);
@@ -75,6 +78,7 @@ impl Importer for Vehicles {
         Some(VehicleRow {
             external_id: external_id.to_owned(),
             vin: vin?.as_str().to_owned(),
+            plate,
             customer_external_id: cells.optional("customer_external_id"),
             make: cells.optional("make"),
             model: cells.optional("model"),
@@ -142,6 +146,7 @@ impl Importer for Vehicles {
             let imported = ImportedVehicle {
                 external_id: Some(data.external_id.clone()),
                 vin: data.vin.clone(),
+                plate: data.plate.clone(),
                 customer_id,
                 make: data.make.clone(),
                 model: data.model.clone(),
@@ -188,6 +193,7 @@ impl Importer for Vehicles {
                     imported.customer_id,
                     old.customer_id.clone(),
                 ),
+                plate: header.pick("plate", imported.plate, old.plate.clone()),
                 make: header.pick("make", imported.make, old.make.clone()),
                 model: header.pick("model", imported.model, old.model.clone()),
                 model_year: header.pick("model_year", imported.model_year, old.model_year),
