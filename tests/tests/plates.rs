@@ -30,10 +30,15 @@ async fn plates_are_stored_normalised_on_create_and_on_patch() {
     assert_eq!(moved["plate"], "粤BD12345");
 
     for bad in ["沪", "沪A_12345", "ABCDEFGHJKLMN"] {
-        let reply = app.patch(&tenant.key, &path, &json!({ "plate": bad })).await;
+        let reply = app
+            .patch(&tenant.key, &path, &json!({ "plate": bad }))
+            .await;
         assert_eq!(reply.status, 422, "{bad}");
         assert_eq!(invalid_fields(&reply), ["plate"]);
-        assert!(field_message(&reply, "plate").contains("沪A12345"), "gives an example");
+        assert!(
+            field_message(&reply, "plate").contains("沪A12345"),
+            "gives an example"
+        );
     }
     assert_eq!(
         app.get(&tenant.key, &path).await.expect(200)["plate"],
@@ -86,7 +91,10 @@ async fn vehicles_and_their_owners_are_found_by_plate_in_any_spelling() {
         assert_eq!(ids(&owners), [owner["id"].as_str().unwrap()], "{spelling}");
     }
     let nobody = app
-        .get(&tenant.key, &format!("/api/v1/customers?plate={}", urlencode("苏E00000")))
+        .get(
+            &tenant.key,
+            &format!("/api/v1/customers?plate={}", urlencode("苏E00000")),
+        )
         .await
         .expect(200);
     assert!(ids(&nobody).is_empty());
@@ -131,7 +139,9 @@ async fn plate_search_stays_within_the_callers_tenant() {
     assert_eq!(ids(&owners), [a_owner["id"].as_str().unwrap()]);
     let path = format!("/api/v1/vehicles/{}", a_car["id"].as_str().unwrap());
     assert_eq!(
-        app.patch(&b.key, &path, &json!({ "plate": "浙B00001" })).await.status,
+        app.patch(&b.key, &path, &json!({ "plate": "浙B00001" }))
+            .await
+            .status,
         404
     );
 }
@@ -155,13 +165,19 @@ async fn csv_imports_and_answered_calls_set_normalised_plates() {
     assert_eq!(report["errors"][0]["row"], 3);
     assert_eq!(report["errors"][0]["column"], "plate");
     let found = app
-        .get(&tenant.key, &format!("/api/v1/vehicles?plate={}", urlencode("沪A12345")))
+        .get(
+            &tenant.key,
+            &format!("/api/v1/vehicles?plate={}", urlencode("沪A12345")),
+        )
         .await
         .expect(200);
     assert_eq!(found["items"][0]["vin"], vin("LSVAX4100N2000431"));
 
     // Re-importing without the plate column keeps the plate; with it, changes it.
-    let keep = format!("external_id,vin,make\nV-1,{},上汽大众\n", vin("LSVAX4100N2000431"));
+    let keep = format!(
+        "external_id,vin,make\nV-1,{},上汽大众\n",
+        vin("LSVAX4100N2000431")
+    );
     app.post_raw(&tenant.key, "/api/v1/imports/vehicles", "text/csv", &keep)
         .await
         .expect(200);
