@@ -576,3 +576,169 @@ async fn an_answered_call_missing_required_fields_is_kept_with_the_issues_on_its
         ]
     );
 }
+
+/// Posts `csv` to `/api/v1/imports/{kind}`.
+async fn import(app: &TestApp, tenant: &Tenant, kind: &str, csv: &str) -> axle_tests::Reply {
+    app.post_raw(
+        &tenant.key,
+        &format!("/api/v1/imports/{kind}"),
+        "text/csv; charset=utf-8",
+        csv,
+    )
+    .await
+}
+
+/// `(row, column)` of every error in an import report.
+fn error_cells(report: &Value) -> Vec<(u64, String)> {
+    report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_u64().unwrap(),
+                e["column"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn csv_rows_with_bad_or_missing_declared_fields_fail_with_their_column() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("csv-fields").await;
+    define(
+        &app,
+        &tenant,
+        json!({ "entity": "customer", "name": "membership", "label": "会员等级", "kind": "choice", "options": ["金卡", "银卡"], "required": true }),
+    )
+    .await;
+    define(
+        &app,
+        &tenant,
+        json!({ "entity": "customer", "name": "visits", "label": "到店次数", "kind": "integer" }),
+    )
+    .await;
+
+    let csv = "external_id,name,fields.membership,Fields.Visits\n\
+               C-1,张伟,金卡,3\n\
+               C-2,李娜,铜卡,1\n\
+               C-3,王芳,银卡,三次\n\
+               C-4,刘洋,,2\n";
+    let report = import(&app, &tenant, "customers", csv).await.expect(200);
+    assert_eq!(report["created"], 1, "{report}");
+    assert_eq!(report["failed"], 3);
+    assert_eq!(
+        error_cells(&report),
+        [
+            (3, "fields.membership".to_owned()),
+            (4, "fields.visits".to_owned()),
+            (5, "fields.membership".to_owned())
+        ]
+    );
+    let imported = app
+        .get(&tenant.key, "/api/v1/customers?external_id=C-1")
+        .await
+        .expect(200);
+    assert_eq!(
+        imported["items"][0]["fields"],
+        json!({ "membership": "金卡", "visits": 3 })
+    );
+
+    // A file without the required column updates customers that already have the field,
+    // but cannot create one without it.
+    let report = import(
+        &app,
+        &tenant,
+        "customers",
+        "external_id,name,city\nC-1,张伟,上海\nC-9,赵敏,北京\n",
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        (report["updated"].as_u64(), report["failed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(error_cells(&report), [(3, "fields.membership".to_owned())]);
+    let kept = app
+        .get(&tenant.key, "/api/v1/customers?external_id=C-1")
+        .await
+        .expect(200);
+    assert_eq!(kept["items"][0]["fields"]["membership"], "金卡");
+    assert_eq!(kept["items"][0]["city"], "上海");
+
+    let undeclared = import(
+        &app,
+        &tenant,
+        "customers",
+        "external_id,name,fields.wechat\nC-5,周敏,zm\n",
+    )
+    .await;
+    assert_eq!(undeclared.status, 400);
+    assert!(
+        undeclared.error_message().contains("fields.wechat")
+            && undeclared.error_message().contains("fields.membership"),
+        "{}",
+        undeclared.error_message()
+    );
+}
+
+#[tokio::test]
+async fn csv_vehicle_fields_are_typed_by_their_declaration() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("csv-vehicle-fields").await;
+    define(
+        &app,
+        &tenant,
+        json!({ "entity": "vehicle", "name": "imported", "label": "进口车", "kind": "boolean" }),
+    )
+    .await;
+    define(
+        &app,
+        &tenant,
+        json!({ "entity": "vehicle", "name": "first_registered", "label": "初登日期", "kind": "date" }),
+    )
+    .await;
+    let csv = format!(
+        "external_id,vin,fields.imported,fields.first_registered\n\
+         V-1,{},是,2024-02-29\n\
+         V-2,{},maybe,2024-02-30\n",
+        vin("LSVAX4100N2000501"),
+        vin("LSVAX4100N2000502"),
+    );
+    let report = import(&app, &tenant, "vehicles", &csv).await.expect(200);
+    assert_eq!(report["created"], 1, "{report}");
+    assert_eq!(
+        error_cells(&report),
+        [
+            (3, "fields.imported".to_owned()),
+            (3, "fields.first_registered".to_owned())
+        ]
+    );
+    let vehicle = app
+        .get(&tenant.key, "/api/v1/vehicles?external_id=V-1")
+        .await
+        .expect(200);
+    assert_eq!(
+        vehicle["items"][0]["fields"],
+        json!({ "imported": true, "first_registered": "2024-02-29" })
+    );
+
+    // An empty cell removes the field; importing the same file again changes nothing.
+    let clear = format!(
+        "external_id,vin,fields.imported\nV-1,{},\n",
+        vin("LSVAX4100N2000501")
+    );
+    let report = import(&app, &tenant, "vehicles", &clear).await.expect(200);
+    assert_eq!(report["updated"], 1);
+    let report = import(&app, &tenant, "vehicles", &clear).await.expect(200);
+    assert_eq!(report["unchanged"], 1);
+    let vehicle = app
+        .get(&tenant.key, "/api/v1/vehicles?external_id=V-1")
+        .await
+        .expect(200);
+    assert_eq!(
+        vehicle["items"][0]["fields"],
+        json!({ "first_registered": "2024-02-29" })
+    );
+}

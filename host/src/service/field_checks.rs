@@ -60,6 +60,38 @@ pub fn check(definitions: &[FieldDefinition], fields: &Fields) -> Vec<FieldError
         .collect()
 }
 
+/// The value of a declared field written as text (a CSV cell), checked against its kind.
+/// Numbers are read as numbers and yes/no as booleans; the rest stays text.
+pub fn value_from_text(
+    definition: &FieldDefinition,
+    text: &str,
+) -> Result<serde_json::Value, String> {
+    use serde_json::Value;
+    let text = text.trim();
+    let value = match definition.kind {
+        FieldKind::Number => text
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number),
+        FieldKind::Integer => text.parse::<i64>().ok().map(Value::from),
+        FieldKind::Boolean => match text.to_lowercase().as_str() {
+            "true" | "yes" | "y" | "1" | "是" => Some(Value::Bool(true)),
+            "false" | "no" | "n" | "0" | "否" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        FieldKind::Text | FieldKind::Date | FieldKind::Choice => {
+            Some(Value::String(text.to_owned()))
+        }
+    };
+    let value = value.ok_or_else(|| format!("`{text}` is not {}", expected(definition)))?;
+    match value_problem(definition, &value) {
+        Some(problem) => Err(problem),
+        None => Ok(value),
+    }
+}
+
 /// Null and empty text count as not given.
 fn is_blank(value: &serde_json::Value) -> bool {
     match value {

@@ -249,6 +249,8 @@ pub struct ImportedVehicle {
     pub model: Option<String>,
     pub model_year: Option<i64>,
     pub mileage_km: Option<i64>,
+    /// All of the record's custom fields.
+    pub fields: Fields,
 }
 
 /// The tenant's vehicles with any of these external ids or VINs, as `(id, imported columns)`.
@@ -263,7 +265,7 @@ pub async fn by_external_ids_or_vins(
     }
     // Two indexed lookups: an OR of the two lists could scan the tenant's vehicles.
     const SELECT: &str = "SELECT id, external_id, vin, plate, customer_id, make, model, \
-                          model_year, mileage_km FROM vehicles";
+                          model_year, mileage_km, fields FROM vehicles";
     let mut params = Placeholders::for_conn(conn);
     let sql = format!(
         "{SELECT} WHERE tenant_id = {} AND external_id IN ({}) \
@@ -295,6 +297,7 @@ pub async fn by_external_ids_or_vins(
                     model: row.try_get("model")?,
                     model_year: row.try_get("model_year")?,
                     mileage_km: row.try_get("mileage_km")?,
+                    fields: json_column("vehicles.fields", &row.try_get::<String, _>("fields")?)?,
                 },
             ))
         })
@@ -319,10 +322,10 @@ pub async fn insert_imported(
     if vehicles.is_empty() {
         return Ok(());
     }
-    const PER_ROW: usize = 12;
+    const PER_ROW: usize = 13;
     let sql = format!(
         "INSERT INTO vehicles (id, tenant_id, external_id, vin, plate, customer_id, make, model, \
-         model_year, mileage_km, created_at, updated_at) VALUES {}",
+         model_year, mileage_km, fields, created_at, updated_at) VALUES {}",
         Placeholders::for_conn(conn).rows(vehicles.len(), PER_ROW)
     );
     let now = now_ms();
@@ -339,6 +342,7 @@ pub async fn insert_imported(
             .bind(vehicle.model.as_deref())
             .bind(vehicle.model_year)
             .bind(vehicle.mileage_km)
+            .bind(serde_json::to_string(&vehicle.fields).unwrap_or_else(|_| "{}".to_owned()))
             .bind(now)
             .bind(now);
     }
@@ -355,8 +359,8 @@ pub async fn update_imported(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE vehicles SET external_id = $1, customer_id = $2, make = $3, model = $4, \
-         model_year = $5, mileage_km = $6, updated_at = $7, plate = $8 WHERE tenant_id = $9 \
-         AND id = $10",
+         model_year = $5, mileage_km = $6, updated_at = $7, plate = $8, fields = $9 \
+         WHERE tenant_id = $10 AND id = $11",
     )
     .bind(vehicle.external_id.as_deref())
     .bind(vehicle.customer_id.as_deref())
@@ -366,6 +370,7 @@ pub async fn update_imported(
     .bind(vehicle.mileage_km)
     .bind(now_ms())
     .bind(vehicle.plate.as_deref())
+    .bind(serde_json::to_string(&vehicle.fields).unwrap_or_else(|_| "{}".to_owned()))
     .bind(tenant_id)
     .bind(id)
     .execute(conn)

@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use super::reading::{Cells, Header};
-use super::{ImportKind, Importer, Outcome, Parsed, RowError, distinct};
+use super::{ImportKind, Importer, Outcome, Parsed, RowError, distinct, merged_fields};
+use crate::domain::{FieldEntity, Fields};
 use crate::service::FieldError;
 use crate::service::vehicles::{check_figures, checked_plate};
 use crate::store::vehicles::{self, ImportedVehicle};
@@ -24,6 +25,8 @@ pub(super) struct VehicleRow {
     model: Option<String>,
     model_year: Option<i64>,
     mileage_km: Option<i64>,
+    /// The row's `fields.<name>` cells; merged over the fields on file when written.
+    fields: Fields,
 }
 
 impl Importer for Vehicles {
@@ -41,6 +44,7 @@ impl Importer for Vehicles {
         "mileage_km",
     ];
     const REQUIRED: &'static [&'static str] = &["external_id", "vin"];
+    const FIELDS: Option<FieldEntity> = Some(FieldEntity::Vehicle);
 
     fn parse(cells: &Cells<'_>, errors: &mut Vec<FieldError>) -> Option<VehicleRow> {
         let before = errors.len();
@@ -72,6 +76,7 @@ impl Importer for Vehicles {
         let model_year = cells.whole_number("model_year", errors);
         let mileage_km = cells.whole_number("mileage_km", errors);
         check_figures(model_year, mileage_km, errors);
+        let fields = cells.custom_fields(errors);
         if errors.len() > before {
             return None;
         }
@@ -84,6 +89,7 @@ impl Importer for Vehicles {
             model: cells.optional("model"),
             model_year,
             mileage_km,
+            fields,
         })
     }
 
@@ -152,6 +158,7 @@ impl Importer for Vehicles {
                 model: data.model.clone(),
                 model_year: data.model_year,
                 mileage_km: data.mileage_km,
+                fields: Fields::new(),
             };
             let matched = match by_external_id.get(data.external_id.as_str()) {
                 Some((_, old)) if old.vin != data.vin => {
@@ -183,8 +190,20 @@ impl Importer for Vehicles {
                     other => other.copied(),
                 },
             };
+            let fields = match merged_fields(
+                header,
+                *row,
+                matched.map_or(&Fields::new(), |(_, old)| &old.fields),
+                &data.fields,
+            ) {
+                Ok(fields) => fields,
+                Err(errors) => {
+                    outcome.fail_all(errors);
+                    continue;
+                }
+            };
             let Some((id, old)) = matched else {
-                new.push(imported);
+                new.push(ImportedVehicle { fields, ..imported });
                 continue;
             };
             let merged = ImportedVehicle {
@@ -198,6 +217,7 @@ impl Importer for Vehicles {
                 model: header.pick("model", imported.model, old.model.clone()),
                 model_year: header.pick("model_year", imported.model_year, old.model_year),
                 mileage_km: header.pick("mileage_km", imported.mileage_km, old.mileage_km),
+                fields,
                 ..imported
             };
             let changed = merged != *old;
