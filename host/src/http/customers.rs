@@ -47,6 +47,15 @@ fn invalid(errors: Vec<FieldError>) -> ApiError {
     .into()
 }
 
+/// What is wrong with `fields` by the tenant's declared customer fields.
+async fn declared_problems(
+    state: &AppState,
+    tenant_id: &str,
+    fields: &Fields,
+) -> Result<Vec<FieldError>, ApiError> {
+    Ok(field_checks::check_record(&state.core, tenant_id, FieldEntity::Customer, fields).await?)
+}
+
 fn non_empty(text: Option<String>) -> Option<String> {
     text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
 }
@@ -64,15 +73,7 @@ pub async fn create(
         body.email.as_deref(),
         &mut errors,
     );
-    errors.extend(
-        field_checks::check_record(
-            &state.core,
-            &caller.tenant_id,
-            FieldEntity::Customer,
-            &body.fields,
-        )
-        .await?,
-    );
+    errors.extend(declared_problems(&state, &caller.tenant_id, &body.fields).await?);
     if !errors.is_empty() {
         return Err(invalid(errors));
     }
@@ -128,15 +129,7 @@ pub async fn update(
     // The result must be valid, not only the change: removing a required field fails.
     if let Some(fields) = change.fields {
         crate::domain::merge_fields(&mut customer.fields, fields);
-        errors.extend(
-            field_checks::check_record(
-                &state.core,
-                &caller.tenant_id,
-                FieldEntity::Customer,
-                &customer.fields,
-            )
-            .await?,
-        );
+        errors.extend(declared_problems(&state, &caller.tenant_id, &customer.fields).await?);
     }
     if !errors.is_empty() {
         return Err(invalid(errors));
@@ -202,14 +195,8 @@ pub async fn list(
         .map(normalise_phone)
         .transpose()
         .map_err(ApiError::BadRequest)?;
-    let plate = query
-        .plate
-        .as_deref()
-        .map(crate::plate::normalise_plate)
-        .transpose()
-        .map_err(|message| ApiError::BadRequest(format!("plate: {message}")))?;
     let filter = CustomerFilter {
-        plate,
+        plate: super::vehicles::plate_filter(query.plate.as_deref())?,
         external_id: query.external_id,
         phone,
         vip: query.vip,

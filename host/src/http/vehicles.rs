@@ -67,6 +67,22 @@ async fn check_details(
     Ok(())
 }
 
+/// A `?plate=` search in any spelling, normalised as plates are stored.
+pub(super) fn plate_filter(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    raw.map(crate::plate::normalise_plate)
+        .transpose()
+        .map_err(|message| ApiError::BadRequest(format!("plate: {message}")))
+}
+
+/// What is wrong with `fields` by the tenant's declared vehicle fields.
+async fn declared_problems(
+    state: &AppState,
+    tenant_id: &str,
+    fields: &Fields,
+) -> Result<Vec<FieldError>, ApiError> {
+    Ok(field_checks::check_record(&state.core, tenant_id, FieldEntity::Vehicle, fields).await?)
+}
+
 fn invalid(errors: Vec<FieldError>) -> ApiError {
     ServiceError::Unprocessable {
         message: "the vehicle is not valid".into(),
@@ -135,15 +151,7 @@ pub async fn create(
     // Declared fields are checked after the providers filled theirs in, so a computed
     // field can satisfy a required one.
     let mut issues = provided.issues;
-    issues.extend(
-        field_checks::check_record(
-            &state.core,
-            &caller.tenant_id,
-            FieldEntity::Vehicle,
-            &vehicle.fields,
-        )
-        .await?,
-    );
+    issues.extend(declared_problems(&state, &caller.tenant_id, &vehicle.fields).await?);
     if !issues.is_empty() {
         return Err(invalid(issues));
     }
@@ -200,15 +208,7 @@ pub async fn update(
     }
     if let Some(fields) = change.fields {
         crate::domain::merge_fields(&mut vehicle.fields, fields);
-        errors.extend(
-            field_checks::check_record(
-                &state.core,
-                &caller.tenant_id,
-                FieldEntity::Vehicle,
-                &vehicle.fields,
-            )
-            .await?,
-        );
+        errors.extend(declared_problems(&state, &caller.tenant_id, &vehicle.fields).await?);
     }
     if !errors.is_empty() {
         return Err(invalid(errors));
@@ -249,12 +249,7 @@ pub async fn list(
         .map(|raw| Vin::parse(&raw).map(|vin| vin.as_str().to_owned()))
         .transpose()
         .map_err(|err| ApiError::BadRequest(format!("vin: {err}")))?;
-    let plate = query
-        .plate
-        .as_deref()
-        .map(crate::plate::normalise_plate)
-        .transpose()
-        .map_err(|message| ApiError::BadRequest(format!("plate: {message}")))?;
+    let plate = plate_filter(query.plate.as_deref())?;
     let filter = VehicleFilter {
         external_id: query.external_id,
         vin,

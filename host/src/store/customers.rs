@@ -2,7 +2,7 @@
 
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::{Page, Paged, Placeholders, StoreError, finish_page, json_column};
+use super::{Page, Paged, Placeholders, StoreError, fields_json, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder};
 use crate::domain::{Customer, Fields};
 use crate::ids::{new_id, now_ms, rfc3339};
@@ -212,10 +212,6 @@ pub async fn list(
     finish_page(&mut sql, page);
     let rows: Vec<CustomerRow> = sql.build_as().fetch_all(db.pool()).await?;
     Paged::from_rows(rows, page.limit, |row| &row.id).try_map(CustomerRow::into_domain)
-}
-
-fn fields_json(fields: &Fields) -> String {
-    serde_json::to_string(fields).unwrap_or_else(|_| "{}".to_owned())
 }
 
 /// The columns of a customer that a CSV import writes.

@@ -72,6 +72,11 @@ pub(crate) async fn ids_by(
     Ok(query.fetch_all(conn).await?)
 }
 
+/// Custom fields as their JSON column holds them.
+pub(crate) fn fields_json(fields: &crate::domain::Fields) -> String {
+    serde_json::to_string(fields).unwrap_or_else(|_| "{}".to_owned())
+}
+
 /// Parses a JSON column.
 pub(crate) fn json_column<T: serde::de::DeserializeOwned>(
     column: &str,

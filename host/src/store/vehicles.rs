@@ -2,7 +2,7 @@
 
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::{Page, Paged, Placeholders, StoreError, finish_page, json_column};
+use super::{Page, Paged, Placeholders, StoreError, fields_json, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder};
 use crate::domain::{Fields, Vehicle};
 use crate::ids::{new_id, now_ms, rfc3339};
@@ -342,7 +342,7 @@ pub async fn insert_imported(
             .bind(vehicle.model.as_deref())
             .bind(vehicle.model_year)
             .bind(vehicle.mileage_km)
-            .bind(serde_json::to_string(&vehicle.fields).unwrap_or_else(|_| "{}".to_owned()))
+            .bind(fields_json(&vehicle.fields))
             .bind(now)
             .bind(now);
     }
@@ -370,7 +370,7 @@ pub async fn update_imported(
     .bind(vehicle.mileage_km)
     .bind(now_ms())
     .bind(vehicle.plate.as_deref())
-    .bind(serde_json::to_string(&vehicle.fields).unwrap_or_else(|_| "{}".to_owned()))
+    .bind(fields_json(&vehicle.fields))
     .bind(tenant_id)
     .bind(id)
     .execute(conn)
