@@ -51,3 +51,39 @@ fn missing(ticket: &Ticket, config: &Config) -> Vec<FieldIssue> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axle_sdk::{CustomField, testing};
+
+    fn config() -> Config {
+        Config {
+            required: vec!["repair_order".into(), "dealer_code".into()],
+        }
+    }
+
+    #[test]
+    fn each_missing_or_blank_required_field_is_an_issue() {
+        let mut ticket = testing::ticket("发动机抖动", "");
+        ticket.fields.push(CustomField {
+            name: "repair_order".into(),
+            value: FieldValue::Text("  ".into()),
+        });
+        let issues = missing(&ticket, &config());
+        let fields: Vec<&str> = issues.iter().map(|i| i.field.as_str()).collect();
+        assert_eq!(fields, ["repair_order", "dealer_code"]);
+    }
+
+    #[test]
+    fn a_ticket_with_every_required_field_passes() {
+        let mut ticket = testing::ticket("发动机抖动", "");
+        for name in ["repair_order", "dealer_code"] {
+            ticket.fields.push(CustomField {
+                name: name.into(),
+                value: FieldValue::Text("x".into()),
+            });
+        }
+        assert!(missing(&ticket, &config()).is_empty());
+    }
+}
