@@ -228,6 +228,9 @@ async fn only_a_tenant_wide_admin_declares_fields_but_every_key_reads_them() {
             )
             .await;
         assert_eq!(create.status, 403, "{:?}", create.body);
+        if key == &dealer_admin {
+            assert!(create.error_message().contains("tenant-wide"));
+        }
         assert_eq!(
             app.patch(key, &path, &json!({ "required": true }))
                 .await
