@@ -139,6 +139,38 @@ text_enum!(Role { Admin => "admin", Agent => "agent" });
 /// Custom field values by name, as JSON.
 pub type Fields = BTreeMap<String, serde_json::Value>;
 
+/// The kind of record a custom field is declared on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldEntity {
+    Customer,
+    Vehicle,
+    Ticket,
+}
+text_enum!(FieldEntity { Customer => "customer", Vehicle => "vehicle", Ticket => "ticket" });
+
+/// The type of a declared custom field's value; the same set as the WIT `field-kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    Text,
+    Number,
+    Integer,
+    Boolean,
+    /// A calendar day, `YYYY-MM-DD`.
+    Date,
+    /// One of the definition's options.
+    Choice,
+}
+text_enum!(FieldKind {
+    Text => "text",
+    Number => "number",
+    Integer => "integer",
+    Boolean => "boolean",
+    Date => "date",
+    Choice => "choice",
+});
+
 /// Normalises a phone number to digits with an optional leading `+`.
 pub fn normalise_phone(raw: &str) -> Result<String, String> {
     let trimmed = raw.trim();
@@ -240,6 +272,8 @@ pub struct Vehicle {
     /// The vehicle's id in the dealer's sheet or DMS; unique within the tenant.
     pub external_id: Option<String>,
     pub vin: String,
+    /// The licence plate, normalised (`沪A12345`); not unique, plates move between cars.
+    pub plate: Option<String>,
     pub customer_id: Option<String>,
     pub make: Option<String>,
     pub model: Option<String>,

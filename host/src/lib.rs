@@ -10,6 +10,7 @@ pub mod hours;
 pub mod http;
 pub mod ids;
 pub mod money;
+pub mod plate;
 pub mod plugins;
 pub mod seed;
 pub mod service;

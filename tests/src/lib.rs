@@ -571,6 +571,11 @@ pub const SCRIPTED_STEP: Plugin = Plugin {
     dir: "tests/guests/scripted-step",
     wasm: "axle_guest_scripted_step.wasm",
 };
+pub const TICKET_RULES: Plugin = Plugin {
+    name: "ticket-rules",
+    dir: "tests/guests/ticket-rules",
+    wasm: "axle_guest_ticket_rules.wasm",
+};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {

@@ -55,6 +55,13 @@ async fn the_demo_tenant_has_the_org_tree_plugins_and_routed_tickets() {
         "the dispatcher placed most demo tickets at a station: {placed}"
     );
 
+    // The hotline finds a demo customer by the plate an agent types.
+    let owners = app
+        .get(&key, "/api/v1/customers?plate=%E6%B2%AAa-d12345")
+        .await
+        .expect(200);
+    assert_eq!(owners["items"][0]["name"], "张伟", "沪a-d12345: {owners}");
+
     // Seeding again keeps the data and hands out a fresh key.
     let again = axle_host::seed::demo(
         &app.app.core,

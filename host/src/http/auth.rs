@@ -39,13 +39,15 @@ impl Caller {
         Ok(())
     }
 
-    /// Fails unless the key is an admin key for the whole tenant: plugins change how every
-    /// dealer's tickets are handled, so a dealer-scoped admin cannot manage them.
+    /// Fails unless the key is an admin key for the whole tenant: plugins, SLA policies and
+    /// custom fields change how every dealer's records are handled, so a dealer-scoped
+    /// admin cannot manage them.
     pub fn require_tenant_admin(&self) -> Result<(), ApiError> {
         self.require_admin()?;
         if self.scope.is_some() {
             return Err(ApiError::Forbidden(
-                "plugins are managed tenant-wide; this admin key is limited to one site's subtree"
+                "this is managed tenant-wide (plugins, SLA policies, custom fields); this admin \
+                 key is limited to one site's subtree: use a key of the whole tenant"
                     .to_owned(),
             ));
         }

@@ -9,8 +9,9 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
-use crate::domain::{Customer, Fields};
+use crate::domain::{Customer, FieldEntity, Fields};
 use crate::service::customers::{checked_contact, normalise_phone};
+use crate::service::field_checks;
 use crate::service::{FieldError, ServiceError};
 use crate::store::Paged;
 use crate::store::customers::{self, CustomerFilter, NewCustomer};
@@ -46,6 +47,15 @@ fn invalid(errors: Vec<FieldError>) -> ApiError {
     .into()
 }
 
+/// What is wrong with `fields` by the tenant's declared customer fields.
+async fn declared_problems(
+    state: &AppState,
+    tenant_id: &str,
+    fields: &Fields,
+) -> Result<Vec<FieldError>, ApiError> {
+    Ok(field_checks::check_record(&state.core, tenant_id, FieldEntity::Customer, fields).await?)
+}
+
 fn non_empty(text: Option<String>) -> Option<String> {
     text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
 }
@@ -63,6 +73,7 @@ pub async fn create(
         body.email.as_deref(),
         &mut errors,
     );
+    errors.extend(declared_problems(&state, &caller.tenant_id, &body.fields).await?);
     if !errors.is_empty() {
         return Err(invalid(errors));
     }
@@ -115,6 +126,11 @@ pub async fn update(
         change.email.as_deref().or(customer.email.as_deref()),
         &mut errors,
     );
+    // The result must be valid, not only the change: removing a required field fails.
+    if let Some(fields) = change.fields {
+        crate::domain::merge_fields(&mut customer.fields, fields);
+        errors.extend(declared_problems(&state, &caller.tenant_id, &customer.fields).await?);
+    }
     if !errors.is_empty() {
         return Err(invalid(errors));
     }
@@ -129,9 +145,6 @@ pub async fn update(
     }
     if let Some(vip) = change.vip {
         customer.vip = vip;
-    }
-    if let Some(fields) = change.fields {
-        crate::domain::merge_fields(&mut customer.fields, fields);
     }
     Ok(Json(
         customers::update(&state.core.db, &caller.tenant_id, customer).await?,
@@ -150,6 +163,8 @@ pub struct ListQuery {
     name: Option<String>,
     /// The owner of the car with this VIN.
     vin: Option<String>,
+    /// Owners of a car with this plate, in any spelling (`沪 a-12345`).
+    plate: Option<String>,
 }
 
 /// `GET /api/v1/customers`.
@@ -181,6 +196,7 @@ pub async fn list(
         .transpose()
         .map_err(ApiError::BadRequest)?;
     let filter = CustomerFilter {
+        plate: super::vehicles::plate_filter(query.plate.as_deref())?,
         external_id: query.external_id,
         phone,
         vip: query.vip,

@@ -6,6 +6,7 @@ mod customers;
 mod dashboards;
 mod error;
 mod extract;
+mod field_definitions;
 mod imports;
 mod installations;
 mod interactions;
@@ -64,6 +65,16 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/customers/{id}",
             get(customers::get).patch(customers::update),
+        )
+        .route(
+            "/field-definitions",
+            post(field_definitions::create).get(field_definitions::list),
+        )
+        .route(
+            "/field-definitions/{id}",
+            get(field_definitions::get)
+                .patch(field_definitions::update)
+                .delete(field_definitions::delete),
         )
         .route("/vehicles", post(vehicles::create).get(vehicles::list))
         .route("/vehicles/{id}", get(vehicles::get).patch(vehicles::update))

@@ -9,7 +9,9 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
-use crate::domain::{Fields, Vehicle};
+use crate::domain::{FieldEntity, Fields, Vehicle};
+use crate::service::field_checks;
+use crate::service::vehicles::checked_plate;
 use crate::service::{self, FieldError, ServiceError};
 use crate::store::Paged;
 use crate::store::customers;
@@ -25,6 +27,9 @@ pub struct VehicleBody {
     /// Defaulted so a missing VIN is reported with the other fields, not as bad JSON.
     #[serde(default)]
     vin: String,
+    /// The licence plate, in any spelling (`沪 a-12345`); stored normalised.
+    #[serde(default)]
+    plate: Option<String>,
     #[serde(default)]
     customer_id: Option<String>,
     #[serde(default)]
@@ -62,6 +67,22 @@ async fn check_details(
     Ok(())
 }
 
+/// A `?plate=` search in any spelling, normalised as plates are stored.
+pub(super) fn plate_filter(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    raw.map(crate::plate::normalise_plate)
+        .transpose()
+        .map_err(|message| ApiError::BadRequest(format!("plate: {message}")))
+}
+
+/// What is wrong with `fields` by the tenant's declared vehicle fields.
+async fn declared_problems(
+    state: &AppState,
+    tenant_id: &str,
+    fields: &Fields,
+) -> Result<Vec<FieldError>, ApiError> {
+    Ok(field_checks::check_record(&state.core, tenant_id, FieldEntity::Vehicle, fields).await?)
+}
+
 fn invalid(errors: Vec<FieldError>) -> ApiError {
     ServiceError::Unprocessable {
         message: "the vehicle is not valid".into(),
@@ -93,6 +114,7 @@ pub async fn create(
             })
             .ok()
     };
+    let plate = checked_plate(body.plate.as_deref(), &mut errors);
     check_details(
         &state,
         &caller.tenant_id,
@@ -107,6 +129,7 @@ pub async fn create(
     };
     let mut vehicle = NewVehicle {
         vin,
+        plate,
         external_id: body
             .external_id
             .map(|id| id.trim().to_owned())
@@ -124,10 +147,14 @@ pub async fn create(
         crate::service::fields::for_vehicle(&state.core, &caller.tenant_id, &vehicle).await?;
     crate::service::invocations::record_all(&state.core, &caller.tenant_id, &provided.audits)
         .await?;
-    if !provided.issues.is_empty() {
-        return Err(invalid(provided.issues));
-    }
     vehicle.fields.extend(provided.values);
+    // Declared fields are checked after the providers filled theirs in, so a computed
+    // field can satisfy a required one.
+    let mut issues = provided.issues;
+    issues.extend(declared_problems(&state, &caller.tenant_id, &vehicle.fields).await?);
+    if !issues.is_empty() {
+        return Err(invalid(issues));
+    }
     let mut conn = state
         .core
         .db
@@ -145,6 +172,8 @@ pub async fn create(
 #[serde(deny_unknown_fields)]
 pub struct VehicleChange {
     customer_id: Option<String>,
+    /// A new plate; an empty one removes it.
+    plate: Option<String>,
     make: Option<String>,
     model: Option<String>,
     model_year: Option<i64>,
@@ -174,6 +203,13 @@ pub async fn update(
         &mut errors,
     )
     .await?;
+    if let Some(plate) = &change.plate {
+        vehicle.plate = checked_plate(Some(plate), &mut errors);
+    }
+    if let Some(fields) = change.fields {
+        crate::domain::merge_fields(&mut vehicle.fields, fields);
+        errors.extend(declared_problems(&state, &caller.tenant_id, &vehicle.fields).await?);
+    }
     if !errors.is_empty() {
         return Err(invalid(errors));
     }
@@ -184,9 +220,6 @@ pub async fn update(
     vehicle.model = change.model.or(vehicle.model);
     vehicle.model_year = change.model_year.or(vehicle.model_year);
     vehicle.mileage_km = change.mileage_km.or(vehicle.mileage_km);
-    if let Some(fields) = change.fields {
-        crate::domain::merge_fields(&mut vehicle.fields, fields);
-    }
     Ok(Json(
         vehicles::update(&state.core.db, &caller.tenant_id, vehicle).await?,
     ))
@@ -199,6 +232,8 @@ pub struct ListQuery {
     cursor: Option<String>,
     external_id: Option<String>,
     vin: Option<String>,
+    /// Any spelling of the plate; searched normalised.
+    plate: Option<String>,
     customer_id: Option<String>,
 }
 
@@ -214,9 +249,11 @@ pub async fn list(
         .map(|raw| Vin::parse(&raw).map(|vin| vin.as_str().to_owned()))
         .transpose()
         .map_err(|err| ApiError::BadRequest(format!("vin: {err}")))?;
+    let plate = plate_filter(query.plate.as_deref())?;
     let filter = VehicleFilter {
         external_id: query.external_id,
         vin,
+        plate,
         customer_id: query.customer_id,
     };
     Ok(Json(

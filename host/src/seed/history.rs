@@ -200,6 +200,7 @@ pub async fn seed(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
             &core.db,
             tenant_id,
             NewVehicle {
+                plate: None,
                 external_id: None,
                 vin,
                 customer_id: Some(customer.id.clone()),

@@ -244,6 +244,22 @@ const CUSTOMERS: [(&str, &str, &str, &str, bool); 12] = [
     ("Wu Jun", "+8613912345612", "North China", "Qingdao", false),
 ];
 
+/// The plate of each demo vehicle, from its owner's city, in the spellings agents type.
+const PLATES: [&str; 12] = [
+    "沪A·D12345",
+    "浙A-3K721",
+    "京N 8A816",
+    "津C·52019",
+    "粤A·F66201",
+    "粤B D88123",
+    "苏E-7U2Q9",
+    "冀A·3M055",
+    "粤B·70312",
+    "苏A·D09871",
+    "闽D-5G213",
+    "鲁B·9R666",
+];
+
 /// (VIN stem without a valid check digit, make, model, year)
 const VEHICLES: [(&str, &str, &str, i64); 12] = [
     ("LSVAX4100N2000101", "SAIC Volkswagen", "Lavida", 2022),
@@ -471,6 +487,10 @@ async fn seed_records(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
             &core.db,
             tenant_id,
             NewVehicle {
+                plate: Some(
+                    crate::plate::normalise_plate(PLATES[index])
+                        .map_err(|message| anyhow::anyhow!("demo plate: {message}"))?,
+                ),
                 vin,
                 external_id: None,
                 customer_id: Some(customer.id.clone()),

@@ -6,9 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::field_checks;
 use super::tickets::{self, Actor, Linked, NewTicket, TicketView};
 use super::{Core, FieldError, ServiceError};
-use crate::domain::{TicketChannel, normalise_phone};
+use crate::domain::{FieldEntity, Fields, TicketChannel, normalise_phone};
 use crate::store::customers::{self, CustomerFilter, NewCustomer};
 use crate::store::vehicles::{self, NewVehicle};
 use crate::store::{Page, tickets as ticket_store};
@@ -23,6 +24,9 @@ pub struct Call {
     pub phone: String,
     #[serde(default)]
     pub vin: Option<String>,
+    /// The plate of the car the caller names, kept when the call creates the vehicle.
+    #[serde(default)]
+    pub plate: Option<String>,
     #[serde(default)]
     pub description: String,
     #[serde(default)]
@@ -42,6 +46,9 @@ pub struct Call {
     /// the ticket the first attempt made.
     #[serde(default)]
     pub call_id: Option<String>,
+    /// The ticket's custom fields.
+    #[serde(default)]
+    pub fields: Fields,
 }
 
 /// What the intake did.
@@ -168,6 +175,10 @@ pub async fn take(
                     NewVehicle {
                         external_id: None,
                         vin,
+                        plate: super::vehicles::checked_plate(
+                            call.plate.as_deref(),
+                            &mut linked.record_issues,
+                        ),
                         customer_id: Some(customer.id.clone()),
                         make: None,
                         model: None,
@@ -181,6 +192,35 @@ pub async fn take(
         );
     }
     linked.customer = Some(customer);
+    // Records the call creates carry no custom fields yet; what the tenant requires of
+    // them is noted on the ticket's timeline, to fill in after the call.
+    let created = [
+        (
+            linked.insert_customer,
+            FieldEntity::Customer,
+            linked.customer.as_ref().map(|c| &c.fields),
+        ),
+        (
+            linked.insert_vehicle,
+            FieldEntity::Vehicle,
+            linked.vehicle.as_ref().map(|v| &v.fields),
+        ),
+    ];
+    let mut record_issues = Vec::new();
+    for (inserted, entity, fields) in created {
+        if let (true, Some(fields)) = (inserted, fields) {
+            record_issues.extend(
+                field_checks::check_record(core, tenant_id, entity, fields)
+                    .await?
+                    .into_iter()
+                    .map(|issue| FieldError {
+                        field: format!("{entity}.{}", issue.field),
+                        message: issue.message,
+                    }),
+            );
+        }
+    }
+    linked.record_issues.extend(record_issues);
     let (customer_created, vehicle_created) = (linked.insert_customer, linked.insert_vehicle);
     let input = NewTicket {
         subject: call.subject,
@@ -189,6 +229,7 @@ pub async fn take(
         channel: Some(call.channel.unwrap_or(TicketChannel::Phone)),
         customer_id: linked.customer.as_ref().map(|c| c.id.clone()),
         vehicle_id: linked.vehicle.as_ref().map(|v| v.id.clone()),
+        fields: call.fields,
         ..Default::default()
     };
     match tickets::create_linked(core, tenant_id, actor, input, linked, errors).await {

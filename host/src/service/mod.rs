@@ -7,6 +7,8 @@ pub mod customers;
 pub mod dashboards;
 pub mod datasets;
 pub mod dispatch;
+pub mod field_checks;
+pub mod field_definitions;
 pub mod fields;
 pub mod imports;
 pub mod intake;

@@ -10,7 +10,8 @@ use super::workflow::{self, WorkflowRun};
 use super::{Core, FieldError, ServiceError};
 use crate::db::Tx;
 use crate::domain::{
-    Customer, Fields, Notification, Priority, Ticket, TicketChannel, TicketStatus, Vehicle,
+    Customer, FieldEntity, Fields, Notification, Priority, Ticket, TicketChannel, TicketStatus,
+    Vehicle,
 };
 use crate::ids::{new_id, now_ms, rfc3339};
 use crate::store::audit::{self, Decision};
@@ -170,9 +171,12 @@ pub struct Linked {
     pub claim_vehicle: bool,
     /// The telephony system's call id, so that a retried intake finds its ticket.
     pub call_id: Option<String>,
-    /// An answered call is never refused: field-provider issues go on the timeline instead
-    /// of failing the request.
+    /// An answered call is never refused: field-provider issues and declared fields that
+    /// do not check out go on the timeline instead of failing the request.
     pub answered_call: bool,
+    /// Problems with the custom fields of the customer or vehicle the call creates, for
+    /// the timeline with the ticket's own.
+    pub record_issues: Vec<FieldError>,
 }
 
 /// Creates a ticket whose links are already resolved; `errors` holds problems found so far.
@@ -244,14 +248,22 @@ pub async fn create_linked(
         vehicle.as_ref(),
     )
     .await?;
-    if !provided.issues.is_empty() && !linked.answered_call {
+    ticket.fields.extend(provided.values.clone());
+    // Declared fields are checked once the providers filled theirs in, so a computed
+    // field can satisfy a required one.
+    let mut issues = provided.issues.clone();
+    issues.extend(
+        super::field_checks::check_record(core, tenant_id, FieldEntity::Ticket, &ticket.fields)
+            .await?,
+    );
+    if !issues.is_empty() && !linked.answered_call {
         super::invocations::record_all(core, tenant_id, &provided.audits).await?;
         return Err(ServiceError::Unprocessable {
-            message: format!("the ticket is not valid: {}", summary(&provided.issues)),
-            errors: provided.issues,
+            message: format!("the ticket is not valid: {}", summary(&issues)),
+            errors: issues,
         });
     }
-    ticket.fields.extend(provided.values.clone());
+    issues.extend(linked.record_issues.iter().cloned());
     let routed = routing::run(
         core,
         tenant_id,
@@ -298,8 +310,8 @@ pub async fn create_linked(
     for audit in &provided.audits {
         audit.record(&mut tx, core, tenant_id).await?;
     }
-    if !provided.issues.is_empty() {
-        let data = serde_json::json!({ "issues": provided.issues });
+    if !issues.is_empty() {
+        let data = serde_json::json!({ "issues": issues });
         audit::record_event(
             &mut tx,
             tenant_id,
@@ -444,6 +456,16 @@ async fn try_update(
     }
     if let Some(fields) = change.fields {
         crate::domain::merge_fields(&mut ticket.fields, fields);
+        // The result must be valid, not only the change: removing a required field fails.
+        let errors =
+            super::field_checks::check_record(core, tenant_id, FieldEntity::Ticket, &ticket.fields)
+                .await?;
+        if !errors.is_empty() {
+            return Err(ServiceError::Unprocessable {
+                message: format!("the change is not valid: {}", summary(&errors)),
+                errors,
+            });
+        }
     }
     let (customer, vehicle) = load_links(core, tenant_id, &ticket).await?;
     let content_changed = ticket.subject != before.subject

@@ -27,3 +27,17 @@ pub fn check_figures(
         });
     }
 }
+
+/// The normalised plate of `raw`, `None` when it is blank; a text that is not a plate
+/// goes to `errors`.
+pub fn checked_plate(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
+    let raw = raw.map(str::trim).filter(|p| !p.is_empty())?;
+    crate::plate::normalise_plate(raw)
+        .map_err(|message| {
+            errors.push(FieldError {
+                field: "plate".into(),
+                message,
+            })
+        })
+        .ok()
+}

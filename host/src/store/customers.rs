@@ -2,7 +2,7 @@
 
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::{Page, Paged, Placeholders, StoreError, finish_page, json_column};
+use super::{Page, Paged, Placeholders, StoreError, fields_json, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder};
 use crate::domain::{Customer, Fields};
 use crate::ids::{new_id, now_ms, rfc3339};
@@ -29,6 +29,8 @@ pub struct CustomerFilter {
     pub region: Option<String>,
     /// Substring of the name.
     pub name: Option<String>,
+    /// Owns a vehicle with this normalised plate.
+    pub plate: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -200,6 +202,13 @@ pub async fn list(
             .bind(Arg::Text(format!("%{}%", name.replace(['%', '_'], ""))))
             .push(")");
     }
+    if let Some(plate) = &filter.plate {
+        sql.push(" AND id IN (SELECT customer_id FROM vehicles WHERE tenant_id = ")
+            .bind(Arg::Text(tenant_id.to_owned()))
+            .push(" AND plate = ")
+            .bind(Arg::Text(plate.clone()))
+            .push(")");
+    }
     finish_page(&mut sql, page);
     let rows: Vec<CustomerRow> = sql.build_as().fetch_all(db.pool()).await?;
     Paged::from_rows(rows, page.limit, |row| &row.id).try_map(CustomerRow::into_domain)
@@ -215,6 +224,8 @@ pub struct ImportedCustomer {
     pub region: Option<String>,
     pub city: Option<String>,
     pub vip: bool,
+    /// All of the record's custom fields.
+    pub fields: Fields,
 }
 
 /// The tenant's customers with these external ids, as `(id, imported columns)`.
@@ -228,7 +239,7 @@ pub async fn by_external_ids(
     }
     let mut params = Placeholders::for_conn(conn);
     let sql = format!(
-        "SELECT id, external_id, name, phone, email, region, city, vip FROM customers \
+        "SELECT id, external_id, name, phone, email, region, city, vip, fields FROM customers \
          WHERE tenant_id = {} AND external_id IN ({})",
         params.one(),
         params.list(external_ids.len())
@@ -250,6 +261,7 @@ pub async fn by_external_ids(
                     region: row.try_get("region")?,
                     city: row.try_get("city")?,
                     vip: row.try_get::<i64, _>("vip")? != 0,
+                    fields: json_column("customers.fields", &row.try_get::<String, _>("fields")?)?,
                 },
             ))
         })
@@ -274,10 +286,10 @@ pub async fn insert_imported(
     if customers.is_empty() {
         return Ok(());
     }
-    const PER_ROW: usize = 11;
+    const PER_ROW: usize = 12;
     let sql = format!(
         "INSERT INTO customers (id, tenant_id, external_id, name, phone, email, region, city, vip, \
-         created_at, updated_at) VALUES {}",
+         fields, created_at, updated_at) VALUES {}",
         Placeholders::for_conn(conn).rows(customers.len(), PER_ROW)
     );
     let now = now_ms();
@@ -293,6 +305,7 @@ pub async fn insert_imported(
             .bind(customer.region.as_deref())
             .bind(customer.city.as_deref())
             .bind(i64::from(customer.vip))
+            .bind(fields_json(&customer.fields))
             .bind(now)
             .bind(now);
     }
@@ -309,7 +322,7 @@ pub async fn update_imported(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE customers SET external_id = $1, name = $2, phone = $3, email = $4, region = $5, \
-         city = $6, vip = $7, updated_at = $8 WHERE tenant_id = $9 AND id = $10",
+         city = $6, vip = $7, updated_at = $8, fields = $9 WHERE tenant_id = $10 AND id = $11",
     )
     .bind(customer.external_id.as_str())
     .bind(customer.name.as_str())
@@ -319,6 +332,7 @@ pub async fn update_imported(
     .bind(customer.city.as_deref())
     .bind(i64::from(customer.vip))
     .bind(now_ms())
+    .bind(fields_json(&customer.fields))
     .bind(tenant_id)
     .bind(id)
     .execute(conn)

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod campaigns;
 pub mod customers;
 pub mod dashboards;
+pub mod field_definitions;
 pub mod installations;
 pub mod interactions;
 pub mod kpis;
@@ -72,6 +73,11 @@ pub(crate) async fn ids_by(
         query = query.bind(*value);
     }
     Ok(query.fetch_all(conn).await?)
+}
+
+/// Custom fields as their JSON column holds them.
+pub(crate) fn fields_json(fields: &crate::domain::Fields) -> String {
+    serde_json::to_string(fields).unwrap_or_else(|_| "{}".to_owned())
 }
 
 /// Parses a JSON column.

@@ -2,7 +2,7 @@
 
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::{Page, Paged, Placeholders, StoreError, finish_page, json_column};
+use super::{Page, Paged, Placeholders, StoreError, fields_json, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder};
 use crate::domain::{Fields, Vehicle};
 use crate::ids::{new_id, now_ms, rfc3339};
@@ -12,6 +12,8 @@ use crate::vin::Vin;
 #[derive(Clone, Debug)]
 pub struct NewVehicle {
     pub vin: Vin,
+    /// Already normalised (`crate::plate::normalise_plate`).
+    pub plate: Option<String>,
     pub external_id: Option<String>,
     pub customer_id: Option<String>,
     pub make: Option<String>,
@@ -26,6 +28,8 @@ pub struct NewVehicle {
 pub struct VehicleFilter {
     pub external_id: Option<String>,
     pub vin: Option<String>,
+    /// A normalised plate.
+    pub plate: Option<String>,
     pub customer_id: Option<String>,
 }
 
@@ -34,6 +38,7 @@ struct VehicleRow {
     id: String,
     external_id: Option<String>,
     vin: String,
+    plate: Option<String>,
     customer_id: Option<String>,
     make: Option<String>,
     model: Option<String>,
@@ -51,6 +56,7 @@ impl VehicleRow {
             id: self.id,
             external_id: self.external_id,
             vin: self.vin,
+            plate: self.plate,
             customer_id: self.customer_id,
             make: self.make,
             model: self.model,
@@ -62,7 +68,7 @@ impl VehicleRow {
     }
 }
 
-const COLUMNS: &str = "id, external_id, vin, customer_id, make, model, model_year, mileage_km, fields, created_at, updated_at";
+const COLUMNS: &str = "id, external_id, vin, plate, customer_id, make, model, model_year, mileage_km, fields, created_at, updated_at";
 
 /// Creates a vehicle; a VIN or external id already on file in the tenant is a conflict.
 pub async fn insert(db: &Db, tenant_id: &str, new: NewVehicle) -> Result<Vehicle, StoreError> {
@@ -80,6 +86,7 @@ impl NewVehicle {
             id: new_id(),
             external_id: self.external_id,
             vin: self.vin.as_str().to_owned(),
+            plate: self.plate,
             customer_id: self.customer_id,
             make: self.make,
             model: self.model,
@@ -107,8 +114,8 @@ pub async fn insert_in(
         .map(|t| t.as_millisecond())
         .unwrap_or_else(|_| now_ms());
     sqlx::query(
-        "INSERT INTO vehicles (id, tenant_id, vin, customer_id, make, model, model_year, mileage_km, fields, created_at, updated_at, external_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)",
+        "INSERT INTO vehicles (id, tenant_id, vin, customer_id, make, model, model_year, mileage_km, fields, created_at, updated_at, external_id, plate) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)",
     )
     .bind(&vehicle.id)
     .bind(tenant_id)
@@ -121,6 +128,7 @@ pub async fn insert_in(
     .bind(serde_json::to_string(&vehicle.fields).unwrap_or_else(|_| "{}".to_owned()))
     .bind(now)
     .bind(&vehicle.external_id)
+    .bind(&vehicle.plate)
     .execute(conn)
     .await
     .map_err(|err| {
@@ -187,7 +195,7 @@ pub async fn update(db: &Db, tenant_id: &str, mut vehicle: Vehicle) -> Result<Ve
     let now = now_ms();
     let updated = sqlx::query(
         "UPDATE vehicles SET customer_id = $1, make = $2, model = $3, model_year = $4, mileage_km = $5, \
-         fields = $6, updated_at = $7 WHERE tenant_id = $8 AND id = $9",
+         fields = $6, updated_at = $7, plate = $8 WHERE tenant_id = $9 AND id = $10",
     )
     .bind(&vehicle.customer_id)
     .bind(&vehicle.make)
@@ -196,6 +204,7 @@ pub async fn update(db: &Db, tenant_id: &str, mut vehicle: Vehicle) -> Result<Ve
     .bind(vehicle.mileage_km)
     .bind(serde_json::to_string(&vehicle.fields).unwrap_or_else(|_| "{}".to_owned()))
     .bind(now)
+    .bind(&vehicle.plate)
     .bind(tenant_id)
     .bind(&vehicle.id)
     .execute(db.pool())
@@ -221,6 +230,7 @@ pub async fn list(
     sql.bind(Arg::Text(tenant_id.to_owned()))
         .and_eq("external_id", filter.external_id.clone().map(Arg::Text))
         .and_eq("vin", filter.vin.clone().map(Arg::Text))
+        .and_eq("plate", filter.plate.clone().map(Arg::Text))
         .and_eq("customer_id", filter.customer_id.clone().map(Arg::Text));
     finish_page(&mut sql, page);
     let rows: Vec<VehicleRow> = sql.build_as().fetch_all(db.pool()).await?;
@@ -233,11 +243,14 @@ pub async fn list(
 pub struct ImportedVehicle {
     pub external_id: Option<String>,
     pub vin: String,
+    pub plate: Option<String>,
     pub customer_id: Option<String>,
     pub make: Option<String>,
     pub model: Option<String>,
     pub model_year: Option<i64>,
     pub mileage_km: Option<i64>,
+    /// All of the record's custom fields.
+    pub fields: Fields,
 }
 
 /// The tenant's vehicles with any of these external ids or VINs, as `(id, imported columns)`.
@@ -251,8 +264,8 @@ pub async fn by_external_ids_or_vins(
         return Ok(Vec::new());
     }
     // Two indexed lookups: an OR of the two lists could scan the tenant's vehicles.
-    const SELECT: &str = "SELECT id, external_id, vin, customer_id, make, model, model_year, \
-                          mileage_km FROM vehicles";
+    const SELECT: &str = "SELECT id, external_id, vin, plate, customer_id, make, model, \
+                          model_year, mileage_km, fields FROM vehicles";
     let mut params = Placeholders::for_conn(conn);
     let sql = format!(
         "{SELECT} WHERE tenant_id = {} AND external_id IN ({}) \
@@ -278,11 +291,13 @@ pub async fn by_external_ids_or_vins(
                 ImportedVehicle {
                     external_id: row.try_get("external_id")?,
                     vin: row.try_get("vin")?,
+                    plate: row.try_get("plate")?,
                     customer_id: row.try_get("customer_id")?,
                     make: row.try_get("make")?,
                     model: row.try_get("model")?,
                     model_year: row.try_get("model_year")?,
                     mileage_km: row.try_get("mileage_km")?,
+                    fields: json_column("vehicles.fields", &row.try_get::<String, _>("fields")?)?,
                 },
             ))
         })
@@ -307,10 +322,10 @@ pub async fn insert_imported(
     if vehicles.is_empty() {
         return Ok(());
     }
-    const PER_ROW: usize = 11;
+    const PER_ROW: usize = 13;
     let sql = format!(
-        "INSERT INTO vehicles (id, tenant_id, external_id, vin, customer_id, make, model, model_year, \
-         mileage_km, created_at, updated_at) VALUES {}",
+        "INSERT INTO vehicles (id, tenant_id, external_id, vin, plate, customer_id, make, model, \
+         model_year, mileage_km, fields, created_at, updated_at) VALUES {}",
         Placeholders::for_conn(conn).rows(vehicles.len(), PER_ROW)
     );
     let now = now_ms();
@@ -321,11 +336,13 @@ pub async fn insert_imported(
             .bind(tenant_id)
             .bind(vehicle.external_id.as_deref())
             .bind(vehicle.vin.as_str())
+            .bind(vehicle.plate.as_deref())
             .bind(vehicle.customer_id.as_deref())
             .bind(vehicle.make.as_deref())
             .bind(vehicle.model.as_deref())
             .bind(vehicle.model_year)
             .bind(vehicle.mileage_km)
+            .bind(fields_json(&vehicle.fields))
             .bind(now)
             .bind(now);
     }
@@ -342,7 +359,8 @@ pub async fn update_imported(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE vehicles SET external_id = $1, customer_id = $2, make = $3, model = $4, \
-         model_year = $5, mileage_km = $6, updated_at = $7 WHERE tenant_id = $8 AND id = $9",
+         model_year = $5, mileage_km = $6, updated_at = $7, plate = $8, fields = $9 \
+         WHERE tenant_id = $10 AND id = $11",
     )
     .bind(vehicle.external_id.as_deref())
     .bind(vehicle.customer_id.as_deref())
@@ -351,6 +369,8 @@ pub async fn update_imported(
     .bind(vehicle.model_year)
     .bind(vehicle.mileage_km)
     .bind(now_ms())
+    .bind(vehicle.plate.as_deref())
+    .bind(fields_json(&vehicle.fields))
     .bind(tenant_id)
     .bind(id)
     .execute(conn)

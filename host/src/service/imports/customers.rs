@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use super::reading::{Cells, Header};
-use super::{ImportKind, Importer, Outcome, Parsed};
+use super::{ImportKind, Importer, Outcome, Parsed, merged_fields};
+use crate::domain::{FieldEntity, Fields};
 use crate::service::FieldError;
 use crate::service::customers::checked_contact;
 use crate::store::StoreError;
@@ -26,6 +27,7 @@ impl Importer for Customers {
         "vip",
     ];
     const REQUIRED: &'static [&'static str] = &["external_id", "name"];
+    const FIELDS: Option<FieldEntity> = Some(FieldEntity::Customer);
 
     fn parse(cells: &Cells<'_>, errors: &mut Vec<FieldError>) -> Option<ImportedCustomer> {
         let external_id = cells.text("external_id");
@@ -43,6 +45,8 @@ impl Importer for Customers {
             errors,
         );
         let vip = cells.flag("vip", errors);
+        // The row's `fields.<name>` cells; merged over the fields on file when written.
+        let fields = cells.custom_fields(errors);
         if external_id.is_empty() || errors.len() > before {
             return None;
         }
@@ -54,6 +58,7 @@ impl Importer for Customers {
             region: cells.optional("region"),
             city: cells.optional("city"),
             vip,
+            fields,
         })
     }
 
@@ -76,9 +81,29 @@ impl Importer for Customers {
                 .collect();
         let mut outcome = Outcome::default();
         let mut new = Vec::new();
-        for Parsed { data: row, .. } in rows {
-            let Some((id, old)) = on_file.get(&row.external_id) else {
-                new.push(row);
+        for Parsed {
+            row: line,
+            data: row,
+        } in rows
+        {
+            let old = on_file.get(&row.external_id);
+            let fields = match merged_fields(
+                header,
+                *line,
+                old.map_or(&Fields::new(), |(_, old)| &old.fields),
+                &row.fields,
+            ) {
+                Ok(fields) => fields,
+                Err(errors) => {
+                    outcome.fail_all(errors);
+                    continue;
+                }
+            };
+            let Some((id, old)) = old else {
+                new.push(ImportedCustomer {
+                    fields,
+                    ..row.clone()
+                });
                 continue;
             };
             let merged = ImportedCustomer {
@@ -89,6 +114,7 @@ impl Importer for Customers {
                 region: header.pick("region", &row.region, &old.region).clone(),
                 city: header.pick("city", &row.city, &old.city).clone(),
                 vip: header.pick("vip", row.vip, old.vip),
+                fields,
             };
             let changed = merged != *old;
             if changed {
@@ -96,6 +122,7 @@ impl Importer for Customers {
             }
             outcome.matched(changed);
         }
+        let new: Vec<&ImportedCustomer> = new.iter().collect();
         customers::insert_imported(&mut *conn, tenant_id, &new).await?;
         outcome.created = new.len() as u64;
         Ok(outcome)

@@ -27,7 +27,9 @@ use tokio::sync::mpsc;
 
 use super::{FieldError, ServiceError};
 use crate::db::Db;
+use crate::domain::{FieldEntity, Fields, merge_fields};
 use crate::store::StoreError;
+use crate::store::field_definitions::{self, FieldDefinition};
 use reading::{Cells, ChunkReader, Header, ReadError};
 
 /// Rows per transaction: large enough that commits do not dominate, small enough that a
@@ -156,8 +158,13 @@ struct Outcome {
 impl Outcome {
     /// Counts a row that failed, keeping its error.
     fn fail(&mut self, error: RowError) {
+        self.fail_all(vec![error]);
+    }
+
+    /// Counts a row that failed, keeping all its errors.
+    fn fail_all(&mut self, errors: Vec<RowError>) {
         self.failed += 1;
-        self.errors.push(error);
+        self.errors.extend(errors);
     }
 
     /// Counts a record that was on file: updated when `changed`.
@@ -186,6 +193,8 @@ trait Importer: Send + Sync + 'static {
     const COLUMNS: &'static [&'static str];
     /// The columns the header must name.
     const REQUIRED: &'static [&'static str];
+    /// The record whose declared custom fields rows may carry as `fields.<name>` columns.
+    const FIELDS: Option<FieldEntity> = None;
 
     /// Validates one row; problems go to `errors` with the column as the field.
     fn parse(cells: &Cells<'_>, errors: &mut Vec<FieldError>) -> Option<Self::Row>;
@@ -259,8 +268,20 @@ where
     let (chunk_tx, chunk_rx) = mpsc::channel::<io::Result<Bytes>>(CHUNKS_IN_FLIGHT);
     let (batch_tx, mut batch_rx) = mpsc::channel::<Batch<K::Row>>(BATCHES_IN_FLIGHT);
     let (header_tx, header_rx) = tokio::sync::oneshot::channel::<Header>();
+    let declared = match K::FIELDS {
+        Some(entity) => {
+            let mut conn = db.pool().acquire().await?;
+            Some(field_definitions::for_entity(&mut conn, tenant_id, entity).await?)
+        }
+        None => None,
+    };
     let parser = tokio::task::spawn_blocking(move || {
-        parse_rows::<K>(ChunkReader::new(chunk_rx), header_tx, batch_tx)
+        parse_rows::<K>(
+            ChunkReader::new(chunk_rx),
+            declared.as_deref(),
+            header_tx,
+            batch_tx,
+        )
     });
 
     // Stops on its own when the parser hangs up (it finished early or failed).
@@ -340,11 +361,12 @@ async fn write_batch<K: Importer>(
 /// batches. Runs on a blocking thread.
 fn parse_rows<K: Importer>(
     reader: ChunkReader,
+    declared: Option<&[FieldDefinition]>,
     header_tx: tokio::sync::oneshot::Sender<Header>,
     batch_tx: mpsc::Sender<Batch<K::Row>>,
 ) -> Result<(), ReadError> {
     let mut csv = reading::csv_reader(reader)?;
-    let header = Header::read(&mut csv, K::KIND, K::COLUMNS, K::REQUIRED)?;
+    let header = Header::read(&mut csv, K::KIND, K::COLUMNS, K::REQUIRED, declared)?;
     if header_tx.send(header.clone()).is_err() {
         return Ok(());
     }
@@ -434,6 +456,29 @@ fn parse_rows<K: Importer>(
         let _ = batch_tx.blocking_send(batch);
     }
     Ok(())
+}
+
+/// The custom fields a record will have: `changes` (a row's `fields.<name>` cells, `null`
+/// for an empty one) over the fields `on_file`, checked against every declared field so
+/// that a required one must be in the file or already on file. Problems are the row's
+/// errors, one per field.
+fn merged_fields(
+    header: &Header,
+    row: u64,
+    on_file: &Fields,
+    changes: &Fields,
+) -> Result<Fields, Vec<RowError>> {
+    let mut fields = on_file.clone();
+    merge_fields(&mut fields, changes.clone());
+    let problems = super::field_checks::check(header.declared(), &fields);
+    if problems.is_empty() {
+        Ok(fields)
+    } else {
+        Err(problems
+            .into_iter()
+            .map(|p| RowError::new(row, &p.field, p.message))
+            .collect())
+    }
 }
 
 /// `values` without repeats, in first-seen order: the keys a batch looks up.

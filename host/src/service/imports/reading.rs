@@ -7,7 +7,10 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::sync::mpsc;
 
 use super::ImportKind;
+use crate::domain::Fields;
 use crate::service::FieldError;
+use crate::service::field_checks::{error_field, value_from_text};
+use crate::store::field_definitions::FieldDefinition;
 
 /// The UTF-8 byte-order mark that Excel writes at the start of "CSV UTF-8" files.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -110,8 +113,28 @@ pub(super) fn utf8_error(err: &csv::Error) -> Option<usize> {
 pub(super) struct Header {
     /// `(column, position)` for every known column the header names.
     positions: Vec<(&'static str, usize)>,
+    /// `(definition, position)` for every declared custom field the header names as
+    /// `fields.<name>`.
+    custom: Vec<(FieldDefinition, usize)>,
+    /// Every field the tenant declared on this kind of record, named in the header or not.
+    declared: Vec<FieldDefinition>,
     /// The column at each position; `None` for an unnamed one.
     names: Vec<Option<&'static str>>,
+}
+
+/// How a header names a custom field: `fields.warranty_type`.
+const CUSTOM_PREFIX: &str = "fields.";
+
+/// `; the declared fields are: …` for a message, or nothing when none are.
+fn declared_list(declared: &[FieldDefinition]) -> String {
+    if declared.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = declared
+        .iter()
+        .map(|d| format!("{CUSTOM_PREFIX}{}", d.name))
+        .collect();
+    format!("; the declared fields are: {}", names.join(", "))
 }
 
 /// A header cell as a column name: `External ID` and `external-id` both name
@@ -139,12 +162,14 @@ fn column_list(columns: &[&str], required: &[&str]) -> String {
 }
 
 impl Header {
-    /// Reads and checks the header row against the columns of `kind`.
+    /// Reads and checks the header row against the columns of `kind` and, for a kind with
+    /// custom fields, the fields `declared` on it (`None` for a kind without).
     pub(super) fn read<R: Read>(
         csv: &mut csv::Reader<R>,
         kind: ImportKind,
         columns: &'static [&'static str],
         required: &'static [&'static str],
+        declared: Option<&[FieldDefinition]>,
     ) -> Result<Header, ReadError> {
         let expected = || column_list(columns, required);
         let record = match csv.headers() {
@@ -164,12 +189,33 @@ impl Header {
         }
         let mut header = Header {
             positions: Vec::new(),
+            custom: Vec::new(),
+            declared: declared.map(<[_]>::to_vec).unwrap_or_default(),
             names: Vec::with_capacity(record.len()),
         };
         let mut unknown = Vec::new();
         for (position, raw) in record.iter().enumerate() {
             let name = column_name(raw);
             if name.is_empty() {
+                header.names.push(None);
+                continue;
+            }
+            if let (Some(declared), Some(field)) = (declared, name.strip_prefix(CUSTOM_PREFIX)) {
+                let Some(definition) = declared.iter().find(|d| d.name == field) else {
+                    return Err(ReadError::Header(format!(
+                        "the column `{}` names no declared {} field; declare it under \
+                         /api/v1/field-definitions first, or leave the column out{}",
+                        raw.trim(),
+                        kind.as_str().trim_end_matches('s'),
+                        declared_list(declared),
+                    )));
+                };
+                if header.custom.iter().any(|(d, _)| d.name == field) {
+                    return Err(ReadError::Header(format!(
+                        "the header names the column `{name}` twice; keep one"
+                    )));
+                }
+                header.custom.push((definition.clone(), position));
                 header.names.push(None);
                 continue;
             }
@@ -221,6 +267,11 @@ impl Header {
             )));
         }
         Ok(header)
+    }
+
+    /// Every field the tenant declared on this kind of record, to check rows against.
+    pub(super) fn declared(&self) -> &[FieldDefinition] {
+        &self.declared
     }
 
     /// Where `column` is, when the header names it.
@@ -306,6 +357,29 @@ impl<'a> Cells<'a> {
                 })
             })
             .ok()
+    }
+
+    /// The declared custom fields of the row, by name, checked against their kinds; an
+    /// empty cell is `null`, which removes the field. Problems go to `errors`.
+    pub(super) fn custom_fields(&self, errors: &mut Vec<FieldError>) -> Fields {
+        let mut fields = Fields::new();
+        for (definition, position) in &self.header.custom {
+            let text = self.record.get(*position).map(str::trim).unwrap_or("");
+            if text.is_empty() {
+                fields.insert(definition.name.clone(), serde_json::Value::Null);
+                continue;
+            }
+            match value_from_text(definition, text) {
+                Ok(value) => {
+                    fields.insert(definition.name.clone(), value);
+                }
+                Err(message) => errors.push(FieldError {
+                    field: error_field(&definition.name),
+                    message,
+                }),
+            }
+        }
+        fields
     }
 
     /// A yes/no in `column` (`true`/`false`, `yes`/`no`, `1`/`0`, `是`/`否`); empty is no.

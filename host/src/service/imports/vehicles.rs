@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 
 use super::reading::{Cells, Header};
-use super::{ImportKind, Importer, Outcome, Parsed, RowError, distinct};
+use super::{ImportKind, Importer, Outcome, Parsed, RowError, distinct, merged_fields};
+use crate::domain::{FieldEntity, Fields};
 use crate::service::FieldError;
-use crate::service::vehicles::check_figures;
+use crate::service::vehicles::{check_figures, checked_plate};
 use crate::store::vehicles::{self, ImportedVehicle};
 use crate::store::{StoreError, customers};
 use crate::vin::Vin;
@@ -18,11 +19,14 @@ pub(super) struct Vehicles;
 pub(super) struct VehicleRow {
     external_id: String,
     vin: String,
+    plate: Option<String>,
     customer_external_id: Option<String>,
     make: Option<String>,
     model: Option<String>,
     model_year: Option<i64>,
     mileage_km: Option<i64>,
+    /// The row's `fields.<name>` cells; merged over the fields on file when written.
+    fields: Fields,
 }
 
 impl Importer for Vehicles {
@@ -32,6 +36,7 @@ impl Importer for Vehicles {
     const COLUMNS: &'static [&'static str] = &[
         "external_id",
         "vin",
+        "plate",
         "customer_external_id",
         "make",
         "model",
@@ -39,6 +44,7 @@ impl Importer for Vehicles {
         "mileage_km",
     ];
     const REQUIRED: &'static [&'static str] = &["external_id", "vin"];
+    const FIELDS: Option<FieldEntity> = Some(FieldEntity::Vehicle);
 
     fn parse(cells: &Cells<'_>, errors: &mut Vec<FieldError>) -> Option<VehicleRow> {
         let before = errors.len();
@@ -66,20 +72,24 @@ impl Importer for Vehicles {
                 })
                 .ok(),
         };
+        let plate = checked_plate(cells.optional("plate").as_deref(), errors);
         let model_year = cells.whole_number("model_year", errors);
         let mileage_km = cells.whole_number("mileage_km", errors);
         check_figures(model_year, mileage_km, errors);
+        let fields = cells.custom_fields(errors);
         if errors.len() > before {
             return None;
         }
         Some(VehicleRow {
             external_id: external_id.to_owned(),
             vin: vin?.as_str().to_owned(),
+            plate,
             customer_external_id: cells.optional("customer_external_id"),
             make: cells.optional("make"),
             model: cells.optional("model"),
             model_year,
             mileage_km,
+            fields,
         })
     }
 
@@ -142,11 +152,13 @@ impl Importer for Vehicles {
             let imported = ImportedVehicle {
                 external_id: Some(data.external_id.clone()),
                 vin: data.vin.clone(),
+                plate: data.plate.clone(),
                 customer_id,
                 make: data.make.clone(),
                 model: data.model.clone(),
                 model_year: data.model_year,
                 mileage_km: data.mileage_km,
+                fields: Fields::new(),
             };
             let matched = match by_external_id.get(data.external_id.as_str()) {
                 Some((_, old)) if old.vin != data.vin => {
@@ -178,8 +190,20 @@ impl Importer for Vehicles {
                     other => other.copied(),
                 },
             };
+            let fields = match merged_fields(
+                header,
+                *row,
+                matched.map_or(&Fields::new(), |(_, old)| &old.fields),
+                &data.fields,
+            ) {
+                Ok(fields) => fields,
+                Err(errors) => {
+                    outcome.fail_all(errors);
+                    continue;
+                }
+            };
             let Some((id, old)) = matched else {
-                new.push(imported);
+                new.push(ImportedVehicle { fields, ..imported });
                 continue;
             };
             let merged = ImportedVehicle {
@@ -188,10 +212,12 @@ impl Importer for Vehicles {
                     imported.customer_id,
                     old.customer_id.clone(),
                 ),
+                plate: header.pick("plate", imported.plate, old.plate.clone()),
                 make: header.pick("make", imported.make, old.make.clone()),
                 model: header.pick("model", imported.model, old.model.clone()),
                 model_year: header.pick("model_year", imported.model_year, old.model_year),
                 mileage_km: header.pick("mileage_km", imported.mileage_km, old.mileage_km),
+                fields,
                 ..imported
             };
             let changed = merged != *old;

@@ -1,0 +1,219 @@
+//! Custom field definitions: the fields a tenant declares on its customers, vehicles and
+//! tickets, unique by name per tenant and entity.
+
+use serde::Serialize;
+use sqlx::AssertSqlSafe;
+
+use super::{Page, Paged, StoreError, finish_page, json_column};
+use crate::db::{Arg, Db, SqlBuilder};
+use crate::domain::{FieldEntity, FieldKind};
+use crate::ids::{new_id, now_ms, rfc3339};
+
+/// A declared custom field.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FieldDefinition {
+    pub id: String,
+    pub entity: FieldEntity,
+    /// The key in the record's `fields`.
+    pub name: String,
+    pub label: String,
+    pub kind: FieldKind,
+    pub required: bool,
+    /// The allowed values of a `choice`; empty for other kinds.
+    pub options: Vec<String>,
+    pub description: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A definition to create, already checked.
+#[derive(Clone, Debug)]
+pub struct NewDefinition {
+    pub entity: FieldEntity,
+    pub name: String,
+    pub label: String,
+    pub kind: FieldKind,
+    pub required: bool,
+    pub options: Vec<String>,
+    pub description: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct DefinitionRow {
+    id: String,
+    entity: String,
+    name: String,
+    label: String,
+    kind: String,
+    required: i64,
+    options: String,
+    description: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl DefinitionRow {
+    fn into_domain(self) -> Result<FieldDefinition, StoreError> {
+        Ok(FieldDefinition {
+            entity: FieldEntity::parse(&self.entity).ok_or_else(|| {
+                StoreError::Corrupt(format!("field definition entity `{}`", self.entity))
+            })?,
+            kind: FieldKind::parse(&self.kind).ok_or_else(|| {
+                StoreError::Corrupt(format!("field definition kind `{}`", self.kind))
+            })?,
+            options: json_column("field_definitions.options", &self.options)?,
+            id: self.id,
+            name: self.name,
+            label: self.label,
+            required: self.required != 0,
+            description: self.description,
+            created_at: rfc3339(self.created_at),
+            updated_at: rfc3339(self.updated_at),
+        })
+    }
+}
+
+const COLUMNS: &str =
+    "id, entity, name, label, kind, required, options, description, created_at, updated_at";
+
+fn options_json(options: &[String]) -> String {
+    serde_json::to_string(options).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Declares a field; a name already declared on the entity is a conflict.
+pub async fn insert(
+    db: &Db,
+    tenant_id: &str,
+    new: NewDefinition,
+) -> Result<FieldDefinition, StoreError> {
+    let now = now_ms();
+    let definition = FieldDefinition {
+        id: new_id(),
+        entity: new.entity,
+        name: new.name,
+        label: new.label,
+        kind: new.kind,
+        required: new.required,
+        options: new.options,
+        description: new.description,
+        created_at: rfc3339(now),
+        updated_at: rfc3339(now),
+    };
+    sqlx::query(
+        "INSERT INTO field_definitions (id, tenant_id, entity, name, label, kind, required, options, \
+         description, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    )
+    .bind(&definition.id)
+    .bind(tenant_id)
+    .bind(definition.entity.as_str())
+    .bind(&definition.name)
+    .bind(&definition.label)
+    .bind(definition.kind.as_str())
+    .bind(i64::from(definition.required))
+    .bind(options_json(&definition.options))
+    .bind(&definition.description)
+    .bind(now)
+    .execute(db.pool())
+    .await
+    .map_err(|err| {
+        StoreError::conflict_on_unique(err, || {
+            format!(
+                "a {} field named `{}` is already declared",
+                definition.entity, definition.name
+            )
+        })
+    })?;
+    Ok(definition)
+}
+
+/// A definition of the tenant by id.
+pub async fn get(
+    db: &Db,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<FieldDefinition>, StoreError> {
+    let row: Option<DefinitionRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM field_definitions WHERE tenant_id = $1 AND id = $2"
+    )))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(DefinitionRow::into_domain).transpose()
+}
+
+/// Writes the mutable parts of `definition`: label, required, options, description.
+pub async fn update(
+    db: &Db,
+    tenant_id: &str,
+    mut definition: FieldDefinition,
+) -> Result<FieldDefinition, StoreError> {
+    let now = now_ms();
+    let updated = sqlx::query(
+        "UPDATE field_definitions SET label = $1, required = $2, options = $3, description = $4, \
+         updated_at = $5 WHERE tenant_id = $6 AND id = $7",
+    )
+    .bind(&definition.label)
+    .bind(i64::from(definition.required))
+    .bind(options_json(&definition.options))
+    .bind(&definition.description)
+    .bind(now)
+    .bind(tenant_id)
+    .bind(&definition.id)
+    .execute(db.pool())
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(StoreError::NotFound("field definition"));
+    }
+    definition.updated_at = rfc3339(now);
+    Ok(definition)
+}
+
+/// Removes a definition; the values already stored in records stay.
+pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> Result<(), StoreError> {
+    let deleted = sqlx::query("DELETE FROM field_definitions WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .execute(db.pool())
+        .await?
+        .rows_affected();
+    if deleted == 0 {
+        return Err(StoreError::NotFound("field definition"));
+    }
+    Ok(())
+}
+
+/// The tenant's definitions, newest first, of one entity when given.
+pub async fn list(
+    db: &Db,
+    tenant_id: &str,
+    entity: Option<FieldEntity>,
+    page: &Page,
+) -> Result<Paged<FieldDefinition>, StoreError> {
+    let mut sql = SqlBuilder::new(&format!(
+        "SELECT {COLUMNS} FROM field_definitions WHERE tenant_id = "
+    ));
+    sql.bind(Arg::Text(tenant_id.to_owned()))
+        .and_eq("entity", entity.map(|e| Arg::Text(e.as_str().to_owned())));
+    finish_page(&mut sql, page);
+    let rows: Vec<DefinitionRow> = sql.build_as().fetch_all(db.pool()).await?;
+    Paged::from_rows(rows, page.limit, |row| &row.id).try_map(DefinitionRow::into_domain)
+}
+
+/// Every definition the tenant declared on `entity`, by name: what records are checked
+/// against.
+pub async fn for_entity(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    entity: FieldEntity,
+) -> Result<Vec<FieldDefinition>, StoreError> {
+    let rows: Vec<DefinitionRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM field_definitions WHERE tenant_id = $1 AND entity = $2 ORDER BY name"
+    )))
+    .bind(tenant_id)
+    .bind(entity.as_str())
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(DefinitionRow::into_domain).collect()
+}
