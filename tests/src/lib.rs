@@ -5,6 +5,7 @@
 //! production node, a test node runs a delivery worker for the notifications outbox,
 //! tuned to poll and retry quickly.
 
+pub mod node_process;
 pub mod redis_server;
 
 use std::path::PathBuf;
@@ -45,13 +46,15 @@ fn postgres_admin_url() -> String {
 }
 
 /// A fresh, empty PostgreSQL database, dropped with the value.
-struct PgDatabase {
+/// A fresh PostgreSQL database, dropped with this value.
+pub struct PgDatabase {
     name: String,
-    url: String,
+    pub url: String,
 }
 
 impl PgDatabase {
-    async fn create() -> PgDatabase {
+    /// Creates one on the test server.
+    pub async fn create() -> PgDatabase {
         use sqlx::Connection;
         let admin = postgres_admin_url();
         let name = format!("axle_t_{}", uuid::Uuid::now_v7().simple());

@@ -241,6 +241,10 @@ fn test_all(args: &[String], tally: &mut Tally) -> Result {
             )?;
         }
     }
+    // The multi-node test runs the `axle` binary itself, as an operator would.
+    run(cargo()
+        .current_dir(&root)
+        .args(["build", "--quiet", "-p", "axle-host", "--bin", "axle"]))?;
     run_tests(
         cargo()
             .current_dir(&root)

@@ -231,3 +231,29 @@ pub async fn audit(
         audit::list_invocations(&state.core.db, &caller.tenant_id, &filter, &page).await?,
     ))
 }
+
+/// `GET /api/v1/plugin-snapshot`: what this node runs for the tenant right now — the
+/// generation of its snapshot and the enabled installations in it — so an admin (or a
+/// test) can see every node converge after a change.
+pub async fn snapshot(
+    caller: Caller,
+    State(state): State<AppState>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let snapshot = crate::service::registry::snapshot(&state.core, &caller.tenant_id).await?;
+    let installations: Vec<serde_json::Value> = snapshot
+        .all()
+        .iter()
+        .map(|ready| {
+            serde_json::json!({
+                "id": ready.installation.id,
+                "plugin": ready.installation.plugin,
+                "version": ready.installation.version,
+                "world": ready.installation.world,
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({
+        "generation": snapshot.generation,
+        "installations": installations,
+    })))
+}

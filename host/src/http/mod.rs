@@ -134,6 +134,7 @@ pub fn router(state: AppState) -> Router {
             post(installations::rollback),
         )
         .route("/installations/{id}/history", get(installations::history))
+        .route("/plugin-snapshot", get(installations::snapshot))
         .route("/invocations", get(installations::audit))
         .route("/sites", post(org::create_site).get(org::list_sites))
         .route("/sites/{id}", get(org::get_site).patch(org::update_site))

@@ -22,6 +22,11 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Every installation in it, in world and run order.
+    pub fn all(&self) -> &[Ready] {
+        &self.ready
+    }
+
     /// The installations of `world`, in run order.
     pub fn of(&self, world: World) -> Vec<Ready> {
         self.ready
