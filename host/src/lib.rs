@@ -15,4 +15,5 @@ pub mod seed;
 pub mod service;
 pub mod store;
 pub mod telemetry;
+pub mod text_search;
 pub mod vin;

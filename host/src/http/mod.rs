@@ -8,6 +8,7 @@ mod extract;
 mod imports;
 mod installations;
 mod interactions;
+mod knowledge_base;
 mod notifications;
 mod org;
 mod plugins;
@@ -119,9 +120,20 @@ pub fn router(state: AppState) -> Router {
         .route("/intake/calls", post(tickets::intake))
         .route("/customers/{id}/360", get(campaigns::customer_360))
         .route("/reports/kpis", get(reports::kpis))
-        .route("/reports/kpis/tickets", get(reports::tickets));
+        .route("/reports/kpis/tickets", get(reports::tickets))
+        .route(
+            "/kb/articles",
+            post(knowledge_base::create).get(knowledge_base::list),
+        )
+        .route(
+            "/kb/articles/{id}",
+            get(knowledge_base::get)
+                .patch(knowledge_base::update)
+                .delete(knowledge_base::delete),
+        );
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/kb/{id}", get(knowledge_base::page_html))
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

@@ -6,6 +6,7 @@ pub mod campaigns;
 pub mod customers;
 pub mod installations;
 pub mod interactions;
+pub mod knowledge_base;
 pub mod kpis;
 pub mod kv;
 pub mod org;
