@@ -527,7 +527,7 @@ async fn faq_question_gets_a_tagged_reply_with_the_kb_link_emailed_to_the_custom
     let app = TestApp::spawn().await;
     let tenant = app.tenant("oem-faq").await;
     let installation = app
-        .install(&tenant, &FAQ_AUTOREPLY, faq_config(), &[])
+        .install(&tenant, &FAQ_AUTOREPLY, faq_config(), &["records"])
         .await;
     let customer = app
         .customer(
@@ -603,7 +603,7 @@ async fn faq_question_gets_a_tagged_reply_with_the_kb_link_emailed_to_the_custom
 async fn faq_reply_goes_by_sms_to_a_customer_without_email_and_unmatched_tickets_get_none() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("dealer-faq").await;
-    app.install(&tenant, &FAQ_AUTOREPLY, faq_config(), &[])
+    app.install(&tenant, &FAQ_AUTOREPLY, faq_config(), &["records"])
         .await;
     let customer = app
         .customer(

@@ -38,8 +38,9 @@ pub struct ArticleInput {
     pub category: Option<String>,
     #[serde(default)]
     pub tags: Option<Vec<String>>,
+    /// `draft` or `published`; checked with the other fields.
     #[serde(default)]
-    pub status: Option<ArticleStatus>,
+    pub status: Option<String>,
 }
 
 /// An article with its customer-facing link.
@@ -161,10 +162,18 @@ fn checked(input: ArticleInput, current: Option<&Article>) -> Result<ArticleCont
         }
         None => current.map(|a| a.tags.clone()).unwrap_or_default(),
     };
-    let status = input
-        .status
-        .or(current.map(|a| a.status))
-        .unwrap_or(ArticleStatus::Draft);
+    let status = match input.status.as_deref().map(str::trim) {
+        Some("draft") => ArticleStatus::Draft,
+        Some("published") => ArticleStatus::Published,
+        Some(other) => {
+            error(
+                "status",
+                format!("must be `draft` or `published`, not `{other}`"),
+            );
+            ArticleStatus::Draft
+        }
+        None => current.map_or(ArticleStatus::Draft, |a| a.status),
+    };
     if !errors.is_empty() {
         return Err(invalid(errors));
     }
