@@ -129,3 +129,65 @@ async fn the_demo_kpis_are_plausible_and_non_trivial() {
         "three regions: {report}"
     );
 }
+
+#[tokio::test]
+async fn the_demo_knowledge_base_answers_demo_tickets_with_real_article_links() {
+    let app = TestApp::spawn().await;
+    let root = repo_root();
+    let seeded = axle_host::seed::demo(
+        &app.app.core,
+        &root.join("plugins"),
+        &root.join("target/wasm/wasm32-wasip2/release"),
+    )
+    .await
+    .expect("seed the demo tenant");
+    let key = seeded.api_key.clone();
+
+    assert_eq!(
+        count(&app, &key, "/api/v1/kb/articles?status=published").await,
+        5
+    );
+    // The history seeds many tickets; page through them for the demo brake ticket.
+    let mut cursor = String::new();
+    let brakes = loop {
+        let page = app
+            .get(&key, &format!("/api/v1/tickets?limit=200&cursor={cursor}"))
+            .await
+            .expect(200);
+        if let Some(found) = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["subject"] == "刹车踏板发软")
+        {
+            break found.clone();
+        }
+        cursor = page["next_cursor"]
+            .as_str()
+            .expect("the demo brake ticket is listed")
+            .to_owned();
+    };
+    let timeline = app
+        .get(
+            &key,
+            &format!(
+                "/api/v1/tickets/{}/timeline",
+                brakes["id"].as_str().unwrap()
+            ),
+        )
+        .await
+        .expect(200);
+    let reply = timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|event| event["kind"] == "reply")
+        .unwrap_or_else(|| panic!("the brake ticket was answered: {timeline}"));
+    let link = reply["data"]["link"].as_str().unwrap();
+    let path = link
+        .strip_prefix(axle_tests::PUBLIC_URL)
+        .unwrap_or_else(|| panic!("{link} is an article page"));
+    assert!(path.starts_with("/kb/"), "{link}");
+    let page = app.get_anonymous(path).await.expect(200);
+    assert!(page.as_str().unwrap().contains("刹车"), "{page}");
+}
