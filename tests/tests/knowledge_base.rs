@@ -3,7 +3,7 @@
 
 use axle_tests::{
     FAQ_AUTOREPLY, PUBLIC_URL, Reply, Tenant, TestApp, agent_key, field_message, ids,
-    invalid_fields,
+    invalid_fields, tags,
 };
 use serde_json::{Value, json};
 
@@ -59,15 +59,6 @@ fn public_path(url: &Value) -> String {
 
 fn html(page: &Value) -> &str {
     page.as_str().expect("an HTML page")
-}
-
-fn tags(ticket: &Value) -> Vec<&str> {
-    ticket["tags"]
-        .as_array()
-        .expect("tags")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect()
 }
 
 /// The `reply` events on a ticket's timeline.

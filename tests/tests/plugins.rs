@@ -5,6 +5,7 @@
 use axle_host::plugins::runtime::sha256_hex;
 use axle_tests::{
     FAQ_AUTOREPLY, HOSTILE, Reply, SAFETY_ESCALATION, Tenant, TestApp, VIN_DECODER, VIP_ROUTING,
+    tags,
 };
 use serde_json::{Value, json};
 
@@ -28,15 +29,6 @@ async fn invocations(app: &TestApp, tenant: &Tenant, installation: &str) -> Vec<
 
 async fn install_request(app: &TestApp, tenant: &Tenant, body: Value) -> Reply {
     app.post(&tenant.key, "/api/v1/installations", &body).await
-}
-
-fn tags(ticket: &Value) -> Vec<&str> {
-    ticket["tags"]
-        .as_array()
-        .expect("tags")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect()
 }
 
 /// `bytes` with a custom section appended: the same component, different content.
