@@ -51,48 +51,56 @@ fn is_cjk(c: char) -> bool {
         | 0x20000..=0x2FFFF) // CJK extensions B and later
 }
 
+/// What a character is to the tokenizer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Letters and digits of space-separated scripts.
+    Latin,
+    /// CJK characters other than function characters.
+    Cjk,
+    /// Everything else: spaces, punctuation, CJK function characters.
+    Separator,
+}
+
+fn kind(c: char) -> Kind {
+    if is_cjk(c) {
+        if CJK_STOP_CHARS.contains(c) {
+            Kind::Separator
+        } else {
+            Kind::Cjk
+        }
+    } else if c.is_alphanumeric() {
+        Kind::Latin
+    } else {
+        Kind::Separator
+    }
+}
+
 /// The search terms of `query`, in order of first appearance, without duplicates, at most
 /// [`MAX_TERMS`]. Latin words (letters and digits) are lowercased and kept when they have two
 /// or more characters and are not stopwords; a CJK run becomes its character bigrams, or
 /// itself when it is one character long.
 pub fn terms(query: &str) -> Vec<String> {
-    let normalized = normalize(query);
+    let chars: Vec<char> = normalize(query).chars().collect();
     let mut terms: Vec<String> = Vec::new();
     let mut push = |term: String| {
         if terms.len() < MAX_TERMS && !terms.contains(&term) {
             terms.push(term);
         }
     };
-    let mut word = String::new();
-    let mut run: Vec<char> = Vec::new();
-    let flush_word = |word: &mut String, push: &mut dyn FnMut(String)| {
-        if word.chars().count() >= 2 && !STOPWORDS.contains(&word.as_str()) {
-            push(std::mem::take(word));
-        }
-        word.clear();
-    };
-    let flush_run = |run: &mut Vec<char>, push: &mut dyn FnMut(String)| {
-        match run.len() {
-            0 => {}
-            1 => push(run[0].to_string()),
-            _ => run.windows(2).for_each(|pair| push(pair.iter().collect())),
-        }
-        run.clear();
-    };
-    for c in normalized.chars() {
-        if is_cjk(c) && !CJK_STOP_CHARS.contains(c) {
-            flush_word(&mut word, &mut push);
-            run.push(c);
-        } else if c.is_alphanumeric() && !is_cjk(c) {
-            flush_run(&mut run, &mut push);
-            word.push(c);
-        } else {
-            flush_word(&mut word, &mut push);
-            flush_run(&mut run, &mut push);
+    for run in chars.chunk_by(|a, b| kind(*a) == kind(*b)) {
+        match kind(run[0]) {
+            Kind::Latin => {
+                let word: String = run.iter().collect();
+                if run.len() >= 2 && !STOPWORDS.contains(&word.as_str()) {
+                    push(word);
+                }
+            }
+            Kind::Cjk if run.len() == 1 => push(run[0].to_string()),
+            Kind::Cjk => run.windows(2).for_each(|pair| push(pair.iter().collect())),
+            Kind::Separator => {}
         }
     }
-    flush_word(&mut word, &mut push);
-    flush_run(&mut run, &mut push);
     terms
 }
 
@@ -141,12 +149,10 @@ pub fn rank(document: Document<'_>, terms: &[String], excerpt_chars: usize) -> M
         if tags.iter().any(|tag| tag.contains(term.as_str())) {
             score += TAG_WEIGHT;
         }
-        let mut hits = body.match_indices(term.as_str());
-        if let Some((at, _)) = hits.next() {
+        if let Some(at) = body.find(term.as_str()) {
             first_body_hit = Some(first_body_hit.map_or(at, |first| first.min(at)));
-            let count = 1 + u32::try_from(hits.take(BODY_HITS_COUNTED as usize).count())
-                .unwrap_or(BODY_HITS_COUNTED);
-            score += BODY_WEIGHT * count.min(BODY_HITS_COUNTED);
+            let counted = body.matches(term.as_str()).take(BODY_HITS_COUNTED as usize);
+            score += BODY_WEIGHT * counted.count() as u32;
         }
     }
     // Normalising can change byte lengths (e.g. `İ`), so the hit offset is found in the
