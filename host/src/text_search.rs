@@ -8,6 +8,8 @@
 
 /// At most this many terms of a query are used; the rest are ignored.
 pub const MAX_TERMS: usize = 16;
+/// Only the start of a long query (a plugin may pass a whole ticket) is tokenized.
+const MAX_QUERY_CHARS: usize = 2_000;
 
 /// The weight of a term found in the title, in a tag, and in the body.
 const TITLE_WEIGHT: u32 = 10;
@@ -81,7 +83,8 @@ fn kind(c: char) -> Kind {
 /// or more characters and are not stopwords; a CJK run becomes its character bigrams, or
 /// itself when it is one character long.
 pub fn terms(query: &str) -> Vec<String> {
-    let chars: Vec<char> = normalize(query).chars().collect();
+    let start: String = query.chars().take(MAX_QUERY_CHARS).collect();
+    let chars: Vec<char> = normalize(&start).chars().collect();
     let mut terms: Vec<String> = Vec::new();
     let mut push = |term: String| {
         if terms.len() < MAX_TERMS && !terms.contains(&term) {

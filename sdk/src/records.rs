@@ -1,5 +1,5 @@
-//! Read-only lookups in the calling tenant's records and knowledge base. Needs the `records` grant; without it
-//! every call fails with `Error::Denied`.
+//! Read-only lookups in the calling tenant's records and knowledge base. Needs the `records`
+//! grant; without it every call fails with `Error::Denied`.
 
 use crate::wit::axle::plugin::records as host;
 use crate::{Article, Customer, Error, TicketSummary, Vehicle};
