@@ -137,6 +137,13 @@ impl records::Host for Bare {
     ) -> wasmtime::Result<Result<Vec<types::TicketSummary>, types::Error>> {
         Ok(Ok(vec![]))
     }
+    fn search_articles(
+        &mut self,
+        _: String,
+        _: u32,
+    ) -> wasmtime::Result<Result<Vec<types::Article>, types::Error>> {
+        Ok(Ok(vec![]))
+    }
 }
 impl notify::Host for Bare {
     fn send(&mut self, _: types::Notification) -> wasmtime::Result<Result<(), types::Error>> {

@@ -17,4 +17,5 @@ pub mod service;
 pub mod store;
 pub mod svg;
 pub mod telemetry;
+pub mod text_search;
 pub mod vin;

@@ -91,7 +91,7 @@ pub mod fields;
 pub mod widget;
 
 pub use wit::axle::plugin::types::{
-    Channel, CustomField, Customer, Error, FieldValue, Notification, Priority, Ticket,
+    Article, Channel, CustomField, Customer, Error, FieldValue, Notification, Priority, Ticket,
     TicketStatus, TicketSummary, Vehicle,
 };
 

@@ -1,8 +1,8 @@
-//! Read-only lookups in the calling tenant's records. Needs the `records` grant; without it
-//! every call fails with `Error::Denied`.
+//! Read-only lookups in the calling tenant's records and knowledge base. Needs the `records`
+//! grant; without it every call fails with `Error::Denied`.
 
 use crate::wit::axle::plugin::records as host;
-use crate::{Customer, Error, TicketSummary, Vehicle};
+use crate::{Article, Customer, Error, TicketSummary, Vehicle};
 
 /// A customer by id; `None` when the tenant has no such customer.
 pub fn customer(id: &str) -> Result<Option<Customer>, Error> {
@@ -17,4 +17,11 @@ pub fn vehicle_by_vin(vin: &str) -> Result<Option<Vehicle>, Error> {
 /// The customer's most recent tickets, newest first, at most `limit` (the host caps it at 100).
 pub fn ticket_history(customer_id: &str, limit: u32) -> Result<Vec<TicketSummary>, Error> {
     host::ticket_history(customer_id, limit)
+}
+
+/// The tenant's published knowledge-base articles matching `query` (Chinese or English), best
+/// first, at most `limit` (the host caps it at 20). No match is an empty list;
+/// `Error::InvalidInput` when the query has no searchable word.
+pub fn search_articles(query: &str, limit: u32) -> Result<Vec<Article>, Error> {
+    host::search_articles(query, limit)
 }

@@ -1,7 +1,7 @@
 //! Fixture records for plugin unit tests. Each has only what its arguments name; set the
 //! other public fields in the test that cares about them.
 
-use crate::{Customer, Priority, Ticket, TicketStatus, TicketSummary, Vehicle};
+use crate::{Article, Customer, Priority, Ticket, TicketStatus, TicketSummary, Vehicle};
 
 /// When fixtures are created and updated.
 pub const CREATED_AT: &str = "2026-01-15T08:00:00Z";
@@ -65,5 +65,18 @@ pub fn ticket_summary(id: &str, created_at: &str) -> TicketSummary {
         priority: Priority::Normal,
         category: "general".into(),
         created_at: created_at.into(),
+    }
+}
+
+/// A published `general` article with no tags, as `records::search_articles` returns it,
+/// its url under `https://service.example.com/kb/`.
+pub fn article(id: &str, title: &str, excerpt: &str) -> Article {
+    Article {
+        id: id.into(),
+        title: title.into(),
+        excerpt: excerpt.into(),
+        url: format!("https://service.example.com/kb/{id}"),
+        category: "general".into(),
+        tags: Vec::new(),
     }
 }

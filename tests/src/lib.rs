@@ -487,6 +487,16 @@ pub fn ids(page: &Value) -> Vec<String> {
         .collect()
 }
 
+/// A ticket's tags.
+pub fn tags(ticket: &Value) -> Vec<&str> {
+    ticket["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
 /// The `field` of every entry in a 422 reply's `details`.
 pub fn invalid_fields(reply: &Reply) -> Vec<&str> {
     reply.body["error"]["details"]

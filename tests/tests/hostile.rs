@@ -3,7 +3,7 @@
 //! circuit breaker.
 
 use axle_host::plugins::limits::PlatformLimits;
-use axle_tests::{HOSTILE, Tenant, TestApp};
+use axle_tests::{HOSTILE, Tenant, TestApp, tags};
 use serde_json::{Value, json};
 
 /// Installs the hostile guest in `mode` with `grants`; returns the installation id.
@@ -66,15 +66,6 @@ async fn assert_host_stays_up(app: &TestApp, tenant: &Tenant) {
     let health = app.get("", "/healthz").await.expect(200);
     assert_eq!(health["status"], "ok");
     saved_ticket(app, tenant, "Follow-up: the infotainment screen freezes").await;
-}
-
-fn tags(ticket: &Value) -> Vec<&str> {
-    ticket["tags"]
-        .as_array()
-        .expect("tags")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect()
 }
 
 fn is_sha256(value: &Value) -> bool {

@@ -5,6 +5,7 @@
 use axle_host::plugins::runtime::sha256_hex;
 use axle_tests::{
     FAQ_AUTOREPLY, HOSTILE, Reply, SAFETY_ESCALATION, Tenant, TestApp, VIN_DECODER, VIP_ROUTING,
+    tags,
 };
 use serde_json::{Value, json};
 
@@ -28,15 +29,6 @@ async fn invocations(app: &TestApp, tenant: &Tenant, installation: &str) -> Vec<
 
 async fn install_request(app: &TestApp, tenant: &Tenant, body: Value) -> Reply {
     app.post(&tenant.key, "/api/v1/installations", &body).await
-}
-
-fn tags(ticket: &Value) -> Vec<&str> {
-    ticket["tags"]
-        .as_array()
-        .expect("tags")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect()
 }
 
 /// `bytes` with a custom section appended: the same component, different content.
@@ -527,7 +519,7 @@ async fn faq_question_gets_a_tagged_reply_with_the_kb_link_emailed_to_the_custom
     let app = TestApp::spawn().await;
     let tenant = app.tenant("oem-faq").await;
     let installation = app
-        .install(&tenant, &FAQ_AUTOREPLY, faq_config(), &[])
+        .install(&tenant, &FAQ_AUTOREPLY, faq_config(), &["records"])
         .await;
     let customer = app
         .customer(
@@ -603,7 +595,7 @@ async fn faq_question_gets_a_tagged_reply_with_the_kb_link_emailed_to_the_custom
 async fn faq_reply_goes_by_sms_to_a_customer_without_email_and_unmatched_tickets_get_none() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("dealer-faq").await;
-    app.install(&tenant, &FAQ_AUTOREPLY, faq_config(), &[])
+    app.install(&tenant, &FAQ_AUTOREPLY, faq_config(), &["records"])
         .await;
     let customer = app
         .customer(

@@ -1,6 +1,7 @@
 //! `axle seed` / `cargo xtask demo`: the demo tenant is realistic and fully wired.
 
-use axle_tests::{TestApp, repo_root};
+use axle_host::seed::Seeded;
+use axle_tests::{Tenant, TestApp, repo_root};
 use serde_json::Value;
 
 async fn count(app: &TestApp, key: &str, path: &str) -> usize {
@@ -9,17 +10,22 @@ async fn count(app: &TestApp, key: &str, path: &str) -> usize {
     page["items"].as_array().unwrap().len()
 }
 
-#[tokio::test]
-async fn the_demo_tenant_has_the_org_tree_plugins_and_routed_tickets() {
-    let app = TestApp::spawn().await;
+/// Seeds (or re-seeds) the demo tenant on `app` from the built plugins.
+async fn seed_demo(app: &TestApp) -> Seeded {
     let root = repo_root();
-    let seeded = axle_host::seed::demo(
+    axle_host::seed::demo(
         &app.app.core,
         &root.join("plugins"),
         &root.join("target/wasm/wasm32-wasip2/release"),
     )
     .await
-    .expect("seed the demo tenant");
+    .expect("seed the demo tenant")
+}
+
+#[tokio::test]
+async fn the_demo_tenant_has_the_org_tree_plugins_and_routed_tickets() {
+    let app = TestApp::spawn().await;
+    let seeded = seed_demo(&app).await;
     let key = seeded.api_key.clone();
 
     assert!(seeded.created);
@@ -63,13 +69,7 @@ async fn the_demo_tenant_has_the_org_tree_plugins_and_routed_tickets() {
     assert_eq!(owners["items"][0]["name"], "张伟", "沪a-d12345: {owners}");
 
     // Seeding again keeps the data and hands out a fresh key.
-    let again = axle_host::seed::demo(
-        &app.app.core,
-        &root.join("plugins"),
-        &root.join("target/wasm/wasm32-wasip2/release"),
-    )
-    .await
-    .expect("seed again");
+    let again = seed_demo(&app).await;
     assert!(!again.created);
     assert_ne!(again.api_key, key);
     assert_eq!(
@@ -140,14 +140,7 @@ async fn the_demo_service_overview_dashboard_renders_its_table_and_chart() {
 #[tokio::test]
 async fn the_demo_kpis_are_plausible_and_non_trivial() {
     let app = TestApp::spawn().await;
-    let root = repo_root();
-    let seeded = axle_host::seed::demo(
-        &app.app.core,
-        &root.join("plugins"),
-        &root.join("target/wasm/wasm32-wasip2/release"),
-    )
-    .await
-    .expect("seed the demo tenant");
+    let seeded = seed_demo(&app).await;
 
     let from = jiff::Timestamp::now()
         .checked_sub(jiff::SignedDuration::from_hours(24 * 200))
@@ -194,4 +187,53 @@ async fn the_demo_kpis_are_plausible_and_non_trivial() {
         3,
         "three regions: {report}"
     );
+}
+
+#[tokio::test]
+async fn the_demo_knowledge_base_answers_demo_tickets_with_real_article_links() {
+    let app = TestApp::spawn().await;
+    let seeded = seed_demo(&app).await;
+    let key = seeded.api_key.clone();
+
+    assert_eq!(
+        count(&app, &key, "/api/v1/kb/articles?status=published").await,
+        5
+    );
+    // The history seeds many tickets; page through them for the demo brake ticket.
+    let mut cursor = String::new();
+    let brakes = loop {
+        let page = app
+            .get(&key, &format!("/api/v1/tickets?limit=200&cursor={cursor}"))
+            .await
+            .expect(200);
+        if let Some(found) = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["subject"] == "刹车踏板发软")
+        {
+            break found.clone();
+        }
+        cursor = page["next_cursor"]
+            .as_str()
+            .expect("the demo brake ticket is listed")
+            .to_owned();
+    };
+    let demo = Tenant {
+        id: seeded.tenant_id.clone(),
+        key: key.clone(),
+    };
+    let reply = app
+        .timeline(&demo, brakes["id"].as_str().unwrap())
+        .await
+        .into_iter()
+        .find(|event| event["kind"] == "reply")
+        .expect("the brake ticket was answered");
+    let link = reply["data"]["link"].as_str().unwrap();
+    let path = link
+        .strip_prefix(axle_tests::PUBLIC_URL)
+        .unwrap_or_else(|| panic!("{link} is an article page"));
+    assert!(path.starts_with("/kb/"), "{link}");
+    let page = app.get_anonymous(path).await.expect(200);
+    assert!(page.as_str().unwrap().contains("刹车"), "{page}");
 }

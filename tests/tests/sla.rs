@@ -362,7 +362,12 @@ async fn an_installed_workflow_step_gets_the_sla_event_instead_of_the_default_es
     let app = TestApp::spawn().await;
     let tenant = app.tenant("sla-step").await;
     let installation = app
-        .install(&tenant, &FAQ_AUTOREPLY, json!({ "entries": [] }), &[])
+        .install(
+            &tenant,
+            &FAQ_AUTOREPLY,
+            json!({ "entries": [] }),
+            &["records"],
+        )
         .await;
     policy(&app, &tenant, "normal", 5, 10).await;
     let created = now_ms();

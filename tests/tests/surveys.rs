@@ -603,7 +603,12 @@ async fn answering_a_survey_invokes_the_tenants_workflow_steps_once() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("oem-a").await;
     let faq = app
-        .install(&tenant, &FAQ_AUTOREPLY, json!({ "entries": [] }), &[])
+        .install(
+            &tenant,
+            &FAQ_AUTOREPLY,
+            json!({ "entries": [] }),
+            &["records"],
+        )
         .await;
     let (id, token) = resolved_ticket(&app, &tenant).await;
     let id = id.as_str();
@@ -638,7 +643,7 @@ async fn survey_answers_stay_in_their_tenant() {
     let app = TestApp::spawn().await;
     let a = app.tenant("oem-a").await;
     let b = app.tenant("oem-b").await;
-    app.install(&b, &FAQ_AUTOREPLY, json!({ "entries": [] }), &[])
+    app.install(&b, &FAQ_AUTOREPLY, json!({ "entries": [] }), &["records"])
         .await;
     let (_, ticket_a) = customer_ticket(&app, &a, json!({ "email": "a@example.com" })).await;
     let (_, ticket_b) = customer_ticket(&app, &b, json!({ "email": "b@example.com" })).await;

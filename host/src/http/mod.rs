@@ -10,6 +10,7 @@ mod field_definitions;
 mod imports;
 mod installations;
 mod interactions;
+mod knowledge_base;
 mod metrics;
 mod notifications;
 mod org;
@@ -168,10 +169,21 @@ pub fn router(state: AppState) -> Router {
             get(dashboards::widget_svg),
         )
         .route("/reports/kpis", get(reports::kpis))
-        .route("/reports/kpis/tickets", get(reports::tickets));
+        .route("/reports/kpis/tickets", get(reports::tickets))
+        .route(
+            "/kb/articles",
+            post(knowledge_base::create).get(knowledge_base::list),
+        )
+        .route(
+            "/kb/articles/{id}",
+            get(knowledge_base::get)
+                .patch(knowledge_base::update)
+                .delete(knowledge_base::delete),
+        );
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::scrape))
+        .route("/kb/{id}", get(knowledge_base::page_html))
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

@@ -2,6 +2,7 @@
 
 use super::bindings::types;
 use crate::domain::{Customer, Fields, Priority, Ticket, TicketStatus, Vehicle};
+use crate::service::knowledge_base::Hit;
 use crate::store::tickets::TicketSummary;
 
 /// Custom fields as WIT field values. JSON strings become text, integers integer,
@@ -103,6 +104,19 @@ pub fn ticket_summary(summary: &TicketSummary) -> types::TicketSummary {
         priority: priority(summary.priority),
         category: summary.category.clone(),
         created_at: summary.created_at.clone(),
+    }
+}
+
+/// A knowledge-base search hit in WIT form.
+pub fn article(hit: &Hit) -> types::Article {
+    let article = &hit.article.article;
+    types::Article {
+        id: article.id.clone(),
+        title: article.title.clone(),
+        excerpt: hit.excerpt.clone(),
+        url: hit.article.url.clone(),
+        category: article.category.clone(),
+        tags: article.tags.clone(),
     }
 }
 

@@ -47,12 +47,13 @@ impl CallContext {
     }
 }
 
-/// What host functions need to reach the tenant's data: the database and a runtime
-/// handle to block on from the invocation's blocking thread.
+/// What host functions need to reach the tenant's data: the database, a runtime handle
+/// to block on from the invocation's blocking thread, and the node's public URL for links.
 #[derive(Clone, Debug)]
 pub struct HostAccess {
     pub db: Db,
     pub runtime: tokio::runtime::Handle,
+    pub public_url: Arc<str>,
 }
 
 impl HostAccess {

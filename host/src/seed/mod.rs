@@ -4,6 +4,7 @@
 
 mod dashboards;
 mod history;
+mod knowledge_base;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -367,13 +368,16 @@ fn demo_config(name: &str) -> (serde_json::Value, Vec<crate::plugins::manifest::
             serde_json::json!({ "team": "vip-care" }),
             vec![Capability::Records],
         ),
+        // Recall questions get a fixed answer; everything else is answered from the demo
+        // knowledge base (seed/knowledge_base.rs) through the records grant.
         "faq-autoreply" => (
-            serde_json::json!({ "entries": [
-                { "keywords": ["充电", "charging", "charger"], "answer": "充电问题请先检查充电桩指示灯并重启充电桩；Charging issues: restart the wallbox and check the indicator.", "link": "https://kb.axle.example/ev-charging" },
-                { "keywords": ["保养", "maintenance", "service booking"], "answer": "您可以在 App 中直接预约保养。Book maintenance directly in the app.", "link": "https://kb.axle.example/maintenance-booking" },
-                { "keywords": ["carplay", "蓝牙", "bluetooth"], "answer": "Update the head unit to the latest firmware, then re-pair the phone.", "link": "https://kb.axle.example/infotainment-pairing" }
-            ] }),
-            vec![],
+            serde_json::json!({
+                "entries": [
+                    { "keywords": ["召回", "recall"], "answer": "召回范围请在官网输入 VIN 查询，我们也会短信通知受影响车主。Check recall coverage by VIN on our website; affected owners are notified by SMS." }
+                ],
+                "search_knowledge_base": true
+            }),
+            vec![Capability::Records],
         ),
         _ => (serde_json::json!({}), vec![]),
     }
@@ -451,6 +455,7 @@ pub async fn demo(core: &Core, plugins_dir: &Path, wasm_dir: &Path) -> anyhow::R
     let installed = install_plugins(core, &tenant.id, plugins_dir, wasm_dir).await?;
     if created {
         seed_org(core, &tenant.id).await?;
+        knowledge_base::seed(core, &tenant.id).await?;
         seed_records(core, &tenant.id).await?;
         history::seed(core, &tenant.id).await?;
     }

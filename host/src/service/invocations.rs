@@ -201,6 +201,7 @@ pub fn host_access(core: &Core) -> HostAccess {
     HostAccess {
         db: core.db.clone(),
         runtime: tokio::runtime::Handle::current(),
+        public_url: core.public_url.clone(),
     }
 }
 

@@ -14,6 +14,7 @@ pub mod imports;
 pub mod intake;
 pub mod interactions;
 pub mod invocations;
+pub mod knowledge_base;
 pub mod kpis;
 pub mod notifications;
 pub mod plugin_policy;

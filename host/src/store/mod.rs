@@ -8,6 +8,7 @@ pub mod dashboards;
 pub mod field_definitions;
 pub mod installations;
 pub mod interactions;
+pub mod knowledge_base;
 pub mod kpis;
 pub mod kv;
 pub mod org;

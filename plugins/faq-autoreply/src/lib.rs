@@ -1,22 +1,36 @@
-//! Answers new tickets from a configured FAQ.
+//! Answers new tickets from a configured FAQ, then from the tenant's knowledge base.
 //!
 //! On `ticket.created`, the first FAQ entry with a keyword in the ticket's subject or
-//! description answers the customer with its text and link, and tags the ticket
-//! `faq-answered`. Other events and tickets that match nothing get no actions.
+//! description answers the customer with its text and link. When no entry matches, the
+//! tenant's published knowledge-base articles are searched with the subject and description
+//! (needs the `records` grant), and the best one answers with its title, an excerpt and its
+//! public link. Either way the ticket is tagged `faq-answered`. Other events and tickets that
+//! match nothing get no actions; a knowledge base that cannot be searched (no grant, host
+//! busy) only means the ticket gets no answer from it.
 
 use axle_sdk::workflow::{Action, Event, Reply, WorkflowStep};
-use axle_sdk::{Error, Ticket, config, text};
+use axle_sdk::{Article, Error, Ticket, config, log, records, text};
 use serde::Deserialize;
 
 /// The only event this step answers; updates must not trigger a second reply.
 const TICKET_CREATED: &str = "ticket.created";
 
+/// The tag on every answered ticket.
+const ANSWERED_TAG: &str = "faq-answered";
+
 /// Installation config.
 #[derive(Debug, Deserialize)]
 struct Config {
-    /// FAQ entries, tried in order.
+    /// FAQ entries, tried in order before the knowledge base.
     #[serde(default)]
     entries: Vec<Entry>,
+    /// Whether tickets no entry matches are answered from the knowledge base.
+    #[serde(default = "search_by_default")]
+    search_knowledge_base: bool,
+}
+
+fn search_by_default() -> bool {
+    true
 }
 
 /// One FAQ answer and the words that select it.
@@ -36,7 +50,15 @@ impl WorkflowStep for FaqAutoreply {
             return Ok(Vec::new());
         }
         let config: Config = config::parse()?;
-        Ok(answer(&event.ticket, &config))
+        let actions = answer(&event.ticket, &config, |query| {
+            records::search_articles(query, 1)
+        });
+        Ok(actions.unwrap_or_else(|err| {
+            log::warn(&format!(
+                "knowledge base not searched, so the ticket gets no article: {err:?}"
+            ));
+            Vec::new()
+        }))
     }
 }
 
@@ -47,22 +69,48 @@ fn answers(event: &Event) -> bool {
     event.kind == TICKET_CREATED
 }
 
-/// The reply and tag for `ticket` from the first matching entry; none when nothing matches.
-fn answer(ticket: &Ticket, config: &Config) -> Vec<Action> {
+/// The reply and tag for `ticket`: from the first matching entry, else from the best
+/// article `search` finds for the ticket's text (when the config allows searching); none
+/// when nothing matches. An error means the knowledge base could not be searched (no
+/// `records` grant, host busy); the caller logs it and answers nothing.
+fn answer(
+    ticket: &Ticket,
+    config: &Config,
+    search: impl FnOnce(&str) -> Result<Vec<Article>, Error>,
+) -> Result<Vec<Action>, Error> {
     let text = format!("{}\n{}", ticket.subject, ticket.description);
-    let Some(entry) = config
+    if let Some(entry) = config
         .entries
         .iter()
         .find(|entry| text::find_keyword(&text, &entry.keywords).is_some())
-    else {
-        return Vec::new();
-    };
+    {
+        return Ok(replied(entry.answer.clone(), entry.link.clone()));
+    }
+    if !config.search_knowledge_base {
+        return Ok(Vec::new());
+    }
+    match search(&text) {
+        Ok(articles) => Ok(articles
+            .into_iter()
+            .next()
+            .map(|article| {
+                replied(
+                    format!("{}\n{}", article.title, article.excerpt),
+                    Some(article.url),
+                )
+            })
+            .unwrap_or_default()),
+        // A ticket with no searchable words (only punctuation, say) simply has no answer.
+        Err(Error::InvalidInput(_)) => Ok(Vec::new()),
+        Err(err) => Err(err),
+    }
+}
+
+/// A reply with `body` and `link`, and the answered tag.
+fn replied(body: String, link: Option<String>) -> Vec<Action> {
     vec![
-        Action::Reply(Reply {
-            body: entry.answer.clone(),
-            link: entry.link.clone(),
-        }),
-        Action::AddTags(vec!["faq-answered".into()]),
+        Action::Reply(Reply { body, link }),
+        Action::AddTags(vec![ANSWERED_TAG.into()]),
     ]
 }
 
@@ -85,6 +133,11 @@ mod tests {
         .unwrap()
     }
 
+    /// A search that must not happen: entries answered, or searching is off.
+    fn no_search(query: &str) -> Result<Vec<Article>, Error> {
+        panic!("searched the knowledge base for {query:?}")
+    }
+
     fn event(kind: &str) -> Event {
         Event {
             kind: kind.into(),
@@ -104,7 +157,7 @@ mod tests {
     #[test]
     fn chinese_question_gets_the_matching_answer_and_tag() {
         let ticket = testing::ticket("充电桩无法充电", "家里的充电桩一直报错");
-        let actions = answer(&ticket, &config());
+        let actions = answer(&ticket, &config(), no_search).unwrap();
         assert_eq!(
             actions,
             vec![
@@ -120,7 +173,7 @@ mod tests {
     #[test]
     fn english_keywords_match_ignoring_case_in_the_description() {
         let ticket = testing::ticket("Question", "When is my next MAINTENANCE due?");
-        let actions = answer(&ticket, &config());
+        let actions = answer(&ticket, &config(), no_search).unwrap();
         assert_eq!(
             actions[0],
             Action::Reply(Reply {
@@ -133,22 +186,103 @@ mod tests {
     #[test]
     fn the_first_matching_entry_answers() {
         let ticket = testing::ticket("Slow charging, how do I charge faster?", "");
-        let Action::Reply(reply) = &answer(&ticket, &config())[0] else {
+        let Action::Reply(reply) = &answer(&ticket, &config(), no_search).unwrap()[0] else {
             panic!("expected a reply first");
         };
         assert_eq!(reply.body, "Charging tips: ...");
     }
 
     #[test]
-    fn unmatched_ticket_gets_no_actions() {
+    fn unmatched_ticket_gets_no_actions_without_a_knowledge_base_hit() {
         let ticket = testing::ticket("车门异响", "左后门有异响");
-        assert!(answer(&ticket, &config()).is_empty());
+        assert!(
+            answer(&ticket, &config(), |_| Ok(Vec::new()))
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
-    fn empty_config_answers_nothing() {
+    fn empty_config_answers_nothing_when_searching_is_off() {
+        let config: Config = config::from_json(r#"{"search_knowledge_base": false}"#).unwrap();
+        assert!(
+            answer(&testing::ticket("充电", ""), &config, no_search)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn unmatched_ticket_is_answered_with_the_best_article() {
+        let ticket = testing::ticket("刹车异响", "踩刹车时有尖锐的声音");
+        let mut asked = None;
+        let actions = answer(&ticket, &config(), |query| {
+            asked = Some(query.to_owned());
+            Ok(vec![
+                testing::article(
+                    "A-1",
+                    "刹车异响怎么办",
+                    "刹车片磨损到极限时会发出尖锐声音……",
+                ),
+                testing::article("A-2", "other", "never used"),
+            ])
+        })
+        .unwrap();
+        assert_eq!(asked.as_deref(), Some("刹车异响\n踩刹车时有尖锐的声音"));
+        assert_eq!(
+            actions,
+            vec![
+                Action::Reply(Reply {
+                    body: "刹车异响怎么办\n刹车片磨损到极限时会发出尖锐声音……".into(),
+                    link: Some("https://service.example.com/kb/A-1".into()),
+                }),
+                Action::AddTags(vec!["faq-answered".into()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn entries_are_tried_before_the_knowledge_base() {
+        let ticket = testing::ticket("充电桩无法充电", "");
+        let Action::Reply(reply) = &answer(&ticket, &config(), no_search).unwrap()[0] else {
+            panic!("expected a reply first");
+        };
+        assert_eq!(reply.body, "Charging tips: ...");
+    }
+
+    #[test]
+    fn config_without_entries_searches_by_default() {
         let config: Config = config::from_json("{}").unwrap();
-        assert!(answer(&testing::ticket("充电", ""), &config).is_empty());
+        assert!(config.search_knowledge_base);
+        let actions = answer(&testing::ticket("CarPlay drops", ""), &config, |_| {
+            Ok(vec![testing::article(
+                "A-9",
+                "CarPlay",
+                "Update the head unit.",
+            )])
+        })
+        .unwrap();
+        assert_eq!(actions.len(), 2);
+    }
+
+    #[test]
+    fn a_query_without_searchable_words_answers_nothing() {
+        let ticket = testing::ticket("???", "!!!");
+        let actions = answer(&ticket, &config(), |_| {
+            Err(Error::InvalidInput("no words".into()))
+        });
+        assert_eq!(actions, Ok(Vec::new()));
+    }
+
+    #[test]
+    fn an_unreachable_knowledge_base_is_reported_for_the_step_to_log() {
+        let ticket = testing::ticket("车门异响", "");
+        for err in [
+            Error::Denied("records not granted".into()),
+            Error::Unavailable("busy".into()),
+        ] {
+            assert_eq!(answer(&ticket, &config(), |_| Err(err.clone())), Err(err));
+        }
     }
 
     #[test]

@@ -1,12 +1,19 @@
-//! `records`: read-only lookups in the calling tenant's customers, vehicles and tickets.
+//! `records`: read-only lookups in the calling tenant's customers, vehicles, tickets and
+//! published knowledge-base articles.
 
 use super::super::bindings::{records::Host, types};
 use super::super::convert;
 use super::super::manifest::Capability;
 use super::super::sandbox::{HostAccess, Sandbox};
 use super::unavailable;
+use crate::service::ServiceError;
+use crate::service::knowledge_base;
 use crate::store;
+use crate::store::knowledge_base::{ArticleFilter, ArticleStatus};
 use crate::vin::Vin;
+
+/// The most articles one search returns to a plugin.
+const MAX_ARTICLES: u32 = 20;
 
 impl Sandbox {
     fn records_access(&self) -> Result<(&HostAccess, &str), types::Error> {
@@ -65,6 +72,34 @@ impl Host for Sandbox {
                 ))
                 .map_err(|err| unavailable("records", err))?;
             Ok(tickets.iter().map(convert::ticket_summary).collect())
+        })())
+    }
+
+    fn search_articles(
+        &mut self,
+        query: String,
+        limit: u32,
+    ) -> wasmtime::Result<Result<Vec<types::Article>, types::Error>> {
+        Ok((|| {
+            let (host, tenant) = self.records_access()?;
+            let published = ArticleFilter {
+                status: Some(ArticleStatus::Published),
+                ..Default::default()
+            };
+            let hits = host
+                .block_on(knowledge_base::search(
+                    &host.db,
+                    &host.public_url,
+                    tenant,
+                    &query,
+                    &published,
+                    limit.min(MAX_ARTICLES) as usize,
+                ))
+                .map_err(|err| match err {
+                    ServiceError::Invalid(message) => types::Error::InvalidInput(message),
+                    other => unavailable("records", other),
+                })?;
+            Ok(hits.iter().map(convert::article).collect())
         })())
     }
 }

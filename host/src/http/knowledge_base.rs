@@ -1,0 +1,208 @@
+//! The knowledge base: articles for agents under `/api/v1/kb/articles`, and the public
+//! page of a published article at `/kb/{id}` (no API key; the opaque id is the link).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Html;
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use super::extract::{ApiJson, ApiPath, ApiQuery, page};
+use crate::service::knowledge_base::{self as kb, ArticleInput, ArticleView, Hit};
+use crate::store::Paged;
+use crate::store::knowledge_base::{self as store, ArticleFilter, ArticleStatus};
+
+/// Articles are shared by every dealer of the tenant, so only a tenant-wide admin key
+/// writes them; any key of the tenant reads them.
+fn require_editor(caller: &Caller) -> Result<(), ApiError> {
+    caller.require_admin_for("editing the knowledge base")?;
+    if caller.scope.is_some() {
+        return Err(ApiError::Forbidden(
+            "the knowledge base is shared tenant-wide; this admin key is limited to one site's \
+             subtree, so use a tenant-wide admin key"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/kb/articles`.
+pub async fn create(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<ArticleInput>,
+) -> Result<(StatusCode, Json<ArticleView>), ApiError> {
+    require_editor(&caller)?;
+    let article = kb::create(&state.core.db, &caller.tenant_id, body).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(kb::view(&state.core.public_url, article)),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+    /// Text search; results come best first, in one page.
+    q: Option<String>,
+    category: Option<String>,
+    status: Option<ArticleStatus>,
+}
+
+/// A page of articles, or of search hits.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+pub enum Listed {
+    Articles(Paged<ArticleView>),
+    Hits(Paged<Hit>),
+}
+
+/// `GET /api/v1/kb/articles?q=&category=&status=&limit=&cursor=`: newest first, or with
+/// `q` the best matches first.
+pub async fn list(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<Listed>, ApiError> {
+    let page = page(query.limit, query.cursor)?;
+    let filter = ArticleFilter {
+        category: query.category.filter(|c| !c.trim().is_empty()),
+        status: query.status,
+    };
+    let public_url = &state.core.public_url;
+    if let Some(q) = query.q {
+        if page.cursor.is_some() {
+            return Err(ApiError::BadRequest(
+                "search results come in one page, best first; drop `cursor` or raise `limit`"
+                    .to_owned(),
+            ));
+        }
+        let limit = usize::try_from(page.limit).unwrap_or(0);
+        let hits = kb::search(
+            &state.core.db,
+            public_url,
+            &caller.tenant_id,
+            &q,
+            &filter,
+            limit,
+        )
+        .await?;
+        return Ok(Json(Listed::Hits(Paged {
+            items: hits,
+            next_cursor: None,
+        })));
+    }
+    let articles = store::list(&state.core.db, &caller.tenant_id, &filter, &page).await?;
+    Ok(Json(Listed::Articles(Paged {
+        items: articles
+            .items
+            .into_iter()
+            .map(|article| kb::view(public_url, article))
+            .collect(),
+        next_cursor: articles.next_cursor,
+    })))
+}
+
+/// `GET /api/v1/kb/articles/{id}`.
+pub async fn get(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<ArticleView>, ApiError> {
+    let article = store::get(&state.core.db, &caller.tenant_id, &id)
+        .await?
+        .ok_or(ApiError::NotFound("article"))?;
+    Ok(Json(kb::view(&state.core.public_url, article)))
+}
+
+/// `PATCH /api/v1/kb/articles/{id}`: changes the fields the body names.
+pub async fn update(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<ArticleInput>,
+) -> Result<Json<ArticleView>, ApiError> {
+    require_editor(&caller)?;
+    let article = kb::update(&state.core.db, &caller.tenant_id, &id, body).await?;
+    Ok(Json(kb::view(&state.core.public_url, article)))
+}
+
+/// `DELETE /api/v1/kb/articles/{id}`.
+pub async fn delete(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    require_editor(&caller)?;
+    if store::delete(&state.core.db, &caller.tenant_id, &id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound("article"))
+    }
+}
+
+/// `GET /kb/{id}`: a published article as a small HTML page. Drafts and unknown ids are 404.
+pub async fn page_html(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Html<String>, ApiError> {
+    let article = store::get_published(&state.core.db, &id)
+        .await?
+        .ok_or(ApiError::NotFound("article"))?;
+    let paragraphs: String = article
+        .body
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("<p>{}</p>\n", escape(p).replace('\n', "<br>\n")))
+        .collect();
+    let tags: String = article
+        .tags
+        .iter()
+        .map(|tag| format!("<li>{}</li>", escape(tag)))
+        .collect();
+    Ok(Html(format!(
+        "<!doctype html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title}</title>\n</head>\n<body>\n<article>\n<h1>{title}</h1>\n\
+         <p class=\"category\">{category}</p>\n{paragraphs}<ul class=\"tags\">{tags}</ul>\n\
+         <p class=\"updated\">Updated {updated}</p>\n</article>\n</body>\n</html>\n",
+        title = escape(&article.title),
+        category = escape(&article.category),
+        updated = escape(&article.updated_at),
+    )))
+}
+
+/// `text` safe inside HTML elements and attribute values.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escape_neutralises_markup() {
+        assert_eq!(
+            escape("<script>alert('x') & \"y\"</script>"),
+            "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;"
+        );
+    }
+}
