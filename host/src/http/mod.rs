@@ -13,6 +13,8 @@ mod org;
 mod plugins;
 mod reports;
 mod service_records;
+mod settings;
+mod shadow;
 mod sla;
 mod surveys;
 mod tenants;
@@ -113,6 +115,14 @@ pub fn router(state: AppState) -> Router {
             post(installations::rollback),
         )
         .route("/installations/{id}/history", get(installations::history))
+        .route(
+            "/installations/{id}/shadow",
+            put(shadow::start).delete(shadow::stop),
+        )
+        .route("/installations/{id}/shadow/promote", post(shadow::promote))
+        .route("/installations/{id}/shadow-report", get(shadow::report))
+        .route("/installations/{id}/replay", post(shadow::replay))
+        .route("/settings", get(settings::get).patch(settings::update))
         .route("/invocations", get(installations::audit))
         .route("/sites", post(org::create_site).get(org::list_sites))
         .route("/sites/{id}", get(org::get_site).patch(org::update_site))

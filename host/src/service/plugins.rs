@@ -131,7 +131,10 @@ fn list(capabilities: &[Capability]) -> String {
         .join(", ")
 }
 
-fn check_config(version: &PluginVersion, config: &serde_json::Value) -> Result<(), ServiceError> {
+pub(super) fn check_config(
+    version: &PluginVersion,
+    config: &serde_json::Value,
+) -> Result<(), ServiceError> {
     manifest::check_config(version.config_schema.as_ref(), config).map_err(|problems| {
         ServiceError::Unprocessable {
             message: format!(
@@ -190,7 +193,11 @@ pub async fn install(
 
 /// Stamps the tenant's plugins with a new generation inside `tx`, commits, and tells
 /// every node, so that the change is live for the next request on any of them.
-async fn commit_change(core: &Core, mut tx: Tx, tenant_id: &str) -> Result<(), ServiceError> {
+pub(super) async fn commit_change(
+    core: &Core,
+    mut tx: Tx,
+    tenant_id: &str,
+) -> Result<(), ServiceError> {
     let generation = plugin_clock::bump(&mut tx, tenant_id).await?;
     tx.commit().await?;
     core.reloads.announce(tenant_id, generation);
@@ -286,6 +293,8 @@ pub struct Ready {
     pub installation: Installation,
     pub loaded: Arc<Loaded>,
     pub call: Arc<CallContext>,
+    /// The candidate version running in shadow beside it, if any.
+    pub shadow: Option<Arc<super::shadow::Candidate>>,
 }
 
 /// Loads an installation's component (from the runtime cache, else from storage,
@@ -298,6 +307,35 @@ pub async fn ready(
     let version = versions::get(&core.db, tenant_id, &installation.plugin_version_id)
         .await?
         .ok_or(ServiceError::NotFound("plugin version"))?;
+    let loaded = loaded(core, &version).await?;
+    let limits = core
+        .runtime
+        .platform
+        .resolve(&version.limits, &installation.limits);
+    let call = Arc::new(CallContext {
+        tenant_id: tenant_id.to_owned(),
+        installation_id: installation.id.clone(),
+        plugin: installation.label(),
+        grants: installation.capabilities.iter().copied().collect(),
+        config_json: installation.config.to_string(),
+        config: installation.config.clone(),
+        limits,
+    });
+    let shadow = super::shadow::candidate(core, tenant_id, &installation).await;
+    Ok(Ready {
+        installation,
+        loaded,
+        call,
+        shadow,
+    })
+}
+
+/// A version's compiled component: from the runtime cache, else from storage, compiled
+/// off the async runtime.
+pub(super) async fn loaded(
+    core: &Core,
+    version: &PluginVersion,
+) -> Result<Arc<Loaded>, ServiceError> {
     // One component can export several worlds' functions, and another tenant may have
     // loaded the same bytes as a different world; only a load of this world will do.
     let cached = core
@@ -317,24 +355,7 @@ pub async fn ready(
                 })??
         }
     };
-    let limits = core
-        .runtime
-        .platform
-        .resolve(&version.limits, &installation.limits);
-    let call = Arc::new(CallContext {
-        tenant_id: tenant_id.to_owned(),
-        installation_id: installation.id.clone(),
-        plugin: installation.label(),
-        grants: installation.capabilities.iter().copied().collect(),
-        config_json: installation.config.to_string(),
-        config: installation.config.clone(),
-        limits,
-    });
-    Ok(Ready {
-        installation,
-        loaded,
-        call,
-    })
+    Ok(loaded)
 }
 
 /// Every enabled installation of `world` in the tenant, ready to invoke, in run order,
@@ -441,7 +462,7 @@ pub async fn upgrade(
 }
 
 /// The grants that carry over to `target`: those it still asks for.
-fn kept_grants(granted: &[Capability], target: &PluginVersion) -> Vec<Capability> {
+pub(super) fn kept_grants(granted: &[Capability], target: &PluginVersion) -> Vec<Capability> {
     granted
         .iter()
         .filter(|capability| target.capabilities.contains(capability))

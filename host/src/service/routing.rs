@@ -25,6 +25,10 @@ pub struct RoutingRun {
     /// Notifications with the plugin that queued them.
     pub notifications: Vec<(String, Notification)>,
     pub audits: Vec<Audit>,
+    /// Each invocation as recorded for replay and shadow comparison.
+    pub recorded: Vec<super::shadow::Recorded>,
+    /// The input the rules saw.
+    pub input: Option<std::sync::Arc<crate::plugins::bindings::types::Ticket>>,
 }
 
 /// Runs the tenant's routing rules on `ticket`. A failing rule is audited and skipped.
@@ -53,12 +57,17 @@ fn route_all(
     input: &crate::plugins::bindings::types::Ticket,
     ticket_id: &str,
 ) -> RoutingRun {
-    let mut run = RoutingRun::default();
+    let mut run = RoutingRun {
+        input: Some(std::sync::Arc::new(input.clone())),
+        ..RoutingRun::default()
+    };
     for rule in rules {
         let _span = invocations::invocation_span(rule, "route").entered();
         let outcome = runtime.route(&rule.loaded, rule.call.clone(), Some(host.clone()), input);
         run.audits
             .push(Audit::of(rule, "route", Some(ticket_id), &outcome));
+        run.recorded
+            .push(super::shadow::Recorded::of(rule, &outcome));
         let Ok(decision) = outcome.result else {
             continue;
         };
