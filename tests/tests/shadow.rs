@@ -473,3 +473,44 @@ async fn another_tenant_cannot_see_the_report_or_replay_or_shadow_the_installati
         .await;
     assert_eq!(denied.status, 403);
 }
+
+#[tokio::test]
+async fn a_candidate_runs_with_no_more_capabilities_than_the_live_installation_was_granted() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-grants").await;
+    // hostile requests kv and records; the live installation is granted neither.
+    let ungranted = app
+        .install(&tenant, &HOSTILE, json!({ "mode": "ok" }), &[])
+        .await;
+    upload_version(&app, &tenant, &HOSTILE, "0.2.0").await;
+    shadow(
+        &app,
+        &tenant,
+        &id(&ungranted),
+        json!({ "version": "0.2.0", "config": { "mode": "ungranted" } }),
+    )
+    .await;
+    app.ticket(&tenant, json!({ "description": "权限检查" }))
+        .await;
+    let report = live_report(&app, &tenant, &id(&ungranted), 1).await;
+    assert_eq!(
+        report["differences"][0]["candidate"]["decision"]["tags"][0], "kv-denied",
+        "{report}"
+    );
+
+    // Granted kv, the candidate may write, in a namespace of its own.
+    app.patch(
+        &tenant.key,
+        &format!("/api/v1/installations/{}", id(&ungranted)),
+        &json!({ "capabilities": ["kv"] }),
+    )
+    .await
+    .expect(200);
+    app.ticket(&tenant, json!({ "description": "再检查" }))
+        .await;
+    let report = live_report(&app, &tenant, &id(&ungranted), 2).await;
+    assert_eq!(
+        report["differences"][0]["candidate"]["decision"]["tags"][0], "kv-allowed",
+        "{report}"
+    );
+}
