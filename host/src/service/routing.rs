@@ -43,11 +43,16 @@ pub async fn run(
     if rules.is_empty() {
         return Ok(RoutingRun::default());
     }
-    let input = convert::ticket(ticket, customer, vehicle);
+    let input = std::sync::Arc::new(convert::ticket(ticket, customer, vehicle));
     let runtime = core.runtime.clone();
     let host = invocations::host_access(core);
     let ticket_id = ticket.id.clone();
-    invocations::run_blocking(move || route_all(&runtime, &rules, host, &input, &ticket_id)).await
+    invocations::run_blocking(move || {
+        let mut run = route_all(&runtime, &rules, host, &input, &ticket_id);
+        run.input = Some(input);
+        run
+    })
+    .await
 }
 
 fn route_all(
@@ -57,10 +62,7 @@ fn route_all(
     input: &crate::plugins::bindings::types::Ticket,
     ticket_id: &str,
 ) -> RoutingRun {
-    let mut run = RoutingRun {
-        input: Some(std::sync::Arc::new(input.clone())),
-        ..RoutingRun::default()
-    };
+    let mut run = RoutingRun::default();
     for rule in rules {
         let _span = invocations::invocation_span(rule, "route").entered();
         let outcome = runtime.route(&rule.loaded, rule.call.clone(), Some(host.clone()), input);

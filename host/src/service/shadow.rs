@@ -55,7 +55,7 @@ impl std::fmt::Debug for Candidate {
 }
 
 /// One routing-rule invocation as it is recorded, with the candidate in shadow, if any.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Recorded {
     pub installation_id: String,
     pub plugin_version_id: String,
@@ -243,21 +243,7 @@ pub fn after_commit(core: &Core, tenant_id: &str, ticket_id: &str, routed: &Rout
     let shadowed: Vec<(Recorded, Arc<Candidate>)> = routed
         .recorded
         .iter()
-        .filter_map(|recorded| {
-            let candidate = recorded.candidate.clone()?;
-            Some((
-                Recorded {
-                    installation_id: recorded.installation_id.clone(),
-                    plugin_version_id: recorded.plugin_version_id.clone(),
-                    version: recorded.version.clone(),
-                    output: recorded.output.clone(),
-                    outcome: recorded.outcome,
-                    duration_us: recorded.duration_us,
-                    candidate: None,
-                },
-                candidate,
-            ))
-        })
+        .filter_map(|recorded| Some((recorded.clone(), recorded.candidate.clone()?)))
         .collect();
     if shadowed.is_empty() {
         return;
