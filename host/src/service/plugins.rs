@@ -482,20 +482,7 @@ async fn switch(
     config: &serde_json::Value,
 ) -> Result<(), ServiceError> {
     // Load (compile) before committing: a version that cannot load must not go live.
-    let runtime = core.runtime.clone();
-    let world = target.world;
-    if runtime
-        .cached(&target.sha256)
-        .filter(|loaded| loaded.world == world)
-        .is_none()
-    {
-        let bytes = versions::blob(&core.db, &target.sha256).await?;
-        tokio::task::spawn_blocking(move || runtime.load(&bytes, world).map(|_| ()))
-            .await
-            .map_err(|err| {
-                ServiceError::Internal(format!("component compilation task failed: {err}"))
-            })??;
-    }
+    loaded(core, target).await?;
     installations::switch_version(
         &mut tx,
         tenant_id,
