@@ -18,6 +18,8 @@ mod plugin_policy;
 mod plugins;
 mod reports;
 mod service_records;
+mod settings;
+mod shadow;
 mod sla;
 mod surveys;
 mod tenants;
@@ -136,6 +138,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/installations/{id}/history", get(installations::history))
         .route("/plugin-snapshot", get(installations::snapshot))
+        .route(
+            "/installations/{id}/shadow",
+            put(shadow::start).delete(shadow::stop),
+        )
+        .route("/installations/{id}/shadow/promote", post(shadow::promote))
+        .route("/installations/{id}/shadow-report", get(shadow::report))
+        .route("/installations/{id}/replay", post(shadow::replay))
+        .route("/settings", get(settings::get).patch(settings::update))
         .route("/invocations", get(installations::audit))
         .route("/sites", post(org::create_site).get(org::list_sites))
         .route("/sites/{id}", get(org::get_site).patch(org::update_site))

@@ -132,7 +132,10 @@ fn list(capabilities: &[Capability]) -> String {
         .join(", ")
 }
 
-fn check_config(version: &PluginVersion, config: &serde_json::Value) -> Result<(), ServiceError> {
+pub(super) fn check_config(
+    version: &PluginVersion,
+    config: &serde_json::Value,
+) -> Result<(), ServiceError> {
     manifest::check_config(version.config_schema.as_ref(), config).map_err(|problems| {
         ServiceError::Unprocessable {
             message: format!(
@@ -201,7 +204,11 @@ pub async fn install(
 
 /// Stamps the tenant's plugins with a new generation inside `tx`, commits, and tells
 /// every node, so that the change is live for the next request on any of them.
-async fn commit_change(core: &Core, mut tx: Tx, tenant_id: &str) -> Result<(), ServiceError> {
+pub(super) async fn commit_change(
+    core: &Core,
+    mut tx: Tx,
+    tenant_id: &str,
+) -> Result<(), ServiceError> {
     let generation = plugin_clock::bump(&mut tx, tenant_id).await?;
     tx.commit().await?;
     core.reloads.announce(tenant_id, generation);
@@ -303,6 +310,8 @@ pub struct Ready {
     pub installation: Installation,
     pub loaded: Arc<Loaded>,
     pub call: Arc<CallContext>,
+    /// The candidate version running in shadow beside it, if any.
+    pub shadow: Option<Arc<super::shadow::Candidate>>,
 }
 
 /// Loads an installation's component (from the runtime cache, else from storage,
@@ -326,6 +335,36 @@ pub async fn ready_within(
     let version = versions::get(&core.db, tenant_id, &installation.plugin_version_id)
         .await?
         .ok_or(ServiceError::NotFound("plugin version"))?;
+    let loaded = loaded(core, &version).await?;
+    let limits = core
+        .runtime
+        .platform
+        .resolve(&version.limits, &installation.limits)
+        .capped(budget);
+    let call = Arc::new(CallContext {
+        tenant_id: tenant_id.to_owned(),
+        installation_id: installation.id.clone(),
+        plugin: installation.label(),
+        grants: installation.capabilities.iter().copied().collect(),
+        config_json: installation.config.to_string(),
+        config: installation.config.clone(),
+        limits,
+    });
+    let shadow = super::shadow::candidate(core, tenant_id, &installation).await;
+    Ok(Ready {
+        installation,
+        loaded,
+        call,
+        shadow,
+    })
+}
+
+/// A version's compiled component: from the runtime cache, else from storage, compiled
+/// off the async runtime.
+pub(super) async fn loaded(
+    core: &Core,
+    version: &PluginVersion,
+) -> Result<Arc<Loaded>, ServiceError> {
     // One component can export several worlds' functions, and another tenant may have
     // loaded the same bytes as a different world; only a load of this world will do.
     let cached = core
@@ -345,25 +384,7 @@ pub async fn ready_within(
                 })??
         }
     };
-    let limits = core
-        .runtime
-        .platform
-        .resolve(&version.limits, &installation.limits)
-        .capped(budget);
-    let call = Arc::new(CallContext {
-        tenant_id: tenant_id.to_owned(),
-        installation_id: installation.id.clone(),
-        plugin: installation.label(),
-        grants: installation.capabilities.iter().copied().collect(),
-        config_json: installation.config.to_string(),
-        config: installation.config.clone(),
-        limits,
-    });
-    Ok(Ready {
-        installation,
-        loaded,
-        call,
-    })
+    Ok(loaded)
 }
 
 /// Every enabled installation of `world` in the tenant, ready to invoke, in run order,
@@ -470,7 +491,7 @@ pub async fn upgrade(
 }
 
 /// The grants that carry over to `target`: those it still asks for.
-fn kept_grants(granted: &[Capability], target: &PluginVersion) -> Vec<Capability> {
+pub(super) fn kept_grants(granted: &[Capability], target: &PluginVersion) -> Vec<Capability> {
     granted
         .iter()
         .filter(|capability| target.capabilities.contains(capability))
@@ -499,20 +520,7 @@ async fn switch(
         &budget,
     )?;
     // Load (compile) before committing: a version that cannot load must not go live.
-    let runtime = core.runtime.clone();
-    let world = target.world;
-    if runtime
-        .cached(&target.sha256)
-        .filter(|loaded| loaded.world == world)
-        .is_none()
-    {
-        let bytes = versions::blob(&core.db, &target.sha256).await?;
-        tokio::task::spawn_blocking(move || runtime.load(&bytes, world).map(|_| ()))
-            .await
-            .map_err(|err| {
-                ServiceError::Internal(format!("component compilation task failed: {err}"))
-            })??;
-    }
+    loaded(core, target).await?;
     installations::switch_version(
         &mut tx,
         tenant_id,

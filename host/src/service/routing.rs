@@ -25,6 +25,10 @@ pub struct RoutingRun {
     /// Notifications with the plugin that queued them.
     pub notifications: Vec<(String, Notification)>,
     pub audits: Vec<Audit>,
+    /// Each invocation as recorded for replay and shadow comparison.
+    pub recorded: Vec<super::shadow::Recorded>,
+    /// The input the rules saw.
+    pub input: Option<std::sync::Arc<crate::plugins::bindings::types::Ticket>>,
 }
 
 /// Runs the tenant's routing rules on `ticket`. A failing rule is audited and skipped.
@@ -39,11 +43,16 @@ pub async fn run(
     if rules.is_empty() {
         return Ok(RoutingRun::default());
     }
-    let input = convert::ticket(ticket, customer, vehicle);
+    let input = std::sync::Arc::new(convert::ticket(ticket, customer, vehicle));
     let runtime = core.runtime.clone();
     let host = invocations::host_access(core);
     let ticket_id = ticket.id.clone();
-    invocations::run_blocking(move || route_all(&runtime, &rules, host, &input, &ticket_id)).await
+    invocations::run_blocking(move || {
+        let mut run = route_all(&runtime, &rules, host, &input, &ticket_id);
+        run.input = Some(input);
+        run
+    })
+    .await
 }
 
 fn route_all(
@@ -59,6 +68,8 @@ fn route_all(
         let outcome = runtime.route(&rule.loaded, rule.call.clone(), Some(host.clone()), input);
         run.audits
             .push(Audit::of(rule, "route", Some(ticket_id), &outcome));
+        run.recorded
+            .push(super::shadow::Recorded::of(rule, &outcome));
         let Ok(decision) = outcome.result else {
             continue;
         };

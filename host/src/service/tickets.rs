@@ -335,6 +335,7 @@ pub async fn create_linked(
         .await?;
     }
     tx.commit().await?;
+    super::shadow::after_commit(core, tenant_id, &ticket.id, &routed);
 
     after_change(
         core,
@@ -523,6 +524,7 @@ async fn try_update(
     )
     .await?;
     tx.commit().await?;
+    super::shadow::after_commit(core, tenant_id, &ticket.id, &routed);
 
     after_change(
         core,
@@ -751,6 +753,7 @@ async fn save_routing(
     for audit in &routed.audits {
         audit.record(tx, core, tenant_id).await?;
     }
+    super::shadow::record(tx, tenant_id, ticket_id, routed).await?;
     Ok(())
 }
 

@@ -61,6 +61,8 @@ pub struct Installation {
     pub run_order: i64,
     /// An upgrade waiting for the tenant admin to approve the capabilities it adds.
     pub pending_upgrade: Option<PendingUpgrade>,
+    /// The candidate version running in shadow beside this one, if any.
+    pub shadow: Option<ShadowCandidate>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -77,6 +79,17 @@ pub struct PendingUpgrade {
     pub removed_capabilities: Vec<Capability>,
     /// The config the upgrade runs with once approved.
     pub config: serde_json::Value,
+}
+
+/// A candidate version that sees the installation's live inputs; its outputs are
+/// recorded for comparison and never applied.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct ShadowCandidate {
+    pub plugin_version_id: String,
+    pub version: String,
+    /// The config the candidate runs with.
+    pub config: serde_json::Value,
+    pub started_at: String,
 }
 
 impl Installation {
@@ -123,6 +136,7 @@ struct InstallationRow {
     consecutive_failures: i64,
     run_order: i64,
     pending_capabilities: Option<String>,
+    shadow: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -144,6 +158,11 @@ impl InstallationRow {
                 .as_deref()
                 .map(|text| json_column("installations.pending_capabilities", text))
                 .transpose()?,
+            shadow: self
+                .shadow
+                .as_deref()
+                .map(|text| json_column("installations.shadow", text))
+                .transpose()?,
             id: self.id,
             plugin_version_id: self.plugin_version_id,
             plugin: self.plugin_name,
@@ -159,7 +178,7 @@ impl InstallationRow {
 
 const COLUMNS: &str = "id, plugin_version_id, plugin_name, plugin_version, world, config, capabilities, \
                        limits, status, status_reason, consecutive_failures, run_order, pending_capabilities, \
-                       created_at, updated_at";
+                       shadow, created_at, updated_at";
 
 fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())

@@ -1,0 +1,58 @@
+//! The tenant's settings.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use super::extract::ApiJson;
+use crate::service::{FieldError, ServiceError};
+use crate::store::settings::{self, Settings};
+
+/// The longest input retention a tenant can set, in days.
+const MAX_RETENTION_DAYS: i64 = 3_650;
+
+/// `GET /api/v1/settings`.
+pub async fn get(
+    caller: Caller,
+    State(state): State<AppState>,
+) -> Result<Json<Settings>, ApiError> {
+    caller.require_tenant_admin()?;
+    Ok(Json(settings::of(&state.core.db, &caller.tenant_id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsChange {
+    /// Days a routing input is kept for replay; 0 records none.
+    input_retention_days: Option<i64>,
+}
+
+/// `PATCH /api/v1/settings`.
+pub async fn update(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SettingsChange>,
+) -> Result<Json<Settings>, ApiError> {
+    caller.require_tenant_admin()?;
+    let mut current = settings::of(&state.core.db, &caller.tenant_id).await?;
+    if let Some(days) = body.input_retention_days {
+        if !(0..=MAX_RETENTION_DAYS).contains(&days) {
+            return Err(ServiceError::Unprocessable {
+                message: format!(
+                    "input_retention_days is {days}; keep inputs 0 (record none) to {MAX_RETENTION_DAYS} days"
+                ),
+                errors: vec![FieldError {
+                    field: "input_retention_days".to_owned(),
+                    message: format!("must be 0 to {MAX_RETENTION_DAYS}"),
+                }],
+            }
+            .into());
+        }
+        current.input_retention_days = days;
+    }
+    settings::put(&state.core.db, &caller.tenant_id, &current).await?;
+    Ok(Json(current))
+}

@@ -1,0 +1,57 @@
+//! Per-tenant settings. A tenant without a row has the defaults.
+
+use serde::{Deserialize, Serialize};
+
+use super::StoreError;
+use crate::db::Db;
+
+/// How long routing inputs are kept for replay when the tenant has not said.
+pub const DEFAULT_INPUT_RETENTION_DAYS: i64 = 30;
+
+/// A tenant's settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Days a routing input is kept for replay; 0 records none.
+    pub input_retention_days: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            input_retention_days: DEFAULT_INPUT_RETENTION_DAYS,
+        }
+    }
+}
+
+/// The tenant's settings, defaults filled in.
+pub async fn get(conn: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<Settings, StoreError> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT input_retention_days FROM tenant_settings WHERE tenant_id = $1")
+            .bind(tenant_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(
+        row.map_or_else(Settings::default, |(input_retention_days,)| Settings {
+            input_retention_days,
+        }),
+    )
+}
+
+/// The tenant's settings, read from the pool.
+pub async fn of(db: &Db, tenant_id: &str) -> Result<Settings, StoreError> {
+    let mut conn = db.pool().acquire().await?;
+    get(&mut conn, tenant_id).await
+}
+
+/// Stores the tenant's settings whole.
+pub async fn put(db: &Db, tenant_id: &str, settings: &Settings) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO tenant_settings (tenant_id, input_retention_days) VALUES ($1, $2) \
+         ON CONFLICT (tenant_id) DO UPDATE SET input_retention_days = excluded.input_retention_days",
+    )
+    .bind(tenant_id)
+    .bind(settings.input_retention_days)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
