@@ -45,12 +45,14 @@ enum Command {
         #[command(flatten)]
         plugins: PluginDirs,
     },
-    /// Seed the demo tenant, then serve.
+    /// Seed the demo tenant, then serve (with `--watch-plugins DIR`, in plugin dev mode).
     Demo {
         #[command(flatten)]
         node: NodeArgs,
         #[command(flatten)]
         plugins: PluginDirs,
+        #[command(flatten)]
+        watch: WatchArgs,
     },
 }
 
@@ -217,11 +219,16 @@ async fn main() -> anyhow::Result<()> {
             seeded.print(None);
             Ok(())
         }
-        Command::Demo { node, plugins } => {
+        Command::Demo {
+            node,
+            plugins,
+            watch,
+        } => {
             let app = open(&node).await?;
             let seeded = seed::demo(&app.core, &plugins.plugins, &plugins.wasm).await?;
             let (server, delivery) = start(&app, &node.listen).await?;
             seeded.print(Some(server.addr));
+            watch.start(&app).await?;
             run_until_stopped(server, delivery).await
         }
     }
