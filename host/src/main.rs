@@ -8,8 +8,10 @@ use clap::{Args, Parser, Subcommand};
 use axle_host::app::{App, Settings};
 use axle_host::delivery::{DeliverySettings, DeliveryWorker};
 use axle_host::http::Server;
+use axle_host::plugin_watch::PluginWatch;
 use axle_host::plugins::limits::PlatformLimits;
 use axle_host::seed;
+use axle_host::store::tenants;
 
 #[derive(Parser)]
 #[command(
@@ -25,7 +27,17 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API.
-    Serve(NodeArgs),
+    ///
+    /// With `--watch-plugins DIR` it also runs the plugin dev mode: whenever a plugin's built
+    /// component or plugin.toml changes, the build is uploaded to the watched tenant as a
+    /// dev version (`<version>-dev.<unix ms>`) and its installations are upgraded to it
+    /// within a second; a bad build is logged and the previous version keeps running.
+    Serve {
+        #[command(flatten)]
+        node: NodeArgs,
+        #[command(flatten)]
+        watch: WatchArgs,
+    },
     /// Create (or top up) the demo tenant with its plugins and data, and print an API key.
     Seed {
         #[command(flatten)]
@@ -33,12 +45,14 @@ enum Command {
         #[command(flatten)]
         plugins: PluginDirs,
     },
-    /// Seed the demo tenant, then serve.
+    /// Seed the demo tenant, then serve (with `--watch-plugins DIR`, in plugin dev mode).
     Demo {
         #[command(flatten)]
         node: NodeArgs,
         #[command(flatten)]
         plugins: PluginDirs,
+        #[command(flatten)]
+        watch: WatchArgs,
     },
 }
 
@@ -77,6 +91,53 @@ struct PluginDirs {
     /// Where the built components are (`axle_plugin_<name>.wasm`).
     #[arg(long, default_value = "target/wasm/wasm32-wasip2/release")]
     wasm: PathBuf,
+}
+
+#[derive(Args)]
+struct WatchArgs {
+    /// Dev mode: watch the plugin sources in DIR (one directory per plugin with its
+    /// plugin.toml) and reload each rebuilt plugin into the watched tenant. Not for
+    /// production: it grants rebuilt plugins the capabilities they add without asking.
+    #[arg(long, value_name = "DIR")]
+    watch_plugins: Option<PathBuf>,
+    /// Where the watched plugins' components are built (`axle_plugin_<name>.wasm`).
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "target/wasm/wasm32-wasip2/release"
+    )]
+    watch_wasm: PathBuf,
+    /// The slug of the tenant that dev mode reloads plugins into.
+    #[arg(long, value_name = "SLUG", default_value = seed::DEMO_SLUG)]
+    watch_tenant: String,
+}
+
+impl WatchArgs {
+    /// Starts the watcher in the background when `--watch-plugins` is given.
+    async fn start(&self, app: &App) -> anyhow::Result<()> {
+        let Some(plugins_dir) = &self.watch_plugins else {
+            return Ok(());
+        };
+        let tenant = tenants::by_slug(&app.core.db, &self.watch_tenant)
+            .await?
+            .with_context(|| {
+                format!(
+                    "--watch-tenant: no tenant `{}`; create it (or run `axle seed` for `{}`) first",
+                    self.watch_tenant,
+                    seed::DEMO_SLUG
+                )
+            })?;
+        seed::plugin_dirs(plugins_dir).context("--watch-plugins")?;
+        let watch = PluginWatch::new(app.core.clone(), &tenant.id, plugins_dir, &self.watch_wasm);
+        tokio::spawn(watch.run());
+        println!(
+            "Dev mode: reloading plugins rebuilt under {} (components in {}) into tenant `{}`",
+            plugins_dir.display(),
+            self.watch_wasm.display(),
+            self.watch_tenant
+        );
+        Ok(())
+    }
 }
 
 impl NodeArgs {
@@ -145,10 +206,11 @@ async fn main() -> anyhow::Result<()> {
     axle_host::telemetry::init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(node) => {
+        Command::Serve { node, watch } => {
             let app = open(&node).await?;
             let (server, delivery) = start(&app, &node.listen).await?;
             println!("Axle is serving on http://{}", server.addr);
+            watch.start(&app).await?;
             run_until_stopped(server, delivery).await
         }
         Command::Seed { node, plugins } => {
@@ -157,11 +219,16 @@ async fn main() -> anyhow::Result<()> {
             seeded.print(None);
             Ok(())
         }
-        Command::Demo { node, plugins } => {
+        Command::Demo {
+            node,
+            plugins,
+            watch,
+        } => {
             let app = open(&node).await?;
             let seeded = seed::demo(&app.core, &plugins.plugins, &plugins.wasm).await?;
             let (server, delivery) = start(&app, &node.listen).await?;
             seeded.print(Some(server.addr));
+            watch.start(&app).await?;
             run_until_stopped(server, delivery).await
         }
     }

@@ -7,7 +7,7 @@ mod history;
 mod knowledge_base;
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
@@ -383,6 +383,23 @@ fn demo_config(name: &str) -> (serde_json::Value, Vec<crate::plugins::manifest::
     }
 }
 
+/// The plugin source directories under `plugins_dir` (those with a `plugin.toml`), sorted.
+pub fn plugin_dirs(plugins_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut dirs: Vec<_> = std::fs::read_dir(plugins_dir)
+        .with_context(|| format!("reading the plugins directory {}", plugins_dir.display()))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.join("plugin.toml").is_file())
+        .collect();
+    dirs.sort();
+    Ok(dirs)
+}
+
+/// Where the build puts the component of the plugin called `name`.
+pub fn component_file(wasm_dir: &Path, name: &str) -> PathBuf {
+    wasm_dir.join(format!("axle_plugin_{}.wasm", name.replace('-', "_")))
+}
+
 /// Uploads and installs every plugin found under `plugins_dir` whose component was built.
 async fn install_plugins(
     core: &Core,
@@ -391,21 +408,11 @@ async fn install_plugins(
     wasm_dir: &Path,
 ) -> anyhow::Result<Vec<String>> {
     let mut installed = Vec::new();
-    let mut dirs: Vec<_> = std::fs::read_dir(plugins_dir)
-        .with_context(|| format!("reading the plugins directory {}", plugins_dir.display()))?
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| path.join("plugin.toml").is_file())
-        .collect();
-    dirs.sort();
-    for dir in dirs {
+    for dir in plugin_dirs(plugins_dir)? {
         let manifest_text = std::fs::read_to_string(dir.join("plugin.toml"))?;
         let manifest = Manifest::parse(&manifest_text)
             .with_context(|| format!("{}/plugin.toml", dir.display()))?;
-        let wasm = wasm_dir.join(format!(
-            "axle_plugin_{}.wasm",
-            manifest.name.replace('-', "_")
-        ));
+        let wasm = component_file(wasm_dir, &manifest.name);
         let bytes = std::fs::read(&wasm).with_context(|| {
             format!(
                 "reading {} (build the plugins first: cargo xtask demo does)",
