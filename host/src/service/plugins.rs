@@ -267,9 +267,9 @@ pub async fn change(
     id: &str,
     change: InstallationChange,
 ) -> Result<Installation, ServiceError> {
-    let mut tx = core.db.begin_write().await?;
-    let current = for_change(core, &mut tx, tenant_id, id).await?;
-    let version = versions::get(&core.db, tenant_id, &current.plugin_version_id)
+    // Read and check everything before the write transaction (see `seen`).
+    let seen = seen(core, tenant_id, id).await?;
+    let version = versions::get(&core.db, tenant_id, &seen.plugin_version_id)
         .await?
         .ok_or(ServiceError::NotFound("plugin version"))?;
     if let Some(config) = &change.config {
@@ -291,6 +291,14 @@ pub async fn change(
             &core.runtime.platform.resolve(&version.limits, limits),
             &budget,
         )?;
+    }
+    let mut tx = core.db.begin_write().await?;
+    let current = for_change(core, &mut tx, tenant_id, id).await?;
+    if current.plugin_version_id != seen.plugin_version_id {
+        return Err(ServiceError::Conflict(format!(
+            "installation {id} moved to {} while this request ran; look at it again and retry",
+            current.label()
+        )));
     }
     let patch = InstallationPatch {
         config: change.config,
@@ -441,6 +449,54 @@ async fn version_of(
         })
 }
 
+/// The installation as read before a change's transaction. Everything a change needs
+/// to read or compile happens before its write transaction begins: on SQLite that
+/// transaction holds the one write lock, and a second pool connection wanted while
+/// holding it could wait behind writers that are themselves waiting for the lock.
+async fn seen(core: &Core, tenant_id: &str, id: &str) -> Result<Installation, ServiceError> {
+    reread(core, tenant_id, id).await
+}
+
+/// Locks the installation for the change and checks that nothing moved it since `seen`.
+async fn unchanged_since(
+    core: &Core,
+    tx: &mut Tx,
+    tenant_id: &str,
+    seen: &Installation,
+) -> Result<Installation, ServiceError> {
+    let current = for_change(core, tx, tenant_id, &seen.id).await?;
+    if current.plugin_version_id != seen.plugin_version_id
+        || current.pending_upgrade != seen.pending_upgrade
+        || current.config != seen.config
+        || current.capabilities != seen.capabilities
+    {
+        return Err(ServiceError::Conflict(format!(
+            "installation {} changed while this request ran (it now runs {}); look at it again and retry",
+            seen.id,
+            current.label()
+        )));
+    }
+    Ok(current)
+}
+
+/// Checks `target` against the tenant's budget and compiles it (or takes it from the
+/// cache), so that a version that cannot load or run here never goes live.
+async fn prepare(
+    core: &Core,
+    tenant_id: &str,
+    seen: &Installation,
+    target: &PluginVersion,
+) -> Result<(), ServiceError> {
+    let budget = plugin_policies::get(&core.db, tenant_id).await?.budget;
+    plugin_policy::check_budget(
+        &target.label(),
+        &core.runtime.platform.resolve(&target.limits, &seen.limits),
+        &budget,
+    )?;
+    loaded(core, target).await?;
+    Ok(())
+}
+
 /// Upgrades (or moves sideways or down) an installation to another uploaded version.
 /// Capabilities granted before carry over where the new version still asks for them.
 /// A version that asks for capabilities the running one did not is parked until the
@@ -455,19 +511,18 @@ pub async fn upgrade(
         .version
         .as_deref()
         .ok_or_else(|| ServiceError::Invalid("say which `version` to upgrade to".to_owned()))?;
-    let mut tx = core.db.begin_write().await?;
-    let current = for_change(core, &mut tx, tenant_id, id).await?;
-    let target = version_of(core, tenant_id, &current.plugin, wanted).await?;
-    if target.id == current.plugin_version_id {
+    let seen = seen(core, tenant_id, id).await?;
+    let target = version_of(core, tenant_id, &seen.plugin, wanted).await?;
+    if target.id == seen.plugin_version_id {
         return Err(ServiceError::Conflict(format!(
             "the installation already runs {}",
-            current.label()
+            seen.label()
         )));
     }
-    let running = versions::get(&core.db, tenant_id, &current.plugin_version_id)
+    let running = versions::get(&core.db, tenant_id, &seen.plugin_version_id)
         .await?
         .ok_or(ServiceError::NotFound("plugin version"))?;
-    let config = request.config.unwrap_or_else(|| current.config.clone());
+    let config = request.config.unwrap_or_else(|| seen.config.clone());
     check_config(&target, &config)?;
     let added = difference(&running.capabilities, &target.capabilities);
     if !added.is_empty() {
@@ -478,15 +533,15 @@ pub async fn upgrade(
             removed_capabilities: difference(&target.capabilities, &running.capabilities),
             config,
         };
+        let mut tx = core.db.begin_write().await?;
+        unchanged_since(core, &mut tx, tenant_id, &seen).await?;
         installations::set_pending(&mut tx, tenant_id, id, Some(&pending)).await?;
         tx.commit().await?;
         return Ok(Upgraded::Pending(reread(core, tenant_id, id).await?));
     }
-    let grants = kept_grants(&current.capabilities, &target);
-    switch(
-        core, tx, tenant_id, &current, "upgrade", &target, grants, &config,
-    )
-    .await?;
+    prepare(core, tenant_id, &seen, &target).await?;
+    let grants = kept_grants(&seen.capabilities, &target);
+    switch(core, &seen, tenant_id, "upgrade", &target, grants, &config).await?;
     Ok(Upgraded::Applied(reread(core, tenant_id, id).await?))
 }
 
@@ -499,32 +554,23 @@ pub(super) fn kept_grants(granted: &[Capability], target: &PluginVersion) -> Vec
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Points the installation at `target` in one short write transaction, provided nothing
+/// changed it since `seen`, and tells every node.
 async fn switch(
     core: &Core,
-    mut tx: Tx,
+    seen: &Installation,
     tenant_id: &str,
-    current: &Installation,
     action: &'static str,
     target: &PluginVersion,
     capabilities: Vec<Capability>,
     config: &serde_json::Value,
 ) -> Result<(), ServiceError> {
-    let budget = plugin_policies::get(&core.db, tenant_id).await?.budget;
-    plugin_policy::check_budget(
-        &target.label(),
-        &core
-            .runtime
-            .platform
-            .resolve(&target.limits, &current.limits),
-        &budget,
-    )?;
-    // Load (compile) before committing: a version that cannot load must not go live.
-    loaded(core, target).await?;
+    let mut tx = core.db.begin_write().await?;
+    let current = unchanged_since(core, &mut tx, tenant_id, seen).await?;
     installations::switch_version(
         &mut tx,
         tenant_id,
-        current,
+        &current,
         &installations::VersionSwitch {
             action,
             plugin_version_id: &target.id,
@@ -545,9 +591,8 @@ pub async fn approve_upgrade(
     id: &str,
     grants: Option<Vec<Capability>>,
 ) -> Result<Installation, ServiceError> {
-    let mut tx = core.db.begin_write().await?;
-    let current = for_change(core, &mut tx, tenant_id, id).await?;
-    let pending = current.pending_upgrade.clone().ok_or_else(|| {
+    let seen = seen(core, tenant_id, id).await?;
+    let pending = seen.pending_upgrade.clone().ok_or_else(|| {
         ServiceError::Conflict("no upgrade is waiting for approval on this installation".to_owned())
     })?;
     let approved = grants.unwrap_or_else(|| pending.added_capabilities.clone());
@@ -565,15 +610,15 @@ pub async fn approve_upgrade(
     let target = versions::get(&core.db, tenant_id, &pending.plugin_version_id)
         .await?
         .ok_or(ServiceError::NotFound("plugin version"))?;
-    let mut capabilities = kept_grants(&current.capabilities, &target);
+    prepare(core, tenant_id, &seen, &target).await?;
+    let mut capabilities = kept_grants(&seen.capabilities, &target);
     capabilities.extend(approved);
     capabilities.sort();
     capabilities.dedup();
     switch(
         core,
-        tx,
+        &seen,
         tenant_id,
-        &current,
         "upgrade",
         &target,
         capabilities,
@@ -610,9 +655,8 @@ pub async fn rollback(
     id: &str,
     request: VersionRequest,
 ) -> Result<Installation, ServiceError> {
-    let mut tx = core.db.begin_write().await?;
-    let current = for_change(core, &mut tx, tenant_id, id).await?;
-    let history = installations::history(&mut tx, tenant_id, id).await?;
+    let seen = seen(core, tenant_id, id).await?;
+    let history = history(core, tenant_id, id).await?;
     let wanted = match request.version {
         Some(version) => version,
         None => history
@@ -621,14 +665,14 @@ pub async fn rollback(
             .ok_or_else(|| {
                 ServiceError::Conflict(format!(
                     "{} has run no other version; there is nothing to roll back to",
-                    current.label()
+                    seen.label()
                 ))
             })?,
     };
-    if wanted == current.version {
+    if wanted == seen.version {
         return Err(ServiceError::Conflict(format!(
             "the installation already runs {}",
-            current.label()
+            seen.label()
         )));
     }
     let ran = history
@@ -637,17 +681,15 @@ pub async fn rollback(
         .ok_or_else(|| {
             ServiceError::Invalid(format!(
                 "this installation never ran {}@{wanted}; use upgrade to move to a new version",
-                current.plugin
+                seen.plugin
             ))
         })?;
-    let target = version_of(core, tenant_id, &current.plugin, &wanted).await?;
-    let config = request.config.unwrap_or_else(|| current.config.clone());
+    let target = version_of(core, tenant_id, &seen.plugin, &wanted).await?;
+    let config = request.config.unwrap_or_else(|| seen.config.clone());
     check_config(&target, &config)?;
+    prepare(core, tenant_id, &seen, &target).await?;
     let grants = kept_grants(&ran.granted()?, &target);
-    switch(
-        core, tx, tenant_id, &current, "rollback", &target, grants, &config,
-    )
-    .await?;
+    switch(core, &seen, tenant_id, "rollback", &target, grants, &config).await?;
     reread(core, tenant_id, id).await
 }
 

@@ -414,13 +414,21 @@ pub async fn start(
     id: &str,
     request: CandidateRequest,
 ) -> Result<Installation, ServiceError> {
+    // Check and compile before the write transaction, which on SQLite holds the one
+    // write lock: a candidate that cannot load must not be set.
+    let seen = installation(core, tenant_id, id).await?;
+    let (version, config) = checked(core, tenant_id, &seen, request).await?;
+    load(core, tenant_id, &seen, &version, &config).await?;
     let mut tx = core.db.begin_write().await?;
     let current = installations::get_for_change(&mut tx, core.db.backend(), tenant_id, id)
         .await?
         .ok_or(ServiceError::NotFound("installation"))?;
-    let (version, config) = checked(core, tenant_id, &current, request).await?;
-    // Compile before committing: a candidate that cannot load must not be set.
-    load(core, tenant_id, &current, &version, &config).await?;
+    if current.plugin_version_id != seen.plugin_version_id {
+        return Err(ServiceError::Conflict(format!(
+            "installation {id} moved to {} while this request ran; look at it again and retry",
+            current.label()
+        )));
+    }
     let candidate = ShadowCandidate {
         plugin_version_id: version.id.clone(),
         version: version.version.clone(),
