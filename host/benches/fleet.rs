@@ -693,7 +693,7 @@ fn convergence() {
             );
             print_convergence("with redis", &database, &samples);
             println!(
-                "  (node B heard {heard} of {} changes over Redis)",
+                "  (node B got {heard} reload messages over Redis for {} changes and the install)",
                 samples.len() + 2
             );
         }
