@@ -301,6 +301,8 @@ fn bench(args: &[String]) -> Result {
             "import",
             "--bench",
             "cold_start",
+            "--bench",
+            "fleet",
             "--",
         ])
         .args(args))
