@@ -656,12 +656,11 @@ pub async fn rollback(
     request: VersionRequest,
 ) -> Result<Installation, ServiceError> {
     let seen = seen(core, tenant_id, id).await?;
-    let history = history(core, tenant_id, id).await?;
     let wanted = match request.version {
         Some(version) => version,
-        None => history
-            .first()
-            .and_then(|latest| latest.from_version.clone())
+        None => installations::last_ran(&core.db, tenant_id, id, None)
+            .await?
+            .and_then(|latest| latest.from_version)
             .ok_or_else(|| {
                 ServiceError::Conflict(format!(
                     "{} has run no other version; there is nothing to roll back to",
@@ -675,9 +674,8 @@ pub async fn rollback(
             seen.label()
         )));
     }
-    let ran = history
-        .iter()
-        .find(|entry| entry.to_version == wanted)
+    let ran = installations::last_ran(&core.db, tenant_id, id, Some(&wanted))
+        .await?
         .ok_or_else(|| {
             ServiceError::Invalid(format!(
                 "this installation never ran {}@{wanted}; use upgrade to move to a new version",

@@ -579,3 +579,25 @@ pub async fn history(
     .fetch_all(conn)
     .await?)
 }
+
+/// The newest history entry of the installation, or the newest that moved it to
+/// `to_version`: what a rollback needs, read with the history index, not the whole list.
+pub async fn last_ran(
+    db: &Db,
+    tenant_id: &str,
+    installation_id: &str,
+    to_version: Option<&str>,
+) -> Result<Option<HistoryEntry>, StoreError> {
+    let mut sql = SqlBuilder::new(
+        "SELECT action, from_version, to_version, plugin_version_id, capabilities, created_at AS created_ms \
+         FROM installation_history WHERE tenant_id = ",
+    );
+    sql.bind(Arg::Text(tenant_id.to_owned()))
+        .and_eq(
+            "installation_id",
+            Some(Arg::Text(installation_id.to_owned())),
+        )
+        .and_eq("to_version", to_version.map(|v| Arg::Text(v.to_owned())));
+    sql.push(" ORDER BY created_at DESC, id DESC LIMIT 1");
+    Ok(sql.build_as().fetch_optional(db.pool()).await?)
+}
