@@ -91,12 +91,17 @@ pub async fn upgrade(
     ApiJson(body): ApiJson<VersionRequest>,
 ) -> Result<(StatusCode, Json<Installation>), ApiError> {
     caller.require_tenant_admin()?;
-    Ok(
-        match plugins::upgrade(&state.core, &caller.tenant_id, &id, body).await? {
-            Upgraded::Applied(installation) => (StatusCode::OK, Json(installation)),
-            Upgraded::Pending(installation) => (StatusCode::ACCEPTED, Json(installation)),
-        },
-    )
+    Ok(upgraded_reply(
+        plugins::upgrade(&state.core, &caller.tenant_id, &id, body).await?,
+    ))
+}
+
+/// 200 when the new version is live, 202 when it waits for approval.
+pub fn upgraded_reply(upgraded: Upgraded) -> (StatusCode, Json<Installation>) {
+    match upgraded {
+        Upgraded::Applied(installation) => (StatusCode::OK, Json(installation)),
+        Upgraded::Pending(installation) => (StatusCode::ACCEPTED, Json(installation)),
+    }
 }
 
 #[derive(Deserialize)]

@@ -9,7 +9,6 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::service::plugins::Upgraded;
 use crate::service::shadow::{self, CandidateRequest, ReplayRequest, Report};
 use crate::store::installations::Installation;
 use crate::store::shadow_runs::Source;
@@ -48,12 +47,9 @@ pub async fn promote(
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<Installation>), ApiError> {
     caller.require_tenant_admin()?;
-    Ok(
-        match shadow::promote(&state.core, &caller.tenant_id, &id).await? {
-            Upgraded::Applied(installation) => (StatusCode::OK, Json(installation)),
-            Upgraded::Pending(installation) => (StatusCode::ACCEPTED, Json(installation)),
-        },
-    )
+    Ok(super::installations::upgraded_reply(
+        shadow::promote(&state.core, &caller.tenant_id, &id).await?,
+    ))
 }
 
 /// `POST /api/v1/installations/{id}/replay`: runs a candidate on the recorded inputs of
