@@ -134,6 +134,8 @@ pub struct Document<'a> {
 pub struct Match {
     /// Higher is better; 0 means no term matched.
     pub score: u32,
+    /// How many of the query's distinct terms the document contains anywhere.
+    pub matched_terms: usize,
     /// A short piece of the body around the first body hit, or its start.
     pub excerpt: String,
 }
@@ -144,8 +146,10 @@ pub fn rank(document: Document<'_>, terms: &[String], excerpt_chars: usize) -> M
     let tags: Vec<String> = document.tags.iter().map(|tag| normalize(tag)).collect();
     let body = normalize(document.body);
     let mut score = 0;
+    let mut matched_terms = 0;
     let mut first_body_hit: Option<usize> = None;
     for term in terms {
+        let before = score;
         if title.contains(term.as_str()) {
             score += TITLE_WEIGHT;
         }
@@ -157,14 +161,30 @@ pub fn rank(document: Document<'_>, terms: &[String], excerpt_chars: usize) -> M
             let counted = body.matches(term.as_str()).take(BODY_HITS_COUNTED as usize);
             score += BODY_WEIGHT * counted.count() as u32;
         }
+        if score > before {
+            matched_terms += 1;
+        }
     }
     // Normalising can change byte lengths (e.g. `İ`), so the hit offset is found in the
     // normalised body and mapped back by character count.
     let hit_char = first_body_hit.map(|at| body[..at].chars().count());
     Match {
         score,
+        matched_terms,
         excerpt: excerpt(document.body, hit_char, excerpt_chars),
     }
+}
+
+/// The fewest query terms a document must contain before an answer is sent on its
+/// strength alone (an auto-reply to a customer): one shared Chinese bigram, such as 异响
+/// in a door-noise complaint and a brake-noise article, is not enough.
+pub const CONFIDENT_TERMS: usize = 2;
+
+/// Whether a match of `matched` terms out of `query_terms` is strong enough to answer a
+/// customer without an agent: at least [`CONFIDENT_TERMS`], or every term of a shorter
+/// query.
+pub fn confident(matched: usize, query_terms: usize) -> bool {
+    matched >= CONFIDENT_TERMS.min(query_terms)
 }
 
 /// About `max_chars` characters of `body` around character `hit` (or from its start), on one
@@ -190,6 +210,31 @@ pub fn excerpt(body: &str, hit: Option<usize>, max_chars: usize) -> String {
         text.push('…');
     }
     text
+}
+
+#[cfg(test)]
+mod confidence_tests {
+    use super::*;
+
+    #[test]
+    fn one_shared_bigram_is_not_a_confident_answer_but_several_terms_are() {
+        let brake = Document {
+            title: "刹车异响或踏板发软怎么办",
+            tags: &[],
+            body: "踏板发软时请立即靠边停车。",
+        };
+        let door = terms("车门异响");
+        let found = rank(brake, &door, 40);
+        assert!(found.score > 0);
+        assert_eq!(found.matched_terms, 1);
+        assert!(!confident(found.matched_terms, door.len()));
+
+        let pedal = terms("刹车踏板发软");
+        let found = rank(brake, &pedal, 40);
+        assert!(found.matched_terms >= 2);
+        assert!(confident(found.matched_terms, pedal.len()));
+        assert!(confident(1, 1), "a one-term query needs its one term");
+    }
 }
 
 #[cfg(test)]

@@ -527,6 +527,42 @@ async fn a_new_ticket_is_answered_with_the_real_article_whose_link_serves_it() {
 }
 
 #[tokio::test]
+async fn a_customer_is_not_answered_with_an_article_that_shares_a_single_word() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-kb-weak").await;
+    let brakes = published(
+        &app,
+        &tenant,
+        "刹车异响或踏板发软怎么办",
+        "踏板发软时请立即靠边停车，不要继续驾驶。",
+    )
+    .await;
+    install_kb_autoreply(&app, &tenant).await;
+
+    let door = app
+        .ticket(
+            &tenant,
+            json!({ "subject": "车门异响", "description": "关门时有异响" }),
+        )
+        .await;
+    assert!(tags(&door).is_empty(), "{door}");
+    assert!(replies(&app, &tenant, &door).await.is_empty());
+    // An agent searching the same words still sees the article.
+    assert_eq!(
+        search(&app, &tenant.key, "车门异响").await[0]["id"],
+        brakes["id"]
+    );
+
+    let pedal = app
+        .ticket(
+            &tenant,
+            json!({ "subject": "刹车踏板发软", "description": "踩刹车时踏板发软" }),
+        )
+        .await;
+    assert_eq!(tags(&pedal), ["faq-answered"]);
+}
+
+#[tokio::test]
 async fn drafts_are_never_offered_to_plugins_or_customers() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("oem-kb-draft").await;

@@ -90,6 +90,7 @@ pub async fn list(
             &q,
             &filter,
             limit,
+            kb::Reader::Agent,
         )
         .await?;
         return Ok(Json(Listed::Hits(Paged {

@@ -57,7 +57,19 @@ pub struct Hit {
     #[serde(flatten)]
     pub article: ArticleView,
     pub score: u32,
+    /// How many of the query's terms the article contains.
+    #[serde(skip)]
+    pub matched_terms: usize,
     pub excerpt: String,
+}
+
+/// Who reads the results: an agent sees every article that matches at all; a customer
+/// answered without an agent (a plugin's auto-reply) only articles that match with some
+/// confidence (see `text_search::confident`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reader {
+    Agent,
+    Customer,
 }
 
 /// The customer-facing page of article `id`.
@@ -222,6 +234,7 @@ pub async fn search(
     query: &str,
     filter: &ArticleFilter,
     limit: usize,
+    reader: Reader,
 ) -> Result<Vec<Hit>, ServiceError> {
     let terms = text_search::terms(query);
     if terms.is_empty() {
@@ -244,9 +257,16 @@ pub async fn search(
                 &terms,
                 EXCERPT_CHARS,
             );
-            (found.score > 0).then(|| Hit {
+            let strong_enough = match reader {
+                Reader::Agent => found.score > 0,
+                Reader::Customer => {
+                    found.score > 0 && text_search::confident(found.matched_terms, terms.len())
+                }
+            };
+            strong_enough.then(|| Hit {
                 article: view(public_url, article),
                 score: found.score,
+                matched_terms: found.matched_terms,
                 excerpt: found.excerpt,
             })
         })
