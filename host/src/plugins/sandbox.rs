@@ -32,6 +32,26 @@ pub struct CallContext {
 }
 
 impl CallContext {
+    /// The context of calls on behalf of `installation_id` as `plugin` (`name@version`).
+    pub fn new(
+        tenant_id: &str,
+        installation_id: String,
+        plugin: String,
+        grants: impl IntoIterator<Item = Capability>,
+        config: serde_json::Value,
+        limits: Limits,
+    ) -> CallContext {
+        CallContext {
+            tenant_id: tenant_id.to_owned(),
+            installation_id,
+            plugin,
+            grants: grants.into_iter().collect(),
+            config_json: config.to_string(),
+            config,
+            limits,
+        }
+    }
+
     /// The `denied` error when `capability` was not granted, else `None`.
     pub fn check_grant(&self, capability: Capability) -> Option<types::Error> {
         if capability.always_granted() || self.grants.contains(&capability) {

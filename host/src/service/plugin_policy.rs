@@ -19,9 +19,8 @@ pub struct PolicyView {
 /// The tenant's policy.
 pub async fn view(core: &Core, tenant_id: &str) -> Result<PolicyView, ServiceError> {
     let policy = plugin_policies::get(&core.db, tenant_id).await?;
-    let mut tx = core.db.pool().begin().await?;
-    let installations = plugin_policies::installations(&mut tx, tenant_id).await?;
-    tx.rollback().await?;
+    let mut conn = core.db.pool().acquire().await?;
+    let installations = plugin_policies::installations(&mut conn, tenant_id).await?;
     Ok(PolicyView {
         policy,
         installations,

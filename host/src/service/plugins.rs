@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::plugin_policy;
 use super::{Core, ServiceError};
 use crate::db::Tx;
-use crate::plugins::limits::RequestedLimits;
+use crate::plugins::limits::{Limits, RequestedLimits};
 use crate::plugins::manifest::{self, Capability, Manifest, WIT_VERSION};
 use crate::plugins::runtime::{Loaded, sha256_hex};
 use crate::plugins::sandbox::CallContext;
@@ -221,8 +221,24 @@ async fn reread(core: &Core, tenant_id: &str, id: &str) -> Result<Installation, 
         .ok_or(ServiceError::NotFound("installation"))
 }
 
+/// Refuses a change whose installation moved to another version between `seen` (read
+/// before the change's transaction) and `current` (locked inside it).
+pub(super) fn same_version(
+    seen: &Installation,
+    current: &Installation,
+) -> Result<(), ServiceError> {
+    if current.plugin_version_id == seen.plugin_version_id {
+        return Ok(());
+    }
+    Err(ServiceError::Conflict(format!(
+        "installation {} moved to {} while this request ran; look at it again and retry",
+        seen.id,
+        current.label()
+    )))
+}
+
 /// The installation, locked for a change inside `tx`.
-async fn for_change(
+pub(super) async fn for_change(
     core: &Core,
     tx: &mut Tx,
     tenant_id: &str,
@@ -267,8 +283,8 @@ pub async fn change(
     id: &str,
     change: InstallationChange,
 ) -> Result<Installation, ServiceError> {
-    // Read and check everything before the write transaction (see `seen`).
-    let seen = seen(core, tenant_id, id).await?;
+    // Read and check everything before the write transaction (see `unchanged_since`).
+    let seen = reread(core, tenant_id, id).await?;
     let version = versions::get(&core.db, tenant_id, &seen.plugin_version_id)
         .await?
         .ok_or(ServiceError::NotFound("plugin version"))?;
@@ -294,12 +310,7 @@ pub async fn change(
     }
     let mut tx = core.db.begin_write().await?;
     let current = for_change(core, &mut tx, tenant_id, id).await?;
-    if current.plugin_version_id != seen.plugin_version_id {
-        return Err(ServiceError::Conflict(format!(
-            "installation {id} moved to {} while this request ran; look at it again and retry",
-            current.label()
-        )));
-    }
+    same_version(&seen, &current)?;
     let patch = InstallationPatch {
         config: change.config,
         capabilities,
@@ -315,7 +326,8 @@ pub async fn change(
 /// An installation ready to invoke: its compiled component and call context.
 #[derive(Clone)]
 pub struct Ready {
-    pub installation: Installation,
+    /// Shared, so that handing a snapshot's installations to a request copies no config.
+    pub installation: Arc<Installation>,
     pub loaded: Arc<Loaded>,
     pub call: Arc<CallContext>,
     /// The candidate version running in shadow beside it, if any.
@@ -344,27 +356,36 @@ pub async fn ready_within(
         .await?
         .ok_or(ServiceError::NotFound("plugin version"))?;
     let loaded = loaded(core, &version).await?;
-    let limits = core
-        .runtime
-        .platform
-        .resolve(&version.limits, &installation.limits)
-        .capped(budget);
-    let call = Arc::new(CallContext {
-        tenant_id: tenant_id.to_owned(),
-        installation_id: installation.id.clone(),
-        plugin: installation.label(),
-        grants: installation.capabilities.iter().copied().collect(),
-        config_json: installation.config.to_string(),
-        config: installation.config.clone(),
-        limits,
-    });
-    let shadow = super::shadow::candidate(core, tenant_id, &installation).await;
+    let call = Arc::new(CallContext::new(
+        tenant_id,
+        installation.id.clone(),
+        installation.label(),
+        installation.capabilities.iter().copied(),
+        installation.config.clone(),
+        limits(core, &version, &installation, budget),
+    ));
+    let shadow = super::shadow::candidate(core, tenant_id, &installation, budget).await;
     Ok(Ready {
-        installation,
+        installation: Arc::new(installation),
         loaded,
         call,
         shadow,
     })
+}
+
+/// The limits calls of `installation` to `version` run under: the installation's
+/// overrides, else the version's manifest, else the platform default, capped at the
+/// platform maximum and the tenant's per-call `budget`.
+pub(super) fn limits(
+    core: &Core,
+    version: &PluginVersion,
+    installation: &Installation,
+    budget: &RequestedLimits,
+) -> Limits {
+    core.runtime
+        .platform
+        .resolve(&version.limits, &installation.limits)
+        .capped(budget)
 }
 
 /// A version's compiled component: from the runtime cache, else from storage, compiled
@@ -449,15 +470,11 @@ async fn version_of(
         })
 }
 
-/// The installation as read before a change's transaction. Everything a change needs
+/// Locks the installation for the change and checks that nothing moved it since `seen`,
+/// the installation as read before the change's transaction. Everything a change needs
 /// to read or compile happens before its write transaction begins: on SQLite that
 /// transaction holds the one write lock, and a second pool connection wanted while
 /// holding it could wait behind writers that are themselves waiting for the lock.
-async fn seen(core: &Core, tenant_id: &str, id: &str) -> Result<Installation, ServiceError> {
-    reread(core, tenant_id, id).await
-}
-
-/// Locks the installation for the change and checks that nothing moved it since `seen`.
 async fn unchanged_since(
     core: &Core,
     tx: &mut Tx,
@@ -511,7 +528,7 @@ pub async fn upgrade(
         .version
         .as_deref()
         .ok_or_else(|| ServiceError::Invalid("say which `version` to upgrade to".to_owned()))?;
-    let seen = seen(core, tenant_id, id).await?;
+    let seen = reread(core, tenant_id, id).await?;
     let target = version_of(core, tenant_id, &seen.plugin, wanted).await?;
     if target.id == seen.plugin_version_id {
         return Err(ServiceError::Conflict(format!(
@@ -591,7 +608,7 @@ pub async fn approve_upgrade(
     id: &str,
     grants: Option<Vec<Capability>>,
 ) -> Result<Installation, ServiceError> {
-    let seen = seen(core, tenant_id, id).await?;
+    let seen = reread(core, tenant_id, id).await?;
     let pending = seen.pending_upgrade.clone().ok_or_else(|| {
         ServiceError::Conflict("no upgrade is waiting for approval on this installation".to_owned())
     })?;
@@ -655,7 +672,7 @@ pub async fn rollback(
     id: &str,
     request: VersionRequest,
 ) -> Result<Installation, ServiceError> {
-    let seen = seen(core, tenant_id, id).await?;
+    let seen = reread(core, tenant_id, id).await?;
     let wanted = match request.version {
         Some(version) => version,
         None => installations::last_ran(&core.db, tenant_id, id, None)

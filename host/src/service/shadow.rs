@@ -22,14 +22,15 @@ use super::{Core, FieldError, ServiceError};
 use crate::db::Tx;
 use crate::ids::{now_ms, rfc3339};
 use crate::plugins::bindings::types;
+use crate::plugins::limits::RequestedLimits;
 use crate::plugins::manifest::World;
 use crate::plugins::runtime::{Loaded, Outcome};
 use crate::plugins::sandbox::{CallContext, HostAccess};
 use crate::store::installations::{self, Installation, ShadowCandidate};
 use crate::store::plugins::{self as versions, PluginVersion};
 use crate::store::recorded_inputs::{self, NewRecordedInput, RecordedInput};
-use crate::store::settings;
 use crate::store::shadow_runs::{self, NewRun, Run, Source};
+use crate::store::{plugin_policies, settings};
 
 const DAY_MS: i64 = 86_400_000;
 /// Differing decisions and error samples shown in a report.
@@ -134,6 +135,7 @@ pub async fn candidate(
     core: &Core,
     tenant_id: &str,
     installation: &Installation,
+    budget: &RequestedLimits,
 ) -> Option<Arc<Candidate>> {
     let shadow = installation.shadow.as_ref()?;
     if shadow.plugin_version_id == installation.plugin_version_id {
@@ -143,7 +145,15 @@ pub async fn candidate(
         let version = versions::get(&core.db, tenant_id, &shadow.plugin_version_id)
             .await?
             .ok_or(ServiceError::NotFound("plugin version"))?;
-        load(core, tenant_id, installation, &version, &shadow.config).await
+        load(
+            core,
+            tenant_id,
+            installation,
+            &version,
+            &shadow.config,
+            budget,
+        )
+        .await
     }
     .await;
     match loaded {
@@ -163,27 +173,18 @@ async fn load(
     installation: &Installation,
     version: &PluginVersion,
     config: &serde_json::Value,
+    budget: &RequestedLimits,
 ) -> Result<Candidate, ServiceError> {
     let loaded = plugins::loaded(core, version).await?;
     // The candidate answers to the tenant's per-call budget like the live version.
-    let budget = crate::store::plugin_policies::get(&core.db, tenant_id)
-        .await?
-        .budget;
-    let call = Arc::new(CallContext {
-        tenant_id: tenant_id.to_owned(),
-        installation_id: format!("{}~shadow", installation.id),
-        plugin: format!("{}@{}", version.name, version.version),
-        grants: plugins::kept_grants(&installation.capabilities, version)
-            .into_iter()
-            .collect(),
-        config_json: config.to_string(),
-        config: config.clone(),
-        limits: core
-            .runtime
-            .platform
-            .resolve(&version.limits, &installation.limits)
-            .capped(&budget),
-    });
+    let call = Arc::new(CallContext::new(
+        tenant_id,
+        format!("{}~shadow", installation.id),
+        version.label(),
+        plugins::kept_grants(&installation.capabilities, version),
+        config.clone(),
+        plugins::limits(core, version, installation, budget),
+    ));
     Ok(Candidate {
         version: version.version.clone(),
         loaded,
@@ -418,17 +419,11 @@ pub async fn start(
     // write lock: a candidate that cannot load must not be set.
     let seen = installation(core, tenant_id, id).await?;
     let (version, config) = checked(core, tenant_id, &seen, request).await?;
-    load(core, tenant_id, &seen, &version, &config).await?;
+    let budget = plugin_policies::get(&core.db, tenant_id).await?.budget;
+    load(core, tenant_id, &seen, &version, &config, &budget).await?;
     let mut tx = core.db.begin_write().await?;
-    let current = installations::get_for_change(&mut tx, core.db.backend(), tenant_id, id)
-        .await?
-        .ok_or(ServiceError::NotFound("installation"))?;
-    if current.plugin_version_id != seen.plugin_version_id {
-        return Err(ServiceError::Conflict(format!(
-            "installation {id} moved to {} while this request ran; look at it again and retry",
-            current.label()
-        )));
-    }
+    let current = plugins::for_change(core, &mut tx, tenant_id, id).await?;
+    plugins::same_version(&seen, &current)?;
     let candidate = ShadowCandidate {
         plugin_version_id: version.id.clone(),
         version: version.version.clone(),
@@ -443,9 +438,7 @@ pub async fn start(
 /// Stops the shadow run; the comparisons recorded so far stay for the report.
 pub async fn stop(core: &Core, tenant_id: &str, id: &str) -> Result<Installation, ServiceError> {
     let mut tx = core.db.begin_write().await?;
-    let current = installations::get_for_change(&mut tx, core.db.backend(), tenant_id, id)
-        .await?
-        .ok_or(ServiceError::NotFound("installation"))?;
+    let current = plugins::for_change(core, &mut tx, tenant_id, id).await?;
     if current.shadow.is_none() {
         return Err(ServiceError::Conflict(
             "no candidate runs in shadow on this installation".to_owned(),
@@ -537,7 +530,8 @@ pub async fn replay(
             current.label()
         )));
     }
-    let candidate = Arc::new(load(core, tenant_id, &current, &version, &config).await?);
+    let budget = plugin_policies::get(&core.db, tenant_id).await?.budget;
+    let candidate = Arc::new(load(core, tenant_id, &current, &version, &config, &budget).await?);
     let host = invocations::host_access(core);
     let runtime = core.runtime.clone();
     let installation_id = current.id.clone();

@@ -67,12 +67,15 @@ pub async fn alert_email(tx: &mut Tx, tenant_id: &str) -> Result<Option<String>,
     Ok(row.and_then(|(email,)| email))
 }
 
-/// How many installations the tenant has, inside `tx`.
-pub async fn installations(tx: &mut Tx, tenant_id: &str) -> Result<i64, StoreError> {
+/// How many installations the tenant has (inside an installing transaction, or not).
+pub async fn installations(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+) -> Result<i64, StoreError> {
     let (count,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM installations WHERE tenant_id = $1")
             .bind(tenant_id)
-            .fetch_one(&mut **tx)
+            .fetch_one(conn)
             .await?;
     Ok(count)
 }
