@@ -155,6 +155,18 @@ impl Reply {
         self.body
     }
 
+    /// The reply itself, after asserting the status: for error replies whose message or
+    /// details a test reads.
+    #[track_caller]
+    pub fn expect_error(self, status: u16) -> Reply {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        self
+    }
+
     /// The error code of an error reply.
     pub fn error_code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or_default()

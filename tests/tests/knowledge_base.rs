@@ -2,8 +2,7 @@
 //! public article page, and `faq-autoreply` linking a real article through `records`.
 
 use axle_tests::{
-    FAQ_AUTOREPLY, PUBLIC_URL, Reply, Tenant, TestApp, agent_key, field_message, ids,
-    invalid_fields, tags,
+    FAQ_AUTOREPLY, PUBLIC_URL, Tenant, TestApp, agent_key, field_message, ids, invalid_fields, tags,
 };
 use serde_json::{Value, json};
 
@@ -36,17 +35,6 @@ fn encoded(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-/// `reply`, after asserting its status; for error replies whose details a test reads.
-#[track_caller]
-fn expect_error(reply: Reply, status: u16) -> Reply {
-    assert_eq!(
-        reply.status, status,
-        "unexpected status; body: {}",
-        reply.body
-    );
-    reply
 }
 
 /// The path of an article's public URL on the test node.
@@ -170,20 +158,22 @@ async fn invalid_articles_are_rejected_per_field_and_nothing_is_written() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("oem-kb-invalid").await;
 
-    let reply = expect_error(app.post(&tenant.key, ARTICLES, &json!({})).await, 422);
+    let reply = app
+        .post(&tenant.key, ARTICLES, &json!({}))
+        .await
+        .expect_error(422);
     assert_eq!(invalid_fields(&reply), ["title", "body"]);
     assert!(field_message(&reply, "title").contains("title"));
 
     let too_long = "刹".repeat(201);
-    let reply = expect_error(
-        app.post(
+    let reply = app
+        .post(
             &tenant.key,
             ARTICLES,
             &json!({ "title": too_long, "body": "  ", "tags": ["ok", " "], "category": "" }),
         )
-        .await,
-        422,
-    );
+        .await
+        .expect_error(422);
     assert_eq!(
         invalid_fields(&reply),
         ["title", "body", "category", "tags"]
@@ -203,15 +193,14 @@ async fn invalid_articles_are_rejected_per_field_and_nothing_is_written() {
         .await
         .expect(201);
 
-    let reply = expect_error(
-        app.post(
+    let reply = app
+        .post(
             &tenant.key,
             ARTICLES,
             &json!({ "title": "t", "body": "b", "status": "archived" }),
         )
-        .await,
-        422,
-    );
+        .await
+        .expect_error(422);
     assert_eq!(invalid_fields(&reply), ["status"]);
     assert!(field_message(&reply, "status").contains("published"));
     let reply = app
@@ -225,15 +214,14 @@ async fn invalid_articles_are_rejected_per_field_and_nothing_is_written() {
     assert!(reply.error_message().contains("author"), "{reply:?}");
 
     let id = ok["id"].as_str().unwrap();
-    let reply = expect_error(
-        app.patch(
+    let reply = app
+        .patch(
             &tenant.key,
             &format!("{ARTICLES}/{id}"),
             &json!({ "title": " " }),
         )
-        .await,
-        422,
-    );
+        .await
+        .expect_error(422);
     assert_eq!(invalid_fields(&reply), ["title"]);
     let unchanged = app
         .get(&tenant.key, &format!("{ARTICLES}/{id}"))
@@ -272,11 +260,10 @@ async fn agents_and_site_scoped_admins_read_but_cannot_write() {
         .to_owned();
 
     for key in [&agent, &scoped_admin] {
-        let reply = expect_error(
-            app.post(key, ARTICLES, &json!({ "title": "t", "body": "b" }))
-                .await,
-            403,
-        );
+        let reply = app
+            .post(key, ARTICLES, &json!({ "title": "t", "body": "b" }))
+            .await
+            .expect_error(403);
         assert!(reply.error_message().contains("admin"), "{reply:?}");
         app.patch(key, &format!("{ARTICLES}/{id}"), &json!({ "title": "x" }))
             .await
@@ -378,20 +365,19 @@ async fn a_query_with_no_searchable_words_is_a_400() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("oem-kb-q").await;
     for query in ["", "%20%3F%21", "the", "%25%25%20__"] {
-        let reply = expect_error(
-            app.get(&tenant.key, &format!("{ARTICLES}?q={query}")).await,
-            400,
-        );
+        let reply = app
+            .get(&tenant.key, &format!("{ARTICLES}?q={query}"))
+            .await
+            .expect_error(400);
         assert!(
             reply.error_message().contains("no words to search for"),
             "{reply:?}"
         );
     }
-    let reply = expect_error(
-        app.get(&tenant.key, &format!("{ARTICLES}?q=brake&cursor=abc"))
-            .await,
-        400,
-    );
+    let reply = app
+        .get(&tenant.key, &format!("{ARTICLES}?q=brake&cursor=abc"))
+        .await
+        .expect_error(400);
     assert!(reply.error_message().contains("cursor"), "{reply:?}");
 }
 

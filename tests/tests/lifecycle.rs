@@ -15,10 +15,6 @@ fn manifest(version: &str, capabilities: &str) -> String {
         )
 }
 
-fn message(reply: &Value) -> &str {
-    reply["error"]["message"].as_str().unwrap_or_default()
-}
-
 fn config() -> Value {
     json!({ "default_manager": "+8613800000000" })
 }
@@ -173,8 +169,8 @@ async fn an_upgrade_that_asks_for_more_capabilities_waits_for_approval_of_the_di
             &json!({ "capabilities": ["notify", "kv"] }),
         )
         .await
-        .expect(400);
-    assert!(message(&stray).contains("`notify`"), "{stray:?}");
+        .expect_error(400);
+    assert!(stray.error_message().contains("`notify`"), "{stray:?}");
 
     let approved = app
         .post(
@@ -235,9 +231,11 @@ async fn upgrades_to_unknown_or_current_versions_and_empty_rollbacks_are_refused
     let unknown = app
         .post(&tenant.key, &path, &json!({ "version": "9.9.9" }))
         .await
-        .expect(400);
+        .expect_error(400);
     assert!(
-        message(&unknown).contains("safety-escalation@9.9.9 is not uploaded"),
+        unknown
+            .error_message()
+            .contains("safety-escalation@9.9.9 is not uploaded"),
         "{unknown:?}"
     );
     app.post(&tenant.key, &path, &json!({ "version": "0.1.0" }))
@@ -251,9 +249,9 @@ async fn upgrades_to_unknown_or_current_versions_and_empty_rollbacks_are_refused
             &json!({}),
         )
         .await
-        .expect(409);
+        .expect_error(409);
     assert!(
-        message(&nothing).contains("nothing to roll back to"),
+        nothing.error_message().contains("nothing to roll back to"),
         "{nothing:?}"
     );
 }
@@ -275,8 +273,8 @@ async fn an_upgrade_whose_config_no_longer_fits_is_refused_until_a_config_is_giv
     let refused = app
         .post(&tenant.key, &path, &json!({ "version": "0.2.0" }))
         .await
-        .expect(422);
-    assert!(message(&refused).contains("config"), "{refused:?}");
+        .expect_error(422);
+    assert!(refused.error_message().contains("config"), "{refused:?}");
     let upgraded = app
         .post(
             &tenant.key,

@@ -4,10 +4,6 @@
 use axle_tests::{ADMIN_TOKEN, HOSTILE, SAFETY_ESCALATION, TestApp, VIP_ROUTING, agent_key};
 use serde_json::{Value, json};
 
-fn message(reply: &Value) -> &str {
-    reply["error"]["message"].as_str().unwrap_or_default()
-}
-
 #[tokio::test]
 async fn installs_past_the_quota_are_refused_with_the_quota_named() {
     let app = TestApp::spawn().await;
@@ -37,9 +33,11 @@ async fn installs_past_the_quota_are_refused_with_the_quota_named() {
             &json!({ "plugin": "vip-routing", "config": { "team": "vip" } }),
         )
         .await
-        .expect(409);
+        .expect_error(409);
     assert!(
-        message(&refused).contains("has 1 installations and its quota is 1"),
+        refused
+            .error_message()
+            .contains("has 1 installations and its quota is 1"),
         "{refused:?}"
     );
     let policy = app
@@ -73,9 +71,11 @@ async fn a_plugin_whose_limits_exceed_the_budget_installs_only_with_lower_limits
     let refused = app
         .post(&tenant.key, "/api/v1/installations", &body)
         .await
-        .expect(422);
+        .expect_error(422);
     assert!(
-        message(&refused).contains("deadline_ms = 50 is over the tenant's budget of 20"),
+        refused
+            .error_message()
+            .contains("deadline_ms = 50 is over the tenant's budget of 20"),
         "{refused:?}"
     );
     let mut lower = body.clone();
