@@ -10,7 +10,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use axle_host::plugins::bindings::routing::{RoutingRule, RoutingRulePre};
-use axle_host::plugins::bindings::{config, kv, log, notify, records, types};
+use axle_host::plugins::bindings::{config, directory, kv, log, notify, records, types};
 use axle_host::plugins::engine;
 use axle_host::plugins::limits::PlatformLimits;
 use axle_host::plugins::manifest::{Capability, World};
@@ -148,6 +148,27 @@ impl records::Host for Bare {
 impl notify::Host for Bare {
     fn send(&mut self, _: types::Notification) -> wasmtime::Result<Result<(), types::Error>> {
         Ok(Ok(()))
+    }
+}
+impl directory::Host for Bare {
+    fn list_sites(
+        &mut self,
+        _: Option<directory::SiteKind>,
+    ) -> wasmtime::Result<Result<Vec<directory::Site>, types::Error>> {
+        Ok(Ok(vec![]))
+    }
+    fn stations_serving(
+        &mut self,
+        _: String,
+    ) -> wasmtime::Result<Result<Vec<directory::Site>, types::Error>> {
+        Ok(Ok(vec![]))
+    }
+    fn list_teams(
+        &mut self,
+        _: Option<String>,
+        _: Option<String>,
+    ) -> wasmtime::Result<Result<Vec<directory::Team>, types::Error>> {
+        Ok(Ok(vec![]))
     }
 }
 

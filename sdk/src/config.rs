@@ -3,7 +3,7 @@
 use serde::de::DeserializeOwned;
 
 use crate::Error;
-use crate::wit::axle::plugin::config as host;
+use crate::wit::plugin::config as host;
 
 /// The whole config object as JSON text; `{}` when none was given.
 pub fn json() -> String {

@@ -2,7 +2,7 @@
 //! without it every call fails with `Error::Denied`.
 
 use crate::Error;
-use crate::wit::axle::plugin::kv as host;
+use crate::wit::plugin::kv as host;
 
 /// Reads a value; `None` when the key is not set.
 pub fn get(key: &str) -> Result<Option<Vec<u8>>, Error> {

@@ -61,6 +61,7 @@ compile_error!(
 mod wit;
 
 pub mod config;
+pub mod directory;
 pub mod kv;
 pub mod log;
 pub mod notify;
@@ -90,7 +91,7 @@ pub mod fields;
 ))]
 pub mod widget;
 
-pub use wit::axle::plugin::types::{
+pub use wit::plugin::types::{
     Article, Channel, CustomField, Customer, Error, FieldValue, Notification, Priority, Ticket,
     TicketStatus, TicketSummary, Vehicle,
 };

@@ -1,7 +1,7 @@
 //! Writes to the host's log, tagged with tenant, installation and plugin version. Always
 //! granted; lines past the invocation's log budget are dropped, never an error.
 
-use crate::wit::axle::plugin::log::{Level, log};
+use crate::wit::plugin::log::{Level, log};
 
 /// Logs `msg` at trace level.
 pub fn trace(msg: &str) {

@@ -1,6 +1,6 @@
 //! Sends SMS, email or webhooks through the host's outbox. Needs the `notify` grant.
 
-use crate::wit::axle::plugin::notify as host;
+use crate::wit::plugin::notify as host;
 use crate::{Error, Notification};
 
 /// Queues `message`. It is delivered only if the change this invocation decided commits.

@@ -1,7 +1,7 @@
 //! Read-only lookups in the calling tenant's records and knowledge base. Needs the `records`
 //! grant; without it every call fails with `Error::Denied`.
 
-use crate::wit::axle::plugin::records as host;
+use crate::wit::plugin::records as host;
 use crate::{Article, Customer, Error, TicketSummary, Vehicle};
 
 /// A customer by id; `None` when the tenant has no such customer.

@@ -68,3 +68,8 @@ wit_bindgen::generate!({
     generate_unused_types: true,
     additional_derives: [PartialEq],
 });
+
+/// The current contract's interfaces. `wit/deps/` also holds the frozen 0.1.0 package, and
+/// with two versions of `axle:plugin` in view the generator puts the version in the module
+/// name; the rest of the SDK names the interfaces through this alias instead.
+pub use self::axle::plugin0_2_0 as plugin;

@@ -586,6 +586,11 @@ pub const BACKLOG_CHART: Plugin = Plugin {
     dir: "plugins/backlog-chart",
     wasm: "axle_plugin_backlog_chart.wasm",
 };
+pub const STATION_ROUTING: Plugin = Plugin {
+    name: "station-routing",
+    dir: "plugins/station-routing",
+    wasm: "axle_plugin_station_routing.wasm",
+};
 pub const HOSTILE: Plugin = Plugin {
     name: "hostile",
     dir: "tests/guests/hostile",
@@ -595,6 +600,12 @@ pub const SCRIPTED_STEP: Plugin = Plugin {
     name: "scripted-step",
     dir: "tests/guests/scripted-step",
     wasm: "axle_guest_scripted_step.wasm",
+};
+/// A routing rule built against the frozen `axle:plugin@0.1.0`, without the SDK.
+pub const ROUTING_V0_1: Plugin = Plugin {
+    name: "routing-v0-1",
+    dir: "tests/guests/routing-v0-1",
+    wasm: "axle_guest_routing_v0_1.wasm",
 };
 pub const TICKET_RULES: Plugin = Plugin {
     name: "ticket-rules",

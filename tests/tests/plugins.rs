@@ -205,7 +205,7 @@ async fn uploaded_versions_are_listed_with_their_contract_version_and_sha256() {
     assert!(
         listed
             .iter()
-            .all(|version| version["wit_version"] == "0.1.0"),
+            .all(|version| version["wit_version"] == "0.2.0"),
         "{listed:?}"
     );
     let find = |name: &str, version: &str| {

@@ -1,10 +1,13 @@
-//! Host-side bindings for the `axle:plugin@0.1.0` worlds.
+//! Host-side bindings for the current `axle:plugin` worlds (`wit/`, 0.2.0).
 //!
 //! The four worlds import the same capability interfaces. `routing` generates them once;
 //! the other worlds reuse those modules through `with`, so one `Host` impl per interface
-//! serves every world.
+//! serves every world. Older contract versions have their own module
+//! ([`since_v0_1_0`](super::since_v0_1_0)) whose host impls delegate to these.
 
-/// The routing-rule world, and the shared interfaces.
+/// The routing-rule world, and the shared interfaces. `wit/deps/` also holds the frozen
+/// 0.1.0 package, and with two versions of `axle:plugin` in view the generator puts the
+/// version in the module name: `axle::plugin0_2_0`.
 pub mod routing {
     wasmtime::component::bindgen!({
         path: "../wit",
@@ -25,12 +28,13 @@ macro_rules! world_on_shared_interfaces {
                 imports: { default: trappable },
                 additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
                 with: {
-                    "axle:plugin/types": super::routing::axle::plugin::types,
-                    "axle:plugin/log": super::routing::axle::plugin::log,
-                    "axle:plugin/config": super::routing::axle::plugin::config,
-                    "axle:plugin/kv": super::routing::axle::plugin::kv,
-                    "axle:plugin/records": super::routing::axle::plugin::records,
-                    "axle:plugin/notify": super::routing::axle::plugin::notify,
+                    "axle:plugin/types": super::routing::axle::plugin0_2_0::types,
+                    "axle:plugin/log": super::routing::axle::plugin0_2_0::log,
+                    "axle:plugin/config": super::routing::axle::plugin0_2_0::config,
+                    "axle:plugin/kv": super::routing::axle::plugin0_2_0::kv,
+                    "axle:plugin/records": super::routing::axle::plugin0_2_0::records,
+                    "axle:plugin/notify": super::routing::axle::plugin0_2_0::notify,
+                    "axle:plugin/directory": super::routing::axle::plugin0_2_0::directory,
                 },
             });
         }
@@ -53,4 +57,4 @@ world_on_shared_interfaces!(
     "report-widget"
 );
 
-pub use routing::axle::plugin::{config, kv, log, notify, records, types};
+pub use routing::axle::plugin0_2_0::{config, directory, kv, log, notify, records, types};

@@ -5,8 +5,52 @@ use serde::{Deserialize, Serialize};
 
 use super::limits::RequestedLimits;
 
-/// The contract version this host serves.
-pub const WIT_VERSION: &str = "0.1.0";
+/// A released version of the `axle:plugin` WIT contract. The host serves every one of
+/// them: a component built against an older version keeps running unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum WitVersion {
+    /// Frozen: `wit/deps/plugin-0.1.0/`.
+    #[serde(rename = "0.1.0")]
+    V0_1_0,
+    /// The current contract: `wit/`. Adds the `directory` capability.
+    #[serde(rename = "0.2.0")]
+    V0_2_0,
+}
+
+impl WitVersion {
+    /// The newest version, the one the SDK and `axle plugin new` target.
+    pub const LATEST: WitVersion = WitVersion::V0_2_0;
+
+    /// Every version this host serves, oldest first.
+    pub const SERVED: [WitVersion; 2] = [WitVersion::V0_1_0, WitVersion::V0_2_0];
+
+    /// The version as WIT spells it, e.g. `0.2.0`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WitVersion::V0_1_0 => "0.1.0",
+            WitVersion::V0_2_0 => "0.2.0",
+        }
+    }
+
+    /// Parses `0.1.0` or `0.2.0`.
+    pub fn parse(text: &str) -> Option<WitVersion> {
+        Self::SERVED.into_iter().find(|v| v.as_str() == text)
+    }
+
+    /// The version a capability first appeared in.
+    pub fn introducing(capability: Capability) -> WitVersion {
+        match capability {
+            Capability::Directory => WitVersion::V0_2_0,
+            _ => WitVersion::V0_1_0,
+        }
+    }
+}
+
+impl std::fmt::Display for WitVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// The four plugin worlds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -51,6 +95,7 @@ pub enum Capability {
     Kv,
     Records,
     Notify,
+    Directory,
 }
 
 impl Capability {
@@ -62,6 +107,7 @@ impl Capability {
             Capability::Kv => "kv",
             Capability::Records => "records",
             Capability::Notify => "notify",
+            Capability::Directory => "directory",
         }
     }
 
@@ -73,6 +119,7 @@ impl Capability {
             Capability::Kv,
             Capability::Records,
             Capability::Notify,
+            Capability::Directory,
         ]
         .into_iter()
         .find(|cap| cap.as_str() == text)
@@ -91,6 +138,10 @@ pub struct Manifest {
     pub name: String,
     pub version: semver::Version,
     pub world: World,
+    /// The `axle:plugin` version the component is built against; `0.1.0` when omitted,
+    /// because manifests written before versions existed targeted it.
+    #[serde(default = "first_wit_version")]
+    pub wit: WitVersion,
     #[serde(default)]
     pub description: String,
     #[serde(default)]
@@ -113,6 +164,18 @@ pub enum ManifestError {
     Name(String),
     #[error("config_schema is not a valid JSON Schema: {0}")]
     Schema(String),
+    #[error(
+        "capability `{capability}` needs wit = \"{needs}\" or later, but plugin.toml says wit = \"{wit}\"; rebuild the plugin with the current SDK and set wit = \"{needs}\""
+    )]
+    CapabilityTooNew {
+        capability: &'static str,
+        needs: WitVersion,
+        wit: WitVersion,
+    },
+}
+
+fn first_wit_version() -> WitVersion {
+    WitVersion::V0_1_0
 }
 
 impl Manifest {
@@ -129,6 +192,17 @@ impl Manifest {
         }
         manifest.capabilities.sort();
         manifest.capabilities.dedup();
+        if let Some(&capability) = manifest
+            .capabilities
+            .iter()
+            .find(|&&c| WitVersion::introducing(c) > manifest.wit)
+        {
+            return Err(ManifestError::CapabilityTooNew {
+                capability: capability.as_str(),
+                needs: WitVersion::introducing(capability),
+                wit: manifest.wit,
+            });
+        }
         Ok(manifest)
     }
 
@@ -211,6 +285,37 @@ mod tests {
         assert!(err.to_string().contains("mind-reader"), "{err}");
         let err = Manifest::parse(&format!("{MANIFEST}\n[extra]\nx = 1")).unwrap_err();
         assert!(err.to_string().contains("extra"), "{err}");
+    }
+
+    #[test]
+    fn wit_version_defaults_to_the_first_release() {
+        assert_eq!(Manifest::parse(MANIFEST).unwrap().wit, WitVersion::V0_1_0);
+        let current = MANIFEST.replace(
+            "world = \"routing-rule\"",
+            "world = \"routing-rule\"\nwit = \"0.2.0\"",
+        );
+        assert_eq!(Manifest::parse(&current).unwrap().wit, WitVersion::V0_2_0);
+        let err = Manifest::parse(&MANIFEST.replace(
+            "world = \"routing-rule\"",
+            "world = \"routing-rule\"\nwit = \"9.9.9\"",
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("9.9.9"), "{err}");
+    }
+
+    #[test]
+    fn directory_needs_wit_0_2_0() {
+        let asks = MANIFEST.replace("[\"notify\", \"log\"]", "[\"directory\"]");
+        let err = Manifest::parse(&asks).unwrap_err();
+        assert!(err.to_string().contains("wit = \"0.2.0\""), "{err}");
+        let current = asks.replace(
+            "world = \"routing-rule\"",
+            "world = \"routing-rule\"\nwit = \"0.2.0\"",
+        );
+        assert_eq!(
+            Manifest::parse(&current).unwrap().capabilities,
+            vec![Capability::Directory]
+        );
     }
 
     #[test]

@@ -9,5 +9,6 @@ pub mod limits;
 pub mod manifest;
 pub mod runtime;
 pub mod sandbox;
+mod since_v0_1_0;
 
 pub use capabilities::notification_from_wit;

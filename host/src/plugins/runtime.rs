@@ -19,7 +19,7 @@ use super::bindings::{fields, routing, types, widget, workflow};
 use super::compiled_cache::{CompiledCache, Lookup};
 use super::engine;
 use super::limits::PlatformLimits;
-use super::manifest::{Capability, WIT_VERSION, World};
+use super::manifest::{Capability, WitVersion, World};
 use super::sandbox::{CallContext, HostAccess, Sandbox};
 use crate::domain::Notification;
 
@@ -35,9 +35,20 @@ pub enum ComponentError {
     #[error("the component is invalid: {0}")]
     Invalid(String),
     #[error(
-        "the component imports `{0}`, which Axle does not provide; plugins may import axle:plugin/{{log,config,kv,records,notify}}@{WIT_VERSION} and WASI 0.2"
+        "the component imports `{0}`, which Axle does not provide; plugins may import axle:plugin/{{log,config,kv,records,notify}} at 0.1.0 or 0.2.0, axle:plugin/directory at 0.2.0, and WASI 0.2"
     )]
     UnknownImport(String),
+    #[error(
+        "the component imports axle:plugin at both {0} and {1}; build it against one version of the contract"
+    )]
+    MixedWitVersions(WitVersion, WitVersion),
+    #[error(
+        "plugin.toml says wit = \"{manifest}\" but the component imports axle:plugin@{component}; set wit = \"{component}\" or rebuild the component against {manifest}"
+    )]
+    WitMismatch {
+        manifest: WitVersion,
+        component: WitVersion,
+    },
     #[error(
         "the component imports the `{0}` capability but plugin.toml does not request it; add it to `capabilities`"
     )]
@@ -61,6 +72,9 @@ pub struct Loaded {
     pub world: World,
     /// The capability interfaces the component imports.
     pub imports: Vec<Capability>,
+    /// The contract version its `axle:plugin` imports name; `None` when it imports none
+    /// (its exports are the same in every served version).
+    pub wit: Option<WitVersion>,
     /// Kept so a load of the same bytes as another world skips compiling.
     component: Component,
     pre: WorldPre,
@@ -177,6 +191,7 @@ impl Runtime {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         routing::RoutingRule::add_to_linker::<Sandbox, HasSelf<Sandbox>>(&mut linker, |s| s)?;
+        super::since_v0_1_0::add_to_linker(&mut linker)?;
         Ok(Runtime {
             engine,
             linker,
@@ -311,12 +326,13 @@ impl Runtime {
         world: World,
         component: Component,
     ) -> Result<Arc<Loaded>, ComponentError> {
-        let imports = self.check_imports(&component)?;
+        let (imports, wit) = self.check_imports(&component)?;
         let pre = self.link(&component, world)?;
         let loaded = Arc::new(Loaded {
             sha256: sha256.to_owned(),
             world,
             imports,
+            wit,
             component,
             pre,
         });
@@ -351,25 +367,42 @@ impl Runtime {
         result
     }
 
-    fn check_imports(&self, component: &Component) -> Result<Vec<Capability>, ComponentError> {
+    /// The capabilities `component` imports and the one contract version they name.
+    fn check_imports(
+        &self,
+        component: &Component,
+    ) -> Result<(Vec<Capability>, Option<WitVersion>), ComponentError> {
         let mut capabilities = Vec::new();
+        let mut wit: Option<WitVersion> = None;
         for (name, _) in component.component_type().imports(&self.engine) {
             if name.starts_with("wasi:") {
                 continue;
             }
-            let interface = name
+            let unknown = || ComponentError::UnknownImport(name.to_owned());
+            let (interface, version) = name
                 .strip_prefix("axle:plugin/")
-                .and_then(|rest| rest.strip_suffix(&format!("@{WIT_VERSION}")))
-                .ok_or_else(|| ComponentError::UnknownImport(name.to_owned()))?;
+                .and_then(|rest| rest.split_once('@'))
+                .ok_or_else(unknown)?;
+            let version = WitVersion::parse(version).ok_or_else(unknown)?;
+            match wit {
+                Some(seen) if seen != version => {
+                    return Err(ComponentError::MixedWitVersions(
+                        seen.min(version),
+                        seen.max(version),
+                    ));
+                }
+                _ => wit = Some(version),
+            }
             if interface == "types" {
                 continue;
             }
             let capability = Capability::parse(interface)
-                .ok_or_else(|| ComponentError::UnknownImport(name.to_owned()))?;
+                .filter(|&capability| WitVersion::introducing(capability) <= version)
+                .ok_or_else(unknown)?;
             capabilities.push(capability);
         }
         capabilities.sort();
-        Ok(capabilities)
+        Ok((capabilities, wit))
     }
 
     fn link(&self, component: &Component, world: World) -> Result<WorldPre, ComponentError> {

@@ -7,7 +7,7 @@ use super::plugin_policy;
 use super::{Core, ServiceError};
 use crate::db::Tx;
 use crate::plugins::limits::{Limits, RequestedLimits};
-use crate::plugins::manifest::{self, Capability, Manifest, WIT_VERSION};
+use crate::plugins::manifest::{self, Capability, Manifest};
 use crate::plugins::runtime::{Loaded, sha256_hex};
 use crate::plugins::sandbox::CallContext;
 use crate::store::installations::{self, Installation, InstallationPatch, NewInstallation};
@@ -51,6 +51,13 @@ pub async fn upload(
     .await
     .map_err(|err| ServiceError::Internal(format!("component compilation task failed: {err}")))?;
     let loaded = loaded?;
+    if let Some(component) = loaded.wit.filter(|&wit| wit != manifest.wit) {
+        return Err(crate::plugins::runtime::ComponentError::WitMismatch {
+            manifest: manifest.wit,
+            component,
+        }
+        .into());
+    }
     for capability in &loaded.imports {
         if !capability.always_granted() && !manifest.capabilities.contains(capability) {
             return Err(
@@ -65,7 +72,7 @@ pub async fn upload(
         tenant_id,
         &manifest,
         manifest_text,
-        WIT_VERSION,
+        manifest.wit.as_str(),
         &bytes,
         &sha256,
     )

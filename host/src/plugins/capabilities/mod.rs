@@ -3,6 +3,7 @@
 //! Bad guest input is a WIT error the guest sees; only host faults trap.
 
 mod config;
+mod directory;
 mod kv;
 mod log;
 mod notify;

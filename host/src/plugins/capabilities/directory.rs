@@ -1,0 +1,139 @@
+//! `directory`: read-only lookups in the calling tenant's sites and teams (WIT 0.2.0), so
+//! a routing rule can pick a station or team by what it serves.
+
+use super::super::bindings::{directory, types};
+use super::super::manifest::Capability;
+use super::super::sandbox::{HostAccess, Sandbox};
+use super::unavailable;
+use crate::store::org::{self, SiteFilter, SiteKind, TeamFilter};
+use crate::store::{Page, StoreError};
+
+/// The most sites or teams one call returns.
+const MAX_ENTRIES: i64 = 500;
+
+impl Sandbox {
+    fn directory_access(&self) -> Result<(&HostAccess, &str), types::Error> {
+        if let Some(denied) = self.call.check_grant(Capability::Directory) {
+            return Err(denied);
+        }
+        let host = self.host.as_ref().ok_or_else(|| {
+            types::Error::Unavailable("the directory is not available in this run".to_owned())
+        })?;
+        Ok((host, &self.call.tenant_id))
+    }
+
+    /// The tenant's sites of `kind`, ordered by code.
+    fn sites(&self, kind: Option<SiteKind>) -> Result<Vec<org::Site>, types::Error> {
+        let (host, tenant) = self.directory_access()?;
+        let filter = SiteFilter {
+            kind,
+            ..SiteFilter::default()
+        };
+        let mut sites = host
+            .block_on(org::list_sites(&host.db, tenant, &filter, &first_page()))
+            .map_err(|err| unavailable("directory", err))?
+            .items;
+        sites.sort_by(|a, b| a.code.cmp(&b.code));
+        Ok(sites)
+    }
+}
+
+fn first_page() -> Page {
+    Page {
+        limit: MAX_ENTRIES,
+        cursor: None,
+    }
+}
+
+impl directory::Host for Sandbox {
+    fn list_sites(
+        &mut self,
+        kind: Option<directory::SiteKind>,
+    ) -> wasmtime::Result<Result<Vec<directory::Site>, types::Error>> {
+        Ok(self
+            .sites(kind.map(site_kind))
+            .map(|sites| sites.iter().map(site).collect()))
+    }
+
+    fn stations_serving(
+        &mut self,
+        area: String,
+    ) -> wasmtime::Result<Result<Vec<directory::Site>, types::Error>> {
+        let area = area.trim().to_lowercase();
+        if area.is_empty() {
+            return Ok(Err(types::Error::InvalidInput(
+                "stations-serving needs a city or postcode; the area was empty".to_owned(),
+            )));
+        }
+        Ok(self.sites(Some(SiteKind::Station)).map(|stations| {
+            stations
+                .iter()
+                .filter(|station| serves(station, &area))
+                .map(site)
+                .collect()
+        }))
+    }
+
+    fn list_teams(
+        &mut self,
+        site_id: Option<String>,
+        skill: Option<String>,
+    ) -> wasmtime::Result<Result<Vec<directory::Team>, types::Error>> {
+        Ok((|| {
+            let (host, tenant) = self.directory_access()?;
+            let filter = TeamFilter {
+                site_id,
+                skill,
+                within: None,
+            };
+            let mut teams = host
+                .block_on(org::list_teams(&host.db, tenant, &filter, &first_page()))
+                .map_err(|err: StoreError| unavailable("directory", err))?
+                .items;
+            teams.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+            Ok(teams.into_iter().map(team).collect())
+        })())
+    }
+}
+
+/// Whether `site` lists `area` (already trimmed and lower-cased) in its service area.
+fn serves(site: &org::Site, area: &str) -> bool {
+    site.service_area
+        .iter()
+        .any(|served| served.trim().to_lowercase() == area)
+}
+
+fn site_kind(kind: directory::SiteKind) -> SiteKind {
+    match kind {
+        directory::SiteKind::Oem => SiteKind::Oem,
+        directory::SiteKind::Region => SiteKind::Region,
+        directory::SiteKind::Dealer => SiteKind::Dealer,
+        directory::SiteKind::Station => SiteKind::Station,
+    }
+}
+
+fn site(site: &org::Site) -> directory::Site {
+    directory::Site {
+        id: site.id.clone(),
+        parent_id: site.parent_id.clone(),
+        kind: match site.kind {
+            SiteKind::Oem => directory::SiteKind::Oem,
+            SiteKind::Region => directory::SiteKind::Region,
+            SiteKind::Dealer => directory::SiteKind::Dealer,
+            SiteKind::Station => directory::SiteKind::Station,
+        },
+        code: site.code.clone(),
+        name: site.name.clone(),
+        service_area: site.service_area.clone(),
+        timezone: site.timezone.clone(),
+    }
+}
+
+fn team(team: org::Team) -> directory::Team {
+    directory::Team {
+        id: team.id,
+        site_id: team.site_id,
+        name: team.name,
+        skills: team.skills,
+    }
+}
