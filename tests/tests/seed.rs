@@ -29,7 +29,7 @@ async fn the_demo_tenant_has_the_org_tree_plugins_and_routed_tickets() {
     let key = seeded.api_key.clone();
 
     assert!(seeded.created);
-    assert_eq!(seeded.plugins.len(), 6, "{:?}", seeded.plugins);
+    assert_eq!(seeded.plugins.len(), 7, "{:?}", seeded.plugins);
     assert_eq!(count(&app, &key, "/api/v1/sites?kind=oem").await, 1);
     assert_eq!(count(&app, &key, "/api/v1/sites?kind=region").await, 3);
     assert_eq!(count(&app, &key, "/api/v1/sites?kind=dealer").await, 12);
@@ -37,7 +37,7 @@ async fn the_demo_tenant_has_the_org_tree_plugins_and_routed_tickets() {
         count(&app, &key, "/api/v1/sites?kind=station&limit=200").await,
         30
     );
-    assert_eq!(count(&app, &key, "/api/v1/installations").await, 6);
+    assert_eq!(count(&app, &key, "/api/v1/installations").await, 7);
 
     let critical = app
         .get(&key, "/api/v1/tickets?priority=critical")
@@ -59,6 +59,14 @@ async fn the_demo_tenant_has_the_org_tree_plugins_and_routed_tickets() {
     assert!(
         placed >= 8,
         "the dispatcher placed most demo tickets at a station: {placed}"
+    );
+    assert!(
+        critical.iter().any(|t| t["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|tag| tag.as_str().unwrap().starts_with("station:"))),
+        "station-routing found the safety tickets' stations through the directory: {critical:?}"
     );
 
     // The hotline finds a demo customer by the plate an agent types.

@@ -368,6 +368,12 @@ fn demo_config(name: &str) -> (serde_json::Value, Vec<crate::plugins::manifest::
             serde_json::json!({ "team": "vip-care" }),
             vec![Capability::Records],
         ),
+        "station-routing" => (
+            serde_json::json!({
+                "skills": { "ev-charging": "ev", "battery": "ev", "maintenance-booking": "maintenance" }
+            }),
+            vec![Capability::Directory],
+        ),
         // Recall questions get a fixed answer; everything else is answered from the demo
         // knowledge base (seed/knowledge_base.rs) through the records grant.
         "faq-autoreply" => (
@@ -428,6 +434,9 @@ async fn install_plugins(
             version: Some(manifest.version.to_string()),
             config: Some(config),
             capabilities,
+            // Rules run in ascending order and the first to name a team wins: the VIP team
+            // (run order 100) goes before the station's skilled team.
+            run_order: (manifest.name == "station-routing").then_some(200),
             ..Default::default()
         };
         match plugins::install(core, tenant_id, request).await {
