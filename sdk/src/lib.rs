@@ -61,6 +61,8 @@ compile_error!(
 mod wit;
 
 pub mod config;
+#[cfg(not(target_family = "wasm"))]
+pub mod config_schema;
 pub mod kv;
 pub mod log;
 pub mod notify;
@@ -94,6 +96,12 @@ pub use wit::axle::plugin::types::{
     Article, Channel, CustomField, Customer, Error, FieldValue, Notification, Priority, Ticket,
     TicketStatus, TicketSummary, Vehicle,
 };
+
+pub use config::PluginConfig;
+/// The JSON Schema generator, re-exported so plugins need no dependency of their own.
+pub use schemars;
+/// Derives a JSON Schema for a config struct; add `#[schemars(crate = "axle_sdk::schemars")]`.
+pub use schemars::JsonSchema;
 
 /// What [`export!`] expands to needs; not part of the API.
 #[doc(hidden)]
