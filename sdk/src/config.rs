@@ -138,4 +138,42 @@ mod tests {
             "{message}"
         );
     }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Thresholds {
+        low: u32,
+        high: u32,
+    }
+
+    impl PluginConfig for Thresholds {
+        fn check(&self) -> Result<(), String> {
+            if self.low > self.high {
+                return Err(format!(
+                    "low ({}) must not exceed high ({})",
+                    self.low, self.high
+                ));
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn plugin_config_runs_its_check_after_parsing() {
+        let ok = Thresholds::from_json(r#"{"low": 1, "high": 2}"#).unwrap();
+        assert_eq!((ok.low, ok.high), (1, 2));
+        let err = Thresholds::from_json(r#"{"low": 3, "high": 2}"#).unwrap_err();
+        assert_eq!(
+            err,
+            Error::InvalidInput("config: low (3) must not exceed high (2)".into())
+        );
+    }
+
+    #[test]
+    fn plugin_config_reports_parse_errors_before_checking() {
+        let err = Thresholds::from_json(r#"{"low": -1, "high": 2}"#).unwrap_err();
+        let Error::InvalidInput(message) = err else {
+            panic!("expected invalid-input, got {err:?}");
+        };
+        assert!(message.starts_with("config: invalid value"), "{message}");
+    }
 }

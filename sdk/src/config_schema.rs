@@ -118,6 +118,13 @@ pub enum Problem {
         /// How many the struct has.
         strukt: usize,
     },
+    /// The two sides describe tuples (`prefixItems`) of different lengths.
+    TupleLength {
+        /// Positions the manifest describes.
+        manifest: usize,
+        /// Positions the struct's tuple has.
+        strukt: usize,
+    },
     /// A `$ref` that points nowhere in its document.
     BadRef(String),
     /// The struct's schema uses a keyword this check does not compare.
@@ -251,6 +258,11 @@ impl fmt::Display for Problem {
                 "the struct takes one of {strukt} alternatives (an enum with data?) but the \
                  manifest has {manifest}; write the manifest's oneOf with the same alternatives \
                  in the same order"
+            ),
+            Problem::TupleLength { manifest, strukt } => write!(
+                f,
+                "the struct takes a tuple of {strukt} values but the manifest's prefixItems \
+                 describes {manifest}; describe each position in order"
             ),
             Problem::BadRef(reference) => {
                 write!(f, "$ref `{reference}` points nowhere in its schema")
@@ -894,7 +906,7 @@ impl Comparison<'_> {
             if m.len() != s.len() {
                 self.mismatch(
                     path,
-                    Problem::Alternatives {
+                    Problem::TupleLength {
                         manifest: m.len(),
                         strukt: s.len(),
                     },

@@ -701,3 +701,52 @@ fn a_struct_without_fields_needs_no_config_schema() {
     check_manifest::<Nothing>("name = \"demo\"\nversion = \"0.1.0\"\nworld = \"routing-rule\"\n")
         .unwrap();
 }
+
+#[derive(Deserialize, JsonSchema)]
+#[allow(dead_code)]
+struct Hours {
+    /// Opening and closing hour.
+    open: (u8, u8),
+}
+
+#[test]
+fn tuples_compare_position_by_position() {
+    let schema = r#"
+        type = "object"
+        required = ["open"]
+        [properties.open]
+        type = "array"
+        minItems = 2
+        maxItems = 2
+        prefixItems = [
+            { type = "integer", minimum = 0, maximum = 23 },
+            { type = "integer", minimum = 0, maximum = 24 },
+        ]
+    "#;
+    assert_eq!(problems::<Hours>(schema), Vec::new());
+    let problem = one_problem::<Hours>(&schema.replace("maximum = 24", "maximum = 300"));
+    assert_eq!(problem.path, "config.open[1]");
+    assert_eq!(
+        problem.problem,
+        Problem::Bound {
+            keyword: "maximum",
+            strukt: json!(255),
+            manifest: Some(json!(300)),
+        }
+    );
+    let short = schema.replace(
+        "    { type = \"integer\", minimum = 0, maximum = 24 },\n",
+        "",
+    );
+    assert!(
+        problems::<Hours>(&short).contains(&Mismatch {
+            path: "config.open".into(),
+            problem: Problem::TupleLength {
+                manifest: 1,
+                strukt: 2,
+            },
+        }),
+        "{:#?}",
+        problems::<Hours>(&short)
+    );
+}
