@@ -35,6 +35,10 @@
 //! `maximum` and the like on the manifest alone only narrow what admins can enter.
 //! Descriptions, titles and examples are never compared. Alternatives that do not reduce to
 //! one type (enums with data) compare branch by branch, in order.
+//!
+//! What the check cannot see: `format` is an annotation on both sides, so a field of a date
+//! or URL type parses only dates or URLs however the manifest describes it; and a struct
+//! keyword it does not model (`not`, `if`, …) is reported as unsupported rather than passed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
