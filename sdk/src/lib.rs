@@ -1,37 +1,157 @@
 //! Write Axle plugins in Rust.
 //!
 //! Axle plugins are WebAssembly components built against the `axle:plugin` WIT contract. This
-//! crate hides the generated bindings behind plain Rust: the record types, one module per host
-//! capability, one trait per world and one [`export!`] macro.
+//! crate hides the generated bindings behind plain Rust: the record types ([`Ticket`],
+//! [`Customer`], [`Vehicle`], …), one module per host capability ([`config`], [`log`],
+//! [`kv`], [`records`], [`notify`]), one trait per world and one [`export!`] macro.
 //!
-//! A plugin enables exactly one world feature (`routing-rule`, `workflow-step`,
-//! `field-provider` or `report-widget`), implements that world's trait and exports it:
+//! # From zero to a working plugin
 //!
-//! ```ignore
+//! **1. Tools.** Rust 1.95 or newer and the component target:
+//! `rustup target add wasm32-wasip2`. The `axle` binary scaffolds, tests and publishes
+//! plugins (`axle plugin new NAME --world routing-rule` writes the files below for you);
+//! see `docs/plugin-guide.md` in the Axle repository.
+//!
+//! **2. Pick a world.** A plugin is exactly one of:
+//!
+//! | world | feature | trait | the host calls it |
+//! |---|---|---|---|
+//! | routing rule | `routing-rule` | `routing::RoutingRule` | for each new or updated ticket: priority, queue, team, assignee |
+//! | workflow step | `workflow-step` | `workflow::WorkflowStep` | for each ticket event: actions (reply, assign, tag, …) |
+//! | field provider | `field-provider` | `fields::FieldProvider` | when records are saved: computed and validated custom fields |
+//! | report widget | `report-widget` | `widget::ReportWidget` | for a dashboard: declare a dataset, render it |
+//!
+//! Only the enabled world's module exists, so its page (with a complete example plugin:
+//! config, trait impl, `export!` and native tests) shows up in docs built with that feature:
+//! `cargo doc -p axle-sdk --features workflow-step --open`.
+//!
+//! **3. `Cargo.toml`.** A `cdylib` that enables one world feature:
+//!
+//! ```toml
+//! [package]
+//! name = "axle-plugin-recall-routing"
+//! version = "0.1.0"
+//! edition = "2024"
+//!
+//! [lib]
+//! crate-type = ["cdylib"]
+//!
+//! [dependencies]
+//! axle-sdk = { version = "0.1", features = ["routing-rule"] }   # exactly one world
+//! serde = { version = "1", features = ["derive"] }
+//!
+//! [profile.release]
+//! opt-level = "s"
+//! lto = true
+//! strip = true
+//! ```
+//!
+//! **4. `plugin.toml`**, the manifest the host reads: name, version, world, the capabilities
+//! the tenant admin must approve (`kv`, `records`, `notify`; `log` and `config` are always
+//! granted), optional limits, and a JSON Schema for the installation's config:
+//!
+//! ```toml
+//! name = "safety-first"
+//! version = "0.1.0"
+//! world = "routing-rule"
+//! description = "Critical priority for safety complaints."
+//! capabilities = []
+//!
+//! [config_schema]
+//! type = "object"
+//! required = ["queue"]
+//! additionalProperties = false
+//! [config_schema.properties.queue]
+//! type = "string"
+//! minLength = 1
+//! ```
+//!
+//! **5. `src/lib.rs`.** A config struct, the world trait, and [`export!`]. Keep decisions in
+//! plain functions: host calls ([`PluginConfig::load`], [`kv`], [`records`], [`notify`],
+//! [`log`]) only work inside the host and panic natively.
+//!
+//! ```rust,standalone_crate
+//! # #[cfg(feature = "routing-rule")]
+//! # mod plugin {
 //! use axle_sdk::routing::{self, RoutingDecision, RoutingRule};
-//! use axle_sdk::{Error, Priority, Ticket};
+//! use axle_sdk::{Error, JsonSchema, PluginConfig, Priority, Ticket, text};
+//! use serde::Deserialize;
 //!
-//! struct Rule;
+//! /// Installation config; plugin.toml's `[config_schema]` describes the same object.
+//! #[derive(Deserialize, JsonSchema)]
+//! #[schemars(crate = "axle_sdk::schemars")]
+//! #[serde(deny_unknown_fields)]
+//! pub struct Config {
+//!     /// The queue safety complaints go to.
+//!     pub queue: String,
+//! }
 //!
-//! impl RoutingRule for Rule {
+//! impl PluginConfig for Config {}
+//!
+//! struct SafetyFirst;
+//!
+//! impl RoutingRule for SafetyFirst {
 //!     fn route(ticket: Ticket) -> Result<Option<RoutingDecision>, Error> {
-//!         if ticket.category != "safety" {
-//!             return Ok(None);
-//!         }
-//!         let mut decision = routing::decision("safety category");
-//!         decision.priority = Some(Priority::Critical);
-//!         Ok(Some(decision))
+//!         Ok(decide(&ticket, &Config::load()?))
 //!     }
 //! }
 //!
-//! axle_sdk::export!(Rule);
+//! axle_sdk::export!(SafetyFirst);
+//!
+//! /// Safety complaints (刹车 = brakes, 气囊 = airbag) go to the configured queue.
+//! pub fn decide(ticket: &Ticket, config: &Config) -> Option<RoutingDecision> {
+//!     let text = format!("{}\n{}", ticket.subject, ticket.description);
+//!     let keyword = text::find_keyword(&text, &["brake", "airbag", "刹车", "气囊"])?;
+//!     let mut decision = routing::decision(format!("safety keyword \"{keyword}\""));
+//!     decision.priority = Some(Priority::Critical);
+//!     decision.queue = Some(config.queue.clone());
+//!     Some(decision)
+//! }
+//! # }
+//! # fn main() {
+//! #     #[cfg(feature = "routing-rule")]
+//! #     {
+//! #         let config = <plugin::Config as axle_sdk::PluginConfig>::from_json(r#"{"queue": "safety"}"#).unwrap();
+//! #         let ticket = axle_sdk::testing::ticket("刹车失灵", "");
+//! #         let decision = plugin::decide(&ticket, &config).unwrap();
+//! #         assert_eq!(decision.queue.as_deref(), Some("safety"));
+//! #         axle_sdk::testing::assert_config_matches_manifest::<plugin::Config>(
+//! #             "name = \"safety-first\"\nversion = \"0.1.0\"\nworld = \"routing-rule\"\n\
+//! #              [config_schema]\ntype = \"object\"\nrequired = [\"queue\"]\n\
+//! #              additionalProperties = false\n\
+//! #              [config_schema.properties.queue]\ntype = \"string\"\nminLength = 1\n",
+//! #         );
+//! #     }
+//! # }
 //! ```
 //!
-//! Build it with `cargo build --release --target wasm32-wasip2`; the `cdylib` is a component.
+//! **6. Test natively.** Unit tests call the plain functions with fixture records from
+//! [`testing`] and config parsed by [`PluginConfig::from_json`]. One more test keeps
+//! `plugin.toml` and the config struct in step (each world's example has it):
+//! `axle_sdk::testing::assert_config_matches_manifest::<Config>(include_str!("../plugin.toml"))`.
 //!
-//! Host calls ([`kv`], [`records`], [`notify`], [`log`], [`config`]) only work inside the host:
-//! natively they panic. Keep the plugin's decisions in plain functions that take what they need
-//! as arguments, and unit-test those with `cargo test --target <host triple>`.
+//! Run them with `cargo test --target x86_64-unknown-linux-gnu` (your host's triple; a
+//! plugin workspace usually sets `wasm32-wasip2` as its default target).
+//!
+//! **7. Build** with `cargo build --release --target wasm32-wasip2`: the `cdylib` in
+//! `target/wasm32-wasip2/release/` is the component. Upload it with its `plugin.toml`
+//! (`axle plugin publish`), install it for a tenant with a config and the capabilities it
+//! asks for (`axle plugin install`), and watch its decisions on the tickets' timelines.
+//!
+//! # Typed config
+//!
+//! The tenant admin sets each installation's config; the host checks it against the
+//! manifest's `config_schema` before the plugin ever sees it. The plugin declares the same
+//! object as a serde struct implementing [`PluginConfig`] and reads it with
+//! [`PluginConfig::load`] (fetched once per invocation). [`config_schema`] (native only)
+//! says what "the same object" means and what the manifest may add.
+//!
+//! # Limits
+//!
+//! Each invocation runs in a fresh instance under a deadline, a memory cap, input and
+//! output size caps and a log budget (manifest `[limits]`: `deadline_ms`, `memory_mib`,
+//! `input_kib`, `output_kib`, `log_kib`). A trap, timeout or error is recorded and the ticket
+//! goes on without the plugin's decision; repeated failures suspend the installation.
 
 #![warn(missing_docs)]
 
@@ -61,6 +181,8 @@ compile_error!(
 mod wit;
 
 pub mod config;
+#[cfg(not(target_family = "wasm"))]
+pub mod config_schema;
 pub mod directory;
 pub mod kv;
 pub mod log;
@@ -95,6 +217,12 @@ pub use wit::plugin::types::{
     Article, Channel, CustomField, Customer, Error, FieldValue, Notification, Priority, Ticket,
     TicketStatus, TicketSummary, Vehicle,
 };
+
+pub use config::PluginConfig;
+/// The JSON Schema generator, re-exported so plugins need no dependency of their own.
+pub use schemars;
+/// Derives a JSON Schema for a config struct; add `#[schemars(crate = "axle_sdk::schemars")]`.
+pub use schemars::JsonSchema;
 
 /// What [`export!`] expands to needs; not part of the API.
 #[doc(hidden)]

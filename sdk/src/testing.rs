@@ -80,3 +80,14 @@ pub fn article(id: &str, title: &str, excerpt: &str) -> Article {
         tags: Vec::new(),
     }
 }
+
+/// Panics, listing every disagreement, unless `plugin.toml`'s `[config_schema]` describes
+/// the same config as `T` (see [`config_schema`](crate::config_schema) for what "the same"
+/// means). Pass the whole manifest: `include_str!("../plugin.toml")`. Native only.
+#[cfg(not(target_family = "wasm"))]
+#[track_caller]
+pub fn assert_config_matches_manifest<T: schemars::JsonSchema>(manifest_toml: &str) {
+    if let Err(err) = crate::config_schema::check_manifest::<T>(manifest_toml) {
+        panic!("{err}");
+    }
+}

@@ -241,6 +241,7 @@ fn test_all(args: &[String], tally: &mut Tally) -> Result {
             )?;
         }
     }
+    sdk_doctests(&root, tally)?;
     // The multi-node test runs the `axle` binary itself, as an operator would.
     run(cargo()
         .current_dir(&root)
@@ -272,6 +273,30 @@ fn test_all(args: &[String], tally: &mut Tally) -> Result {
         eprintln!(
             "xtask: PostgreSQL is not reachable on {POSTGRES_ADDR}; the PostgreSQL suite did not run"
         );
+    }
+    Ok(())
+}
+
+/// The SDK's per-world docs carry complete example plugins, and only the enabled world's
+/// module exists: one doctest run per world feature.
+fn sdk_doctests(root: &Path, tally: &mut Tally) -> Result {
+    for world in [
+        "routing-rule",
+        "workflow-step",
+        "field-provider",
+        "report-widget",
+    ] {
+        run_tests(
+            cargo().current_dir(root).args([
+                "test",
+                "-p",
+                "axle-sdk",
+                "--doc",
+                "--features",
+                world,
+            ]),
+            tally,
+        )?;
     }
     Ok(())
 }

@@ -9,7 +9,7 @@
 //! busy) only means the ticket gets no answer from it.
 
 use axle_sdk::workflow::{Action, Event, Reply, WorkflowStep};
-use axle_sdk::{Article, Error, Ticket, config, log, records, text};
+use axle_sdk::{Article, Error, JsonSchema, PluginConfig, Ticket, log, records, text};
 use serde::Deserialize;
 
 /// The only event this step answers; updates must not trigger a second reply.
@@ -18,8 +18,10 @@ const TICKET_CREATED: &str = "ticket.created";
 /// The tag on every answered ticket.
 const ANSWERED_TAG: &str = "faq-answered";
 
-/// Installation config.
-#[derive(Debug, Deserialize)]
+/// Installation config; plugin.toml's `config_schema` describes the same object (a test
+/// checks that).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(crate = "axle_sdk::schemars")]
 struct Config {
     /// FAQ entries, tried in order before the knowledge base.
     #[serde(default)]
@@ -33,8 +35,11 @@ fn search_by_default() -> bool {
     true
 }
 
+impl PluginConfig for Config {}
+
 /// One FAQ answer and the words that select it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(crate = "axle_sdk::schemars")]
 struct Entry {
     keywords: Vec<String>,
     answer: String,
@@ -49,7 +54,7 @@ impl WorkflowStep for FaqAutoreply {
         if !answers(&event) {
             return Ok(Vec::new());
         }
-        let config: Config = config::parse()?;
+        let config = Config::load()?;
         let actions = answer(&event.ticket, &config, |query| {
             records::search_articles(query, 1)
         });
@@ -119,8 +124,13 @@ mod tests {
     use super::*;
     use axle_sdk::testing;
 
+    #[test]
+    fn config_struct_matches_the_manifest() {
+        testing::assert_config_matches_manifest::<Config>(include_str!("../plugin.toml"));
+    }
+
     fn config() -> Config {
-        config::from_json(
+        Config::from_json(
             r#"{"entries": [
                 {"keywords": ["charging", "充电"],
                  "answer": "Charging tips: ...",
@@ -204,7 +214,7 @@ mod tests {
 
     #[test]
     fn empty_config_answers_nothing_when_searching_is_off() {
-        let config: Config = config::from_json(r#"{"search_knowledge_base": false}"#).unwrap();
+        let config = Config::from_json(r#"{"search_knowledge_base": false}"#).unwrap();
         assert!(
             answer(&testing::ticket("充电", ""), &config, no_search)
                 .unwrap()
@@ -252,7 +262,7 @@ mod tests {
 
     #[test]
     fn config_without_entries_searches_by_default() {
-        let config: Config = config::from_json("{}").unwrap();
+        let config = Config::from_json("{}").unwrap();
         assert!(config.search_knowledge_base);
         let actions = answer(&testing::ticket("CarPlay drops", ""), &config, |_| {
             Ok(vec![testing::article(
@@ -287,7 +297,7 @@ mod tests {
 
     #[test]
     fn entry_without_answer_is_rejected() {
-        let err = config::from_json::<Config>(r#"{"entries": [{"keywords": ["x"]}]}"#);
+        let err = Config::from_json(r#"{"entries": [{"keywords": ["x"]}]}"#);
         assert!(matches!(err, Err(Error::InvalidInput(m)) if m.contains("answer")));
     }
 }

@@ -7,7 +7,9 @@
 use std::collections::BTreeMap;
 
 use axle_sdk::routing::{self, RoutingDecision, RoutingRule};
-use axle_sdk::{Channel, Error, Notification, Priority, Ticket, config, log, notify, text};
+use axle_sdk::{
+    Channel, Error, JsonSchema, Notification, PluginConfig, Priority, Ticket, log, notify, text,
+};
 use serde::Deserialize;
 
 /// Words that signal a safety risk. The first one found names the risk, so longer and more
@@ -38,8 +40,10 @@ const KEYWORDS: &[&str] = &[
 /// The category tenants file safety risks under.
 const SAFETY_CATEGORY: &str = "safety";
 
-/// Installation config: who gets the SMS.
-#[derive(Debug, Deserialize)]
+/// Installation config: who gets the SMS. plugin.toml's `config_schema` describes the same
+/// object (a test checks that).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(crate = "axle_sdk::schemars")]
 struct Config {
     /// Service manager phone numbers by customer region.
     #[serde(default)]
@@ -47,6 +51,10 @@ struct Config {
     /// The number texted when the customer's region has no manager of its own.
     default_manager: String,
 }
+
+// A blank number is not a config error: the escalation still routes, and the log says why
+// no SMS went (see `route`).
+impl PluginConfig for Config {}
 
 /// Why a ticket counts as a safety risk.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,7 +84,7 @@ impl RoutingRule for SafetyEscalation {
         };
         let mut decision = escalation(&risk);
         // A config problem must not cost the escalation itself: route, and say why no SMS went.
-        match config::parse::<Config>() {
+        match Config::load() {
             Ok(config) => match manager_sms(&ticket, &risk, &config) {
                 Some(sms) => {
                     if let Some(warning) = deliver(&mut decision, sms, notify::send) {
@@ -191,8 +199,13 @@ mod tests {
     use super::*;
     use axle_sdk::testing;
 
+    #[test]
+    fn config_struct_matches_the_manifest() {
+        testing::assert_config_matches_manifest::<Config>(include_str!("../plugin.toml"));
+    }
+
     fn config() -> Config {
-        config::from_json(
+        Config::from_json(
             r#"{"managers": {"Shanghai": "+8613800000001", "广东": "+8613800000002"},
                 "default_manager": "+8613800000000"}"#,
         )
@@ -300,13 +313,13 @@ mod tests {
 
     #[test]
     fn blank_default_manager_sends_nothing() {
-        let config: Config = config::from_json(r#"{"default_manager": " "}"#).unwrap();
+        let config = Config::from_json(r#"{"default_manager": " "}"#).unwrap();
         assert!(manager_sms(&ticket_from(None), &Risk::Category, &config).is_none());
     }
 
     #[test]
     fn config_without_default_manager_is_rejected() {
-        let err = config::from_json::<Config>(r#"{"managers": {}}"#).unwrap_err();
+        let err = Config::from_json(r#"{"managers": {}}"#).unwrap_err();
         assert!(matches!(err, Error::InvalidInput(m) if m.contains("default_manager")));
     }
 

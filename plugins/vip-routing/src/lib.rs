@@ -7,7 +7,9 @@
 mod timestamp;
 
 use axle_sdk::routing::{self, RoutingDecision, RoutingRule};
-use axle_sdk::{Customer, Error, Priority, Ticket, TicketSummary, config, log, records};
+use axle_sdk::{
+    Customer, Error, JsonSchema, PluginConfig, Priority, Ticket, TicketSummary, log, records,
+};
 use serde::Deserialize;
 
 /// How many past tickets to look at; enough to see two recent ones past a few stale ones.
@@ -19,11 +21,23 @@ const REPEAT_WINDOW_SECONDS: i64 = 30 * 86_400;
 /// How many other recent tickets make a repeat contact.
 const REPEAT_THRESHOLD: usize = 2;
 
-/// Installation config.
-#[derive(Debug, Deserialize)]
+/// Installation config; plugin.toml's `config_schema` describes the same object (a test
+/// checks that).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(crate = "axle_sdk::schemars")]
+#[serde(deny_unknown_fields)]
 struct Config {
     /// The team VIP tickets go to.
     team: String,
+}
+
+impl PluginConfig for Config {
+    fn check(&self) -> Result<(), String> {
+        if self.team.trim().is_empty() {
+            return Err("team is blank; set it to the VIP team's name, e.g. vip-care".into());
+        }
+        Ok(())
+    }
 }
 
 struct VipRouting;
@@ -33,7 +47,7 @@ impl RoutingRule for VipRouting {
         let Some(customer) = vip_customer(&ticket) else {
             return Ok(None);
         };
-        let config: Config = config::parse()?;
+        let config = Config::load()?;
         // Without the history the VIP still gets VIP routing, only the repeat tag is unknown.
         let history = records::ticket_history(&customer.id, HISTORY_LIMIT)
             .inspect_err(|e| {
@@ -114,7 +128,12 @@ mod tests {
     use axle_sdk::testing::{self, ticket_summary};
 
     fn config() -> Config {
-        config::from_json(r#"{"team": "vip-care"}"#).unwrap()
+        Config::from_json(r#"{"team": "vip-care"}"#).unwrap()
+    }
+
+    #[test]
+    fn config_struct_matches_the_manifest() {
+        testing::assert_config_matches_manifest::<Config>(include_str!("../plugin.toml"));
     }
 
     fn vip_ticket() -> Ticket {
@@ -212,7 +231,16 @@ mod tests {
 
     #[test]
     fn config_without_team_is_rejected() {
-        let err = config::from_json::<Config>("{}").unwrap_err();
+        let err = Config::from_json("{}").unwrap_err();
         assert!(matches!(err, Error::InvalidInput(m) if m.contains("team")));
+    }
+
+    #[test]
+    fn blank_team_is_rejected_with_a_fix() {
+        let err = Config::from_json(r#"{"team": "  "}"#).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidInput(m) if m.contains("team is blank") && m.contains("vip-care")),
+            "{err:?}"
+        );
     }
 }
