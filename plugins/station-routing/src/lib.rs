@@ -10,16 +10,33 @@ use std::collections::BTreeMap;
 
 use axle_sdk::directory::{self, Site, Team};
 use axle_sdk::routing::{self, RoutingDecision, RoutingRule};
-use axle_sdk::{Error, Ticket, config};
+use axle_sdk::{Error, JsonSchema, PluginConfig, Ticket};
 use serde::Deserialize;
 
-/// Installation config.
-#[derive(Debug, Default, Deserialize)]
+/// Installation config; plugin.toml's `config_schema` describes the same object (a test
+/// checks that).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(crate = "axle_sdk::schemars")]
 #[serde(deny_unknown_fields)]
 struct Config {
     /// Ticket category → team skill; a category not listed needs the skill of its own name.
     #[serde(default)]
     skills: BTreeMap<String, String>,
+}
+
+impl PluginConfig for Config {
+    fn check(&self) -> Result<(), String> {
+        match self
+            .skills
+            .iter()
+            .find(|(_, skill)| skill.trim().is_empty())
+        {
+            Some((category, _)) => Err(format!(
+                "skills.{category} is blank; name the team skill this category needs, e.g. brakes"
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Config {
@@ -38,7 +55,7 @@ impl RoutingRule for StationRouting {
         let Some(station) = directory::stations_serving(city)?.into_iter().next() else {
             return Ok(None);
         };
-        let config: Config = config::parse()?;
+        let config = Config::load()?;
         let skill = config.skill_for(&ticket.category);
         let teams = directory::teams(Some(&station.id), Some(skill))?;
         Ok(Some(decide(city, &station, skill, &teams)))
@@ -128,11 +145,18 @@ mod tests {
     }
 
     #[test]
+    fn config_struct_matches_the_manifest() {
+        testing::assert_config_matches_manifest::<Config>(include_str!("../plugin.toml"));
+    }
+
+    #[test]
     fn categories_map_to_skills_through_config() {
-        let config: Config = config::from_json(r#"{"skills": {"safety": "brakes"}}"#).unwrap();
+        let config = Config::from_json(r#"{"skills": {"safety": "brakes"}}"#).unwrap();
         assert_eq!(config.skill_for("safety"), "brakes");
         assert_eq!(config.skill_for("ev"), "ev");
-        assert!(config::from_json::<Config>(r#"{"skill": {}}"#).is_err());
+        assert!(Config::from_json(r#"{"skill": {}}"#).is_err());
+        let blank = Config::from_json(r#"{"skills": {"safety": " "}}"#).unwrap_err();
+        assert!(matches!(blank, Error::InvalidInput(m) if m.contains("skills.safety")));
     }
 
     #[test]
