@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use axle_tests::{ADMIN_TOKEN, TestApp};
+use axle_tests::{ADMIN_TOKEN, FAQ_AUTOREPLY, TestApp};
 use serde_json::{Value, json};
 
 /// The official schema of OpenAPI 3.1 documents, version 2022-10-07, from
@@ -599,7 +599,8 @@ async fn real_replies_match_the_documented_schemas() {
         .post(
             key,
             "/api/v1/tickets",
-            &json!({ "description": "brakes squeal", "customer_id": customer_id, "priority": "high" }),
+            &json!({ "description": "brakes squeal", "customer_id": customer_id,
+                     "priority": "high" }),
         )
         .await
         .expect(201);
@@ -666,6 +667,364 @@ async fn real_replies_match_the_documented_schemas() {
         200,
         &platform,
     );
+}
+
+/// Sends `method url` with `body` (JSON unless `csv`), asserts the status, and asserts the
+/// reply matches the document's schema for `template`; returns the reply.
+async fn checked(
+    app: &TestApp,
+    doc: &Value,
+    key: &str,
+    (method, template, url): (&str, &str, &str),
+    body: Option<&Value>,
+    status: u16,
+) -> Value {
+    let reply = match (method, body) {
+        ("get", _) => app.get(key, url).await,
+        ("post", Some(Value::String(csv))) => app.post_raw(key, url, "text/csv", csv).await,
+        ("post", Some(body)) => app.post(key, url, body).await,
+        ("put", Some(body)) => app.put_json(key, url, body).await,
+        ("patch", Some(body)) => app.patch(key, url, body).await,
+        other => panic!("no request helper for {other:?}"),
+    };
+    let body = reply.expect(status);
+    assert_conforms(doc, method, template, status, &body);
+    body
+}
+
+#[tokio::test]
+async fn org_plugin_and_knowledge_base_replies_match_the_documented_schemas() {
+    let app = TestApp::spawn().await;
+    let doc = document(&app).await;
+    let tenant = app.tenant("openapi-more").await;
+    let key = tenant.key.as_str();
+
+    let oem = checked(
+        &app,
+        &doc,
+        key,
+        ("post", "/api/v1/sites", "/api/v1/sites"),
+        Some(
+            &json!({ "kind": "oem", "code": "OEM", "name": "Axle Motors",
+                      "opening_hours": { "mon": ["08:30-12:00", "13:00-18:00"] } }),
+        ),
+        201,
+    )
+    .await;
+    let team = checked(
+        &app,
+        &doc,
+        key,
+        ("post", "/api/v1/teams", "/api/v1/teams"),
+        Some(&json!({ "site_id": oem["id"], "name": "Brakes", "skills": ["brakes"] })),
+        201,
+    )
+    .await;
+    checked(
+        &app,
+        &doc,
+        key,
+        ("post", "/api/v1/agents", "/api/v1/agents"),
+        Some(&json!({ "team_id": team["id"], "name": "Wang Fang" })),
+        201,
+    )
+    .await;
+    checked(
+        &app,
+        &doc,
+        key,
+        ("get", "/api/v1/sites", "/api/v1/sites"),
+        None,
+        200,
+    )
+    .await;
+    checked(
+        &app,
+        &doc,
+        key,
+        (
+            "post",
+            "/api/v1/field-definitions",
+            "/api/v1/field-definitions",
+        ),
+        Some(
+            &json!({ "entity": "ticket", "name": "odometer", "label": "Odometer",
+                      "kind": "integer" }),
+        ),
+        201,
+    )
+    .await;
+    checked(
+        &app,
+        &doc,
+        key,
+        ("post", "/api/v1/campaigns", "/api/v1/campaigns"),
+        Some(
+            &json!({ "code": "R-1", "kind": "recall", "title": "Brake hose",
+                      "vin_prefixes": ["LSVAX41"] }),
+        ),
+        201,
+    )
+    .await;
+    checked(
+        &app,
+        &doc,
+        key,
+        (
+            "put",
+            "/api/v1/sla-policies/{priority}",
+            "/api/v1/sla-policies/high",
+        ),
+        Some(&json!({ "first_response_minutes": 60, "resolution_minutes": 480 })),
+        200,
+    )
+    .await;
+    checked(
+        &app,
+        &doc,
+        key,
+        ("get", "/api/v1/sla-policies", "/api/v1/sla-policies"),
+        None,
+        200,
+    )
+    .await;
+    checked(
+        &app,
+        &doc,
+        key,
+        (
+            "put",
+            "/api/v1/holidays/{day}",
+            "/api/v1/holidays/2026-10-01",
+        ),
+        Some(&json!({ "name": "National Day" })),
+        200,
+    )
+    .await;
+    checked(
+        &app,
+        &doc,
+        key,
+        ("get", "/api/v1/holidays", "/api/v1/holidays"),
+        None,
+        200,
+    )
+    .await;
+    checked(
+        &app,
+        &doc,
+        key,
+        (
+            "post",
+            "/api/v1/imports/{kind}",
+            "/api/v1/imports/customers",
+        ),
+        Some(&json!(
+            "external_id,name,phone\nC-1,Zhang San,13900000000\n"
+        )),
+        200,
+    )
+    .await;
+
+    let vehicle = app
+        .vehicle(&tenant, json!({ "vin": "LSVAX41Z8N2012345" }))
+        .await;
+    let vehicle_id = vehicle["id"].as_str().unwrap();
+    let records = format!("/api/v1/vehicles/{vehicle_id}/service-records");
+    checked(
+        &app,
+        &doc,
+        key,
+        ("post", "/api/v1/vehicles/{id}/service-records", &records),
+        Some(
+            &json!({ "service_date": "2026-01-05", "mileage_km": 12000, "work_done": "oil change",
+                      "dealer_code": "SH-001", "cost": "1280.50" }),
+        ),
+        201,
+    )
+    .await;
+    checked(
+        &app,
+        &doc,
+        key,
+        ("get", "/api/v1/vehicles/{id}/service-records", &records),
+        None,
+        200,
+    )
+    .await;
+
+    checked(
+        &app,
+        &doc,
+        key,
+        ("post", "/api/v1/kb/articles", "/api/v1/kb/articles"),
+        Some(&json!({ "title": "Brake squeal after rain",
+                      "body": "Light squeal after rain is surface rust on the discs.",
+                      "category": "brakes", "tags": ["brakes"], "status": "published" })),
+        201,
+    )
+    .await;
+    checked(
+        &app,
+        &doc,
+        key,
+        ("get", "/api/v1/kb/articles", "/api/v1/kb/articles"),
+        None,
+        200,
+    )
+    .await;
+    checked(
+        &app,
+        &doc,
+        key,
+        (
+            "get",
+            "/api/v1/kb/articles",
+            "/api/v1/kb/articles?q=brake%20squeal",
+        ),
+        None,
+        200,
+    )
+    .await;
+
+    // A plugin: its version, its installation, its history and the audit of its calls.
+    let upload = app
+        .upload(
+            &tenant,
+            &FAQ_AUTOREPLY.manifest(),
+            FAQ_AUTOREPLY.component(),
+        )
+        .await
+        .expect(201);
+    assert_conforms(&doc, "post", "/api/v1/plugins", 201, &upload);
+    let installation = checked(
+        &app,
+        &doc,
+        key,
+        ("post", "/api/v1/installations", "/api/v1/installations"),
+        Some(
+            &json!({ "plugin": "faq-autoreply", "capabilities": ["records"],
+                      "config": { "entries": [{ "keywords": ["brakes"],
+                                                "answer": "See the article.",
+                                                "link": "https://kb.example.com/brakes" }] } }),
+        ),
+        201,
+    )
+    .await;
+    let id = installation["id"].as_str().unwrap();
+    checked(
+        &app,
+        &doc,
+        key,
+        ("get", "/api/v1/plugins", "/api/v1/plugins"),
+        None,
+        200,
+    )
+    .await;
+    checked(
+        &app,
+        &doc,
+        key,
+        ("get", "/api/v1/installations", "/api/v1/installations"),
+        None,
+        200,
+    )
+    .await;
+    let history = format!("/api/v1/installations/{id}/history");
+    checked(
+        &app,
+        &doc,
+        key,
+        ("get", "/api/v1/installations/{id}/history", &history),
+        None,
+        200,
+    )
+    .await;
+    let ticket = app
+        .ticket(
+            &tenant,
+            json!({ "description": "brakes squeal after rain" }),
+        )
+        .await;
+    assert_conforms(&doc, "post", "/api/v1/tickets", 201, &ticket);
+    let ticket_id = ticket["id"].as_str().unwrap();
+    let interactions = format!("/api/v1/tickets/{ticket_id}/interactions");
+    checked(
+        &app,
+        &doc,
+        key,
+        ("post", "/api/v1/tickets/{id}/interactions", &interactions),
+        Some(&json!({ "kind": "note", "summary": "Asked for photos" })),
+        201,
+    )
+    .await;
+    checked(
+        &app,
+        &doc,
+        key,
+        ("get", "/api/v1/tickets/{id}/interactions", &interactions),
+        None,
+        200,
+    )
+    .await;
+    let notifications = format!("/api/v1/tickets/{ticket_id}/notifications");
+    checked(
+        &app,
+        &doc,
+        key,
+        ("post", "/api/v1/tickets/{id}/notifications", &notifications),
+        Some(&json!({ "channel": "email", "to": "li@example.com", "body": "We are on it." })),
+        201,
+    )
+    .await;
+    checked(
+        &app,
+        &doc,
+        key,
+        ("get", "/api/v1/tickets/{id}/notifications", &notifications),
+        None,
+        200,
+    )
+    .await;
+    checked(
+        &app,
+        &doc,
+        key,
+        ("get", "/api/v1/invocations", "/api/v1/invocations"),
+        None,
+        200,
+    )
+    .await;
+    let patch = format!("/api/v1/tickets/{ticket_id}");
+    checked(
+        &app,
+        &doc,
+        key,
+        ("patch", "/api/v1/tickets/{id}", &patch),
+        Some(&json!({ "status": "resolved" })),
+        200,
+    )
+    .await;
+    let surveys = format!("/api/v1/tickets/{ticket_id}/surveys");
+    checked(
+        &app,
+        &doc,
+        key,
+        ("get", "/api/v1/tickets/{id}/surveys", &surveys),
+        None,
+        200,
+    )
+    .await;
+    // An illegal move: the 409 lists the allowed states, as documented.
+    checked(
+        &app,
+        &doc,
+        key,
+        ("patch", "/api/v1/tickets/{id}", &patch),
+        Some(&json!({ "status": "new" })),
+        409,
+    )
+    .await;
 }
 
 #[tokio::test]

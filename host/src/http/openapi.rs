@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use axum::Json;
 use axum::response::Html;
 use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::schema::AdditionalProperties;
+use utoipa::openapi::schema::{AdditionalProperties, AnyOfBuilder};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr, Schema};
 use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
@@ -155,7 +155,7 @@ use super::error::ErrorBody;
         Internal,
         Unavailable
     )),
-    modifiers(&Security, &CommonErrors, &FlattenedStayOpen),
+    modifiers(&Security, &CommonErrors, &FlattenedStayOpen, &UntaggedAsAnyOf),
 )]
 struct ApiDoc;
 
@@ -325,6 +325,31 @@ impl Modify for FlattenedStayOpen {
                 )
             {
                 object.additional_properties = None;
+            }
+        }
+    }
+}
+
+/// utoipa documents an enum with data as `oneOf`, which fails a value that fits two
+/// variants. Ours are `#[serde(untagged)]` (the knowledge base's articles-or-hits page),
+/// whose variants overlap — a search hit is also an article — and serde takes the first
+/// that fits: `anyOf` says that.
+struct UntaggedAsAnyOf;
+
+impl Modify for UntaggedAsAnyOf {
+    fn modify(&self, openapi: &mut Document) {
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        for schema in components.schemas.values_mut() {
+            if let RefOr::T(Schema::OneOf(one_of)) = schema {
+                let any_of = one_of
+                    .items
+                    .drain(..)
+                    .fold(AnyOfBuilder::new(), AnyOfBuilder::item)
+                    .description(one_of.description.take())
+                    .build();
+                *schema = RefOr::T(Schema::AnyOf(any_of));
             }
         }
     }
