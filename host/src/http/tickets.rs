@@ -28,7 +28,7 @@ use crate::store::tickets::{self as store, TicketFilter};
     tag = "tickets",
     request_body = crate::service::intake::Call,
     responses(
-        (status = 200, description = "The call id was seen before: the ticket its first attempt made", body = crate::service::intake::Intake),
+        (status = 200, description = "Seen before: the ticket of the first attempt", body = crate::service::intake::Intake),
         (status = 201, description = "Created", body = crate::service::intake::Intake),
         (status = 403, response = doc::Forbidden),
         (status = 422, response = doc::Unprocessable),
