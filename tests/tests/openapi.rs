@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use axle_tests::{ADMIN_TOKEN, FAQ_AUTOREPLY, TestApp};
+use axle_tests::{ADMIN_TOKEN, BACKLOG_CHART, FAQ_AUTOREPLY, KPI_SUMMARY, TestApp};
 use serde_json::{Value, json};
 
 /// The official schema of OpenAPI 3.1 documents, version 2022-10-07, from
@@ -1025,6 +1025,110 @@ async fn org_plugin_and_knowledge_base_replies_match_the_documented_schemas() {
         409,
     )
     .await;
+}
+
+#[tokio::test]
+async fn dashboard_report_and_shadow_replies_match_the_documented_schemas() {
+    let app = TestApp::spawn().await;
+    let doc = document(&app).await;
+    let tenant = app.tenant("openapi-reports").await;
+    let key = tenant.key.as_str();
+    for priority in ["high", "low"] {
+        app.ticket(
+            &tenant,
+            json!({ "description": "engine light", "category": "engine", "priority": priority }),
+        )
+        .await;
+    }
+
+    let kpi = app.install(&tenant, &KPI_SUMMARY, json!({}), &[]).await;
+    let backlog = app.install(&tenant, &BACKLOG_CHART, json!({}), &[]).await;
+    let dashboard = checked(
+        &app,
+        &doc,
+        key,
+        ("post", "/api/v1/dashboards", "/api/v1/dashboards"),
+        Some(&json!({ "name": "Overview", "widgets": [
+            { "installation_id": kpi["id"] }, { "installation_id": backlog["id"] }] })),
+        201,
+    )
+    .await;
+    let rendered = format!("/api/v1/dashboards/{}", dashboard["id"].as_str().unwrap());
+    let page = checked(
+        &app,
+        &doc,
+        key,
+        ("get", "/api/v1/dashboards/{id}", &rendered),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(page["widgets"].as_array().map(Vec::len), Some(2));
+    checked(
+        &app,
+        &doc,
+        key,
+        ("get", "/api/v1/dashboards", "/api/v1/dashboards"),
+        None,
+        200,
+    )
+    .await;
+
+    let report = checked(
+        &app,
+        &doc,
+        key,
+        (
+            "get",
+            "/api/v1/reports/kpis",
+            "/api/v1/reports/kpis?group_by=category",
+        ),
+        None,
+        200,
+    )
+    .await;
+    assert!(!report["rows"].as_array().unwrap().is_empty(), "{report}");
+    checked(
+        &app,
+        &doc,
+        key,
+        (
+            "get",
+            "/api/v1/reports/kpis/tickets",
+            "/api/v1/reports/kpis/tickets?metric=backlog&group_by=category&group=engine",
+        ),
+        None,
+        200,
+    )
+    .await;
+
+    let shadow_report = format!(
+        "/api/v1/installations/{}/shadow-report",
+        kpi["id"].as_str().unwrap()
+    );
+    checked(
+        &app,
+        &doc,
+        key,
+        (
+            "get",
+            "/api/v1/installations/{id}/shadow-report",
+            &shadow_report,
+        ),
+        None,
+        200,
+    )
+    .await;
+    let snapshot = checked(
+        &app,
+        &doc,
+        key,
+        ("get", "/api/v1/plugin-snapshot", "/api/v1/plugin-snapshot"),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(snapshot["installations"].as_array().map(Vec::len), Some(2));
 }
 
 #[tokio::test]
