@@ -37,7 +37,19 @@ macro_rules! text_enum {
 }
 
 /// How urgent a ticket is; ordered from low to critical.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     Low,
@@ -48,7 +60,7 @@ pub enum Priority {
 text_enum!(Priority { Low => "low", Normal => "normal", High => "high", Critical => "critical" });
 
 /// Where a ticket is in its lifecycle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TicketStatus {
     New,
@@ -94,7 +106,7 @@ impl TicketStatus {
 }
 
 /// How a ticket came in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TicketChannel {
     Phone,
@@ -116,7 +128,7 @@ text_enum!(TicketChannel {
 });
 
 /// How a notification is delivered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NotifyChannel {
     Sms,
@@ -126,7 +138,7 @@ pub enum NotifyChannel {
 text_enum!(NotifyChannel { Sms => "sms", Email => "email", Webhook => "webhook" });
 
 /// What an API key may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Manages plugins, installations and keys, and everything an agent does.
@@ -140,7 +152,7 @@ text_enum!(Role { Admin => "admin", Agent => "agent" });
 pub type Fields = BTreeMap<String, serde_json::Value>;
 
 /// The kind of record a custom field is declared on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldEntity {
     Customer,
@@ -150,7 +162,7 @@ pub enum FieldEntity {
 text_enum!(FieldEntity { Customer => "customer", Vehicle => "vehicle", Ticket => "ticket" });
 
 /// The type of a declared custom field's value; the same set as the WIT `field-kind`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldKind {
     Text,
@@ -199,7 +211,7 @@ pub fn merge_fields(fields: &mut Fields, change: Fields) {
 }
 
 /// What kind of contact or work an interaction records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InteractionKind {
     Call,
@@ -228,7 +240,7 @@ impl InteractionKind {
 }
 
 /// Who started an interaction: the customer, the desk, or nobody outside it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     Inbound,
@@ -238,7 +250,7 @@ pub enum Direction {
 text_enum!(Direction { Inbound => "inbound", Outbound => "outbound", Internal => "internal" });
 
 /// A customer.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Customer {
     pub id: String,
     /// The customer's id in the dealer's sheet or DMS; unique within the tenant.
@@ -249,6 +261,7 @@ pub struct Customer {
     pub region: Option<String>,
     pub city: Option<String>,
     pub vip: bool,
+    #[schema(value_type = BTreeMap<String, Value>)]
     pub fields: Fields,
     pub created_at: String,
     pub updated_at: String,
@@ -266,7 +279,7 @@ impl Customer {
 }
 
 /// A vehicle.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Vehicle {
     pub id: String,
     /// The vehicle's id in the dealer's sheet or DMS; unique within the tenant.
@@ -279,13 +292,14 @@ pub struct Vehicle {
     pub model: Option<String>,
     pub model_year: Option<i64>,
     pub mileage_km: Option<i64>,
+    #[schema(value_type = BTreeMap<String, Value>)]
     pub fields: Fields,
     pub created_at: String,
     pub updated_at: String,
 }
 
 /// One visit of a vehicle to a workshop: the maintenance history.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ServiceRecord {
     pub id: String,
     pub vehicle_id: String,
@@ -298,13 +312,14 @@ pub struct ServiceRecord {
     /// The dealer or service station that did the work, as the DMS names it.
     pub dealer_code: String,
     /// What the visit cost, as a decimal string (`"1280.50"`).
+    #[schema(value_type = Option<String>)]
     pub cost: Option<crate::money::Amount>,
     pub created_at: String,
     pub updated_at: String,
 }
 
 /// A service ticket.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Ticket {
     pub id: String,
     pub subject: String,
@@ -321,13 +336,14 @@ pub struct Ticket {
     pub team: Option<String>,
     pub assignee: Option<String>,
     pub tags: Vec<String>,
+    #[schema(value_type = BTreeMap<String, Value>)]
     pub fields: Fields,
     pub created_at: String,
     pub updated_at: String,
 }
 
 /// A contact with the customer, or an internal note, logged on a ticket.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Interaction {
     pub id: String,
     pub ticket_id: String,
@@ -344,7 +360,7 @@ pub struct Interaction {
 }
 
 /// A satisfaction survey issued when a ticket was resolved, and its answer once given.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Survey {
     pub id: String,
     pub ticket_id: String,

@@ -9,13 +9,14 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
+use super::openapi as doc;
 use crate::service::customer360::{self, Customer360};
 use crate::service::{FieldError, ServiceError};
 use crate::store::Paged;
 use crate::store::campaigns::{self, Campaign, CampaignKind, NewCampaign};
 use crate::store::org;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignBody {
     #[serde(default)]
@@ -33,7 +34,21 @@ pub struct CampaignBody {
     model_year_to: Option<i64>,
 }
 
-/// `POST /api/v1/campaigns`.
+/// Creates a recall or service campaign.
+#[utoipa::path(
+    post,
+    path = "/api/v1/campaigns",
+    operation_id = "campaigns_create",
+    tag = "campaigns",
+    request_body = CampaignBody,
+    responses(
+        (status = 201, description = "Created", body = Campaign),
+        (status = 403, response = doc::Forbidden),
+        (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn create(
     caller: Caller,
     State(state): State<AppState>,
@@ -106,14 +121,29 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(campaign)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Items per page, 1 to 200; 50 when omitted.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page; the first page when omitted.
     cursor: Option<String>,
 }
 
-/// `GET /api/v1/campaigns`.
+/// Lists campaigns.
+#[utoipa::path(
+    get,
+    path = "/api/v1/campaigns",
+    operation_id = "campaigns_list",
+    tag = "campaigns",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "OK", body = Paged<Campaign>),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn list(
     caller: Caller,
     State(state): State<AppState>,
@@ -125,8 +155,21 @@ pub async fn list(
     ))
 }
 
-/// `GET /api/v1/customers/{id}/360`: the whole customer in one call. A site-scoped key
-/// gets only the tickets of its subtree.
+/// The whole customer in one call: vehicles, tickets, surveys and campaigns.
+///
+/// A site-scoped key gets only the tickets of its subtree.
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers/{id}/360",
+    operation_id = "campaigns_customer_360",
+    tag = "campaigns",
+    params(("id" = String, Path, description = "The customer's id")),
+    responses(
+        (status = 200, description = "OK", body = Customer360),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn customer_360(
     caller: Caller,
     State(state): State<AppState>,

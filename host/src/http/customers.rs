@@ -9,6 +9,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
+use super::openapi as doc;
 use crate::domain::{Customer, FieldEntity, Fields};
 use crate::service::customers::{checked_contact, normalise_phone};
 use crate::service::field_checks;
@@ -16,7 +17,7 @@ use crate::service::{FieldError, ServiceError};
 use crate::store::Paged;
 use crate::store::customers::{self, CustomerFilter, NewCustomer};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerBody {
     /// The customer's id in the dealer's sheet or DMS.
@@ -36,6 +37,7 @@ pub struct CustomerBody {
     #[serde(default)]
     vip: bool,
     #[serde(default)]
+    #[schema(value_type = BTreeMap<String, Value>)]
     fields: Fields,
 }
 
@@ -60,7 +62,23 @@ fn non_empty(text: Option<String>) -> Option<String> {
     text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
-/// `POST /api/v1/customers`.
+/// Creates a customer.
+///
+/// Declared custom fields are checked with the other fields; every problem is listed in one
+/// 422.
+#[utoipa::path(
+    post,
+    path = "/api/v1/customers",
+    operation_id = "customers_create",
+    tag = "customers",
+    request_body = CustomerBody,
+    responses(
+        (status = 201, description = "Created", body = Customer),
+        (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn create(
     caller: Caller,
     State(state): State<AppState>,
@@ -96,7 +114,7 @@ pub async fn create(
 }
 
 /// Changes to a customer; unset parts stay, an empty string clears an optional field.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerChange {
     name: Option<String>,
@@ -106,10 +124,29 @@ pub struct CustomerChange {
     city: Option<String>,
     vip: Option<bool>,
     /// Merged over the existing fields; `null` removes a field.
+    #[schema(value_type = Option<BTreeMap<String, Value>>)]
     fields: Option<Fields>,
 }
 
-/// `PATCH /api/v1/customers/{id}`.
+/// Changes a customer.
+///
+/// Unset parts stay and an empty string clears an optional field; `fields` merge over the
+/// stored ones, `null` removing one.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/customers/{id}",
+    operation_id = "customers_update",
+    tag = "customers",
+    params(("id" = String, Path, description = "The customer's id")),
+    request_body = CustomerChange,
+    responses(
+        (status = 200, description = "OK", body = Customer),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn update(
     caller: Caller,
     State(state): State<AppState>,
@@ -151,10 +188,14 @@ pub async fn update(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Items per page, 1 to 200; 50 when omitted.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page; the first page when omitted.
     cursor: Option<String>,
     external_id: Option<String>,
     phone: Option<String>,
@@ -167,7 +208,20 @@ pub struct ListQuery {
     plate: Option<String>,
 }
 
-/// `GET /api/v1/customers`.
+/// Lists customers, newest first.
+///
+/// `vin` finds the owner of that car; `plate` matches any spelling of a plate.
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers",
+    operation_id = "customers_list",
+    tag = "customers",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "OK", body = Paged<Customer>),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn list(
     caller: Caller,
     State(state): State<AppState>,
@@ -208,7 +262,19 @@ pub async fn list(
     ))
 }
 
-/// `GET /api/v1/customers/{id}`.
+/// One customer.
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers/{id}",
+    operation_id = "customers_get",
+    tag = "customers",
+    params(("id" = String, Path, description = "The customer's id")),
+    responses(
+        (status = 200, description = "OK", body = Customer),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn get(
     caller: Caller,
     State(state): State<AppState>,

@@ -12,6 +12,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
+use super::openapi as doc;
 use crate::service::dashboards::{self, DashboardInput, RenderedDashboard};
 use crate::service::datasets::Scope;
 use crate::store::Paged;
@@ -26,7 +27,21 @@ fn scope(caller: &Caller) -> Scope {
     }
 }
 
-/// `POST /api/v1/dashboards`.
+/// Creates a dashboard from report-widget installations.
+#[utoipa::path(
+    post,
+    path = "/api/v1/dashboards",
+    operation_id = "dashboards_create",
+    tag = "dashboards",
+    request_body = DashboardInput,
+    responses(
+        (status = 201, description = "Created", body = Dashboard),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn create(
     caller: Caller,
     State(state): State<AppState>,
@@ -37,14 +52,29 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(dashboard)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Items per page, 1 to 200; 50 when omitted.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page; the first page when omitted.
     cursor: Option<String>,
 }
 
-/// `GET /api/v1/dashboards`: the dashboards and their widgets, not rendered.
+/// Lists dashboards and their widgets, not rendered.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dashboards",
+    operation_id = "dashboards_list",
+    tag = "dashboards",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "OK", body = Paged<Dashboard>),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn list(
     caller: Caller,
     State(state): State<AppState>,
@@ -56,7 +86,21 @@ pub async fn list(
     ))
 }
 
-/// `GET /api/v1/dashboards/{id}`: every widget rendered.
+/// A dashboard with every widget rendered.
+///
+/// Each widget is rendered over the tickets the caller's key sees.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dashboards/{id}",
+    operation_id = "dashboards_get",
+    tag = "dashboards",
+    params(("id" = String, Path, description = "The dashboard's id")),
+    responses(
+        (status = 200, description = "OK", body = RenderedDashboard),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn get(
     caller: Caller,
     State(state): State<AppState>,
@@ -67,7 +111,24 @@ pub async fn get(
     ))
 }
 
-/// `PATCH /api/v1/dashboards/{id}`.
+/// Changes a dashboard.
+///
+/// Unset parts stay; `widgets` replaces the whole list.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/dashboards/{id}",
+    operation_id = "dashboards_update",
+    tag = "dashboards",
+    params(("id" = String, Path, description = "The dashboard's id")),
+    request_body = DashboardInput,
+    responses(
+        (status = 200, description = "OK", body = Dashboard),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn update(
     caller: Caller,
     State(state): State<AppState>,
@@ -80,7 +141,20 @@ pub async fn update(
     ))
 }
 
-/// `DELETE /api/v1/dashboards/{id}`.
+/// Deletes a dashboard.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/dashboards/{id}",
+    operation_id = "dashboards_delete",
+    tag = "dashboards",
+    params(("id" = String, Path, description = "The dashboard's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn delete(
     caller: Caller,
     State(state): State<AppState>,
@@ -94,7 +168,19 @@ pub async fn delete(
     }
 }
 
-/// `GET /api/v1/dashboards/{id}/widgets/{widget_id}/svg`: one widget as `image/svg+xml`.
+/// One widget of a dashboard as an SVG image.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dashboards/{id}/widgets/{widget_id}/svg",
+    operation_id = "dashboards_widget_svg",
+    tag = "dashboards",
+    params(("id" = String, Path, description = "The dashboard's id"), ("widget_id" = String, Path, description = "The widget's id")),
+    responses(
+        (status = 200, description = "OK", body = String, content_type = "image/svg+xml"),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn widget_svg(
     caller: Caller,
     State(state): State<AppState>,

@@ -113,6 +113,31 @@ impl ApiError {
     }
 }
 
+/// The body of every error reply.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, for programs: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
+    /// `method_not_allowed`, `invalid_component`, `validation_failed`, `conflict`, `gone`,
+    /// `illegal_transition`, `database_unavailable` or `internal`.
+    pub code: &'static str,
+    /// For people: what was wrong and how to fix it.
+    pub message: String,
+    /// Every field that failed, on a 422 `validation_failed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub details: Option<Vec<FieldError>>,
+    /// The statuses the ticket may move to, on a 409 `illegal_transition`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub allowed: Option<&'static [crate::domain::TicketStatus]>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_code();
@@ -125,15 +150,18 @@ impl IntoResponse for ApiError {
         } else {
             self.to_string()
         };
-        let mut error = serde_json::json!({ "code": code, "message": message });
-        if let Some(details) = self.details() {
-            error["details"] = serde_json::json!(details);
-        }
-        if let ApiError::Service(ServiceError::IllegalTransition { from, .. }) = &self
-            && let Some(status) = crate::domain::TicketStatus::parse(from)
-        {
-            error["allowed"] = serde_json::json!(status.next());
-        }
-        (status, Json(serde_json::json!({ "error": error }))).into_response()
+        let allowed = match &self {
+            ApiError::Service(ServiceError::IllegalTransition { from, .. }) => {
+                crate::domain::TicketStatus::parse(from).map(|status| status.next())
+            }
+            _ => None,
+        };
+        let error = ErrorDetail {
+            code,
+            message,
+            details: self.details().map(<[FieldError]>::to_vec),
+            allowed,
+        };
+        (status, Json(ErrorBody { error })).into_response()
     }
 }

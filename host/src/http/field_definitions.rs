@@ -9,6 +9,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
+use super::openapi as doc;
 use crate::domain::FieldEntity;
 use crate::service::ServiceError;
 use crate::service::field_definitions::{
@@ -25,7 +26,23 @@ fn invalid(errors: Vec<crate::service::FieldError>) -> ApiError {
     .into()
 }
 
-/// `POST /api/v1/field-definitions`.
+/// Declares a custom field.
+///
+/// Tenant-wide admin keys only.
+#[utoipa::path(
+    post,
+    path = "/api/v1/field-definitions",
+    operation_id = "field_definitions_create",
+    tag = "field-definitions",
+    request_body = DefinitionBody,
+    responses(
+        (status = 201, description = "Created", body = FieldDefinition),
+        (status = 403, response = doc::Forbidden),
+        (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn create(
     caller: Caller,
     State(state): State<AppState>,
@@ -37,15 +54,30 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(definition)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Items per page, 1 to 200; 50 when omitted.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page; the first page when omitted.
     cursor: Option<String>,
     entity: Option<String>,
 }
 
-/// `GET /api/v1/field-definitions`.
+/// Lists the declared custom fields.
+#[utoipa::path(
+    get,
+    path = "/api/v1/field-definitions",
+    operation_id = "field_definitions_list",
+    tag = "field-definitions",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "OK", body = Paged<FieldDefinition>),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn list(
     caller: Caller,
     State(state): State<AppState>,
@@ -68,7 +100,19 @@ pub async fn list(
     ))
 }
 
-/// `GET /api/v1/field-definitions/{id}`.
+/// One custom field definition.
+#[utoipa::path(
+    get,
+    path = "/api/v1/field-definitions/{id}",
+    operation_id = "field_definitions_get",
+    tag = "field-definitions",
+    params(("id" = String, Path, description = "The field definition's id")),
+    responses(
+        (status = 200, description = "OK", body = FieldDefinition),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn get(
     caller: Caller,
     State(state): State<AppState>,
@@ -80,7 +124,24 @@ pub async fn get(
         .ok_or(ApiError::NotFound("field definition"))
 }
 
-/// `PATCH /api/v1/field-definitions/{id}`: label, required, options, description.
+/// Changes a field's label, required flag, options or description.
+///
+/// Its entity, name and kind stay: stored values depend on them.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/field-definitions/{id}",
+    operation_id = "field_definitions_update",
+    tag = "field-definitions",
+    params(("id" = String, Path, description = "The field definition's id")),
+    request_body = DefinitionChange,
+    responses(
+        (status = 200, description = "OK", body = FieldDefinition),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn update(
     caller: Caller,
     State(state): State<AppState>,
@@ -97,7 +158,22 @@ pub async fn update(
     ))
 }
 
-/// `DELETE /api/v1/field-definitions/{id}`: values already stored stay in the records.
+/// Deletes a custom field definition.
+///
+/// Values already stored stay in the records.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/field-definitions/{id}",
+    operation_id = "field_definitions_delete",
+    tag = "field-definitions",
+    params(("id" = String, Path, description = "The field definition's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn delete(
     caller: Caller,
     State(state): State<AppState>,

@@ -11,6 +11,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::ApiPath;
+use super::openapi as doc;
 use crate::service::imports::{self, ImportKind, ImportReport};
 
 /// The largest upload: about ten million rows. The body streams, so this bounds the time
@@ -26,8 +27,39 @@ const CSV_TYPES: &[&str] = &[
     "application/vnd.ms-excel",
 ];
 
-/// `POST /api/v1/imports/{kind}`: the CSV file as a `text/csv` body, or as the `file` part
-/// of `multipart/form-data`. Replies with the counts and the row errors.
+/// A CSV file sent as a form.
+// Only documents the form: the handler streams the part instead of building this type.
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the form; the body is streamed, never built"
+)]
+pub struct CsvForm {
+    /// The CSV file. Other parts are skipped.
+    #[schema(content_media_type = "text/csv")]
+    file: String,
+}
+
+/// Imports customers, vehicles or service records from CSV.
+///
+/// The file as a `text/csv` body, or as the `file` part of `multipart/form-data`. Rows that
+/// fail are listed in the reply; the others are imported.
+#[utoipa::path(
+    post,
+    path = "/api/v1/imports/{kind}",
+    operation_id = "imports_import",
+    tag = "imports",
+    params(("kind" = ImportKind, Path, description = "What the file holds")),
+    request_body(
+        description = "The CSV file (UTF-8, a header row naming the columns)",
+        content((String = "text/csv"), (inline(CsvForm) = "multipart/form-data")),
+    ),
+    responses(
+        (status = 200, description = "OK", body = ImportReport),
+        (status = 403, response = doc::Forbidden),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn import(
     caller: Caller,
     State(state): State<AppState>,

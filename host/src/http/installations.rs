@@ -10,16 +10,36 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
+use super::items::Items;
+use super::openapi as doc;
 use crate::plugins::manifest::Capability;
 use crate::plugins::manifest::World;
 use crate::service::plugins::{self, InstallRequest, InstallationChange, Upgraded, VersionRequest};
 use crate::store::Paged;
 use crate::store::audit::{self, Invocation, InvocationFilter};
 use crate::store::installations::{
-    self as store, Installation, InstallationFilter, InstallationStatus,
+    self as store, HistoryEntry, Installation, InstallationFilter, InstallationStatus,
 };
 
-/// `POST /api/v1/installations`.
+/// Installs a plugin version for the tenant.
+///
+/// The capabilities granted must be ones the manifest requests. Tenant-wide admin keys
+/// only.
+#[utoipa::path(
+    post,
+    path = "/api/v1/installations",
+    operation_id = "installations_create",
+    tag = "installations",
+    request_body = InstallRequest,
+    responses(
+        (status = 201, description = "Created", body = Installation),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn create(
     caller: Caller,
     State(state): State<AppState>,
@@ -30,17 +50,32 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(installation)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Items per page, 1 to 200; 50 when omitted.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page; the first page when omitted.
     cursor: Option<String>,
     plugin: Option<String>,
     world: Option<World>,
     status: Option<InstallationStatus>,
 }
 
-/// `GET /api/v1/installations`.
+/// Lists the tenant's installations.
+#[utoipa::path(
+    get,
+    path = "/api/v1/installations",
+    operation_id = "installations_list",
+    tag = "installations",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "OK", body = Paged<Installation>),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn list(
     caller: Caller,
     State(state): State<AppState>,
@@ -57,7 +92,19 @@ pub async fn list(
     ))
 }
 
-/// `GET /api/v1/installations/{id}`.
+/// One installation.
+#[utoipa::path(
+    get,
+    path = "/api/v1/installations/{id}",
+    operation_id = "installations_get",
+    tag = "installations",
+    params(("id" = String, Path, description = "The installation's id")),
+    responses(
+        (status = 200, description = "OK", body = Installation),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn get(
     caller: Caller,
     State(state): State<AppState>,
@@ -69,7 +116,25 @@ pub async fn get(
         .ok_or(ApiError::NotFound("installation"))
 }
 
-/// `PATCH /api/v1/installations/{id}`.
+/// Changes an installation's config, grants, limits, run order or state.
+///
+/// `enabled: true` also lifts a suspension. Tenant-wide admin keys only.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/installations/{id}",
+    operation_id = "installations_update",
+    tag = "installations",
+    params(("id" = String, Path, description = "The installation's id")),
+    request_body = InstallationChange,
+    responses(
+        (status = 200, description = "OK", body = Installation),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn update(
     caller: Caller,
     State(state): State<AppState>,
@@ -82,8 +147,27 @@ pub async fn update(
     ))
 }
 
-/// `POST /api/v1/installations/{id}/upgrade`: 200 when the new version is live, 202 when
-/// it waits for the admin to approve the capabilities it adds.
+/// Moves an installation to another version.
+///
+/// 200 when the new version is live, 202 when it waits for the admin to approve the
+/// capabilities it adds.
+#[utoipa::path(
+    post,
+    path = "/api/v1/installations/{id}/upgrade",
+    operation_id = "installations_upgrade",
+    tag = "installations",
+    params(("id" = String, Path, description = "The installation's id")),
+    request_body = VersionRequest,
+    responses(
+        (status = 200, description = "OK", body = Installation),
+        (status = 202, description = "Accepted: waiting for the admin to approve the capabilities it adds", body = Installation),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn upgrade(
     caller: Caller,
     State(state): State<AppState>,
@@ -104,7 +188,7 @@ pub fn upgraded_reply(upgraded: Upgraded) -> (StatusCode, Json<Installation>) {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalBody {
     /// Which of the added capabilities to grant; all of them when omitted.
@@ -112,8 +196,25 @@ pub struct ApprovalBody {
     capabilities: Option<Vec<Capability>>,
 }
 
-/// `POST /api/v1/installations/{id}/upgrade/approve`: grants what the parked upgrade adds
-/// and makes it live.
+/// Approves a parked upgrade and makes it live.
+///
+/// Grants the capabilities it adds; all of them when `capabilities` is omitted.
+#[utoipa::path(
+    post,
+    path = "/api/v1/installations/{id}/upgrade/approve",
+    operation_id = "installations_approve_upgrade",
+    tag = "installations",
+    params(("id" = String, Path, description = "The installation's id")),
+    request_body = ApprovalBody,
+    responses(
+        (status = 200, description = "OK", body = Installation),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn approve_upgrade(
     caller: Caller,
     State(state): State<AppState>,
@@ -127,7 +228,21 @@ pub async fn approve_upgrade(
     ))
 }
 
-/// `DELETE /api/v1/installations/{id}/upgrade`: drops the parked upgrade.
+/// Drops a parked upgrade.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/installations/{id}/upgrade",
+    operation_id = "installations_cancel_upgrade",
+    tag = "installations",
+    params(("id" = String, Path, description = "The installation's id")),
+    responses(
+        (status = 200, description = "OK", body = Installation),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn cancel_upgrade(
     caller: Caller,
     State(state): State<AppState>,
@@ -139,7 +254,25 @@ pub async fn cancel_upgrade(
     ))
 }
 
-/// `POST /api/v1/installations/{id}/rollback`: back to a version it ran before.
+/// Rolls an installation back to a version it ran before.
+///
+/// The version it ran before this one when `version` is omitted.
+#[utoipa::path(
+    post,
+    path = "/api/v1/installations/{id}/rollback",
+    operation_id = "installations_rollback",
+    tag = "installations",
+    params(("id" = String, Path, description = "The installation's id")),
+    request_body = VersionRequest,
+    responses(
+        (status = 200, description = "OK", body = Installation),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn rollback(
     caller: Caller,
     State(state): State<AppState>,
@@ -152,17 +285,42 @@ pub async fn rollback(
     ))
 }
 
-/// `GET /api/v1/installations/{id}/history`: the versions it ran, newest first.
+/// The versions an installation ran, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/installations/{id}/history",
+    operation_id = "installations_history",
+    tag = "installations",
+    params(("id" = String, Path, description = "The installation's id")),
+    responses(
+        (status = 200, description = "OK", body = Items<HistoryEntry>),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn history(
     caller: Caller,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Items<HistoryEntry>>, ApiError> {
     let items = plugins::history(&state.core, &caller.tenant_id, &id).await?;
-    Ok(Json(serde_json::json!({ "items": items })))
+    Ok(Json(items.into()))
 }
 
-/// `DELETE /api/v1/installations/{id}`: uninstalls; the audit stays.
+/// Uninstalls a plugin; its audit stays.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/installations/{id}",
+    operation_id = "installations_delete",
+    tag = "installations",
+    params(("id" = String, Path, description = "The installation's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn delete(
     caller: Caller,
     State(state): State<AppState>,
@@ -176,16 +334,32 @@ pub async fn delete(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct InvocationQuery {
+    /// Items per page, 1 to 200; 50 when omitted.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page; the first page when omitted.
     cursor: Option<String>,
     outcome: Option<String>,
     subject_id: Option<String>,
 }
 
-/// `GET /api/v1/installations/{id}/invocations`: the audit of its calls, newest first.
+/// The audit of an installation's calls, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/installations/{id}/invocations",
+    operation_id = "installations_invocations",
+    tag = "installations",
+    params(("id" = String, Path, description = "The installation's id"), InvocationQuery),
+    responses(
+        (status = 200, description = "OK", body = Paged<Invocation>),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn invocations(
     caller: Caller,
     State(state): State<AppState>,
@@ -209,18 +383,34 @@ pub async fn invocations(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
+    /// Items per page, 1 to 200; 50 when omitted.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page; the first page when omitted.
     cursor: Option<String>,
     installation_id: Option<String>,
     outcome: Option<String>,
     subject_id: Option<String>,
 }
 
-/// `GET /api/v1/invocations`: the tenant's plugin audit, newest first, including
-/// invocations of installations since uninstalled.
+/// The tenant's plugin audit, newest first.
+///
+/// Includes invocations of installations since uninstalled.
+#[utoipa::path(
+    get,
+    path = "/api/v1/invocations",
+    operation_id = "installations_audit",
+    tag = "installations",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "OK", body = Paged<Invocation>),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn audit(
     caller: Caller,
     State(state): State<AppState>,
@@ -237,9 +427,21 @@ pub async fn audit(
     ))
 }
 
-/// `GET /api/v1/plugin-snapshot`: what this node runs for the tenant right now — the
-/// generation of its snapshot and the enabled installations in it — so an admin (or a
-/// test) can see every node converge after a change.
+/// What this node runs for the tenant right now.
+///
+/// The generation of the node's plugin snapshot and the enabled installations in it, so an
+/// admin can see every node converge after a change: `{"generation": 7, "installations":
+/// [{"id", "plugin", "version", "world"}]}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/plugin-snapshot",
+    operation_id = "installations_snapshot",
+    tag = "installations",
+    responses(
+        (status = 200, description = "OK", body = Object),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn snapshot(
     caller: Caller,
     State(state): State<AppState>,

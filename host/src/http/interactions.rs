@@ -9,14 +9,30 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
+use super::openapi as doc;
 use crate::domain::Interaction;
 use crate::service::interactions::{self, NewInteractionRequest};
 use crate::store::Paged;
 use crate::store::interactions as store;
 use crate::store::tickets;
 
-/// `POST /api/v1/tickets/{id}/interactions`: logs a call, email, chat, visit or note,
-/// acted by the caller's key.
+/// Logs a call, email, chat, visit or note on a ticket.
+///
+/// The caller's key is the actor.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/interactions",
+    operation_id = "interactions_create",
+    tag = "interactions",
+    params(("id" = String, Path, description = "The ticket's id")),
+    request_body = NewInteractionRequest,
+    responses(
+        (status = 201, description = "Created", body = Interaction),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn create(
     caller: Caller,
     State(state): State<AppState>,
@@ -34,14 +50,30 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(interaction)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Items per page, 1 to 200; 50 when omitted.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page; the first page when omitted.
     cursor: Option<String>,
 }
 
-/// `GET /api/v1/tickets/{id}/interactions`: most recently logged first.
+/// A ticket's interactions, most recently logged first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}/interactions",
+    operation_id = "interactions_list",
+    tag = "interactions",
+    params(("id" = String, Path, description = "The ticket's id"), ListQuery),
+    responses(
+        (status = 200, description = "OK", body = Paged<Interaction>),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn list(
     caller: Caller,
     State(state): State<AppState>,

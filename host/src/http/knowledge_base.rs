@@ -11,6 +11,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
+use super::openapi as doc;
 use crate::service::knowledge_base::{self as kb, ArticleInput, ArticleView, Hit};
 use crate::store::Paged;
 use crate::store::knowledge_base::{self as store, ArticleFilter, ArticleStatus};
@@ -29,7 +30,22 @@ fn require_editor(caller: &Caller) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// `POST /api/v1/kb/articles`.
+/// Writes a knowledge-base article.
+///
+/// Tenant-wide admin keys only.
+#[utoipa::path(
+    post,
+    path = "/api/v1/kb/articles",
+    operation_id = "knowledge_base_create",
+    tag = "knowledge-base",
+    request_body = ArticleInput,
+    responses(
+        (status = 201, description = "Created", body = ArticleView),
+        (status = 403, response = doc::Forbidden),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn create(
     caller: Caller,
     State(state): State<AppState>,
@@ -43,10 +59,14 @@ pub async fn create(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Items per page, 1 to 200; 50 when omitted.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page; the first page when omitted.
     cursor: Option<String>,
     /// Text search; results come best first, in one page.
     q: Option<String>,
@@ -55,15 +75,27 @@ pub struct ListQuery {
 }
 
 /// A page of articles, or of search hits.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Listed {
     Articles(Paged<ArticleView>),
     Hits(Paged<Hit>),
 }
 
-/// `GET /api/v1/kb/articles?q=&category=&status=&limit=&cursor=`: newest first, or with
-/// `q` the best matches first.
+/// Lists articles newest first, or searches them.
+///
+/// With `q`, the best matches first, in one page, each with its score and an excerpt.
+#[utoipa::path(
+    get,
+    path = "/api/v1/kb/articles",
+    operation_id = "knowledge_base_list",
+    tag = "knowledge-base",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "OK", body = Listed),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn list(
     caller: Caller,
     State(state): State<AppState>,
@@ -109,7 +141,19 @@ pub async fn list(
     })))
 }
 
-/// `GET /api/v1/kb/articles/{id}`.
+/// One article.
+#[utoipa::path(
+    get,
+    path = "/api/v1/kb/articles/{id}",
+    operation_id = "knowledge_base_get",
+    tag = "knowledge-base",
+    params(("id" = String, Path, description = "The article's id")),
+    responses(
+        (status = 200, description = "OK", body = ArticleView),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn get(
     caller: Caller,
     State(state): State<AppState>,
@@ -121,7 +165,22 @@ pub async fn get(
     Ok(Json(kb::view(&state.core.public_url, article)))
 }
 
-/// `PATCH /api/v1/kb/articles/{id}`: changes the fields the body names.
+/// Changes the fields of an article that the body names.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/kb/articles/{id}",
+    operation_id = "knowledge_base_update",
+    tag = "knowledge-base",
+    params(("id" = String, Path, description = "The article's id")),
+    request_body = ArticleInput,
+    responses(
+        (status = 200, description = "OK", body = ArticleView),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn update(
     caller: Caller,
     State(state): State<AppState>,
@@ -133,7 +192,20 @@ pub async fn update(
     Ok(Json(kb::view(&state.core.public_url, article)))
 }
 
-/// `DELETE /api/v1/kb/articles/{id}`.
+/// Deletes an article.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/kb/articles/{id}",
+    operation_id = "knowledge_base_delete",
+    tag = "knowledge-base",
+    params(("id" = String, Path, description = "The article's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn delete(
     caller: Caller,
     State(state): State<AppState>,
@@ -147,7 +219,20 @@ pub async fn delete(
     }
 }
 
-/// `GET /kb/{id}`: a published article as a small HTML page. Drafts and unknown ids are 404.
+/// A published article as an HTML page.
+///
+/// No API key: the opaque id is the link. Drafts and unknown ids are 404.
+#[utoipa::path(
+    get,
+    path = "/kb/{id}",
+    operation_id = "knowledge_base_page_html",
+    tag = "knowledge-base",
+    params(("id" = String, Path, description = "The published article's id")),
+    responses(
+        (status = 200, description = "OK", body = String, content_type = "text/html"),
+        (status = 404, response = doc::NotFound),
+    ),
+)]
 pub async fn page_html(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,

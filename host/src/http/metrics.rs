@@ -10,8 +10,20 @@ use axum::response::{IntoResponse, Response};
 use super::auth::PlatformAdmin;
 use crate::telemetry::metrics;
 
-/// `GET /metrics`: the Prometheus text exposition. Metrics span every tenant, so only the
-/// platform operator may read them: scrape with `Authorization: Bearer <AXLE_ADMIN_TOKEN>`.
+/// Prometheus metrics of this node.
+///
+/// Metrics span every tenant, so only the platform operator may read them: scrape with the
+/// admin token.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics_scrape",
+    tag = "operations",
+    responses(
+        (status = 200, description = "OK", body = String, content_type = "text/plain"),
+    ),
+    security(("admin_token" = [])),
+)]
 pub async fn scrape(_admin: PlatformAdmin) -> impl IntoResponse {
     (
         [(

@@ -10,9 +10,11 @@ mod field_definitions;
 mod imports;
 mod installations;
 mod interactions;
+mod items;
 mod knowledge_base;
 mod metrics;
 mod notifications;
+mod openapi;
 mod org;
 mod plugin_policy;
 mod plugins;
@@ -184,6 +186,7 @@ pub fn router(state: AppState) -> Router {
             "/kb/articles",
             post(knowledge_base::create).get(knowledge_base::list),
         )
+        .route("/openapi.json", get(openapi::document))
         .route(
             "/kb/articles/{id}",
             get(knowledge_base::get)
@@ -194,6 +197,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::scrape))
         .route("/kb/{id}", get(knowledge_base::page_html))
+        .route("/api/docs", get(openapi::docs_page))
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
@@ -211,6 +215,18 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Whether the node and its database are up.
+///
+/// `{"status": "ok", "database": "sqlite"|"postgres", "pooling_allocator": bool}`.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "OK", body = Object),
+    ),
+)]
 async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     sqlx::query("SELECT 1")
         .execute(state.core.db.pool())

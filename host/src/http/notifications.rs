@@ -8,23 +8,50 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
+use super::items::Items;
+use super::openapi as doc;
 use crate::delivery::webhook::SIGNATURE_HEADER;
 use crate::service::notifications::{self, NewNotification};
 use crate::store::outbox::OutboxEntry;
 use crate::store::webhook_secrets;
 
-/// `GET /api/v1/tickets/{id}/notifications`: every notification of the ticket with its
-/// delivery state (status, attempts, last_error, delivered_at), oldest first.
+/// A ticket's notifications with their delivery state, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}/notifications",
+    operation_id = "notifications_list",
+    tag = "notifications",
+    params(("id" = String, Path, description = "The ticket's id")),
+    responses(
+        (status = 200, description = "OK", body = Items<OutboxEntry>),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn list(
     caller: Caller,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Items<OutboxEntry>>, ApiError> {
     let items = notifications::list(&state.core, &caller.tenant_id, &id).await?;
-    Ok(Json(serde_json::json!({ "items": items })))
+    Ok(Json(items.into()))
 }
 
-/// `POST /api/v1/tickets/{id}/notifications`: queues an SMS, email or webhook on the ticket.
+/// Queues an SMS, email or webhook on a ticket.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/notifications",
+    operation_id = "notifications_send",
+    tag = "notifications",
+    params(("id" = String, Path, description = "The ticket's id")),
+    request_body = NewNotification,
+    responses(
+        (status = 201, description = "Created", body = OutboxEntry),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn send(
     caller: Caller,
     State(state): State<AppState>,
@@ -36,8 +63,20 @@ pub async fn send(
     Ok((StatusCode::CREATED, Json(entry)))
 }
 
-/// `GET /api/v1/webhook-secret`: the secret webhooks are signed with (created on first
-/// use), and how to check a signature. Admins only.
+/// The secret webhooks are signed with, and how to check a signature.
+///
+/// Created on first use. Admin keys only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhook-secret",
+    operation_id = "notifications_webhook_secret",
+    tag = "notifications",
+    responses(
+        (status = 200, description = "OK", body = Object),
+        (status = 403, response = doc::Forbidden),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn webhook_secret(
     caller: Caller,
     State(state): State<AppState>,

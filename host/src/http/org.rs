@@ -10,6 +10,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
+use super::openapi as doc;
 use crate::hours::OpeningHours;
 use crate::service::{FieldError, ServiceError};
 use crate::store::Paged;
@@ -55,7 +56,7 @@ fn clean_list(items: Vec<String>) -> Vec<String> {
     items
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SiteBody {
     kind: SiteKind,
@@ -68,12 +69,31 @@ pub struct SiteBody {
     #[serde(default)]
     service_area: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = BTreeMap<String, Vec<String>>)]
     opening_hours: OpeningHours,
     #[serde(default)]
     timezone: Option<String>,
 }
 
-/// `POST /api/v1/sites`: a site under its parent tier (an OEM has none, one per tenant).
+/// Creates a site under its parent tier.
+///
+/// The OEM is the root, one per tenant, without a parent; a region hangs under the OEM, a
+/// dealer under a region, a station under a dealer.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites",
+    operation_id = "org_create_site",
+    tag = "org",
+    request_body = SiteBody,
+    responses(
+        (status = 201, description = "Created", body = Site),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn create_site(
     caller: Caller,
     State(state): State<AppState>,
@@ -150,16 +170,32 @@ pub async fn create_site(
     Ok((StatusCode::CREATED, Json(site)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SiteChange {
     name: Option<String>,
     service_area: Option<Vec<String>>,
+    #[schema(value_type = Option<BTreeMap<String, Vec<String>>>)]
     opening_hours: Option<OpeningHours>,
     timezone: Option<String>,
 }
 
-/// `PATCH /api/v1/sites/{id}`: name, service area, opening hours, time zone.
+/// Changes a site's name, service area, opening hours or time zone.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/sites/{id}",
+    operation_id = "org_update_site",
+    tag = "org",
+    params(("id" = String, Path, description = "The site's id")),
+    request_body = SiteChange,
+    responses(
+        (status = 200, description = "OK", body = Site),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn update_site(
     caller: Caller,
     State(state): State<AppState>,
@@ -193,7 +229,19 @@ pub async fn update_site(
     ))
 }
 
-/// `GET /api/v1/sites/{id}`.
+/// One site.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{id}",
+    operation_id = "org_get_site",
+    tag = "org",
+    params(("id" = String, Path, description = "The site's id")),
+    responses(
+        (status = 200, description = "OK", body = Site),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn get_site(
     caller: Caller,
     State(state): State<AppState>,
@@ -202,16 +250,31 @@ pub async fn get_site(
     Ok(Json(caller.site(&state, &id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SiteQuery {
+    /// Items per page, 1 to 200; 50 when omitted.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page; the first page when omitted.
     cursor: Option<String>,
     kind: Option<SiteKind>,
     parent_id: Option<String>,
 }
 
-/// `GET /api/v1/sites`: the caller's part of the tree.
+/// Lists the sites the caller's key can see.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites",
+    operation_id = "org_list_sites",
+    tag = "org",
+    params(SiteQuery),
+    responses(
+        (status = 200, description = "OK", body = Paged<Site>),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn list_sites(
     caller: Caller,
     State(state): State<AppState>,
@@ -228,7 +291,7 @@ pub async fn list_sites(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamBody {
     site_id: String,
@@ -238,7 +301,22 @@ pub struct TeamBody {
     skills: Vec<String>,
 }
 
-/// `POST /api/v1/teams`.
+/// Creates a team at a site.
+#[utoipa::path(
+    post,
+    path = "/api/v1/teams",
+    operation_id = "org_create_team",
+    tag = "org",
+    request_body = TeamBody,
+    responses(
+        (status = 201, description = "Created", body = Team),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn create_team(
     caller: Caller,
     State(state): State<AppState>,
@@ -267,7 +345,19 @@ async fn visible_team(caller: &Caller, state: &AppState, id: &str) -> Result<Tea
         .ok_or(ApiError::NotFound("team"))
 }
 
-/// `GET /api/v1/teams/{id}`.
+/// One team.
+#[utoipa::path(
+    get,
+    path = "/api/v1/teams/{id}",
+    operation_id = "org_get_team",
+    tag = "org",
+    params(("id" = String, Path, description = "The team's id")),
+    responses(
+        (status = 200, description = "OK", body = Team),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn get_team(
     caller: Caller,
     State(state): State<AppState>,
@@ -276,16 +366,31 @@ pub async fn get_team(
     Ok(Json(visible_team(&caller, &state, &id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TeamQuery {
+    /// Items per page, 1 to 200; 50 when omitted.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page; the first page when omitted.
     cursor: Option<String>,
     site_id: Option<String>,
     skill: Option<String>,
 }
 
-/// `GET /api/v1/teams`.
+/// Lists teams.
+#[utoipa::path(
+    get,
+    path = "/api/v1/teams",
+    operation_id = "org_list_teams",
+    tag = "org",
+    params(TeamQuery),
+    responses(
+        (status = 200, description = "OK", body = Paged<Team>),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn list_teams(
     caller: Caller,
     State(state): State<AppState>,
@@ -302,7 +407,7 @@ pub async fn list_teams(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentBody {
     team_id: String,
@@ -320,7 +425,22 @@ fn default_role() -> AgentRole {
     AgentRole::Agent
 }
 
-/// `POST /api/v1/agents`.
+/// Creates an agent in a team.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agents",
+    operation_id = "org_create_agent",
+    tag = "org",
+    request_body = AgentBody,
+    responses(
+        (status = 201, description = "Created", body = Agent),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn create_agent(
     caller: Caller,
     State(state): State<AppState>,
@@ -363,7 +483,19 @@ pub async fn create_agent(
     Ok((StatusCode::CREATED, Json(agent)))
 }
 
-/// `GET /api/v1/agents/{id}`.
+/// One agent.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agents/{id}",
+    operation_id = "org_get_agent",
+    tag = "org",
+    params(("id" = String, Path, description = "The agent's id")),
+    responses(
+        (status = 200, description = "OK", body = Agent),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn get_agent(
     caller: Caller,
     State(state): State<AppState>,
@@ -376,16 +508,31 @@ pub async fn get_agent(
         .ok_or(ApiError::NotFound("agent"))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AgentQuery {
+    /// Items per page, 1 to 200; 50 when omitted.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page; the first page when omitted.
     cursor: Option<String>,
     team_id: Option<String>,
     role: Option<AgentRole>,
 }
 
-/// `GET /api/v1/agents`.
+/// Lists agents.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agents",
+    operation_id = "org_list_agents",
+    tag = "org",
+    params(AgentQuery),
+    responses(
+        (status = 200, description = "OK", body = Paged<Agent>),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn list_agents(
     caller: Caller,
     State(state): State<AppState>,

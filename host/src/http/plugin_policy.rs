@@ -9,11 +9,22 @@ use super::AppState;
 use super::auth::{Caller, PlatformAdmin};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
+use super::openapi as doc;
 use crate::service::plugin_policy::{self, PolicyView};
 use crate::store::plugin_policies::PluginPolicy;
 use crate::store::tenants;
 
-/// `GET /api/v1/plugin-policy`: the caller's tenant's policy.
+/// The tenant's plugin policy and how much of its quota is used.
+#[utoipa::path(
+    get,
+    path = "/api/v1/plugin-policy",
+    operation_id = "plugin_policy_get",
+    tag = "plugin-policy",
+    responses(
+        (status = 200, description = "OK", body = PolicyView),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn get(
     caller: Caller,
     State(state): State<AppState>,
@@ -23,7 +34,7 @@ pub async fn get(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertChange {
     /// Where plugin alerts go; `null` clears it. The quota and budget are the platform
@@ -31,7 +42,22 @@ pub struct AlertChange {
     alert_email: Option<String>,
 }
 
-/// `PATCH /api/v1/plugin-policy`: the tenant admin sets the alert address.
+/// Sets the address plugin alerts are emailed to.
+///
+/// Only the alert address: the quota and budget are the platform admin's.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/plugin-policy",
+    operation_id = "plugin_policy_patch",
+    tag = "plugin-policy",
+    request_body = AlertChange,
+    responses(
+        (status = 200, description = "OK", body = PolicyView),
+        (status = 403, response = doc::Forbidden),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn patch(
     caller: Caller,
     State(state): State<AppState>,
@@ -43,8 +69,23 @@ pub async fn patch(
     ))
 }
 
-/// `PUT /api/v1/tenants/{slug}/plugin-policy`: the platform admin sets a tenant's whole
-/// policy.
+/// Sets a tenant's whole plugin policy.
+///
+/// Platform admin token only.
+#[utoipa::path(
+    put,
+    path = "/api/v1/tenants/{slug}/plugin-policy",
+    operation_id = "plugin_policy_put",
+    tag = "plugin-policy",
+    params(("slug" = String, Path, description = "The tenant's slug")),
+    request_body = PluginPolicy,
+    responses(
+        (status = 200, description = "OK", body = PolicyView),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("admin_token" = [])),
+)]
 pub async fn put(
     _admin: PlatformAdmin,
     State(state): State<AppState>,

@@ -9,13 +9,47 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiPath, ApiQuery, page};
+use super::openapi as doc;
 use crate::plugins::manifest::World;
 use crate::service::plugins;
 use crate::store::Paged;
 use crate::store::plugins::{self as store, PluginFilter, PluginVersion};
 
-/// `POST /api/v1/plugins`: `multipart/form-data` with parts `manifest` (plugin.toml) and
-/// `component` (the .wasm). 201 when new, 200 when the identical version was already there.
+/// A plugin version: its manifest and its component.
+// Only documents the form: the handler reads the parts one by one instead of building this.
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the form; the parts are read one by one, never built"
+)]
+pub struct UploadForm {
+    /// The manifest, `plugin.toml`.
+    #[schema(content_media_type = "text/plain")]
+    manifest: String,
+    /// The component, a `.wasm` file of at most 64 MiB.
+    #[schema(value_type = String, content_media_type = "application/wasm")]
+    component: Vec<u8>,
+}
+
+/// Uploads a plugin version: its manifest and component.
+///
+/// 201 when new, 200 when the identical version was already there. Tenant-wide admin keys
+/// only.
+#[utoipa::path(
+    post,
+    path = "/api/v1/plugins",
+    operation_id = "plugins_upload",
+    tag = "plugins",
+    request_body(content = inline(UploadForm), content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The identical version was already uploaded", body = PluginVersion),
+        (status = 201, description = "Created", body = PluginVersion),
+        (status = 403, response = doc::Forbidden),
+        (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn upload(
     caller: Caller,
     State(state): State<AppState>,
@@ -57,16 +91,31 @@ pub async fn upload(
     Ok((status, Json(version)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Items per page, 1 to 200; 50 when omitted.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page; the first page when omitted.
     cursor: Option<String>,
     name: Option<String>,
     world: Option<World>,
 }
 
-/// `GET /api/v1/plugins`.
+/// Lists uploaded plugin versions.
+#[utoipa::path(
+    get,
+    path = "/api/v1/plugins",
+    operation_id = "plugins_list",
+    tag = "plugins",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "OK", body = Paged<PluginVersion>),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn list(
     caller: Caller,
     State(state): State<AppState>,
@@ -82,7 +131,19 @@ pub async fn list(
     ))
 }
 
-/// `GET /api/v1/plugins/{id}`.
+/// One uploaded plugin version.
+#[utoipa::path(
+    get,
+    path = "/api/v1/plugins/{id}",
+    operation_id = "plugins_get",
+    tag = "plugins",
+    params(("id" = String, Path, description = "The plugin version's id")),
+    responses(
+        (status = 200, description = "OK", body = PluginVersion),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn get(
     caller: Caller,
     State(state): State<AppState>,

@@ -9,6 +9,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::ApiQuery;
+use super::openapi as doc;
 use crate::domain::{Priority, TicketChannel};
 use crate::ids::{now_ms, rfc3339};
 use crate::service::kpis::{self, DrillDown, DrillLink, GroupBy, KpiQuery, KpiReport, Metric};
@@ -19,17 +20,27 @@ const DEFAULT_DAYS: i64 = 30;
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// The query string of both routes; `metric` and `group` only for the drill-down.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct KpiParams {
+    /// Start of the window, inclusive: an RFC 3339 time or a date (midnight UTC); 30 days
+    /// before `to` when omitted.
     from: Option<String>,
+    /// End of the window, exclusive: an RFC 3339 time or a date; now when omitted.
     to: Option<String>,
+    /// Rows by `region`, `dealer`, `site`, `team`, `agent`, `category` or `channel`.
     group_by: Option<String>,
     category: Option<String>,
+    #[param(value_type = Option<TicketChannel>)]
     channel: Option<String>,
+    #[param(value_type = Option<Priority>)]
     priority: Option<String>,
+    /// Tickets at this site and every site below it.
     site_id: Option<String>,
+    /// Drill-down only: `fcr`, `aht`, `csat`, `nps`, `backlog`, `backlog_rate` or `sla`.
     metric: Option<String>,
+    /// Drill-down only, with `group_by`: the row's `group` key, empty for the row without one.
     group: Option<String>,
 }
 
@@ -173,7 +184,22 @@ impl DrillLink for Links<'_> {
     }
 }
 
-/// `GET /api/v1/reports/kpis`.
+/// A KPI report: FCR, AHT, CSAT, NPS and backlog over a window.
+///
+/// Counts the tickets created in [from, to), the 30 days before `to` by default. Every cell
+/// links to the tickets behind it. `metric` and `group` belong to the drill-down.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/kpis",
+    operation_id = "reports_kpis",
+    tag = "reports",
+    params(KpiParams),
+    responses(
+        (status = 200, description = "OK", body = KpiReport),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn kpis(
     caller: Caller,
     State(state): State<AppState>,
@@ -196,7 +222,22 @@ pub async fn kpis(
     Ok(Json(report))
 }
 
-/// `GET /api/v1/reports/kpis/tickets`: the tickets behind one cell of a report.
+/// The tickets behind one cell of a KPI report.
+///
+/// `metric` is required; with `group_by`, `group` names the row (empty for the row without
+/// a value).
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/kpis/tickets",
+    operation_id = "reports_tickets",
+    tag = "reports",
+    params(KpiParams),
+    responses(
+        (status = 200, description = "OK", body = DrillDown),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn tickets(
     caller: Caller,
     State(state): State<AppState>,

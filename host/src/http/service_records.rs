@@ -3,16 +3,18 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
+use super::items::Items;
+use super::openapi as doc;
 use crate::domain::ServiceRecord;
 use crate::service::service_records::{self, ServiceRecordInput};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceRecordBody {
     #[serde(default)]
@@ -31,7 +33,22 @@ pub struct ServiceRecordBody {
     cost: Option<serde_json::Value>,
 }
 
-/// `POST /api/v1/vehicles/{id}/service-records`.
+/// Records a service visit of a vehicle.
+#[utoipa::path(
+    post,
+    path = "/api/v1/vehicles/{id}/service-records",
+    operation_id = "service_records_create",
+    tag = "service-records",
+    params(("id" = String, Path, description = "The vehicle's id")),
+    request_body = ServiceRecordBody,
+    responses(
+        (status = 201, description = "Created", body = ServiceRecord),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn create(
     caller: Caller,
     State(state): State<AppState>,
@@ -61,18 +78,24 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(record)))
 }
 
-/// A vehicle's whole service history.
-#[derive(Serialize)]
-pub struct History {
-    items: Vec<ServiceRecord>,
-}
-
-/// `GET /api/v1/vehicles/{id}/service-records`: latest visit first.
+/// A vehicle's service history, latest visit first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/vehicles/{id}/service-records",
+    operation_id = "service_records_list",
+    tag = "service-records",
+    params(("id" = String, Path, description = "The vehicle's id")),
+    responses(
+        (status = 200, description = "OK", body = Items<ServiceRecord>),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn list(
     caller: Caller,
     State(state): State<AppState>,
     ApiPath(vehicle_id): ApiPath<String>,
-) -> Result<Json<History>, ApiError> {
+) -> Result<Json<Items<ServiceRecord>>, ApiError> {
     let items = service_records::history(&state.core.db, &caller.tenant_id, &vehicle_id).await?;
-    Ok(Json(History { items }))
+    Ok(Json(items.into()))
 }

@@ -8,13 +8,25 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::ApiJson;
+use super::openapi as doc;
 use crate::service::{FieldError, ServiceError};
 use crate::store::settings::{self, Settings};
 
 /// The longest input retention a tenant can set, in days.
 const MAX_RETENTION_DAYS: i64 = 3_650;
 
-/// `GET /api/v1/settings`.
+/// The tenant's settings.
+#[utoipa::path(
+    get,
+    path = "/api/v1/settings",
+    operation_id = "settings_get",
+    tag = "settings",
+    responses(
+        (status = 200, description = "OK", body = Settings),
+        (status = 403, response = doc::Forbidden),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn get(
     caller: Caller,
     State(state): State<AppState>,
@@ -23,14 +35,27 @@ pub async fn get(
     Ok(Json(settings::of(&state.core.db, &caller.tenant_id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsChange {
     /// Days a routing input is kept for replay; 0 records none.
     input_retention_days: Option<i64>,
 }
 
-/// `PATCH /api/v1/settings`.
+/// Changes the tenant's settings.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/settings",
+    operation_id = "settings_update",
+    tag = "settings",
+    request_body = SettingsChange,
+    responses(
+        (status = 200, description = "OK", body = Settings),
+        (status = 403, response = doc::Forbidden),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn update(
     caller: Caller,
     State(state): State<AppState>,

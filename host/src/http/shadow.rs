@@ -9,12 +9,31 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::openapi as doc;
 use crate::service::shadow::{self, CandidateRequest, ReplayRequest, Report};
 use crate::store::installations::Installation;
 use crate::store::shadow_runs::Source;
 
-/// `PUT /api/v1/installations/{id}/shadow`: runs a candidate version beside the
-/// installed one on live traffic.
+/// Runs a candidate version in shadow beside the installed one.
+///
+/// The candidate sees live inputs; its outputs are recorded for comparison and never
+/// applied.
+#[utoipa::path(
+    put,
+    path = "/api/v1/installations/{id}/shadow",
+    operation_id = "shadow_start",
+    tag = "shadow",
+    params(("id" = String, Path, description = "The installation's id")),
+    request_body = CandidateRequest,
+    responses(
+        (status = 200, description = "OK", body = Installation),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn start(
     caller: Caller,
     State(state): State<AppState>,
@@ -27,7 +46,21 @@ pub async fn start(
     ))
 }
 
-/// `DELETE /api/v1/installations/{id}/shadow`: stops the shadow run.
+/// Stops the shadow run.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/installations/{id}/shadow",
+    operation_id = "shadow_stop",
+    tag = "shadow",
+    params(("id" = String, Path, description = "The installation's id")),
+    responses(
+        (status = 200, description = "OK", body = Installation),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn stop(
     caller: Caller,
     State(state): State<AppState>,
@@ -39,8 +72,24 @@ pub async fn stop(
     ))
 }
 
-/// `POST /api/v1/installations/{id}/shadow/promote`: upgrades to the candidate; 202 when
-/// the capabilities it adds wait for approval.
+/// Upgrades the installation to its shadow candidate.
+///
+/// 200 when the candidate is live, 202 when the capabilities it adds wait for approval.
+#[utoipa::path(
+    post,
+    path = "/api/v1/installations/{id}/shadow/promote",
+    operation_id = "shadow_promote",
+    tag = "shadow",
+    params(("id" = String, Path, description = "The installation's id")),
+    responses(
+        (status = 200, description = "OK", body = Installation),
+        (status = 202, description = "Accepted: waiting for the admin to approve the capabilities it adds", body = Installation),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn promote(
     caller: Caller,
     State(state): State<AppState>,
@@ -52,8 +101,23 @@ pub async fn promote(
     ))
 }
 
-/// `POST /api/v1/installations/{id}/replay`: runs a candidate on the recorded inputs of
-/// the last N invocations and reports the comparison.
+/// Replays recorded inputs through a candidate and compares it with the installed version.
+#[utoipa::path(
+    post,
+    path = "/api/v1/installations/{id}/replay",
+    operation_id = "shadow_replay",
+    tag = "shadow",
+    params(("id" = String, Path, description = "The installation's id")),
+    request_body = ReplayRequest,
+    responses(
+        (status = 200, description = "OK", body = Report),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn replay(
     caller: Caller,
     State(state): State<AppState>,
@@ -66,13 +130,29 @@ pub async fn replay(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     source: Option<Source>,
 }
 
-/// `GET /api/v1/installations/{id}/shadow-report?source=live|replay`.
+/// Compares the installed version with the candidate.
+///
+/// `source=live` (the default) compares the shadow run, `source=replay` the last replay.
+#[utoipa::path(
+    get,
+    path = "/api/v1/installations/{id}/shadow-report",
+    operation_id = "shadow_report",
+    tag = "shadow",
+    params(("id" = String, Path, description = "The installation's id"), ReportQuery),
+    responses(
+        (status = 200, description = "OK", body = Report),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn report(
     caller: Caller,
     State(state): State<AppState>,

@@ -9,11 +9,13 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
+use super::items::Items;
+use super::openapi as doc;
 use crate::domain::Priority;
 use crate::service::{ServiceError, sla as service};
 use crate::store::sla::{self, ClockView, Holiday, Policy};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyBody {
     first_response_minutes: i64,
@@ -26,8 +28,23 @@ fn default_warn_at() -> i64 {
     80
 }
 
-/// `PUT /api/v1/sla-policies/{priority}`: targets in business minutes for new tickets of
-/// that priority.
+/// Sets the SLA targets of a priority.
+///
+/// Targets are in business minutes and apply to new tickets of that priority.
+#[utoipa::path(
+    put,
+    path = "/api/v1/sla-policies/{priority}",
+    operation_id = "sla_put_policy",
+    tag = "sla",
+    params(("priority" = Priority, Path, description = "The priority the targets apply to")),
+    request_body = PolicyBody,
+    responses(
+        (status = 200, description = "OK", body = Policy),
+        (status = 403, response = doc::Forbidden),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn put_policy(
     caller: Caller,
     State(state): State<AppState>,
@@ -55,22 +72,45 @@ pub async fn put_policy(
     Ok(Json(policy))
 }
 
-/// `GET /api/v1/sla-policies`.
+/// The tenant's SLA policies, one per priority.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sla-policies",
+    operation_id = "sla_list_policies",
+    tag = "sla",
+    responses(
+        (status = 200, description = "OK", body = Items<Policy>),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn list_policies(
     caller: Caller,
     State(state): State<AppState>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Items<Policy>>, ApiError> {
     let policies = sla::policies(&state.core.db, &caller.tenant_id).await?;
-    Ok(Json(serde_json::json!({ "items": policies })))
+    Ok(Json(policies.into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HolidayBody {
     name: String,
 }
 
-/// `PUT /api/v1/holidays/{day}`: a day (`YYYY-MM-DD`) the SLA calendar skips.
+/// Adds or renames a day the SLA calendar skips.
+#[utoipa::path(
+    put,
+    path = "/api/v1/holidays/{day}",
+    operation_id = "sla_put_holiday",
+    tag = "sla",
+    params(("day" = String, Path, description = "The day, `YYYY-MM-DD`")),
+    request_body = HolidayBody,
+    responses(
+        (status = 200, description = "OK", body = Holiday),
+        (status = 403, response = doc::Forbidden),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn put_holiday(
     caller: Caller,
     State(state): State<AppState>,
@@ -89,7 +129,20 @@ pub async fn put_holiday(
     Ok((StatusCode::OK, Json(holiday)))
 }
 
-/// `DELETE /api/v1/holidays/{day}`.
+/// Removes a holiday.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/holidays/{day}",
+    operation_id = "sla_delete_holiday",
+    tag = "sla",
+    params(("day" = String, Path, description = "The day, `YYYY-MM-DD`")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn delete_holiday(
     caller: Caller,
     State(state): State<AppState>,
@@ -103,11 +156,21 @@ pub async fn delete_holiday(
     }
 }
 
-/// `GET /api/v1/holidays`.
+/// The days the SLA calendar skips.
+#[utoipa::path(
+    get,
+    path = "/api/v1/holidays",
+    operation_id = "sla_list_holidays",
+    tag = "sla",
+    responses(
+        (status = 200, description = "OK", body = Items<Holiday>),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn list_holidays(
     caller: Caller,
     State(state): State<AppState>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Items<Holiday>>, ApiError> {
     let mut conn = state
         .core
         .db
@@ -116,15 +179,27 @@ pub async fn list_holidays(
         .await
         .map_err(|err| ApiError::Service(err.into()))?;
     let holidays = sla::holidays(&mut conn, &caller.tenant_id).await?;
-    Ok(Json(serde_json::json!({ "items": holidays })))
+    Ok(Json(holidays.into()))
 }
 
-/// `GET /api/v1/tickets/{id}/sla`: the ticket's clocks.
+/// A ticket's SLA clocks.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}/sla",
+    operation_id = "sla_ticket_clocks",
+    tag = "sla",
+    params(("id" = String, Path, description = "The ticket's id")),
+    responses(
+        (status = 200, description = "OK", body = Items<ClockView>),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn ticket_clocks(
     caller: Caller,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Items<ClockView>>, ApiError> {
     super::tickets::visible(&caller, &state, &id).await?;
     let mut conn = state
         .core
@@ -138,5 +213,5 @@ pub async fn ticket_clocks(
         .iter()
         .map(|c| c.view())
         .collect();
-    Ok(Json(serde_json::json!({ "items": clocks })))
+    Ok(Json(clocks.into()))
 }

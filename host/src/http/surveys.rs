@@ -9,10 +9,26 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
+use super::items::Items;
+use super::openapi as doc;
 use crate::domain::Survey;
 use crate::service::surveys::{self, AnswerRequest, Answered, SurveyForm};
 
-/// `GET /api/v1/surveys/{token}`: the questions and the ticket's subject. No API key.
+/// A survey's questions and the ticket's subject.
+///
+/// No API key: the token in the link is the only credential.
+#[utoipa::path(
+    get,
+    path = "/api/v1/surveys/{token}",
+    operation_id = "surveys_form",
+    tag = "surveys",
+    params(("token" = String, Path, description = "The token from the customer's survey link")),
+    responses(
+        (status = 200, description = "OK", body = SurveyForm),
+        (status = 404, response = doc::NotFound),
+        (status = 410, response = doc::Gone),
+    ),
+)]
 pub async fn form(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
@@ -20,7 +36,24 @@ pub async fn form(
     Ok(Json(surveys::form(&state.core, &token).await?))
 }
 
-/// `POST /api/v1/surveys/{token}`: the one answer the token allows. No API key.
+/// Answers a survey; a token allows one answer.
+///
+/// No API key: the token in the link is the only credential.
+#[utoipa::path(
+    post,
+    path = "/api/v1/surveys/{token}",
+    operation_id = "surveys_answer",
+    tag = "surveys",
+    params(("token" = String, Path, description = "The token from the customer's survey link")),
+    request_body = AnswerRequest,
+    responses(
+        (status = 201, description = "Created", body = Answered),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 410, response = doc::Gone),
+        (status = 422, response = doc::Unprocessable),
+    ),
+)]
 pub async fn answer(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
@@ -30,14 +63,24 @@ pub async fn answer(
     Ok((StatusCode::CREATED, Json(answered)))
 }
 
-/// `GET /api/v1/tickets/{id}/surveys`: the surveys issued for a ticket, oldest first,
-/// with their answers.
+/// The surveys issued for a ticket, oldest first, with their answers.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}/surveys",
+    operation_id = "surveys_for_ticket",
+    tag = "surveys",
+    params(("id" = String, Path, description = "The ticket's id")),
+    responses(
+        (status = 200, description = "OK", body = Items<Survey>),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn for_ticket(
     caller: Caller,
     State(state): State<AppState>,
     ApiPath(ticket_id): ApiPath<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let items: Vec<Survey> =
-        surveys::for_ticket(&state.core, &caller.tenant_id, &ticket_id).await?;
-    Ok(Json(serde_json::json!({ "items": items })))
+) -> Result<Json<Items<Survey>>, ApiError> {
+    let items = surveys::for_ticket(&state.core, &caller.tenant_id, &ticket_id).await?;
+    Ok(Json(items.into()))
 }

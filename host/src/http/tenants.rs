@@ -8,11 +8,13 @@ use super::AppState;
 use super::auth::{Caller, PlatformAdmin};
 use super::error::ApiError;
 use super::extract::ApiJson;
+use super::openapi as doc;
 use crate::domain::Role;
 use crate::service::{FieldError, ServiceError};
-use crate::store::tenants;
+use crate::store::Paged;
+use crate::store::tenants::{self, ApiKey};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTenant {
     name: String,
@@ -41,7 +43,23 @@ fn invalid(what: &str, errors: Vec<FieldError>) -> Result<(), ApiError> {
     .into())
 }
 
-/// `POST /api/v1/tenants`: creates a tenant and its first admin key.
+/// Creates a tenant and its first admin key.
+///
+/// Platform admin token only. The reply carries the tenant and the key's secret, shown
+/// once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tenants",
+    operation_id = "tenants_create",
+    tag = "tenants",
+    request_body = NewTenant,
+    responses(
+        (status = 201, description = "Created", body = Object),
+        (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("admin_token" = [])),
+)]
 pub async fn create(
     _admin: PlatformAdmin,
     State(state): State<AppState>,
@@ -82,7 +100,7 @@ pub async fn create(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
     name: String,
@@ -93,7 +111,24 @@ pub struct NewKey {
     site_id: Option<String>,
 }
 
-/// `POST /api/v1/api-keys`: a new key for the caller's tenant; the secret is shown once.
+/// Creates an API key for the caller's tenant.
+///
+/// The secret is shown once, in this reply. A key made by a site-scoped key is limited to
+/// at least the same subtree.
+#[utoipa::path(
+    post,
+    path = "/api/v1/api-keys",
+    operation_id = "tenants_create_key",
+    tag = "tenants",
+    request_body = NewKey,
+    responses(
+        (status = 201, description = "Created", body = Object),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn create_key(
     caller: Caller,
     State(state): State<AppState>,
@@ -129,11 +164,24 @@ pub async fn create_key(
     ))
 }
 
-/// `GET /api/v1/api-keys`.
+/// Lists the tenant's API keys, without their secrets.
+///
+/// A site-scoped admin key sees the keys of its subtree.
+#[utoipa::path(
+    get,
+    path = "/api/v1/api-keys",
+    operation_id = "tenants_list_keys",
+    tag = "tenants",
+    responses(
+        (status = 200, description = "OK", body = Paged<ApiKey>),
+        (status = 403, response = doc::Forbidden),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn list_keys(
     caller: Caller,
     State(state): State<AppState>,
-) -> Result<axum::Json<serde_json::Value>, ApiError> {
+) -> Result<axum::Json<Paged<ApiKey>>, ApiError> {
     caller.require_admin()?;
     let mut keys = Vec::new();
     for key in tenants::list_keys(&state.core.db, &caller.tenant_id).await? {
@@ -141,7 +189,9 @@ pub async fn list_keys(
             keys.push(key);
         }
     }
-    Ok(axum::Json(
-        serde_json::json!({ "items": keys, "next_cursor": null }),
-    ))
+    // Every key in one page: a tenant has a handful.
+    Ok(axum::Json(Paged {
+        items: keys,
+        next_cursor: None,
+    }))
 }

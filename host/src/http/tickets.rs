@@ -9,14 +9,32 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
+use super::items::Items;
+use super::openapi as doc;
 use crate::domain::{Priority, Ticket, TicketChannel, TicketStatus};
 use crate::service::tickets::{self, NewTicket, TicketChange, TicketView};
 use crate::store::Paged;
 use crate::store::audit::{self, TicketEvent};
 use crate::store::tickets::{self as store, TicketFilter};
 
-/// `POST /api/v1/intake/calls`: a hotline call becomes a routed ticket; 201 when new,
-/// 200 when the call id was already taken.
+/// Turns a hotline call into a routed ticket.
+///
+/// 201 when new, 200 when the call id was already taken: then the reply is the ticket the
+/// first attempt made. Tenant-wide keys only.
+#[utoipa::path(
+    post,
+    path = "/api/v1/intake/calls",
+    operation_id = "tickets_intake",
+    tag = "tickets",
+    request_body = crate::service::intake::Call,
+    responses(
+        (status = 200, description = "Seen before: the ticket of the first attempt", body = crate::service::intake::Intake),
+        (status = 201, description = "Created", body = crate::service::intake::Intake),
+        (status = 403, response = doc::Forbidden),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn intake(
     caller: Caller,
     State(state): State<AppState>,
@@ -37,7 +55,22 @@ pub async fn intake(
     Ok((status, Json(intake)))
 }
 
-/// `POST /api/v1/tickets`.
+/// Creates a ticket and routes it.
+///
+/// A site-scoped key files the ticket at its own site unless it names one of its subtree.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets",
+    operation_id = "tickets_create",
+    tag = "tickets",
+    request_body = NewTicket,
+    responses(
+        (status = 201, description = "Created", body = TicketView),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn create(
     caller: Caller,
     State(state): State<AppState>,
@@ -55,10 +88,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Items per page, 1 to 200; 50 when omitted.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page; the first page when omitted.
     cursor: Option<String>,
     status: Option<TicketStatus>,
     priority: Option<Priority>,
@@ -73,7 +110,21 @@ pub struct ListQuery {
     site_id: Option<String>,
 }
 
-/// `GET /api/v1/tickets`.
+/// Lists tickets, newest first.
+///
+/// A site-scoped key sees only its subtree's tickets.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets",
+    operation_id = "tickets_list",
+    tag = "tickets",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "OK", body = Paged<Ticket>),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn list(
     caller: Caller,
     State(state): State<AppState>,
@@ -103,7 +154,19 @@ pub async fn list(
     ))
 }
 
-/// `GET /api/v1/tickets/{id}`: the ticket with plugin decisions and notifications.
+/// A ticket with its plugin decisions and notifications.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}",
+    operation_id = "tickets_get",
+    tag = "tickets",
+    params(("id" = String, Path, description = "The ticket's id")),
+    responses(
+        (status = 200, description = "OK", body = TicketView),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn get(
     caller: Caller,
     State(state): State<AppState>,
@@ -115,7 +178,25 @@ pub async fn get(
     ))
 }
 
-/// `PATCH /api/v1/tickets/{id}`.
+/// Changes a ticket.
+///
+/// Unset parts stay. A status change must be allowed from the current status; the 409 lists
+/// the allowed ones.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/tickets/{id}",
+    operation_id = "tickets_update",
+    tag = "tickets",
+    params(("id" = String, Path, description = "The ticket's id")),
+    request_body = TicketChange,
+    responses(
+        (status = 200, description = "OK", body = TicketView),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn update(
     caller: Caller,
     State(state): State<AppState>,
@@ -131,15 +212,27 @@ pub async fn update(
     ))
 }
 
-/// `GET /api/v1/tickets/{id}/timeline`: every change, oldest first, with its actor.
+/// A ticket's timeline: every change, oldest first, with its actor.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}/timeline",
+    operation_id = "tickets_timeline",
+    tag = "tickets",
+    params(("id" = String, Path, description = "The ticket's id")),
+    responses(
+        (status = 200, description = "OK", body = Items<TicketEvent>),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn timeline(
     caller: Caller,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Items<TicketEvent>>, ApiError> {
     visible(&caller, &state, &id).await?;
-    let events: Vec<TicketEvent> = audit::events(&state.core.db, &caller.tenant_id, &id).await?;
-    Ok(Json(serde_json::json!({ "items": events })))
+    let events = audit::events(&state.core.db, &caller.tenant_id, &id).await?;
+    Ok(Json(events.into()))
 }
 
 /// The ticket, or 404 unless it exists in the caller's tenant and, for a key scoped to a

@@ -9,6 +9,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
+use super::openapi as doc;
 use crate::domain::{FieldEntity, Fields, Vehicle};
 use crate::service::field_checks;
 use crate::service::vehicles::checked_plate;
@@ -18,7 +19,7 @@ use crate::store::customers;
 use crate::store::vehicles::{self, NewVehicle, VehicleFilter};
 use crate::vin::Vin;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VehicleBody {
     /// The vehicle's id in the dealer's sheet or DMS.
@@ -41,6 +42,7 @@ pub struct VehicleBody {
     #[serde(default)]
     mileage_km: Option<i64>,
     #[serde(default)]
+    #[schema(value_type = BTreeMap<String, Value>)]
     fields: Fields,
 }
 
@@ -91,7 +93,22 @@ fn invalid(errors: Vec<FieldError>) -> ApiError {
     .into()
 }
 
-/// `POST /api/v1/vehicles`.
+/// Creates a vehicle.
+///
+/// Field-provider plugins check it and fill in the fields they compute before it is stored.
+#[utoipa::path(
+    post,
+    path = "/api/v1/vehicles",
+    operation_id = "vehicles_create",
+    tag = "vehicles",
+    request_body = VehicleBody,
+    responses(
+        (status = 201, description = "Created", body = Vehicle),
+        (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn create(
     caller: Caller,
     State(state): State<AppState>,
@@ -168,7 +185,7 @@ pub async fn create(
 
 /// Changes to a vehicle; the VIN is its identity and does not change. An empty
 /// `customer_id` unlinks the owner.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VehicleChange {
     customer_id: Option<String>,
@@ -179,10 +196,28 @@ pub struct VehicleChange {
     model_year: Option<i64>,
     mileage_km: Option<i64>,
     /// Merged over the existing fields; `null` removes a field.
+    #[schema(value_type = Option<BTreeMap<String, Value>>)]
     fields: Option<Fields>,
 }
 
-/// `PATCH /api/v1/vehicles/{id}`.
+/// Changes a vehicle.
+///
+/// The VIN is its identity and does not change; an empty `customer_id` unlinks the owner.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/vehicles/{id}",
+    operation_id = "vehicles_update",
+    tag = "vehicles",
+    params(("id" = String, Path, description = "The vehicle's id")),
+    request_body = VehicleChange,
+    responses(
+        (status = 200, description = "OK", body = Vehicle),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn update(
     caller: Caller,
     State(state): State<AppState>,
@@ -225,10 +260,14 @@ pub async fn update(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Items per page, 1 to 200; 50 when omitted.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page; the first page when omitted.
     cursor: Option<String>,
     external_id: Option<String>,
     vin: Option<String>,
@@ -237,7 +276,18 @@ pub struct ListQuery {
     customer_id: Option<String>,
 }
 
-/// `GET /api/v1/vehicles`.
+/// Lists vehicles, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/vehicles",
+    operation_id = "vehicles_list",
+    tag = "vehicles",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "OK", body = Paged<Vehicle>),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn list(
     caller: Caller,
     State(state): State<AppState>,
@@ -261,7 +311,19 @@ pub async fn list(
     ))
 }
 
-/// `GET /api/v1/vehicles/{id}`.
+/// One vehicle.
+#[utoipa::path(
+    get,
+    path = "/api/v1/vehicles/{id}",
+    operation_id = "vehicles_get",
+    tag = "vehicles",
+    params(("id" = String, Path, description = "The vehicle's id")),
+    responses(
+        (status = 200, description = "OK", body = Vehicle),
+        (status = 404, response = doc::NotFound),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn get(
     caller: Caller,
     State(state): State<AppState>,

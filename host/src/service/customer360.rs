@@ -17,7 +17,7 @@ const MAX_TICKETS: i64 = 100;
 const MAX_INTERACTIONS: i64 = 50;
 
 /// A vehicle with its maintenance history and the campaigns that cover it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct VehicleView {
     #[serde(flatten)]
     pub vehicle: Vehicle,
@@ -27,7 +27,7 @@ pub struct VehicleView {
 }
 
 /// A ticket with its work log.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct TicketHistory {
     #[serde(flatten)]
     pub ticket: Ticket,
@@ -35,7 +35,7 @@ pub struct TicketHistory {
 }
 
 /// The whole customer.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Customer360 {
     pub customer: Customer,
     pub vehicles: Vec<VehicleView>,

@@ -24,7 +24,7 @@ const MAX_DESCRIPTION_CHARS: usize = 2000;
 const MAX_TITLE_CHARS: usize = 200;
 
 /// A widget as a client sends it.
-#[derive(Clone, Debug, serde::Deserialize)]
+#[derive(Clone, Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WidgetInput {
     pub installation_id: String,
@@ -33,7 +33,7 @@ pub struct WidgetInput {
 }
 
 /// A dashboard as a client sends it; on a change, unset parts stay.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DashboardInput {
     #[serde(default)]
@@ -215,7 +215,7 @@ pub async fn change(
 }
 
 /// Why a widget could not be drawn.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct WidgetError {
     /// `installation_missing`, `installation_disabled`, `installation_suspended`,
     /// `plugin_unavailable`, `plugin_failed` or `invalid_query`.
@@ -224,7 +224,7 @@ pub struct WidgetError {
 }
 
 /// The dataset a widget asked for, as it asked.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct QueryView {
     pub measures: Vec<String>,
     pub group_by: Vec<String>,
@@ -232,7 +232,7 @@ pub struct QueryView {
 }
 
 /// One widget, drawn or with the reason it was not.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RenderedWidget {
     pub id: String,
     pub installation_id: String,
@@ -247,7 +247,7 @@ pub struct RenderedWidget {
 }
 
 /// A dashboard with every widget rendered.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RenderedDashboard {
     pub id: String,
     pub name: String,

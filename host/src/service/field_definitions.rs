@@ -17,7 +17,7 @@ const MAX_OPTIONS: usize = 200;
 
 /// A definition as the API receives it; strings so that every mistake is reported per
 /// field rather than as unreadable JSON.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DefinitionBody {
     #[serde(default)]
@@ -37,7 +37,7 @@ pub struct DefinitionBody {
 }
 
 /// Changes to a definition. Its entity, name and kind stay: stored values depend on them.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DefinitionChange {
     #[serde(default)]

@@ -16,7 +16,7 @@ use crate::store::{Page, tickets as ticket_store};
 use crate::vin::Vin;
 
 /// An answered call.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Call {
     /// The caller's number, as the switchboard shows it.
@@ -48,11 +48,12 @@ pub struct Call {
     pub call_id: Option<String>,
     /// The ticket's custom fields.
     #[serde(default)]
+    #[schema(value_type = BTreeMap<String, Value>)]
     pub fields: Fields,
 }
 
 /// What the intake did.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Intake {
     pub ticket: TicketView,
     pub customer_created: bool,

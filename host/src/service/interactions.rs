@@ -27,7 +27,7 @@ const CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
 
 /// An interaction to log. Kind and direction are text so that a wrong value is reported
 /// per field (422) with the others, not as malformed JSON.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewInteractionRequest {
     #[serde(default)]

@@ -27,7 +27,7 @@ const EXCERPT_CHARS: usize = 160;
 
 /// An article as created (`POST`) or changed (`PATCH`): every field optional, so missing
 /// ones are reported with the others.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArticleInput {
     #[serde(default)]
@@ -44,7 +44,7 @@ pub struct ArticleInput {
 }
 
 /// An article with its customer-facing link.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ArticleView {
     #[serde(flatten)]
     pub article: Article,
@@ -52,7 +52,7 @@ pub struct ArticleView {
 }
 
 /// A search result: the article, how well it matched, and a piece of its body.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Hit {
     #[serde(flatten)]
     pub article: ArticleView,

@@ -171,7 +171,7 @@ pub struct KpiQuery {
 }
 
 /// One KPI value with the counts it comes from and the link to its tickets.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Cell {
     pub value: Option<f64>,
     pub numerator: i64,
@@ -181,7 +181,7 @@ pub struct Cell {
 }
 
 /// One group's KPIs.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct KpiRow {
     /// The group key (`group=` of the drill-down links); `null` for tickets without a
     /// value for the grouping, and for the total.
@@ -195,7 +195,7 @@ pub struct KpiRow {
 }
 
 /// A KPI report.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct KpiReport {
     pub from: String,
     pub to: String,
@@ -385,7 +385,7 @@ pub async fn report(
 pub const DRILL_LIMIT: usize = 500;
 
 /// A ticket behind a KPI cell, with what it adds to the cell's numerator and denominator.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct DrillTicket {
     pub id: String,
     pub subject: String,
@@ -402,7 +402,7 @@ pub struct DrillTicket {
 }
 
 /// The tickets behind one KPI cell.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct DrillDown {
     pub metric: &'static str,
     pub group_by: Option<&'static str>,

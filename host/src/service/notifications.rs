@@ -11,7 +11,7 @@ use crate::store::outbox::{self, OutboxEntry};
 use crate::store::{audit, tickets};
 
 /// A notification to send on a ticket.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewNotification {
     pub channel: NotifyChannel,

@@ -9,7 +9,7 @@ use crate::store::plugin_clock;
 use crate::store::plugin_policies::{self, PluginPolicy};
 
 /// The tenant's policy with how much of the quota is used.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct PolicyView {
     #[serde(flatten)]
     pub policy: PluginPolicy,

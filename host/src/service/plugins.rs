@@ -84,7 +84,7 @@ pub async fn upload(
 }
 
 /// What an admin asks for when installing.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InstallRequest {
     /// Plugin name.
@@ -267,7 +267,7 @@ pub async fn uninstall(core: &Core, tenant_id: &str, id: &str) -> Result<bool, S
 }
 
 /// What an admin may change on an installation.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InstallationChange {
     #[serde(default)]
@@ -435,7 +435,7 @@ pub async fn ready_for(
 }
 
 /// What an admin asks for when moving an installation to another version.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VersionRequest {
     /// The version to run; for a rollback, the one it ran before when omitted.

@@ -338,7 +338,7 @@ fn comparison(
 }
 
 /// What an admin asks for when putting a candidate in shadow or replaying one.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CandidateRequest {
     /// An uploaded version of the installed plugin, other than the installed one.
@@ -479,7 +479,7 @@ pub async fn promote(core: &Core, tenant_id: &str, id: &str) -> Result<Upgraded,
 }
 
 /// What an admin asks for when replaying a candidate.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplayRequest {
     pub version: String,
@@ -593,7 +593,7 @@ fn replay_one(
 }
 
 /// A comparison of the installed version with a candidate.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Report {
     pub installation_id: String,
     pub source: Source,
@@ -618,14 +618,14 @@ pub struct Report {
 pub const AGREEMENT: &str = "both versions answered and their decisions are equal in priority, queue, team, assignee, the set of tags and the number of notifications; the reason text is ignored; a failure on either side never agrees";
 
 /// One value per version.
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct Versions<T> {
     pub installed: T,
     pub candidate: T,
 }
 
 /// One differing run.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Difference {
     pub subject_id: Option<String>,
     /// The input both versions saw; `None` when the tenant keeps no inputs.
@@ -636,14 +636,14 @@ pub struct Difference {
 }
 
 /// What one version answered.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Side {
     pub decision: Option<serde_json::Value>,
     pub error: Option<String>,
 }
 
 /// Failures of one version.
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct Errors {
     pub count: usize,
     /// Newest first, at most 20.
@@ -651,14 +651,14 @@ pub struct Errors {
 }
 
 /// One failure.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorSample {
     pub subject_id: Option<String>,
     pub error: String,
 }
 
 /// Latency percentiles of one version, in microseconds.
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct Latency {
     pub p50: Option<i64>,
     pub p99: Option<i64>,

@@ -24,7 +24,7 @@ const MAX_COMMENT_CHARS: usize = 2_000;
 const SUBJECT_CHARS: usize = 60;
 
 /// One question of the survey.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Question {
     /// The answer field that carries it.
     pub field: &'static str,
@@ -67,7 +67,7 @@ const COMMENT: Question = Question {
 
 /// What the customer sees before answering. Deliberately nothing but the questions, the
 /// ticket's subject and the deadline: the token is the only credential.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct SurveyForm {
     pub subject: String,
     pub questions: [Question; 3],
@@ -78,7 +78,7 @@ pub struct SurveyForm {
 
 /// An answer as posted. Scores are JSON values so that a string or a fraction is reported
 /// per field (422) like an out-of-range number.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnswerRequest {
     #[serde(default)]
@@ -90,7 +90,7 @@ pub struct AnswerRequest {
 }
 
 /// The answer as recorded, echoed to the customer.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Answered {
     pub csat: i64,
     pub nps: i64,

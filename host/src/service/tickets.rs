@@ -35,7 +35,7 @@ fn kept_changing() -> ServiceError {
 pub struct Actor(pub String);
 
 /// A ticket to create.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTicket {
     #[serde(default)]
@@ -68,11 +68,12 @@ pub struct NewTicket {
     #[serde(default)]
     pub tags: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = BTreeMap<String, Value>)]
     pub fields: Fields,
 }
 
 /// Changes to a ticket; unset parts stay.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketChange {
     #[serde(default)]
@@ -98,11 +99,12 @@ pub struct TicketChange {
     pub tags: Option<Vec<String>>,
     /// Merged over the existing fields; `null` removes a field.
     #[serde(default)]
+    #[schema(value_type = Option<BTreeMap<String, Value>>)]
     pub fields: Option<Fields>,
 }
 
 /// A ticket with what plugins decided about it and the notifications it caused.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct TicketView {
     #[serde(flatten)]
     pub ticket: Ticket,

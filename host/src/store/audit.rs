@@ -9,7 +9,7 @@ use crate::db::{Arg, Db, SqlBuilder, Tx};
 use crate::ids::{new_id, now_ms, rfc3339};
 
 /// One plugin invocation, as audited.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Invocation {
     pub id: String,
     pub installation_id: String,
@@ -115,7 +115,7 @@ pub async fn list_invocations(
 }
 
 /// What one plugin decided about a ticket.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Decision {
     pub installation_id: String,
     pub plugin: String,
@@ -180,7 +180,7 @@ pub async fn decisions(
 }
 
 /// One entry on a ticket's timeline.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct TicketEvent {
     pub id: String,
     pub kind: String,

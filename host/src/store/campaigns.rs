@@ -9,7 +9,7 @@ use crate::domain::Vehicle;
 use crate::ids::{new_id, now_ms, rfc3339};
 
 /// A recall (safety, mandatory) or a service campaign (goodwill, software update).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CampaignKind {
     Recall,
@@ -26,7 +26,7 @@ impl CampaignKind {
 }
 
 /// A campaign.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Campaign {
     pub id: String,
     /// The OEM's campaign number, e.g. `R-2026-014`.

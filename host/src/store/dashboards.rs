@@ -8,7 +8,7 @@ use crate::db::{Arg, Db, SqlBuilder, Tx};
 use crate::ids::{new_id, now_ms, rfc3339};
 
 /// A dashboard with its widgets in display order.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Dashboard {
     pub id: String,
     pub name: String,
@@ -19,7 +19,7 @@ pub struct Dashboard {
 }
 
 /// One widget of a dashboard: an installation of a report-widget plugin.
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Widget {
     pub id: String,
     pub installation_id: String,

@@ -10,7 +10,7 @@ use crate::domain::{FieldEntity, FieldKind};
 use crate::ids::{new_id, now_ms, rfc3339};
 
 /// A declared custom field.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FieldDefinition {
     pub id: String,
     pub entity: FieldEntity,

@@ -13,7 +13,7 @@ use crate::plugins::limits::RequestedLimits;
 use crate::plugins::manifest::{Capability, World};
 
 /// Whether an installation runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InstallationStatus {
     Enabled,
@@ -42,7 +42,7 @@ impl InstallationStatus {
 }
 
 /// An installation.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Installation {
     pub id: String,
     pub plugin_version_id: String,
@@ -68,7 +68,7 @@ pub struct Installation {
 }
 
 /// An upgrade that asks for capabilities the running version did not.
-#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct PendingUpgrade {
     pub plugin_version_id: String,
     pub version: String,
@@ -83,7 +83,7 @@ pub struct PendingUpgrade {
 
 /// A candidate version that sees the installation's live inputs; its outputs are
 /// recorded for comparison and never applied.
-#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ShadowCandidate {
     pub plugin_version_id: String,
     pub version: String,
@@ -515,7 +515,7 @@ pub async fn set_pending(
 }
 
 /// One version an installation ran.
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct HistoryEntry {
     /// `install`, `upgrade` or `rollback`.
     pub action: String,

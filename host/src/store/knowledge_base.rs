@@ -10,7 +10,7 @@ use crate::ids::{new_id, now_ms, rfc3339};
 use crate::text_search;
 
 /// Whether customers and plugins can see an article.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ArticleStatus {
     Draft,
@@ -28,7 +28,7 @@ impl ArticleStatus {
 }
 
 /// A knowledge-base article.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Article {
     pub id: String,
     pub title: String,

@@ -11,7 +11,7 @@ use crate::hours::OpeningHours;
 use crate::ids::{new_id, now_ms, rfc3339};
 
 /// A tier of the org tree.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SiteKind {
     Oem,
@@ -54,7 +54,7 @@ impl SiteKind {
 }
 
 /// A site in the org tree.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Site {
     pub id: String,
     pub parent_id: Option<String>,
@@ -64,6 +64,7 @@ pub struct Site {
     pub name: String,
     /// Cities or postcodes the site serves.
     pub service_area: Vec<String>,
+    #[schema(value_type = BTreeMap<String, Vec<String>>)]
     pub opening_hours: OpeningHours,
     /// IANA time zone of the opening hours.
     pub timezone: String,
@@ -243,7 +244,7 @@ pub async fn list_sites(
 }
 
 /// A team at a site.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Team {
     pub id: String,
     pub site_id: String,
@@ -365,7 +366,7 @@ pub async fn list_teams(
 }
 
 /// An agent's role in the service organisation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AgentRole {
     Agent,
@@ -391,7 +392,7 @@ impl AgentRole {
 }
 
 /// A person who works tickets.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Agent {
     pub id: String,
     pub team_id: String,

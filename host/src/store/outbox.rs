@@ -16,7 +16,7 @@ use crate::domain::Notification;
 use crate::ids::{new_id, now_ms, rfc3339};
 
 /// An outbox row.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct OutboxEntry {
     pub id: String,
     pub ticket_id: Option<String>,

@@ -10,7 +10,7 @@ use crate::plugins::limits::RequestedLimits;
 
 /// A tenant's plugin policy; the defaults (no quota, no budget, no alert address) when
 /// none was set.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct PluginPolicy {
     /// How many installations the tenant may have; unlimited when unset.

@@ -17,7 +17,7 @@ use crate::plugins::limits::RequestedLimits;
 use crate::plugins::manifest::{Capability, Manifest, World};
 
 /// An uploaded plugin version.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct PluginVersion {
     pub id: String,
     pub name: String,

@@ -9,7 +9,7 @@ use crate::db::Db;
 pub const DEFAULT_INPUT_RETENTION_DAYS: i64 = 30;
 
 /// A tenant's settings.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Settings {
     /// Days a routing input is kept for replay; 0 records none.
     pub input_retention_days: i64,

@@ -6,7 +6,9 @@ use crate::db::{Db, Tx};
 use crate::ids::{new_id, now_ms};
 
 /// Where a comparison came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// Live traffic, the candidate in shadow.

@@ -9,7 +9,7 @@ use crate::domain::Priority;
 use crate::ids::{new_id, now_ms, rfc3339};
 
 /// Targets for one priority.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Policy {
     pub priority: Priority,
     /// Business minutes until the first response is due.
@@ -81,7 +81,7 @@ pub async fn policy(
 }
 
 /// A holiday.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Holiday {
     /// `YYYY-MM-DD`.
     pub day: String,
@@ -133,7 +133,7 @@ pub async fn holidays(
 }
 
 /// Which target a clock measures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClockKind {
     FirstResponse,
@@ -178,7 +178,7 @@ pub struct Clock {
 }
 
 /// A clock as the API shows it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ClockView {
     pub kind: ClockKind,
     pub target_minutes: i64,

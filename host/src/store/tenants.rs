@@ -19,7 +19,7 @@ pub struct Tenant {
 }
 
 /// An API key's metadata; the secret is shown once, at creation.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ApiKey {
     pub id: String,
     pub name: String,

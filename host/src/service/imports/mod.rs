@@ -48,7 +48,7 @@ const CHUNKS_IN_FLIGHT: usize = 8;
 const BATCHES_IN_FLIGHT: usize = 2;
 
 /// What an import brings in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ImportKind {
     Customers,
@@ -78,7 +78,7 @@ impl ImportKind {
 }
 
 /// A problem with one row of the file.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RowError {
     /// The row as a spreadsheet numbers it: the header is row 1.
     pub row: u64,
@@ -98,7 +98,7 @@ impl RowError {
 }
 
 /// What an import did.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub kind: ImportKind,
     /// Data rows read (blank rows are skipped): `created + updated + unchanged + failed`.
