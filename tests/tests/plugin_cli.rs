@@ -86,7 +86,15 @@ async fn a_new_plugin_goes_from_scaffold_to_routing_live_tickets() {
     assert_exit(&first, 0);
     let report = String::from_utf8_lossy(&first.stdout);
     assert!(report.contains("PASS"), "{report}");
-    assert!(report.contains("fuel"), "{report}");
+    let figure = |label: &str| -> f64 {
+        let line = report
+            .lines()
+            .find(|line| line.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no `{label}` line in {report}"));
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    assert!(figure("fuel") > 0.0, "{report}");
+    assert!(figure("memory") > 0.0, "{report}");
     assert!(
         report.contains("\"team\":\"powertrain-experts\""),
         "{report}"

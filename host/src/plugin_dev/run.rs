@@ -587,3 +587,83 @@ fn print_measured(measured: &Measured) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn measured(result: Result<Value, String>) -> Measured {
+        Measured {
+            result,
+            notifications: vec![json!({"channel": "sms", "to": "+8613900000001"})],
+            duration: Duration::from_millis(1),
+            fuel_used: Some(1),
+            memory_peak_bytes: 1 << 20,
+            output_bytes: 10,
+            logs: Vec::new(),
+            logs_dropped: 0,
+            limits: PlatformLimits::default().resolve(&Default::default(), &Default::default()),
+        }
+    }
+
+    fn fixture(expect: Value) -> Fixture {
+        serde_json::from_value(json!({ "expect": expect })).unwrap()
+    }
+
+    fn reasons(verdict: Verdict) -> Vec<String> {
+        match verdict {
+            Verdict::Pass => Vec::new(),
+            Verdict::Fail(reasons) => reasons,
+        }
+    }
+
+    #[test]
+    fn an_expected_error_must_happen_and_contain_the_text() {
+        let expect = fixture(json!({"error": "config"}));
+        let failed = measured(Err("returned an error: config: missing field `team`".into()));
+        assert!(reasons(judge(&expect, &failed)).is_empty());
+        let other = measured(Err("trapped: unreachable".into()));
+        assert!(reasons(judge(&expect, &other))[0].contains("\"config\""));
+        let succeeded = measured(Ok(json!({"team": "a"})));
+        assert!(reasons(judge(&expect, &succeeded))[0].contains("returned"));
+    }
+
+    #[test]
+    fn an_unexpected_error_fails_the_fixture() {
+        let failed = measured(Err("did not finish within 50 ms".into()));
+        let found = reasons(judge(&fixture(json!({})), &failed));
+        assert!(found[0].contains("did not finish"), "{found:?}");
+    }
+
+    #[test]
+    fn notifications_are_matched_item_by_item() {
+        let sent = measured(Ok(Value::Null));
+        let right = fixture(json!({"notifications": [{"to": "+8613900000001"}]}));
+        assert!(reasons(judge(&right, &sent)).is_empty());
+        let wrong = fixture(json!({"notifications": [{"to": "+1"}]}));
+        assert!(reasons(judge(&wrong, &sent))[0].starts_with("notifications[0].to"));
+    }
+
+    #[test]
+    fn real_ids_show_as_the_fixtures_local_names() {
+        let ids = [("alice".to_owned(), "01a2-real".to_owned())];
+        let renamed = with_local_names(
+            measured(Ok(
+                json!({"assignee": "01a2-real", "reason": "customer 01a2-real"}),
+            )),
+            &ids,
+        );
+        assert_eq!(
+            renamed.result.unwrap(),
+            json!({"assignee": "alice", "reason": "customer alice"})
+        );
+    }
+
+    #[test]
+    fn limits_used_to_80_percent_or_more_are_flagged() {
+        assert!(share(80.0, 100.0).contains("near limit"));
+        assert!(share(100.0, 100.0).contains("near limit"));
+        assert!(!share(79.0, 100.0).contains("near limit"));
+    }
+}
