@@ -77,19 +77,20 @@ const FIXTURE_HELP: &str = r#"FIXTURES
       },
       "kv": {"key": "text value"},               stored in the installation's kv namespace
       "ticket": {"subject": "...", "customer_id": "alice"},
-      "expect": {"result": {"team": "vip-care"}, "notifications": [{"channel": "Sms"}]}
+      "expect": {"result": {"team": "vip-care"}, "notifications": [{"channel": "sms"}]}
     }
   A record's "id" is a local name that `..._id` fields and the input may use; results show
   local names in place of real ids.
   The input matches the world:
-    routing-rule    "ticket": a ticket create body
+    routing-rule    "ticket": a ticket create body (created before the plugin is installed)
     workflow-step   "event": {"kind": "ticket.created", "ticket": {...}, "payload": {...}}
     field-provider  "subject": {"customer" | "vehicle" | "ticket": {...}},
                     "call": "compute" (default) | "validate"
     report-widget   "dataset": {"columns": [...], "rows": [["text", 1.5, null], ...]}
   expect.result partially matches the result's JSON as printed: objects match when every
   listed key matches (recursively), arrays item by item with equal length, other values
-  when equal. expect.error is a substring of the error the call must fail with.
+  when equal (WIT enums and variants print as Rust names: "High", {"AddTags": [...]}).
+  expect.error is a substring of the error the call must fail with.
   expect.notifications matches what the plugin sent with notify.send, item by item.
 
   Exit code: 0 all passed, 1 an expectation failed, 2 a usage or setup error."#;

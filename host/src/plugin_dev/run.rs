@@ -342,6 +342,17 @@ fn sandbox_err(err: crate::store::StoreError) -> DevError {
     DevError::Sandbox(err.to_string())
 }
 
+/// The record a fixture just created, read back from the sandbox's database.
+fn stored<T>(
+    found: Result<Option<T>, crate::store::StoreError>,
+    kind: &str,
+    id: &str,
+) -> Result<T, DevError> {
+    found.map_err(sandbox_err)?.ok_or_else(|| {
+        DevError::Sandbox(format!("the {kind} {id} just created cannot be read back"))
+    })
+}
+
 /// Creates the ticket in `body` and returns it with its customer and vehicle, as the server
 /// hands tickets to plugins.
 async fn ticket(
@@ -351,10 +362,7 @@ async fn ticket(
 ) -> Result<types::Ticket, DevError> {
     let id = node.create(tenant, "/tickets", body).await?;
     let db = &node.core.db;
-    let ticket = tickets::get(db, &tenant.id, &id)
-        .await
-        .map_err(sandbox_err)?
-        .ok_or_else(|| DevError::Sandbox(format!("ticket {id} vanished")))?;
+    let ticket = stored(tickets::get(db, &tenant.id, &id).await, "ticket", &id)?;
     let customer = match &ticket.customer_id {
         Some(id) => customers::get(db, &tenant.id, id)
             .await
@@ -390,18 +398,12 @@ async fn field_subject(
         }
         [(kind, body)] if kind.as_str() == "customer" => {
             let id = node.create(tenant, "/customers", body).await?;
-            let customer = customers::get(db, &tenant.id, &id)
-                .await
-                .map_err(sandbox_err)?
-                .ok_or_else(|| DevError::Sandbox(format!("customer {id} vanished")))?;
+            let customer = stored(customers::get(db, &tenant.id, &id).await, "customer", &id)?;
             Ok(fields::Subject::Customer(convert::customer(&customer)))
         }
         [(kind, body)] if kind.as_str() == "vehicle" => {
             let id = node.create(tenant, "/vehicles", body).await?;
-            let vehicle = vehicles::get(db, &tenant.id, &id)
-                .await
-                .map_err(sandbox_err)?
-                .ok_or_else(|| DevError::Sandbox(format!("vehicle {id} vanished")))?;
+            let vehicle = stored(vehicles::get(db, &tenant.id, &id).await, "vehicle", &id)?;
             Ok(fields::Subject::Vehicle(convert::vehicle(&vehicle)))
         }
         _ => Err(DevError::Usage(format!(
