@@ -164,11 +164,8 @@ struct RemoteArgs {
 }
 
 impl RemoteArgs {
-    fn remote(&self) -> plugin_dev::publish::Remote {
-        plugin_dev::publish::Remote {
-            server: self.server.clone(),
-            key: self.key.clone(),
-        }
+    fn remote(&self) -> Result<plugin_dev::publish::Remote, DevError> {
+        plugin_dev::publish::Remote::new(&self.server, &self.key)
     }
 }
 
@@ -221,7 +218,7 @@ async fn plugin_command(command: PluginCommand) -> Result<i32, DevError> {
         }
         PluginCommand::Publish { remote, path } => {
             let project = Project::open(&path)?;
-            plugin_dev::publish::publish(project, &remote.remote()).await?;
+            plugin_dev::publish::publish(project, &remote.remote()?).await?;
             Ok(0)
         }
         PluginCommand::Install {
@@ -245,7 +242,7 @@ async fn plugin_command(command: PluginCommand) -> Result<i32, DevError> {
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            plugin_dev::publish::install(&project, &remote.remote(), config, &grants).await?;
+            plugin_dev::publish::install(&project, &remote.remote()?, config, &grants).await?;
             Ok(0)
         }
     }

@@ -25,8 +25,8 @@ const CHUNK: usize = 64 << 10;
 #[derive(Clone, Debug)]
 pub struct Remote {
     /// Base URL, e.g. `http://127.0.0.1:8080`.
-    pub server: String,
-    pub key: String,
+    server: String,
+    key: String,
 }
 
 /// The server's `error.message` from a reply, with field details when it sent any.
@@ -55,6 +55,27 @@ pub fn server_message(reply: &Value) -> String {
 }
 
 impl Remote {
+    /// The server at `server` (an `http://` base URL), reached with `key`.
+    pub fn new(server: &str, key: &str) -> Result<Remote, DevError> {
+        if server.starts_with("https://") {
+            // The workspace builds reqwest without a TLS stack, to keep the server's
+            // dependency tree small.
+            return Err(DevError::Usage(format!(
+                "--server {server}: this axle binary speaks plain http only; use the server's \
+                 http:// address (for example through an SSH tunnel) instead"
+            )));
+        }
+        if !server.starts_with("http://") {
+            return Err(DevError::Usage(format!(
+                "--server {server}: give the server's base URL, e.g. http://127.0.0.1:8080"
+            )));
+        }
+        Ok(Remote {
+            server: server.trim_end_matches('/').to_owned(),
+            key: key.to_owned(),
+        })
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}/api/v1{path}", self.server.trim_end_matches('/'))
     }
@@ -325,6 +346,19 @@ mod tests {
             "config does not match (config: \"team\" is a required property)"
         );
         assert_eq!(server_message(&json!({"x": 1})), "{\"x\":1}");
+    }
+
+    #[test]
+    fn servers_are_http_base_urls() {
+        let remote = Remote::new("http://127.0.0.1:8080/", "k").unwrap();
+        assert_eq!(
+            remote.url("/plugins"),
+            "http://127.0.0.1:8080/api/v1/plugins"
+        );
+        let tls = Remote::new("https://axle.example.com", "k").unwrap_err();
+        assert!(tls.to_string().contains("plain http"), "{tls}");
+        let bare = Remote::new("axle.example.com", "k").unwrap_err();
+        assert!(bare.to_string().contains("http://127.0.0.1:8080"), "{bare}");
     }
 
     #[test]
