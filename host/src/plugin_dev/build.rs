@@ -58,10 +58,9 @@ pub fn compile(project: &Project) -> Result<PathBuf, DevError> {
             continue;
         };
         if message["reason"] == "compiler-artifact"
-            && message["target"]["name"]
-                .as_str()
-                .map(|n| n.replace('_', "-"))
-                == Some(project.package.clone())
+            // The lib target is the package name with `-` as `_`.
+            && message["target"]["name"].as_str().map(|n| n.replace('-', "_"))
+                == Some(project.package.replace('-', "_"))
         {
             let wasm = message["filenames"]
                 .as_array()
