@@ -11,6 +11,7 @@ pub mod http;
 pub mod ids;
 pub mod money;
 pub mod plate;
+pub mod plugin_dev;
 pub mod plugin_watch;
 pub mod plugins;
 pub mod seed;

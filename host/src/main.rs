@@ -8,8 +8,11 @@ use clap::{Args, Parser, Subcommand};
 use axle_host::app::{App, Settings};
 use axle_host::delivery::{DeliverySettings, DeliveryWorker};
 use axle_host::http::Server;
+use axle_host::plugin_dev::{self, DevError};
 use axle_host::plugin_watch::PluginWatch;
 use axle_host::plugins::limits::PlatformLimits;
+use axle_host::plugins::manifest::{Capability, World};
+use axle_host::plugins::runtime::Runtime;
 use axle_host::seed;
 use axle_host::store::tenants;
 
@@ -54,6 +57,195 @@ enum Command {
         #[command(flatten)]
         watch: WatchArgs,
     },
+    /// Write, build, test, publish and install plugins.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+}
+
+/// The fixture format, shown by `axle plugin test --help`.
+const FIXTURE_HELP: &str = r#"FIXTURES
+  One JSON file per call (default: DIR/fixtures/*.json):
+    {
+      "name": "a VIP ticket goes to the VIP team",
+      "config": {"team": "vip-care"},            checked against plugin.toml's config_schema
+      "grants": ["records"],                     default: every capability plugin.toml asks for
+      "records": {                               created through the HTTP API's create bodies
+        "customers": [{"id": "alice", "name": "Alice", "vip": true}],
+        "vehicles": [], "tickets": [], "articles": [], "sites": [], "teams": []
+      },
+      "kv": {"key": "text value"},               stored in the installation's kv namespace
+      "ticket": {"subject": "...", "customer_id": "alice"},
+      "expect": {"result": {"team": "vip-care"}, "notifications": [{"channel": "sms"}]}
+    }
+  A record's "id" is a local name that `..._id` fields and the input may use; results show
+  local names in place of real ids.
+  The input matches the world:
+    routing-rule    "ticket": a ticket create body (created before the plugin is installed)
+    workflow-step   "event": {"kind": "ticket.created", "ticket": {...}, "payload": {...}}
+    field-provider  "subject": {"customer" | "vehicle" | "ticket": {...}},
+                    "call": "compute" (default) | "validate"
+    report-widget   "dataset": {"columns": [...], "rows": [["text", 1.5, null], ...]}
+  expect.result partially matches the result's JSON as printed: objects match when every
+  listed key matches (recursively), arrays item by item with equal length, other values
+  when equal (WIT enums and variants print as Rust names: "High", {"AddTags": [...]}).
+  expect.error is a substring of the error the call must fail with.
+  expect.notifications matches what the plugin sent with notify.send, item by item.
+
+  Exit code: 0 all passed, 1 an expectation failed, 2 a usage or setup error."#;
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Create a plugin crate: Cargo.toml, plugin.toml, src/lib.rs with unit tests, a fixture.
+    New {
+        /// The plugin's name: lowercase letters, digits and hyphens, e.g. `vip-routing`.
+        name: String,
+        /// Which world the plugin implements.
+        #[arg(long, value_parser = ["routing-rule", "workflow-step", "field-provider", "report-widget"])]
+        world: String,
+        /// Where to create it (default ./NAME); must not exist or be empty.
+        #[arg(long, value_name = "DIR")]
+        path: Option<PathBuf>,
+        /// The axle-sdk crate to depend on (default: the sdk/ of this Axle checkout).
+        #[arg(long, value_name = "PATH")]
+        sdk: Option<PathBuf>,
+    },
+    /// Build the component for wasm32-wasip2 and check it as the server checks uploads.
+    Build {
+        /// The plugin crate.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        path: PathBuf,
+    },
+    /// Run the plugin against fixture files in the server's sandbox and limits.
+    #[command(after_long_help = FIXTURE_HELP)]
+    Test {
+        /// The plugin crate.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        path: PathBuf,
+        /// Fixture files (default: DIR/fixtures/*.json).
+        fixtures: Vec<PathBuf>,
+        /// Use the component built last instead of building first.
+        #[arg(long)]
+        no_build: bool,
+    },
+    /// Upload the plugin (building it first if needed) to a server.
+    Publish {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// The plugin crate.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        path: PathBuf,
+    },
+    /// Install the published version in the key's tenant, or upgrade its installation.
+    Install {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// The plugin crate.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        path: PathBuf,
+        /// The installation config: JSON, or @FILE holding JSON.
+        #[arg(long, value_name = "JSON|@FILE")]
+        config: Option<String>,
+        /// Capabilities to grant (of those plugin.toml asks for).
+        #[arg(long = "grant", value_name = "CAP", num_args = 1..)]
+        grants: Vec<String>,
+    },
+}
+
+#[derive(Args)]
+struct RemoteArgs {
+    /// The Axle server's base URL, e.g. http://127.0.0.1:8080.
+    #[arg(long, env = "AXLE_SERVER")]
+    server: String,
+    /// A tenant admin's API key.
+    #[arg(long, env = "AXLE_API_KEY", hide_env_values = true)]
+    key: String,
+}
+
+impl RemoteArgs {
+    fn remote(&self) -> Result<plugin_dev::publish::Remote, DevError> {
+        plugin_dev::publish::Remote::new(&self.server, &self.key)
+    }
+}
+
+/// Runs a plugin command and returns the process exit code.
+async fn plugin_command(command: PluginCommand) -> Result<i32, DevError> {
+    use plugin_dev::project::Project;
+    match command {
+        PluginCommand::New {
+            name,
+            world,
+            path,
+            sdk,
+        } => {
+            let world = World::parse(&world).expect("clap checked the world");
+            let dir = plugin_dev::scaffold::create(&plugin_dev::scaffold::NewPlugin {
+                name: name.clone(),
+                world,
+                path,
+                sdk,
+            })?;
+            println!(
+                "Created the {} plugin `{name}` in {}",
+                world.as_str(),
+                dir.display()
+            );
+            println!(
+                "Next: cd {} && cargo test && axle plugin test",
+                dir.display()
+            );
+            Ok(0)
+        }
+        PluginCommand::Build { path } => {
+            let project = Project::open(&path)?;
+            let runtime = Runtime::new(PlatformLimits::default())
+                .map_err(|err| DevError::Sandbox(format!("{err:#}")))?;
+            plugin_dev::build::build(&project, &runtime)?.print();
+            Ok(0)
+        }
+        PluginCommand::Test {
+            path,
+            fixtures,
+            no_build,
+        } => {
+            plugin_dev::run::test(&plugin_dev::run::TestRequest {
+                dir: path,
+                fixtures,
+                no_build,
+            })
+            .await
+        }
+        PluginCommand::Publish { remote, path } => {
+            let project = Project::open(&path)?;
+            plugin_dev::publish::publish(project, &remote.remote()?).await?;
+            Ok(0)
+        }
+        PluginCommand::Install {
+            remote,
+            path,
+            config,
+            grants,
+        } => {
+            let project = Project::open(&path)?;
+            let config = config
+                .as_deref()
+                .map(plugin_dev::publish::parse_config)
+                .transpose()?;
+            let grants = grants
+                .iter()
+                .map(|name| {
+                    Capability::parse(name).ok_or_else(|| {
+                        DevError::Usage(format!(
+                            "--grant {name}: not a capability; use kv, records or notify"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            plugin_dev::publish::install(&project, &remote.remote()?, config, &grants).await?;
+            Ok(0)
+        }
+    }
 }
 
 #[derive(Args)]
@@ -203,8 +395,16 @@ async fn start(app: &App, listen: &str) -> anyhow::Result<(Server, DeliveryWorke
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    axle_host::telemetry::init();
     let cli = Cli::parse();
+    if let Command::Plugin { command } = cli.command {
+        // Developer commands print their own reports; `plugin test` captures plugin logs.
+        let code = plugin_command(command).await.unwrap_or_else(|err| {
+            eprintln!("error: {err}");
+            plugin_dev::EXIT_SETUP
+        });
+        std::process::exit(code);
+    }
+    axle_host::telemetry::init();
     match cli.command {
         Command::Serve { node, watch } => {
             let app = open(&node).await?;
@@ -231,5 +431,6 @@ async fn main() -> anyhow::Result<()> {
             watch.start(&app).await?;
             run_until_stopped(server, delivery).await
         }
+        Command::Plugin { .. } => unreachable!("handled above"),
     }
 }

@@ -44,8 +44,8 @@ fn pooling_config() -> PoolingAllocationConfig {
     pool
 }
 
-fn build() -> SharedEngine {
-    let mut config = base_config();
+fn build(base: fn() -> Config) -> SharedEngine {
+    let mut config = base();
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config()));
     match Engine::new(&config) {
         Ok(engine) => SharedEngine {
@@ -54,7 +54,7 @@ fn build() -> SharedEngine {
         },
         Err(err) => {
             tracing::warn!(error = %err, "pooling allocator unavailable; using on-demand allocation");
-            let engine = Engine::new(&base_config()).expect("wasmtime engine with default config");
+            let engine = Engine::new(&base()).expect("wasmtime engine with default config");
             SharedEngine {
                 engine,
                 pooling: false,
@@ -63,23 +63,40 @@ fn build() -> SharedEngine {
     }
 }
 
+/// Builds an engine from `base` and starts its epoch ticker.
+fn with_ticker(base: fn() -> Config) -> SharedEngine {
+    let shared = build(base);
+    let weak = shared.engine.weak();
+    std::thread::Builder::new()
+        .name("axle-epoch".to_owned())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("spawn the epoch ticker thread");
+    shared
+}
+
 /// The process-wide engine, created on first use with its epoch ticker.
 pub fn shared() -> &'static SharedEngine {
     static ENGINE: OnceLock<SharedEngine> = OnceLock::new();
+    ENGINE.get_or_init(|| with_ticker(base_config))
+}
+
+/// The server's engine configuration plus fuel metering, for `axle plugin test`: it
+/// reports how much work a call did. Never used by the server, where fuel accounting
+/// would slow every call down.
+pub fn metered() -> &'static SharedEngine {
+    static ENGINE: OnceLock<SharedEngine> = OnceLock::new();
     ENGINE.get_or_init(|| {
-        let shared = build();
-        let weak = shared.engine.weak();
-        std::thread::Builder::new()
-            .name("axle-epoch".to_owned())
-            .spawn(move || {
-                while let Some(engine) = weak.upgrade() {
-                    engine.increment_epoch();
-                    drop(engine);
-                    std::thread::sleep(EPOCH_TICK);
-                }
-            })
-            .expect("spawn the epoch ticker thread");
-        shared
+        with_ticker(|| {
+            let mut config = base_config();
+            config.consume_fuel(true);
+            config
+        })
     })
 }
 

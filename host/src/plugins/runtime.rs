@@ -164,6 +164,10 @@ pub struct Outcome<T> {
     /// Queued through `notify.send`; only valid when `result` is `Ok`.
     pub notifications: Vec<Notification>,
     pub logs_dropped: u32,
+    /// Fuel the call consumed, on a [`Runtime::metered`] runtime only.
+    pub fuel_used: Option<u64>,
+    /// The largest size a linear memory of the instance grew to.
+    pub memory_peak_bytes: usize,
 }
 
 /// The plugin runtime: the engine, the linker with every host capability, and the
@@ -177,6 +181,8 @@ pub struct Runtime {
     in_flight: Mutex<HashMap<String, Arc<Mutex<()>>>>,
     compiled: Option<CompiledCache>,
     pub platform: PlatformLimits,
+    /// The fuel each call gets on a metered runtime; `None` on the server's.
+    fuel_per_call: Option<u64>,
 }
 
 /// sha256 as lower-case hex.
@@ -187,7 +193,19 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 impl Runtime {
     /// A runtime on the process's shared engine.
     pub fn new(platform: PlatformLimits) -> wasmtime::Result<Runtime> {
-        let engine = engine::shared().engine.clone();
+        Runtime::on_engine(engine::shared().engine.clone(), platform)
+    }
+
+    /// A runtime for `axle plugin test`: the server's engine configuration plus fuel
+    /// metering, each call getting `fuel_per_call`, so a run can report the fuel used.
+    /// Deadlines and every other limit work as on the server.
+    pub fn metered(platform: PlatformLimits, fuel_per_call: u64) -> wasmtime::Result<Runtime> {
+        let mut runtime = Runtime::on_engine(engine::metered().engine.clone(), platform)?;
+        runtime.fuel_per_call = Some(fuel_per_call);
+        Ok(runtime)
+    }
+
+    fn on_engine(engine: Engine, platform: PlatformLimits) -> wasmtime::Result<Runtime> {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         routing::RoutingRule::add_to_linker::<Sandbox, HasSelf<Sandbox>>(&mut linker, |s| s)?;
@@ -199,6 +217,7 @@ impl Runtime {
             in_flight: Mutex::new(HashMap::new()),
             compiled: None,
             platform,
+            fuel_per_call: None,
         })
     }
 
@@ -558,19 +577,21 @@ impl Runtime {
         let limits = call.limits;
         let input_json = serde_json::to_vec(input).unwrap_or_default();
         let input_digest = sha256_hex(&input_json);
-        let finish = |result, notifications, logs_dropped| Outcome {
+        let finish = |result, notifications, logs_dropped, fuel_used, memory_peak_bytes| Outcome {
             result,
             input_digest: input_digest.clone(),
             duration: started.elapsed(),
             notifications,
             logs_dropped,
+            fuel_used,
+            memory_peak_bytes,
         };
         if input_json.len() > limits.input_bytes() {
             let failure = Failure::InputTooLarge {
                 bytes: input_json.len(),
                 limit: limits.input_bytes(),
             };
-            return finish(Err(failure), Vec::new(), 0);
+            return finish(Err(failure), Vec::new(), 0, None, 0);
         }
 
         let mut store = Store::new(&self.engine, Sandbox::new(call, host));
@@ -578,8 +599,16 @@ impl Runtime {
         let ticks = limits.deadline().as_millis() / engine::EPOCH_TICK.as_millis();
         store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX).max(1));
         store.epoch_deadline_trap();
+        if let Some(fuel) = self.fuel_per_call {
+            store
+                .set_fuel(fuel)
+                .expect("fuel is enabled on the metered engine");
+        }
 
         let raw = run(&mut store, &loaded.pre, input);
+        let fuel_used = self
+            .fuel_per_call
+            .map(|fuel| fuel.saturating_sub(store.get_fuel().unwrap_or(0)));
         let sandbox = store.into_data();
         let result = match raw {
             Ok(Ok(output)) => {
@@ -617,7 +646,13 @@ impl Runtime {
         } else {
             Vec::new()
         };
-        finish(result, notifications, sandbox.log.dropped)
+        finish(
+            result,
+            notifications,
+            sandbox.log.dropped,
+            fuel_used,
+            sandbox.memory.peak_bytes,
+        )
     }
 }
 

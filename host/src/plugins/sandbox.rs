@@ -89,6 +89,8 @@ impl HostAccess {
 pub struct MemoryCap {
     pub max_bytes: usize,
     pub hit: bool,
+    /// The largest size any linear memory was allowed to grow to, for `axle plugin test`.
+    pub peak_bytes: usize,
 }
 
 impl ResourceLimiter for MemoryCap {
@@ -105,6 +107,7 @@ impl ResourceLimiter for MemoryCap {
                 self.max_bytes >> 20
             )));
         }
+        self.peak_bytes = self.peak_bytes.max(desired);
         Ok(true)
     }
 
@@ -150,6 +153,7 @@ impl Sandbox {
             memory: MemoryCap {
                 max_bytes: limits.memory_bytes(),
                 hit: false,
+                peak_bytes: 0,
             },
             log: LogBudget {
                 remaining: limits.log_bytes(),

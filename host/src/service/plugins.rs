@@ -8,7 +8,7 @@ use super::{Core, ServiceError};
 use crate::db::Tx;
 use crate::plugins::limits::{Limits, RequestedLimits};
 use crate::plugins::manifest::{self, Capability, Manifest};
-use crate::plugins::runtime::{Loaded, sha256_hex};
+use crate::plugins::runtime::{Loaded, Runtime, sha256_hex};
 use crate::plugins::sandbox::CallContext;
 use crate::store::installations::{self, Installation, InstallationPatch, NewInstallation};
 use crate::store::plugins::{self as versions, PluginVersion, Stored};
@@ -17,17 +17,24 @@ use crate::store::{plugin_clock, plugin_policies};
 /// The largest component accepted.
 pub const MAX_COMPONENT_BYTES: usize = 64 << 20;
 
-/// Validates and stores an uploaded plugin version. Returns the version and whether it
-/// was new. Nothing is stored unless every check passes.
-pub async fn upload(
-    core: &Core,
-    tenant_id: &str,
+/// A plugin version that passed every upload check.
+pub struct Checked {
+    pub manifest: Manifest,
+    pub loaded: Arc<Loaded>,
+}
+
+/// The checks every upload passes — manifest, limits, size, then the component loaded as
+/// the manifest's world with its imports within the declared capabilities. The server's
+/// upload and `axle plugin build` both call this, so a build that passes locally uploads.
+/// Slow (compiles): call it off the async runtime.
+pub fn check_upload(
+    runtime: &Runtime,
     manifest_text: &str,
-    bytes: Vec<u8>,
-) -> Result<(PluginVersion, bool), ServiceError> {
+    bytes: &[u8],
+) -> Result<Checked, ServiceError> {
     let manifest =
         Manifest::parse(manifest_text).map_err(|err| ServiceError::Invalid(err.to_string()))?;
-    core.runtime
+    runtime
         .platform
         .check(&manifest.limits)
         .map_err(|err| ServiceError::Invalid(format!("plugin.toml [limits]: {err}")))?;
@@ -42,15 +49,7 @@ pub async fn upload(
             bytes.len()
         )));
     }
-    let runtime = core.runtime.clone();
-    let world = manifest.world;
-    let (loaded, bytes) = tokio::task::spawn_blocking(move || {
-        let loaded = runtime.load(&bytes, world);
-        (loaded, bytes)
-    })
-    .await
-    .map_err(|err| ServiceError::Internal(format!("component compilation task failed: {err}")))?;
-    let loaded = loaded?;
+    let loaded = runtime.load(bytes, manifest.world)?;
     if let Some(component) = loaded.wit.filter(|&wit| wit != manifest.wit) {
         return Err(crate::plugins::runtime::ComponentError::WitMismatch {
             manifest: manifest.wit,
@@ -66,6 +65,26 @@ pub async fn upload(
             );
         }
     }
+    Ok(Checked { manifest, loaded })
+}
+
+/// Validates and stores an uploaded plugin version. Returns the version and whether it
+/// was new. Nothing is stored unless every check passes.
+pub async fn upload(
+    core: &Core,
+    tenant_id: &str,
+    manifest_text: &str,
+    bytes: Vec<u8>,
+) -> Result<(PluginVersion, bool), ServiceError> {
+    let runtime = core.runtime.clone();
+    let text = manifest_text.to_owned();
+    let (checked, bytes) = tokio::task::spawn_blocking(move || {
+        let checked = check_upload(&runtime, &text, &bytes);
+        (checked, bytes)
+    })
+    .await
+    .map_err(|err| ServiceError::Internal(format!("component compilation task failed: {err}")))?;
+    let manifest = checked?.manifest;
     let sha256 = sha256_hex(&bytes);
     match versions::insert(
         &core.db,

@@ -1,0 +1,256 @@
+//! `axle plugin …` as a plugin developer runs it: the real `axle` binary on crates it
+//! scaffolds into temporary directories, against a real server.
+//!
+//! The scaffolded crates compile axle-sdk and serde for wasm32-wasip2; they share one
+//! CARGO_TARGET_DIR (target/plugin-cli-tests), so only the first build is slow. Each test
+//! uses its own plugin name: the component's file name comes from it, and two tests
+//! building the same name into the shared target directory would overwrite each other.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use axle_tests::node_process::axle_binary;
+use axle_tests::{TestApp, repo_root};
+use serde_json::json;
+
+/// Runs `axle plugin ARGS` in `dir`.
+async fn axle(dir: &Path, args: &[&str]) -> Output {
+    tokio::process::Command::new(axle_binary())
+        .arg("plugin")
+        .args(args)
+        .current_dir(dir)
+        .env(
+            "CARGO_TARGET_DIR",
+            repo_root().join("target/plugin-cli-tests"),
+        )
+        .env_remove("AXLE_SERVER")
+        .env_remove("AXLE_API_KEY")
+        .output()
+        .await
+        .expect("run the axle binary")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "exit: {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(output.status.code(), Some(code), "{}", text(output));
+}
+
+/// Scaffolds a routing rule called `name` in a fresh temporary directory.
+async fn new_rule(temp: &tempfile::TempDir, name: &str) -> PathBuf {
+    let output = axle(temp.path(), &["new", name, "--world", "routing-rule"]).await;
+    assert_exit(&output, 0);
+    temp.path().join(name)
+}
+
+/// Replaces the one occurrence of `from` in the file at `path` with `to`.
+fn edit(path: &Path, from: &str, to: &str) {
+    let before = std::fs::read_to_string(path).unwrap();
+    assert_eq!(
+        before.matches(from).count(),
+        1,
+        "`{from}` in {}",
+        path.display()
+    );
+    std::fs::write(path, before.replace(from, to)).unwrap();
+}
+
+const RAISE_TO_HIGH: &str = "decision.priority = Some(Priority::High);";
+const RAISE_TO_CRITICAL: &str = "decision.priority = Some(Priority::Critical);";
+
+#[tokio::test]
+async fn a_new_plugin_goes_from_scaffold_to_routing_live_tickets() {
+    let temp = tempfile::tempdir().unwrap();
+    let crate_dir = new_rule(&temp, "powertrain-rule").await;
+
+    // As generated, its unit tests pass natively and its fixture passes in the sandbox.
+    let unit = tokio::process::Command::new(env!("CARGO"))
+        .arg("test")
+        .current_dir(&crate_dir)
+        .env(
+            "CARGO_TARGET_DIR",
+            repo_root().join("target/plugin-cli-tests"),
+        )
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&unit, 0);
+    let first = axle(&crate_dir, &["test"]).await;
+    assert_exit(&first, 0);
+    let report = String::from_utf8_lossy(&first.stdout);
+    assert!(report.contains("PASS"), "{report}");
+    let figure = |label: &str| -> f64 {
+        let line = report
+            .lines()
+            .find(|line| line.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no `{label}` line in {report}"));
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    assert!(figure("fuel") > 0.0, "{report}");
+    assert!(figure("memory") > 0.0, "{report}");
+    assert!(
+        report.contains("\"team\":\"powertrain-experts\""),
+        "{report}"
+    );
+
+    // The developer changes the rule's logic and the fixture's expectation.
+    edit(
+        &crate_dir.join("src/lib.rs"),
+        RAISE_TO_HIGH,
+        RAISE_TO_CRITICAL,
+    );
+    edit(
+        &crate_dir.join("fixtures/basic.json"),
+        "\"High\"",
+        "\"Critical\"",
+    );
+    assert_exit(&axle(&crate_dir, &["test"]).await, 0);
+
+    let build = axle(&crate_dir, &["build"]).await;
+    assert_exit(&build, 0);
+    let built = String::from_utf8_lossy(&build.stdout);
+    assert!(built.contains("sha256"), "{built}");
+    assert!(
+        built.contains("axle_plugin_powertrain_rule.wasm"),
+        "{built}"
+    );
+
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("plugin-cli").await;
+    let remote = ["--server", app.url.as_str(), "--key", tenant.key.as_str()];
+    let publish = axle(&crate_dir, &[&["publish"][..], &remote].concat()).await;
+    assert_exit(&publish, 0);
+    assert!(
+        String::from_utf8_lossy(&publish.stdout).contains("Published powertrain-rule@0.1.0"),
+        "{}",
+        text(&publish)
+    );
+    let config = r#"{"category": "powertrain", "team": "powertrain-experts"}"#;
+    let install = axle(
+        &crate_dir,
+        &[&["install", "--config", config][..], &remote].concat(),
+    )
+    .await;
+    assert_exit(&install, 0);
+
+    let ticket = app
+        .ticket(
+            &tenant,
+            json!({"subject": "Engine stalls", "description": "at idle", "category": "powertrain"}),
+        )
+        .await;
+    assert_eq!(ticket["priority"], "critical", "{ticket}");
+    assert_eq!(ticket["team"], "powertrain-experts", "{ticket}");
+    let other = app
+        .ticket(
+            &tenant,
+            json!({"subject": "Invoice", "description": "wrong total", "category": "billing"}),
+        )
+        .await;
+    assert_eq!(other["team"], serde_json::Value::Null, "{other}");
+}
+
+#[tokio::test]
+async fn a_failing_expectation_exits_1_and_names_the_key_that_differed() {
+    let temp = tempfile::tempdir().unwrap();
+    let crate_dir = new_rule(&temp, "mismatch-rule").await;
+    edit(
+        &crate_dir.join("fixtures/basic.json"),
+        "\"team\": \"powertrain-experts\", \"priority\"",
+        "\"team\": \"body-shop\", \"priority\"",
+    );
+    let output = axle(&crate_dir, &["test"]).await;
+    assert_exit(&output, 1);
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(report.contains("FAIL"), "{report}");
+    assert!(
+        report.contains("result.team: expected \"body-shop\", got \"powertrain-experts\""),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn publishing_changed_code_under_the_same_version_says_to_bump_it() {
+    let temp = tempfile::tempdir().unwrap();
+    let crate_dir = new_rule(&temp, "bump-rule").await;
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("bump").await;
+    let remote = ["--server", app.url.as_str(), "--key", tenant.key.as_str()];
+    assert_exit(
+        &axle(&crate_dir, &[&["publish"][..], &remote].concat()).await,
+        0,
+    );
+
+    edit(
+        &crate_dir.join("src/lib.rs"),
+        RAISE_TO_HIGH,
+        RAISE_TO_CRITICAL,
+    );
+    let again = axle(&crate_dir, &[&["publish"][..], &remote].concat()).await;
+    assert_exit(&again, 2);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains("bump `version` in plugin.toml"),
+        "{}",
+        text(&again)
+    );
+}
+
+#[tokio::test]
+async fn publishing_to_an_unreachable_server_names_its_url() {
+    let temp = tempfile::tempdir().unwrap();
+    let crate_dir = new_rule(&temp, "offline-rule").await;
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let output = axle(&crate_dir, &["publish", "--server", &url, "--key", "k"]).await;
+    assert_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("cannot reach the Axle server at {url}")),
+        "{}",
+        text(&output)
+    );
+}
+
+#[tokio::test]
+async fn new_refuses_a_directory_that_is_not_empty() {
+    let temp = tempfile::tempdir().unwrap();
+    let taken = temp.path().join("taken");
+    std::fs::create_dir(&taken).unwrap();
+    std::fs::write(taken.join("notes.txt"), "mine").unwrap();
+    let output = axle(
+        temp.path(),
+        &[
+            "new",
+            "taken-rule",
+            "--world",
+            "routing-rule",
+            "--path",
+            "taken",
+        ],
+    )
+    .await;
+    assert_exit(&output, 2);
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("is not empty"),
+        "{}",
+        text(&output)
+    );
+    assert_eq!(
+        std::fs::read_dir(&taken).unwrap().count(),
+        1,
+        "nothing was written"
+    );
+}
