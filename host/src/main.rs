@@ -151,6 +151,25 @@ enum PluginCommand {
         #[arg(long = "grant", value_name = "CAP", num_args = 1..)]
         grants: Vec<String>,
     },
+    /// Compare this version with the installed one on the tenant's recorded inputs.
+    ///
+    /// Publishes the crate's version if needed, replays the newest recorded inputs of the
+    /// tenant's installation of this plugin through it (nothing is applied to tickets) and
+    /// prints the agreement rate, errors, latency and the first differences. Routing rules
+    /// only. `GET /api/v1/installations/{id}/shadow-report?source=replay` has the full report.
+    Replay {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// The plugin crate.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        path: PathBuf,
+        /// How many of the newest recorded inputs to replay (1 to 1000).
+        #[arg(long, default_value_t = 100)]
+        last: i64,
+        /// Config for this version: JSON, or @FILE holding JSON (default: the installation's).
+        #[arg(long, value_name = "JSON|@FILE")]
+        config: Option<String>,
+    },
 }
 
 #[derive(Args)]
@@ -237,12 +256,27 @@ async fn plugin_command(command: PluginCommand) -> Result<i32, DevError> {
                 .map(|name| {
                     Capability::parse(name).ok_or_else(|| {
                         DevError::Usage(format!(
-                            "--grant {name}: not a capability; use kv, records or notify"
+                            "--grant {name}: not a capability; use kv, records, notify or directory"
                         ))
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             plugin_dev::publish::install(&project, &remote.remote()?, config, &grants).await?;
+            Ok(0)
+        }
+        PluginCommand::Replay {
+            remote,
+            path,
+            last,
+            config,
+        } => {
+            let project = Project::open(&path)?;
+            let config = config
+                .as_deref()
+                .map(plugin_dev::publish::parse_config)
+                .transpose()?;
+            let request = plugin_dev::replay::ReplayRequest { last, config };
+            plugin_dev::replay::replay(project, &remote.remote()?, request).await?;
             Ok(0)
         }
     }

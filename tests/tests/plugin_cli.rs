@@ -155,6 +155,40 @@ async fn a_new_plugin_goes_from_scaffold_to_routing_live_tickets() {
         )
         .await;
     assert_eq!(other["team"], serde_json::Value::Null, "{other}");
+
+    // Version 0.2.0 sends the category to another team; replay shows what would change on
+    // the two recorded tickets before anyone upgrades.
+    edit(
+        &crate_dir.join("plugin.toml"),
+        "version = \"0.1.0\"",
+        "version = \"0.2.0\"",
+    );
+    let replay = axle(
+        &crate_dir,
+        &[
+            &["replay", "--last", "10", "--config"][..],
+            &[r#"{"category": "powertrain", "team": "engine-team"}"#],
+            &remote,
+        ]
+        .concat(),
+    )
+    .await;
+    assert_exit(&replay, 0);
+    let replayed = String::from_utf8_lossy(&replay.stdout);
+    assert!(
+        replayed.contains("agreement  1 of 2 (50%)"),
+        "the billing ticket agrees (no decision), the powertrain one differs: {}",
+        text(&replay)
+    );
+    assert!(replayed.contains("engine-team"), "{}", text(&replay));
+    let installations = app
+        .get(&tenant.key, "/api/v1/installations")
+        .await
+        .expect(200);
+    assert_eq!(
+        installations["items"][0]["version"], "0.1.0",
+        "a replay changes nothing: {installations}"
+    );
 }
 
 #[tokio::test]

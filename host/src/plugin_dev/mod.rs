@@ -14,6 +14,7 @@ pub mod log_capture;
 pub mod progress;
 pub mod project;
 pub mod publish;
+pub mod replay;
 pub mod run;
 pub mod sandbox_node;
 pub mod scaffold;

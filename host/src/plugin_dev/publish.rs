@@ -76,13 +76,13 @@ impl Remote {
         })
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!("{}/api/v1{path}", self.server.trim_end_matches('/'))
     }
 
     /// Sends `request` and returns the status and JSON reply, mapping the failures every
     /// call shares: the server cannot be reached, the key is refused or is not an admin's.
-    async fn send(
+    pub(super) async fn send(
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<(reqwest::StatusCode, Value), DevError> {
@@ -219,24 +219,7 @@ pub async fn install(
         manifest.label(),
     );
     let client = reqwest::Client::new();
-    let (status, reply) = remote
-        .send(
-            // Plugin names are a-z, 0-9 and `-`: nothing to escape.
-            client.get(remote.url(&format!("/installations?plugin={name}&limit=100"))),
-        )
-        .await?;
-    if !status.is_success() {
-        return Err(DevError::Server(format!(
-            "cannot list the tenant's installations ({status}): {}",
-            server_message(&reply)
-        )));
-    }
-    let existing = reply["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|installation| installation["plugin"] == name);
-    let Some(existing) = existing else {
+    let Some(existing) = installation_of(remote, name).await? else {
         let mut body = json!({ "plugin": name, "version": version, "capabilities": grants });
         if let Some(config) = config {
             body["config"] = config;
@@ -317,6 +300,32 @@ pub async fn install(
             server_message(&reply)
         ))),
     }
+}
+
+/// The key's tenant's installation of the plugin `name`, if it has one.
+pub(super) async fn installation_of(
+    remote: &Remote,
+    name: &str,
+) -> Result<Option<Value>, DevError> {
+    let (status, reply) = remote
+        .send(
+            // Plugin names are a-z, 0-9 and `-`: nothing to escape.
+            reqwest::Client::new()
+                .get(remote.url(&format!("/installations?plugin={name}&limit=100"))),
+        )
+        .await?;
+    if !status.is_success() {
+        return Err(DevError::Server(format!(
+            "cannot list the tenant's installations ({status}): {}",
+            server_message(&reply)
+        )));
+    }
+    Ok(reply["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|installation| installation["plugin"] == name)
+        .cloned())
 }
 
 /// Reads `--config`: JSON text, or `@file` holding JSON.
