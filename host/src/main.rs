@@ -188,6 +188,13 @@ impl RemoteArgs {
     }
 }
 
+/// `--config JSON|@FILE`, when given.
+fn config_arg(raw: Option<String>) -> Result<Option<serde_json::Value>, DevError> {
+    raw.as_deref()
+        .map(plugin_dev::publish::parse_config)
+        .transpose()
+}
+
 /// Runs a plugin command and returns the process exit code.
 async fn plugin_command(command: PluginCommand) -> Result<i32, DevError> {
     use plugin_dev::project::Project;
@@ -247,10 +254,7 @@ async fn plugin_command(command: PluginCommand) -> Result<i32, DevError> {
             grants,
         } => {
             let project = Project::open(&path)?;
-            let config = config
-                .as_deref()
-                .map(plugin_dev::publish::parse_config)
-                .transpose()?;
+            let config = config_arg(config)?;
             let grants = grants
                 .iter()
                 .map(|name| {
@@ -271,10 +275,7 @@ async fn plugin_command(command: PluginCommand) -> Result<i32, DevError> {
             config,
         } => {
             let project = Project::open(&path)?;
-            let config = config
-                .as_deref()
-                .map(plugin_dev::publish::parse_config)
-                .transpose()?;
+            let config = config_arg(config)?;
             let request = plugin_dev::replay::ReplayRequest { last, config };
             plugin_dev::replay::replay(project, &remote.remote()?, request).await?;
             Ok(0)

@@ -242,10 +242,13 @@ fn test_all(args: &[String], tally: &mut Tally) -> Result {
         }
     }
     sdk_doctests(&root, tally)?;
-    // The multi-node test runs the `axle` binary itself, as an operator would.
+    // The multi-node and `axle plugin` tests run the `axle` binary itself, as an operator
+    // would. Built with the workspace's feature set, like the tests below: built with
+    // `-p axle-host` alone, features unify differently (the SDK's build-time crates, its
+    // schemars) and wasmtime would compile a second time.
     run(cargo()
         .current_dir(&root)
-        .args(["build", "--quiet", "-p", "axle-host", "--bin", "axle"]))?;
+        .args(["build", "--quiet", "--workspace", "--bins"]))?;
     run_tests(
         cargo()
             .current_dir(&root)
@@ -263,7 +266,9 @@ fn test_all(args: &[String], tally: &mut Tally) -> Result {
         run_tests(
             cargo()
                 .current_dir(&root)
-                .args(["test", "-p", "axle-tests"])
+                // `--workspace` for the same feature set as the SQLite pass, so nothing
+                // recompiles; `--tests` skips the doctests that already ran.
+                .args(["test", "--workspace", "--tests"])
                 .args(args)
                 .env("AXLE_TEST_BACKEND", "postgres")
                 .env("AXLE_TEST_DATABASE_URL", url),

@@ -22,7 +22,7 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0} not found")]
     NotFound(&'static str),
-    #[error("this route does not accept that method; see the README for the API's routes")]
+    #[error("this route does not accept that method; /api/docs lists every route and its methods")]
     MethodNotAllowed,
     #[error(transparent)]
     Service(#[from] ServiceError),
