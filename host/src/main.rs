@@ -259,8 +259,14 @@ async fn plugin_command(command: PluginCommand) -> Result<i32, DevError> {
                 .iter()
                 .map(|name| {
                     Capability::parse(name).ok_or_else(|| {
+                        let grantable: Vec<&str> = Capability::ALL
+                            .into_iter()
+                            .filter(|capability| !capability.always_granted())
+                            .map(Capability::as_str)
+                            .collect();
                         DevError::Usage(format!(
-                            "--grant {name}: not a capability; use kv, records, notify or directory"
+                            "--grant {name}: not a capability; use one of {}",
+                            grantable.join(", ")
                         ))
                     })
                 })

@@ -42,7 +42,7 @@ fn the_released_0_1_0_contract_is_unchanged_byte_for_byte() {
     for (name, sha256) in FROZEN_0_1_0 {
         let bytes = std::fs::read(dir.join(name)).unwrap();
         assert_eq!(
-            hex(&Sha256::digest(&bytes)),
+            hex::encode(Sha256::digest(&bytes)),
             sha256,
             "wit/deps/plugin-0.1.0/{name} was edited; released WIT versions are frozen \
              (plugins built against them must keep working). Revert the edit and put the \
@@ -67,10 +67,6 @@ fn the_current_contract_is_0_2_0_and_the_frozen_one_is_0_1_0() {
         package(&root.join("deps/plugin-0.1.0")),
         "package axle:plugin@0.1.0;"
     );
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[tokio::test]

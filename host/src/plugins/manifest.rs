@@ -111,6 +111,16 @@ pub enum Capability {
 }
 
 impl Capability {
+    /// Every capability, in interface order.
+    pub const ALL: [Capability; 6] = [
+        Capability::Log,
+        Capability::Config,
+        Capability::Kv,
+        Capability::Records,
+        Capability::Notify,
+        Capability::Directory,
+    ];
+
     /// The WIT interface name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -125,16 +135,7 @@ impl Capability {
 
     /// Parses the interface name.
     pub fn parse(text: &str) -> Option<Capability> {
-        [
-            Capability::Log,
-            Capability::Config,
-            Capability::Kv,
-            Capability::Records,
-            Capability::Notify,
-            Capability::Directory,
-        ]
-        .into_iter()
-        .find(|cap| cap.as_str() == text)
+        Self::ALL.into_iter().find(|cap| cap.as_str() == text)
     }
 
     /// Whether every installation has it without a grant.

@@ -35,7 +35,6 @@ async fn covering_site(
     tenant_id: &str,
     city: &str,
 ) -> Result<Option<Site>, ServiceError> {
-    let wanted = city.trim().to_lowercase();
     let mut best: Option<Site> = None;
     for kind in [SiteKind::Station, SiteKind::Dealer] {
         let filter = SiteFilter {
@@ -49,14 +48,7 @@ async fn covering_site(
         let sites = org::list_sites(&core.db, tenant_id, &filter, &page)
             .await?
             .items;
-        let mut covering: Vec<Site> = sites
-            .into_iter()
-            .filter(|site| {
-                site.service_area
-                    .iter()
-                    .any(|area| area.trim().to_lowercase() == wanted)
-            })
-            .collect();
+        let mut covering: Vec<Site> = sites.into_iter().filter(|site| site.serves(city)).collect();
         covering.sort_by(|a, b| a.code.cmp(&b.code));
         if let Some(site) = covering.into_iter().next() {
             best = Some(site);

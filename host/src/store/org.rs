@@ -74,6 +74,17 @@ pub struct Site {
     pub updated_at: String,
 }
 
+impl Site {
+    /// Whether the service area names `area` (a city or postcode), ignoring case and
+    /// surrounding spaces.
+    pub fn serves(&self, area: &str) -> bool {
+        let wanted = area.trim().to_lowercase();
+        self.service_area
+            .iter()
+            .any(|served| served.trim().to_lowercase() == wanted)
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct SiteRow {
     id: String,

@@ -59,8 +59,7 @@ impl directory::Host for Sandbox {
         &mut self,
         area: String,
     ) -> wasmtime::Result<Result<Vec<directory::Site>, types::Error>> {
-        let area = area.trim().to_lowercase();
-        if area.is_empty() {
+        if area.trim().is_empty() {
             return Ok(Err(types::Error::InvalidInput(
                 "stations-serving needs a city or postcode; the area was empty".to_owned(),
             )));
@@ -68,7 +67,7 @@ impl directory::Host for Sandbox {
         Ok(self.sites(Some(SiteKind::Station)).map(|stations| {
             stations
                 .iter()
-                .filter(|station| serves(station, &area))
+                .filter(|station| station.serves(&area))
                 .map(site)
                 .collect()
         }))
@@ -94,13 +93,6 @@ impl directory::Host for Sandbox {
             Ok(teams.into_iter().map(team).collect())
         })())
     }
-}
-
-/// Whether `site` lists `area` (already trimmed and lower-cased) in its service area.
-fn serves(site: &org::Site, area: &str) -> bool {
-    site.service_area
-        .iter()
-        .any(|served| served.trim().to_lowercase() == area)
 }
 
 fn site_kind(kind: directory::SiteKind) -> SiteKind {
