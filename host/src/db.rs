@@ -1,11 +1,24 @@
-//! The database handle: one `sqlx::Any` pool over embedded SQLite or PostgreSQL,
-//! migrations, and the small amount of SQL that differs between the two.
+//! The database handle over embedded SQLite or PostgreSQL: migrations, the split between
+//! reads and writes, and the small amount of SQL that differs between the two engines.
+//!
+//! SQLite lets one connection write at a time. Several pooled connections that all write
+//! take turns through SQLite's busy handler, which sleeps and polls: under load a writer
+//! can wait its whole busy timeout and fail with "database is locked", and a task that
+//! holds the write lock while it waits for a second pooled connection stalls every other
+//! writer with it. So on SQLite every write goes through one writer connection, queued
+//! fairly by the pool, and reads use a pool of read-only connections, which WAL never
+//! blocks. Any write sent to the read pool fails at once ("attempt to write a readonly
+//! database"), and a task that asks for the writer while it already holds it in a
+//! transaction panics with the place to fix instead of waiting on itself. On PostgreSQL
+//! both sides are the same pool.
 
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, AssertSqlSafe, Executor};
+use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Executor};
 
 /// Which engine is behind the pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,18 +30,67 @@ pub enum Backend {
 /// A cloneable handle to the database.
 #[derive(Clone, Debug)]
 pub struct Db {
-    pool: AnyPool,
+    reader: AnyPool,
+    writer: AnyPool,
     backend: Backend,
+    /// The task holding SQLite's writer in an open transaction, if any.
+    writer_holder: Arc<Mutex<Option<tokio::task::Id>>>,
 }
 
-/// A write transaction.
-pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+/// A write transaction. It dereferences to the connection, so `&mut **tx` (or `&mut tx`
+/// where a connection is expected) runs a statement inside it.
+#[derive(Debug)]
+pub struct Tx {
+    inner: sqlx::Transaction<'static, sqlx::Any>,
+    /// Clears the writer's holder when the transaction ends, however it ends.
+    _hold: Option<WriterHold>,
+}
+
+impl Tx {
+    /// Commits the transaction.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.inner.commit().await
+    }
+
+    /// Rolls the transaction back.
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.inner.rollback().await
+    }
+}
+
+impl Deref for Tx {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+}
+
+#[derive(Debug)]
+struct WriterHold(Arc<Mutex<Option<tokio::task::Id>>>);
+
+impl Drop for WriterHold {
+    fn drop(&mut self) {
+        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+    }
+}
 
 /// Errors while opening or migrating the database.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("unsupported DATABASE_URL `{0}`: use sqlite://PATH or postgres://USER@HOST/DB")]
     UnsupportedUrl(String),
+    #[error(
+        "in-memory SQLite (`{0}`) is not supported: reads and writes use separate connections, \
+         which would each see their own empty database; use sqlite://PATH"
+    )]
+    InMemorySqlite(String),
     #[error("cannot connect to the database: {0}")]
     Connect(#[source] sqlx::Error),
     #[error("database migration failed: {0}")]
@@ -42,6 +104,12 @@ pub enum DbError {
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// How long a request waits for a pooled connection before it fails.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// SQLite read connections. Reads are short; more connections than cores only adds threads.
+const SQLITE_READERS: u32 = 8;
+
 impl Db {
     /// Connects to `url` and runs pending migrations.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
@@ -53,33 +121,62 @@ impl Db {
         } else {
             return Err(DbError::UnsupportedUrl(url.to_owned()));
         };
-        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
-        let pool = match backend {
-            Backend::Sqlite => options
-                .max_connections(8)
-                .after_connect(|conn, _| {
-                    Box::pin(async move {
-                        // WAL lets readers run while one writer commits; busy_timeout makes a
-                        // second writer wait instead of failing.
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                        )
-                        .await?;
-                        Ok(())
+        let options = || AnyPoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
+        let (reader, writer) = match backend {
+            Backend::Sqlite => {
+                if url.contains(":memory:") || url.contains("mode=memory") {
+                    return Err(DbError::InMemorySqlite(url.to_owned()));
+                }
+                let writer = options()
+                    .max_connections(1)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // WAL lets readers run while the writer commits. The busy timeout
+                            // only matters for another process on the same file (`axle seed`
+                            // beside a server): inside this one, writers queue for the pool.
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
                     })
-                })
-                .connect(url)
-                .await
-                .map_err(DbError::Connect)?,
-            Backend::Postgres => options
-                .max_connections(16)
-                .connect(url)
-                .await
-                .map_err(DbError::Connect)?,
+                    .connect(url)
+                    .await
+                    .map_err(DbError::Connect)?;
+                // Migrate before the readers open, so they find the database in WAL mode.
+                MIGRATOR.run(&writer).await?;
+                let reader = options()
+                    .max_connections(SQLITE_READERS)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;")
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await
+                    .map_err(DbError::Connect)?;
+                (reader, writer)
+            }
+            Backend::Postgres => {
+                let pool = options()
+                    .max_connections(16)
+                    .connect(url)
+                    .await
+                    .map_err(DbError::Connect)?;
+                MIGRATOR.run(&pool).await?;
+                (pool.clone(), pool)
+            }
         };
-        MIGRATOR.run(&pool).await?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            reader,
+            writer,
+            backend,
+            writer_holder: Arc::new(Mutex::new(None)),
+        })
     }
 
     /// Opens (creating if needed) the embedded SQLite database under `data_dir`.
@@ -92,9 +189,20 @@ impl Db {
         Self::connect(&url).await
     }
 
-    /// The pool, for queries that need no transaction.
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
+    /// The pool for reads outside a transaction. On SQLite its connections are read-only.
+    pub fn reader(&self) -> &AnyPool {
+        &self.reader
+    }
+
+    /// The pool for a single write statement outside a transaction. On SQLite it is the one
+    /// writer connection.
+    ///
+    /// # Panics
+    /// On SQLite, when the calling task holds the writer in an open [`Tx`]: the statement
+    /// would wait for the transaction that waits for it. Run it on the transaction instead.
+    pub fn writer(&self) -> &AnyPool {
+        self.refuse_nested_write("a write outside the open transaction");
+        &self.writer
     }
 
     /// Which engine this is.
@@ -102,18 +210,55 @@ impl Db {
         self.backend
     }
 
-    /// Begins a transaction that will write. On SQLite it takes the write lock up front,
-    /// so a transaction that reads first cannot fail with SQLITE_BUSY when it later writes.
+    /// Begins a transaction that will write. On SQLite it takes the one writer connection
+    /// and the write lock up front, so a transaction that reads first cannot fail with
+    /// SQLITE_BUSY when it later writes. Hold it only for database work: never across a
+    /// plugin call, a network call or a wait on another connection's write.
+    ///
+    /// # Panics
+    /// On SQLite, when the calling task already holds the writer in an open [`Tx`].
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+            Backend::Sqlite => {
+                self.refuse_nested_write("a second write transaction");
+                let inner = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+                *self.holder() = tokio::task::try_id();
+                Ok(Tx {
+                    inner,
+                    _hold: Some(WriterHold(self.writer_holder.clone())),
+                })
+            }
+            Backend::Postgres => Ok(Tx {
+                inner: self.writer.begin().await?,
+                _hold: None,
+            }),
         }
     }
 
-    /// Closes the pool, waiting for connections to be returned.
+    /// Closes the pools, waiting for connections to be returned.
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+
+    fn holder(&self) -> std::sync::MutexGuard<'_, Option<tokio::task::Id>> {
+        self.writer_holder
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn refuse_nested_write(&self, what: &str) {
+        if self.backend != Backend::Sqlite {
+            return;
+        }
+        let current = tokio::task::try_id();
+        if current.is_some() && *self.holder() == current {
+            panic!(
+                "{what} was asked for while this task holds SQLite's only writer in a \
+                 transaction, so it would wait on itself: run it on that transaction, or \
+                 after it commits"
+            );
+        }
     }
 }
 

@@ -197,7 +197,7 @@ async fn a_suspension_emails_the_tenant_alert_address_through_the_outbox() {
         "SELECT channel, recipient, source, body FROM outbox WHERE tenant_id = $1 AND ticket_id IS NULL",
     )
     .bind(&tenant.id)
-    .fetch_all(app.app.core.db.pool())
+    .fetch_all(app.app.core.db.reader())
     .await
     .unwrap();
     assert_eq!(rows.len(), 1, "{rows:?}");

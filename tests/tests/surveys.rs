@@ -446,7 +446,7 @@ async fn an_expired_survey_link_is_gone() {
     // Thirty days pass: move the deadline into the past rather than wait.
     sqlx::query("UPDATE surveys SET expires_at = issued_at - 1 WHERE ticket_id = $1")
         .bind(id)
-        .execute(app.app.core.db.pool())
+        .execute(app.app.core.db.writer())
         .await
         .unwrap();
 

@@ -229,7 +229,7 @@ pub fn router(state: AppState) -> Router {
 )]
 async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     sqlx::query("SELECT 1")
-        .execute(state.core.db.pool())
+        .execute(state.core.db.reader())
         .await
         .map_err(|err| ApiError::Service(err.into()))?;
     Ok(Json(serde_json::json!({

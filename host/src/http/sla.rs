@@ -174,7 +174,7 @@ pub async fn list_holidays(
     let mut conn = state
         .core
         .db
-        .pool()
+        .reader()
         .acquire()
         .await
         .map_err(|err| ApiError::Service(err.into()))?;
@@ -204,7 +204,7 @@ pub async fn ticket_clocks(
     let mut conn = state
         .core
         .db
-        .pool()
+        .reader()
         .acquire()
         .await
         .map_err(|err| ApiError::Service(err.into()))?;

@@ -71,7 +71,7 @@ async fn open_tickets(
     .bind(tenant_id)
     .bind(site_id)
     .bind(team)
-    .fetch_one(core.db.pool())
+    .fetch_one(core.db.reader())
     .await?;
     Ok(row.try_get("n")?)
 }

@@ -23,7 +23,7 @@ pub async fn declared(
     tenant_id: &str,
     entity: FieldEntity,
 ) -> Result<Vec<FieldDefinition>, ServiceError> {
-    let mut conn = core.db.pool().acquire().await?;
+    let mut conn = core.db.reader().acquire().await?;
     Ok(field_definitions::for_entity(&mut conn, tenant_id, entity).await?)
 }
 

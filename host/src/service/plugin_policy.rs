@@ -19,7 +19,7 @@ pub struct PolicyView {
 /// The tenant's policy.
 pub async fn view(core: &Core, tenant_id: &str) -> Result<PolicyView, ServiceError> {
     let policy = plugin_policies::get(&core.db, tenant_id).await?;
-    let mut conn = core.db.pool().acquire().await?;
+    let mut conn = core.db.reader().acquire().await?;
     let installations = plugin_policies::installations(&mut conn, tenant_id).await?;
     Ok(PolicyView {
         policy,

@@ -745,7 +745,7 @@ pub async fn history(
     }
     let mut conn = core
         .db
-        .pool()
+        .reader()
         .acquire()
         .await
         .map_err(crate::store::StoreError::from)?;

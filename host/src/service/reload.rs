@@ -169,7 +169,7 @@ async fn poll(db: Db, registry: Arc<Registry>, state: Arc<ReloadState>) {
             POLL_WITHOUT_REDIS
         };
         tokio::time::sleep(interval).await;
-        if db.pool().is_closed() {
+        if db.reader().is_closed() {
             return;
         }
         let after = state.caught_up_to.load(Ordering::SeqCst);

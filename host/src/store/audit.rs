@@ -93,7 +93,7 @@ pub async fn list_invocations(
         .and_eq("subject_id", filter.subject_id.clone().map(Arg::Text))
         .and_eq("outcome", filter.outcome.clone().map(Arg::Text));
     finish_page(&mut sql, page);
-    let rows = sql.build().fetch_all(db.pool()).await?;
+    let rows = sql.build().fetch_all(db.reader()).await?;
     let items = rows
         .into_iter()
         .map(|row| {
@@ -163,7 +163,7 @@ pub async fn decisions(
     )
     .bind(tenant_id)
     .bind(ticket_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     rows.into_iter()
         .map(|row| {
@@ -227,7 +227,7 @@ pub async fn events(
     )
     .bind(tenant_id)
     .bind(ticket_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     rows.into_iter()
         .map(|row| {

@@ -127,7 +127,7 @@ pub async fn insert(db: &Db, tenant_id: &str, new: NewCampaign) -> Result<Campai
     .bind(new.model_year_from)
     .bind(new.model_year_to)
     .bind(now)
-    .execute(db.pool())
+    .execute(db.writer())
     .await
     .map_err(|err| StoreError::conflict_on_unique(err, || format!("campaign `{code}` already exists")))?;
     Ok(Campaign {
@@ -151,7 +151,7 @@ pub async fn list(db: &Db, tenant_id: &str, page: &Page) -> Result<Paged<Campaig
     ));
     sql.bind(Arg::Text(tenant_id.to_owned()));
     finish_page(&mut sql, page);
-    let rows: Vec<CampaignRow> = sql.build_as().fetch_all(db.pool()).await?;
+    let rows: Vec<CampaignRow> = sql.build_as().fetch_all(db.reader()).await?;
     Paged::from_rows(rows, page.limit, |row| &row.id).try_map(CampaignRow::into_domain)
 }
 
@@ -161,7 +161,7 @@ pub async fn active(db: &Db, tenant_id: &str) -> Result<Vec<Campaign>, StoreErro
         "SELECT {COLUMNS} FROM campaigns WHERE tenant_id = $1 AND active = 1 ORDER BY code"
     )))
     .bind(tenant_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     rows.into_iter().map(CampaignRow::into_domain).collect()
 }

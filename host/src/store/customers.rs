@@ -72,7 +72,7 @@ const COLUMNS: &str =
 /// Creates a customer; an external id already on file in the tenant is a conflict.
 pub async fn insert(db: &Db, tenant_id: &str, new: NewCustomer) -> Result<Customer, StoreError> {
     let customer = new.into_customer();
-    let mut conn = db.pool().acquire().await?;
+    let mut conn = db.writer().acquire().await?;
     insert_in(&mut conn, tenant_id, &customer).await?;
     Ok(customer)
 }
@@ -159,7 +159,7 @@ pub async fn update(
     .bind(now)
     .bind(tenant_id)
     .bind(&customer.id)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?
     .rows_affected();
     if updated == 0 {
@@ -176,7 +176,7 @@ pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Customer>,
     )))
     .bind(tenant_id)
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?;
     row.map(CustomerRow::into_domain).transpose()
 }
@@ -210,7 +210,7 @@ pub async fn list(
             .push(")");
     }
     finish_page(&mut sql, page);
-    let rows: Vec<CustomerRow> = sql.build_as().fetch_all(db.pool()).await?;
+    let rows: Vec<CustomerRow> = sql.build_as().fetch_all(db.reader()).await?;
     Paged::from_rows(rows, page.limit, |row| &row.id).try_map(CustomerRow::into_domain)
 }
 

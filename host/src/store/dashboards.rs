@@ -148,7 +148,7 @@ async fn widgets_of(
         sql.bind(Arg::Text((*id).to_owned()));
     }
     sql.push(") ORDER BY dashboard_id, position");
-    Ok(sql.build_as().fetch_all(db.pool()).await?)
+    Ok(sql.build_as().fetch_all(db.reader()).await?)
 }
 
 /// A dashboard of the tenant with its widgets.
@@ -158,7 +158,7 @@ pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Dashboard>
     )))
     .bind(tenant_id)
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?;
     let Some(row) = row else {
         return Ok(None);
@@ -176,7 +176,7 @@ pub async fn list(db: &Db, tenant_id: &str, page: &Page) -> Result<Paged<Dashboa
     ));
     sql.bind(Arg::Text(tenant_id.to_owned()));
     finish_page(&mut sql, page);
-    let rows: Vec<DashboardRow> = sql.build_as().fetch_all(db.pool()).await?;
+    let rows: Vec<DashboardRow> = sql.build_as().fetch_all(db.reader()).await?;
     let paged = Paged::from_rows(rows, page.limit, |row| &row.id);
     let ids: Vec<&str> = paged.items.iter().map(|row| row.id.as_str()).collect();
     let mut widgets = widgets_of(db, tenant_id, &ids).await?;

@@ -113,7 +113,7 @@ pub async fn insert(
     .bind(options_json(&definition.options))
     .bind(&definition.description)
     .bind(now)
-    .execute(db.pool())
+    .execute(db.writer())
     .await
     .map_err(|err| {
         StoreError::conflict_on_unique(err, || {
@@ -137,7 +137,7 @@ pub async fn get(
     )))
     .bind(tenant_id)
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?;
     row.map(DefinitionRow::into_domain).transpose()
 }
@@ -160,7 +160,7 @@ pub async fn update(
     .bind(now)
     .bind(tenant_id)
     .bind(&definition.id)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?
     .rows_affected();
     if updated == 0 {
@@ -175,7 +175,7 @@ pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> Result<(), StoreError
     let deleted = sqlx::query("DELETE FROM field_definitions WHERE tenant_id = $1 AND id = $2")
         .bind(tenant_id)
         .bind(id)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?
         .rows_affected();
     if deleted == 0 {
@@ -197,7 +197,7 @@ pub async fn list(
     sql.bind(Arg::Text(tenant_id.to_owned()))
         .and_eq("entity", entity.map(|e| Arg::Text(e.as_str().to_owned())));
     finish_page(&mut sql, page);
-    let rows: Vec<DefinitionRow> = sql.build_as().fetch_all(db.pool()).await?;
+    let rows: Vec<DefinitionRow> = sql.build_as().fetch_all(db.reader()).await?;
     Paged::from_rows(rows, page.limit, |row| &row.id).try_map(DefinitionRow::into_domain)
 }
 

@@ -237,7 +237,7 @@ pub async fn insert(
 
 /// An installation of the tenant.
 pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Installation>, StoreError> {
-    let mut conn = db.pool().acquire().await?;
+    let mut conn = db.reader().acquire().await?;
     get_on(&mut conn, tenant_id, id, "").await
 }
 
@@ -295,7 +295,7 @@ pub async fn list(
             filter.status.map(|s| Arg::Text(s.as_str().to_owned())),
         );
     finish_page(&mut sql, page);
-    let rows: Vec<InstallationRow> = sql.build_as().fetch_all(db.pool()).await?;
+    let rows: Vec<InstallationRow> = sql.build_as().fetch_all(db.reader()).await?;
     Paged::from_rows(rows, page.limit, |row| &row.id).try_map(InstallationRow::into_domain)
 }
 
@@ -306,7 +306,7 @@ pub async fn all_enabled(db: &Db, tenant_id: &str) -> Result<Vec<Installation>, 
          ORDER BY run_order, id"
     )))
     .bind(tenant_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     rows.into_iter().map(InstallationRow::into_domain).collect()
 }
@@ -599,5 +599,5 @@ pub async fn last_ran(
         )
         .and_eq("to_version", to_version.map(|v| Arg::Text(v.to_owned())));
     sql.push(" ORDER BY created_at DESC, id DESC LIMIT 1");
-    Ok(sql.build_as().fetch_optional(db.pool()).await?)
+    Ok(sql.build_as().fetch_optional(db.reader()).await?)
 }

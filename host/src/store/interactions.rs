@@ -108,6 +108,6 @@ pub async fn list(
     sql.bind(Arg::Text(tenant_id.to_owned()))
         .and_eq("ticket_id", Some(Arg::Text(ticket_id.to_owned())));
     finish_page(&mut sql, page);
-    let rows: Vec<InteractionRow> = sql.build_as().fetch_all(db.pool()).await?;
+    let rows: Vec<InteractionRow> = sql.build_as().fetch_all(db.reader()).await?;
     Paged::from_rows(rows, page.limit, |row| &row.id).try_map(InteractionRow::into_domain)
 }

@@ -125,7 +125,7 @@ pub async fn insert(db: &Db, tenant_id: &str, new: ArticleContent) -> Result<Art
     .bind(new.status.as_str())
     .bind(new.search_text())
     .bind(now)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(Article {
         id,
@@ -146,7 +146,7 @@ pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Article>, 
     )))
     .bind(tenant_id)
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?;
     row.map(ArticleRow::into_domain).transpose()
 }
@@ -158,7 +158,7 @@ pub async fn get_published(db: &Db, id: &str) -> Result<Option<Article>, StoreEr
         "SELECT {COLUMNS} FROM kb_articles WHERE id = $1 AND status = 'published'"
     )))
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?;
     row.map(ArticleRow::into_domain).transpose()
 }
@@ -183,7 +183,7 @@ pub async fn update(
     .bind(now_ms())
     .bind(tenant_id)
     .bind(id)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     if result.rows_affected() == 0 {
         return Ok(None);
@@ -196,7 +196,7 @@ pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> Result<bool, StoreErr
     let result = sqlx::query("DELETE FROM kb_articles WHERE tenant_id = $1 AND id = $2")
         .bind(tenant_id)
         .bind(id)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(result.rows_affected() > 0)
 }
@@ -223,7 +223,7 @@ pub async fn list(
 ) -> Result<Paged<Article>, StoreError> {
     let mut sql = filtered(tenant_id, filter);
     finish_page(&mut sql, page);
-    let rows: Vec<ArticleRow> = sql.build_as().fetch_all(db.pool()).await?;
+    let rows: Vec<ArticleRow> = sql.build_as().fetch_all(db.reader()).await?;
     Paged::from_rows(rows, page.limit, |row| &row.id).try_map(ArticleRow::into_domain)
 }
 
@@ -250,6 +250,6 @@ pub async fn candidates(
             .push(" ESCAPE '\\'");
     }
     sql.push(") ORDER BY id DESC LIMIT ").bind(Arg::Int(max));
-    let rows: Vec<ArticleRow> = sql.build_as().fetch_all(db.pool()).await?;
+    let rows: Vec<ArticleRow> = sql.build_as().fetch_all(db.reader()).await?;
     rows.into_iter().map(ArticleRow::into_domain).collect()
 }

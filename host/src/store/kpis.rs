@@ -261,7 +261,7 @@ pub async fn by_group(
         ),
         ") f GROUP BY f.dim_a, f.dim_b",
     );
-    Ok(sql.build_as().fetch_all(db.pool()).await?)
+    Ok(sql.build_as().fetch_all(db.reader()).await?)
 }
 
 /// The population's tickets with their facts, oldest first.
@@ -273,7 +273,7 @@ pub async fn tickets(
 ) -> Result<Vec<TicketFacts>, StoreError> {
     let mut sql = ticket_facts_sql(tenant_id, population, dimension);
     sql.push(" ORDER BY t.created_at, t.id");
-    Ok(sql.build_as().fetch_all(db.pool()).await?)
+    Ok(sql.build_as().fetch_all(db.reader()).await?)
 }
 
 /// A ticket attribute a dashboard dataset groups by.
@@ -357,7 +357,7 @@ pub async fn by_attributes(
         ),
         &format!(") f{group_by}"),
     );
-    Ok(sql.build_as().fetch_all(db.pool()).await?)
+    Ok(sql.build_as().fetch_all(db.reader()).await?)
 }
 
 /// A site's kind, name and path, for deriving and labelling groups.
@@ -374,7 +374,7 @@ pub async fn sites(db: &Db, tenant_id: &str) -> Result<Vec<SiteLabel>, StoreErro
     Ok(
         sqlx::query_as("SELECT id, kind, name, path FROM sites WHERE tenant_id = $1")
             .bind(tenant_id)
-            .fetch_all(db.pool())
+            .fetch_all(db.reader())
             .await?,
     )
 }
@@ -384,7 +384,7 @@ pub async fn agent_names(db: &Db, tenant_id: &str) -> Result<Vec<(String, String
     Ok(
         sqlx::query_as("SELECT id, name FROM agents WHERE tenant_id = $1")
             .bind(tenant_id)
-            .fetch_all(db.pool())
+            .fetch_all(db.reader())
             .await?,
     )
 }

@@ -26,7 +26,7 @@ pub async fn get(
     .bind(tenant_id)
     .bind(installation_id)
     .bind(key)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?;
     Ok(row.map(|row| row.try_get("value")).transpose()?)
 }
@@ -91,7 +91,7 @@ pub async fn delete(
     .bind(tenant_id)
     .bind(installation_id)
     .bind(key)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -108,7 +108,7 @@ pub async fn list_keys(
     )
     .bind(tenant_id)
     .bind(installation_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     let keys = rows
         .into_iter()

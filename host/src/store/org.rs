@@ -162,7 +162,7 @@ pub async fn insert_site(db: &Db, tenant_id: &str, new: NewSite) -> Result<Site,
     .bind(to_json(&new.opening_hours))
     .bind(&new.timezone)
     .bind(now)
-    .execute(db.pool())
+    .execute(db.writer())
     .await
     .map_err(|err| StoreError::conflict_on_unique(err, || format!("site code `{code}` is already used in this tenant")))?;
     Ok(Site {
@@ -194,7 +194,7 @@ pub async fn update_site(db: &Db, tenant_id: &str, mut site: Site) -> Result<Sit
     .bind(now)
     .bind(tenant_id)
     .bind(&site.id)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     site.updated_at = rfc3339(now);
     Ok(site)
@@ -207,7 +207,7 @@ pub async fn site(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Site>, St
     )))
     .bind(tenant_id)
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?;
     row.map(SiteRow::into_domain).transpose()
 }
@@ -217,7 +217,7 @@ pub async fn has_root(db: &Db, tenant_id: &str) -> Result<bool, StoreError> {
     Ok(
         sqlx::query("SELECT id FROM sites WHERE tenant_id = $1 AND parent_id IS NULL")
             .bind(tenant_id)
-            .fetch_optional(db.pool())
+            .fetch_optional(db.reader())
             .await?
             .is_some(),
     )
@@ -250,7 +250,7 @@ pub async fn list_sites(
         .and_eq("parent_id", filter.parent_id.clone().map(Arg::Text));
     sql.and_within("path", filter.within.as_deref());
     finish_page(&mut sql, page);
-    let rows: Vec<SiteRow> = sql.build_as().fetch_all(db.pool()).await?;
+    let rows: Vec<SiteRow> = sql.build_as().fetch_all(db.reader()).await?;
     Paged::from_rows(rows, page.limit, |row| &row.id).try_map(SiteRow::into_domain)
 }
 
@@ -311,7 +311,7 @@ pub async fn insert_team(
     .bind(name)
     .bind(to_json(&skills))
     .bind(now)
-    .execute(db.pool())
+    .execute(db.writer())
     .await
     .map_err(|err| StoreError::conflict_on_unique(err, || format!("this site already has a team named `{name}`")))?;
     Ok(Team {
@@ -335,7 +335,7 @@ pub async fn team(
     )))
     .bind(tenant_id)
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?;
     let Some(row) = row else { return Ok(None) };
     let team = row.into_domain()?;
@@ -372,7 +372,7 @@ pub async fn list_teams(
             .bind(Arg::Text(format!("%{}%", serde_json::json!(skill))));
     }
     finish_page_by(&mut sql, page, "teams.id");
-    let rows: Vec<TeamRow> = sql.build_as().fetch_all(db.pool()).await?;
+    let rows: Vec<TeamRow> = sql.build_as().fetch_all(db.reader()).await?;
     Paged::from_rows(rows, page.limit, |row| &row.id).try_map(TeamRow::into_domain)
 }
 
@@ -475,7 +475,7 @@ pub async fn insert_agent(db: &Db, tenant_id: &str, new: NewAgent) -> Result<Age
     .bind(&new.phone)
     .bind(new.role.as_str())
     .bind(now)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(Agent {
         id,
@@ -517,7 +517,7 @@ pub async fn list_agents(
         );
     sql.and_within("sites.path", filter.within.as_deref());
     finish_page_by(&mut sql, page, "agents.id");
-    let rows: Vec<AgentRow> = sql.build_as().fetch_all(db.pool()).await?;
+    let rows: Vec<AgentRow> = sql.build_as().fetch_all(db.reader()).await?;
     Paged::from_rows(rows, page.limit, |row| &row.id).try_map(AgentRow::into_domain)
 }
 
@@ -532,7 +532,7 @@ pub async fn agent(
     )))
     .bind(tenant_id)
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?;
     let Some(row) = row else { return Ok(None) };
     let agent = row.into_domain()?;
@@ -557,7 +557,7 @@ pub async fn managers(
     .bind(tenant_id)
     .bind(site_id)
     .bind(team)
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     rows.into_iter().map(AgentRow::into_domain).collect()
 }
@@ -568,7 +568,7 @@ pub async fn root(db: &Db, tenant_id: &str) -> Result<Option<Site>, StoreError> 
         "SELECT {SITE_COLUMNS} FROM sites WHERE tenant_id = $1 AND parent_id IS NULL"
     )))
     .bind(tenant_id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?;
     row.map(SiteRow::into_domain).transpose()
 }

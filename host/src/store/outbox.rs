@@ -97,7 +97,7 @@ pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<OutboxEntr
     )))
     .bind(tenant_id)
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?;
     Ok(row.map(entry_from_row).transpose()?)
 }
@@ -113,7 +113,7 @@ pub async fn for_ticket(
     )))
     .bind(tenant_id)
     .bind(ticket_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     rows.into_iter()
         .map(entry_from_row)
@@ -194,7 +194,7 @@ pub async fn claim(
     .bind(LEASE_EXPIRED)
     .bind(now_ms)
     .bind(limit)
-    .fetch_all(db.pool())
+    .fetch_all(db.writer())
     .await?;
     rows.into_iter()
         .map(|row| {
@@ -241,7 +241,7 @@ pub async fn settle(db: &Db, row: &Claimed, outcome: &Settlement) -> Result<bool
         .bind(&row.tenant_id)
         .bind(&row.id)
         .bind(&row.claim_token)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(result.rows_affected() == 1)
 }

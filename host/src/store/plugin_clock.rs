@@ -28,7 +28,7 @@ pub async fn generation(db: &Db, tenant_id: &str) -> Result<i64, StoreError> {
     let row: Option<(i64,)> =
         sqlx::query_as("SELECT generation FROM plugin_generations WHERE tenant_id = $1")
             .bind(tenant_id)
-            .fetch_optional(db.pool())
+            .fetch_optional(db.reader())
             .await?;
     Ok(row.map_or(0, |(generation,)| generation))
 }
@@ -42,14 +42,14 @@ pub async fn since(db: &Db, after: i64, limit: i64) -> Result<Vec<(String, i64)>
     )
     .bind(after)
     .bind(limit)
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?)
 }
 
 /// The clock's current value: where a node that starts now begins polling.
 pub async fn now(db: &Db) -> Result<i64, StoreError> {
     let (value,): (i64,) = sqlx::query_as("SELECT value FROM plugin_clock WHERE id = 1")
-        .fetch_one(db.pool())
+        .fetch_one(db.reader())
         .await?;
     Ok(value)
 }

@@ -27,7 +27,7 @@ pub async fn get(db: &Db, tenant_id: &str) -> Result<PluginPolicy, StoreError> {
         "SELECT max_installations, budget, alert_email FROM plugin_policies WHERE tenant_id = $1",
     )
     .bind(tenant_id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?;
     let Some((max_installations, budget, alert_email)) = row else {
         return Ok(PluginPolicy::default());

@@ -184,7 +184,7 @@ pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<PluginVers
     )))
     .bind(tenant_id)
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?;
     row.map(VersionRow::into_domain).transpose()
 }
@@ -202,7 +202,7 @@ pub async fn get_by_name(
     .bind(tenant_id)
     .bind(name)
     .bind(version)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?;
     row.map(VersionRow::into_domain).transpose()
 }
@@ -218,7 +218,7 @@ pub async fn latest(
     )))
     .bind(tenant_id)
     .bind(name)
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     let mut versions = rows
         .into_iter()
@@ -245,7 +245,7 @@ pub async fn list(
             filter.world.map(|w| Arg::Text(w.as_str().to_owned())),
         );
     finish_page(&mut sql, page);
-    let rows: Vec<VersionRow> = sql.build_as().fetch_all(db.pool()).await?;
+    let rows: Vec<VersionRow> = sql.build_as().fetch_all(db.reader()).await?;
     Paged::from_rows(rows, page.limit, |row| &row.id).try_map(VersionRow::into_domain)
 }
 
@@ -253,7 +253,7 @@ pub async fn list(
 pub async fn blob(db: &Db, sha256: &str) -> Result<Vec<u8>, StoreError> {
     let row = sqlx::query("SELECT bytes FROM component_blobs WHERE sha256 = $1")
         .bind(sha256)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.reader())
         .await?
         .ok_or(StoreError::NotFound("component"))?;
     Ok(row.try_get("bytes")?)
@@ -267,7 +267,7 @@ pub async fn installed_components(db: &Db) -> Result<Vec<(String, World)>, Store
         "SELECT DISTINCT v.sha256, v.world FROM installations i \
          JOIN plugin_versions v ON v.id = i.plugin_version_id",
     )
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     rows.iter()
         .map(|row| {

@@ -101,6 +101,6 @@ pub async fn last(
     .bind(installation_id)
     .bind(plugin_version_id)
     .bind(limit)
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?)
 }

@@ -50,7 +50,7 @@ pub async fn insert(
     vehicle_id: &str,
     new: ServiceVisit,
 ) -> Result<ServiceRecord, StoreError> {
-    let mut conn = db.pool().acquire().await?;
+    let mut conn = db.writer().acquire().await?;
     let mut ids = insert_many(&mut conn, tenant_id, &[(vehicle_id, &new)])
         .await
         .map_err(|err| match err {
@@ -89,7 +89,7 @@ pub async fn list_for_vehicle(
     )))
     .bind(tenant_id)
     .bind(vehicle_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     rows.iter().map(from_row).collect()
 }

@@ -39,7 +39,7 @@ pub async fn get(conn: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<Sett
 
 /// The tenant's settings, read from the pool.
 pub async fn of(db: &Db, tenant_id: &str) -> Result<Settings, StoreError> {
-    let mut conn = db.pool().acquire().await?;
+    let mut conn = db.reader().acquire().await?;
     get(&mut conn, tenant_id).await
 }
 
@@ -51,7 +51,7 @@ pub async fn put(db: &Db, tenant_id: &str, settings: &Settings) -> Result<(), St
     )
     .bind(tenant_id)
     .bind(settings.input_retention_days)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }

@@ -133,7 +133,7 @@ pub async fn clear(
     .bind(tenant_id)
     .bind(installation_id)
     .bind(source.as_str())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -164,7 +164,7 @@ pub async fn newest_candidate(
     .bind(tenant_id)
     .bind(installation_id)
     .bind(source.as_str())
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?;
     Ok(row.map(|(version,)| version))
 }
@@ -190,6 +190,6 @@ pub async fn list(
     .bind(source.as_str())
     .bind(candidate_version)
     .bind(limit)
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?)
 }

@@ -34,7 +34,7 @@ pub async fn put_policy(db: &Db, tenant_id: &str, policy: &Policy) -> Result<(),
     .bind(policy.resolution_minutes)
     .bind(policy.warn_at_percent)
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -59,7 +59,7 @@ pub async fn policies(db: &Db, tenant_id: &str) -> Result<Vec<Policy>, StoreErro
         "SELECT {POLICY_COLUMNS} FROM sla_policies WHERE tenant_id = $1 ORDER BY priority"
     )))
     .bind(tenant_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     rows.iter().map(policy_of).collect()
 }
@@ -97,7 +97,7 @@ pub async fn put_holiday(db: &Db, tenant_id: &str, holiday: &Holiday) -> Result<
     .bind(tenant_id)
     .bind(&holiday.day)
     .bind(&holiday.name)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -107,7 +107,7 @@ pub async fn delete_holiday(db: &Db, tenant_id: &str, day: &str) -> Result<bool,
     let deleted = sqlx::query("DELETE FROM holidays WHERE tenant_id = $1 AND day = $2")
         .bind(tenant_id)
         .bind(day)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?
         .rows_affected();
     Ok(deleted > 0)
@@ -315,7 +315,7 @@ pub async fn due(db: &Db, now: i64, limit: i64) -> Result<Vec<Clock>, StoreError
     )))
     .bind(now)
     .bind(limit)
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     rows.iter().map(clock_of).collect()
 }

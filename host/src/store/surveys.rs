@@ -114,7 +114,7 @@ pub async fn by_token_hash(db: &Db, token_hash: &str) -> Result<Option<TokenSurv
         "SELECT {COLUMNS} FROM surveys WHERE token_hash = $1"
     )))
     .bind(token_hash)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?;
     row.map(|row| {
         let (tenant_id, expires_ms) = (row.tenant_id.clone(), row.expires_at);
@@ -162,7 +162,7 @@ pub async fn for_ticket(
     )))
     .bind(tenant_id)
     .bind(ticket_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     rows.into_iter().map(SurveyRow::into_domain).collect()
 }

@@ -63,7 +63,7 @@ pub async fn create(db: &Db, name: &str, slug: &str) -> Result<Tenant, StoreErro
         .bind(&tenant.name)
         .bind(&tenant.slug)
         .bind(now_ms())
-        .execute(db.pool())
+        .execute(db.writer())
         .await
         .map_err(|err| {
             StoreError::conflict_on_unique(err, || {
@@ -77,7 +77,7 @@ pub async fn create(db: &Db, name: &str, slug: &str) -> Result<Tenant, StoreErro
 pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<Tenant>, StoreError> {
     let row = sqlx::query("SELECT id, name, slug, created_at FROM tenants WHERE slug = $1")
         .bind(slug)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.reader())
         .await?;
     row.map(|row| {
         Ok(Tenant {
@@ -118,7 +118,7 @@ pub async fn create_key(
     .bind(hash_key(&secret))
     .bind(now)
     .bind(site_id)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok((key, secret))
 }
@@ -129,7 +129,7 @@ pub async fn find_key(db: &Db, secret: &str) -> Result<Option<KeyOwner>, StoreEr
         "SELECT id, tenant_id, role, site_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
     )
     .bind(hash_key(secret))
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?;
     let Some(row) = row else { return Ok(None) };
     let role: String = row.try_get("role")?;
@@ -148,7 +148,7 @@ pub async fn list_keys(db: &Db, tenant_id: &str) -> Result<Vec<ApiKey>, StoreErr
         "SELECT id, name, role, site_id, created_at FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NULL ORDER BY id DESC",
     )
     .bind(tenant_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     rows.into_iter()
         .map(|row| {

@@ -183,7 +183,7 @@ pub async fn get_stamped(
     )))
     .bind(tenant_id)
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?;
     row.map(|row| {
         let stamp = row.updated_at;
@@ -240,7 +240,7 @@ pub async fn list(
             .push(")");
     }
     finish_page(&mut sql, page);
-    let rows: Vec<TicketRow> = sql.build_as().fetch_all(db.pool()).await?;
+    let rows: Vec<TicketRow> = sql.build_as().fetch_all(db.reader()).await?;
     Paged::from_rows(rows, page.limit, |row| &row.id).try_map(TicketRow::into_domain)
 }
 
@@ -257,7 +257,7 @@ pub async fn history(
     .bind(tenant_id)
     .bind(customer_id)
     .bind(i64::from(limit))
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     rows.into_iter()
         .map(|row| {
@@ -302,7 +302,7 @@ pub async fn by_call_id(
     let row = sqlx::query("SELECT id FROM tickets WHERE tenant_id = $1 AND intake_call_id = $2")
         .bind(tenant_id)
         .bind(call_id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.reader())
         .await?;
     Ok(row.map(|row| sqlx::Row::try_get(&row, "id")).transpose()?)
 }

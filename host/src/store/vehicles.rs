@@ -73,7 +73,7 @@ const COLUMNS: &str = "id, external_id, vin, plate, customer_id, make, model, mo
 /// Creates a vehicle; a VIN or external id already on file in the tenant is a conflict.
 pub async fn insert(db: &Db, tenant_id: &str, new: NewVehicle) -> Result<Vehicle, StoreError> {
     let vehicle = new.into_vehicle();
-    let mut conn = db.pool().acquire().await?;
+    let mut conn = db.writer().acquire().await?;
     insert_in(&mut conn, tenant_id, &vehicle).await?;
     Ok(vehicle)
 }
@@ -169,7 +169,7 @@ pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Vehicle>, 
     )))
     .bind(tenant_id)
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?;
     row.map(VehicleRow::into_domain).transpose()
 }
@@ -185,7 +185,7 @@ pub async fn get_by_vin(
     )))
     .bind(tenant_id)
     .bind(vin)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?;
     row.map(VehicleRow::into_domain).transpose()
 }
@@ -207,7 +207,7 @@ pub async fn update(db: &Db, tenant_id: &str, mut vehicle: Vehicle) -> Result<Ve
     .bind(&vehicle.plate)
     .bind(tenant_id)
     .bind(&vehicle.id)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?
     .rows_affected();
     if updated == 0 {
@@ -233,7 +233,7 @@ pub async fn list(
         .and_eq("plate", filter.plate.clone().map(Arg::Text))
         .and_eq("customer_id", filter.customer_id.clone().map(Arg::Text));
     finish_page(&mut sql, page);
-    let rows: Vec<VehicleRow> = sql.build_as().fetch_all(db.pool()).await?;
+    let rows: Vec<VehicleRow> = sql.build_as().fetch_all(db.reader()).await?;
     Paged::from_rows(rows, page.limit, |row| &row.id).try_map(VehicleRow::into_domain)
 }
 

@@ -35,7 +35,7 @@ pub async fn get_or_create(db: &Db, tenant_id: &str) -> Result<WebhookSecret, St
     .bind(tenant_id)
     .bind(new_secret())
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     get(db, tenant_id)
         .await?
@@ -45,7 +45,7 @@ pub async fn get_or_create(db: &Db, tenant_id: &str) -> Result<WebhookSecret, St
 async fn get(db: &Db, tenant_id: &str) -> Result<Option<WebhookSecret>, StoreError> {
     let row = sqlx::query("SELECT secret, created_at FROM webhook_secrets WHERE tenant_id = $1")
         .bind(tenant_id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.reader())
         .await?;
     row.map(|row| {
         Ok(WebhookSecret {

@@ -270,7 +270,7 @@ where
     let (header_tx, header_rx) = tokio::sync::oneshot::channel::<Header>();
     let declared = match K::FIELDS {
         Some(entity) => {
-            let mut conn = db.pool().acquire().await?;
+            let mut conn = db.reader().acquire().await?;
             Some(field_definitions::for_entity(&mut conn, tenant_id, entity).await?)
         }
         None => None,
@@ -506,7 +506,7 @@ mod tests {
     async fn customer_count(db: &Db, tenant_id: &str) -> i64 {
         sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE tenant_id = $1")
             .bind(tenant_id)
-            .fetch_one(db.pool())
+            .fetch_one(db.reader())
             .await
             .expect("count")
     }
@@ -525,7 +525,7 @@ mod tests {
             .await
             .expect("import");
         assert_eq!((report.created, report.failed), (2, 0), "{report:?}");
-        let mut conn = db.pool().acquire().await.expect("connection");
+        let mut conn = db.reader().acquire().await.expect("connection");
         let found = customers::by_external_ids(&mut conn, &tenant_id, &["C1", "C2"])
             .await
             .expect("lookup");
