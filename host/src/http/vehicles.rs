@@ -175,7 +175,7 @@ pub async fn create(
     let mut conn = state
         .core
         .db
-        .reader()
+        .writer()
         .acquire()
         .await
         .map_err(|err| ApiError::Service(err.into()))?;
