@@ -14,6 +14,9 @@ use crate::service::registry::Registry;
 use crate::service::reload::{self, ReloadState};
 use crate::service::warm_up::WarmUp;
 
+/// How often recorded routing inputs past their retention are purged.
+const RETENTION_TICK: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// How often the SLA scheduler looks for due warnings and breaches.
 const SLA_TICK: std::time::Duration = std::time::Duration::from_secs(15);
 
@@ -139,11 +142,16 @@ impl App {
         Ok(app)
     }
 
-    /// Starts serving HTTP on `listen`, with the SLA scheduler in the background.
+    /// Starts serving HTTP on `listen`, with the SLA scheduler and the purge of expired
+    /// recorded inputs in the background.
     pub async fn serve(&self, listen: &str) -> std::io::Result<Server> {
         tokio::spawn(crate::service::sla::run_scheduler(
             self.core.clone(),
             SLA_TICK,
+        ));
+        tokio::spawn(crate::service::shadow::run_retention(
+            self.core.clone(),
+            RETENTION_TICK,
         ));
         let state = AppState {
             core: self.core.clone(),

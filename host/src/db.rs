@@ -262,6 +262,26 @@ impl Db {
     }
 }
 
+/// `($1, …, $columns), ($columns+1, …), …` for a multi-row INSERT of `rows` rows, in
+/// the `$N` form both engines accept.
+pub fn values_placeholders(rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns * 5);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 1..=columns {
+            if column > 1 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", row * columns + column));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 /// A bind value for queries whose SQL is assembled at run time (list filters).
 #[derive(Clone, Debug)]
 pub enum Arg {

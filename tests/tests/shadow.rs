@@ -387,6 +387,67 @@ async fn replay_compares_a_candidate_with_the_recorded_inputs_including_one_that
 }
 
 #[tokio::test]
+async fn recorded_inputs_are_purged_once_past_their_tenants_retention_and_not_before() {
+    let app = TestApp::spawn().await;
+    let keeps = app.tenant("oem-keeps-30-days").await;
+    let short = app.tenant("oem-keeps-1-day").await;
+    app.patch(
+        &short.key,
+        "/api/v1/settings",
+        &json!({ "input_retention_days": 1 }),
+    )
+    .await
+    .expect(200);
+    let mut rules = Vec::new();
+    for tenant in [&keeps, &short] {
+        let rule = app
+            .install(tenant, &HOSTILE, json!({ "mode": "ok" }), &[])
+            .await;
+        upload_version(&app, tenant, &HOSTILE, "0.2.0").await;
+        app.ticket(tenant, json!({ "description": "保留输入 keep the input" }))
+            .await;
+        rules.push(id(&rule));
+    }
+    let replayable = |tenant: &Tenant, rule: &str| {
+        let (tenant, rule) = (tenant.clone(), rule.to_owned());
+        let app = &app;
+        async move {
+            app.post(
+                &tenant.key,
+                &format!("/api/v1/installations/{rule}/replay"),
+                &json!({ "version": "0.2.0" }),
+            )
+            .await
+            .status
+        }
+    };
+    let day = 86_400_000;
+    let now = axle_host::ids::now_ms();
+    let core = &app.app.core;
+
+    let purged = axle_host::service::shadow::purge_expired(core, now)
+        .await
+        .expect("purge");
+    assert_eq!(purged, 0, "nothing is a day old yet");
+
+    let purged = axle_host::service::shadow::purge_expired(core, now + 2 * day)
+        .await
+        .expect("purge");
+    assert_eq!(purged, 1, "the 1-day tenant's input goes");
+    assert_eq!(replayable(&keeps, &rules[0]).await, 200);
+    assert_eq!(replayable(&short, &rules[1]).await, 409, "nothing left to replay");
+
+    let purged = axle_host::service::shadow::purge_expired(core, now + 31 * day)
+        .await
+        .expect("purge");
+    assert!(
+        purged >= 2,
+        "the 30-day tenant's input and its replay comparison go after 30 days: {purged}"
+    );
+    assert_eq!(replayable(&keeps, &rules[0]).await, 409);
+}
+
+#[tokio::test]
 async fn with_retention_zero_nothing_is_recorded_and_there_is_nothing_to_replay() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("oem-no-inputs").await;

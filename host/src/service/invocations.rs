@@ -77,52 +77,40 @@ impl Audit {
         }
     }
 
-    /// Writes the audit row and updates the circuit breaker inside `tx`. A suspension is
-    /// announced at once, before `tx` commits: a node that rebuilds its snapshot too early
-    /// still finds the old generation in the database and rebuilds again on its next use.
-    pub async fn record(
-        &self,
-        tx: &mut Tx,
-        core: &Core,
-        tenant_id: &str,
-    ) -> Result<(), ServiceError> {
-        let platform = &core.runtime.platform;
-        let breaker = installations::Breaker {
-            threshold: platform.failures_before_suspend,
-            window_ms: i64::try_from(platform.failure_window.as_millis()).unwrap_or(i64::MAX),
-        };
-        let outcome = self.failure.as_ref().map_or("ok", Failure::outcome);
+    fn trips_breaker(&self) -> bool {
+        self.failure.as_ref().is_some_and(Failure::trips_breaker)
+    }
+
+    /// What the audit row says beside the outcome: the failure and dropped log lines.
+    fn detail(&self) -> Option<String> {
         let dropped = (self.logs_dropped > 0).then(|| {
             format!(
                 "{} log lines dropped over the log budget",
                 self.logs_dropped
             )
         });
-        let detail = match (self.failure.as_ref().map(ToString::to_string), dropped) {
+        match (self.failure.as_ref().map(ToString::to_string), dropped) {
             (Some(failure), Some(dropped)) => Some(format!("{failure}; {dropped}")),
             (failure, dropped) => failure.or(dropped),
-        };
-        audit::record_invocation(
-            tx,
-            tenant_id,
-            &NewInvocation {
-                installation_id: &self.installation_id,
-                plugin: &self.plugin,
-                hook: self.hook,
-                subject_id: self.subject_id.as_deref(),
-                input_digest: &self.input_digest,
-                outcome,
-                detail: detail.clone(),
-                duration_us: self.duration_us,
-            },
-        )
-        .await?;
-        let trips = self.failure.as_ref().is_some_and(Failure::trips_breaker);
-        let suspended = installations::record_outcome(
+        }
+    }
+
+    /// Counts this failure against the installation's circuit breaker inside `tx`. A
+    /// suspension is announced at once, before `tx` commits: a node that rebuilds its
+    /// snapshot too early still finds the old generation in the database and rebuilds
+    /// again on its next use.
+    async fn count_failure(
+        &self,
+        tx: &mut Tx,
+        core: &Core,
+        tenant_id: &str,
+        breaker: installations::Breaker,
+    ) -> Result<(), ServiceError> {
+        let platform = &core.runtime.platform;
+        let suspended = installations::count_failure(
             tx,
             tenant_id,
             &self.installation_id,
-            trips,
             breaker,
             &self
                 .failure
@@ -132,7 +120,7 @@ impl Audit {
         )
         .await?;
         if let Some(generation) = suspended {
-            self.alert_suspension(tx, tenant_id, breaker, detail.as_deref())
+            self.alert_suspension(tx, tenant_id, breaker, self.detail().as_deref())
                 .await?;
             core.reloads.announce(tenant_id, generation);
             metrics::suspension(&self.plugin);
@@ -182,16 +170,68 @@ impl Audit {
     }
 }
 
+/// Writes the audit rows of `audits` and updates the circuit breakers inside `tx`, in a
+/// few statements whatever their number: all rows in one insert, each failure counted
+/// (failures are rare, and each may suspend its installation), then one statement ending
+/// the failure streak of every installation whose last call here succeeded.
+pub async fn record_in<'a>(
+    tx: &mut Tx,
+    core: &Core,
+    tenant_id: &str,
+    audits: impl IntoIterator<Item = &'a Audit>,
+) -> Result<(), ServiceError> {
+    let audits: Vec<&Audit> = audits.into_iter().collect();
+    if audits.is_empty() {
+        return Ok(());
+    }
+    let details: Vec<Option<String>> = audits.iter().map(|audit| audit.detail()).collect();
+    let rows: Vec<NewInvocation<'_>> = audits
+        .iter()
+        .zip(&details)
+        .map(|(audit, detail)| NewInvocation {
+            installation_id: &audit.installation_id,
+            plugin: &audit.plugin,
+            hook: audit.hook,
+            subject_id: audit.subject_id.as_deref(),
+            input_digest: &audit.input_digest,
+            outcome: audit.failure.as_ref().map_or("ok", Failure::outcome),
+            detail: detail.clone(),
+            duration_us: audit.duration_us,
+        })
+        .collect();
+    audit::record_invocations(tx, tenant_id, &rows).await?;
+    let platform = &core.runtime.platform;
+    let breaker = installations::Breaker {
+        threshold: platform.failures_before_suspend,
+        window_ms: i64::try_from(platform.failure_window.as_millis()).unwrap_or(i64::MAX),
+    };
+    for audit in audits.iter().filter(|audit| audit.trips_breaker()) {
+        audit.count_failure(tx, core, tenant_id, breaker).await?;
+    }
+    let mut recovered: Vec<&str> = Vec::new();
+    for (n, audit) in audits.iter().enumerate() {
+        let last_of_its_installation = audits[n + 1..]
+            .iter()
+            .all(|later| later.installation_id != audit.installation_id);
+        if last_of_its_installation && !audit.trips_breaker() {
+            recovered.push(&audit.installation_id);
+        }
+    }
+    installations::clear_failure_streaks(tx, tenant_id, &recovered).await?;
+    Ok(())
+}
+
 /// Writes audits in their own transaction (for calls outside a ticket flow).
 pub async fn record_all(
     core: &Core,
     tenant_id: &str,
     audits: &[Audit],
 ) -> Result<(), ServiceError> {
-    let mut tx = core.db.begin_write().await?;
-    for audit in audits {
-        audit.record(&mut tx, core, tenant_id).await?;
+    if audits.is_empty() {
+        return Ok(());
     }
+    let mut tx = core.db.begin_write().await?;
+    record_in(&mut tx, core, tenant_id, audits).await?;
     tx.commit().await?;
     Ok(())
 }

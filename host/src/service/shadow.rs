@@ -193,7 +193,8 @@ async fn load(
 }
 
 /// Records each invocation of the run inside the ticket's transaction, when the tenant
-/// keeps inputs, and purges inputs past the tenant's retention on the way.
+/// keeps inputs. Inputs past the retention are purged by [`run_retention`], off the
+/// ticket's path.
 pub async fn record(
     tx: &mut Tx,
     tenant_id: &str,
@@ -206,34 +207,55 @@ pub async fn record(
     if routed.recorded.is_empty() {
         return Ok(());
     }
-    let days = settings::get(tx, tenant_id).await?.input_retention_days;
-    if days <= 0 {
+    if settings::get(tx, tenant_id).await?.input_retention_days <= 0 {
         return Ok(());
     }
-    let before = now_ms() - days * DAY_MS;
-    recorded_inputs::purge(tx, tenant_id, before).await?;
-    shadow_runs::purge(tx, tenant_id, before).await?;
     let input = input_json(input);
-    for recorded in &routed.recorded {
-        recorded_inputs::insert(
-            tx,
-            tenant_id,
-            &NewRecordedInput {
-                installation_id: &recorded.installation_id,
-                plugin_version_id: &recorded.plugin_version_id,
-                version: &recorded.version,
-                hook: "route",
-                subject_id: Some(ticket_id),
-                input: &input,
-                output: recorded.output.as_ref().ok(),
-                error: recorded.output.as_ref().err().map(String::as_str),
-                outcome: recorded.outcome,
-                duration_us: recorded.duration_us,
-            },
-        )
-        .await?;
-    }
+    let rows: Vec<NewRecordedInput<'_>> = routed
+        .recorded
+        .iter()
+        .map(|recorded| NewRecordedInput {
+            installation_id: &recorded.installation_id,
+            plugin_version_id: &recorded.plugin_version_id,
+            version: &recorded.version,
+            hook: "route",
+            subject_id: Some(ticket_id),
+            input: &input,
+            output: recorded.output.as_ref().ok(),
+            error: recorded.output.as_ref().err().map(String::as_str),
+            outcome: recorded.outcome,
+            duration_us: recorded.duration_us,
+        })
+        .collect();
+    recorded_inputs::insert_many(tx, tenant_id, &rows).await?;
     Ok(())
+}
+
+/// Deletes every tenant's recorded inputs and shadow comparisons older than its
+/// retention (all of them for a tenant that keeps none); returns how many rows went.
+pub async fn purge_expired(core: &Core, now: i64) -> Result<u64, ServiceError> {
+    let mut purged = 0;
+    for (tenant_id, days) in settings::retention_by_tenant(&core.db).await? {
+        let before = now - days.max(0) * DAY_MS;
+        purged += recorded_inputs::purge(&core.db, &tenant_id, before).await?;
+        purged += shadow_runs::purge(&core.db, &tenant_id, before).await?;
+    }
+    Ok(purged)
+}
+
+/// Purges expired inputs every `interval`, for as long as the node runs. One short
+/// statement per tenant and table, so requests waiting to write never wait long.
+pub async fn run_retention(core: Core, interval: std::time::Duration) {
+    let mut timer = tokio::time::interval(interval);
+    timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        timer.tick().await;
+        match purge_expired(&core, now_ms()).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "purged recorded inputs past their retention"),
+            Err(err) => tracing::warn!(error = %err, "cannot purge recorded inputs; trying again later"),
+        }
+    }
 }
 
 fn input_json(input: &types::Ticket) -> String {

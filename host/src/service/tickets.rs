@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::routing::{self, RoutingRun};
 use super::surveys;
 use super::workflow::{self, WorkflowRun};
+use super::invocations::Audit;
 use super::{Core, FieldError, ServiceError};
 use crate::db::Tx;
 use crate::domain::{
@@ -308,10 +309,7 @@ pub async fn create_linked(
         &serde_json::json!({ "priority": ticket.priority, "category": ticket.category, "channel": ticket.channel }),
     )
     .await?;
-    save_routing(core, &mut tx, tenant_id, &ticket.id, &routed).await?;
-    for audit in &provided.audits {
-        audit.record(&mut tx, core, tenant_id).await?;
-    }
+    save_routing(core, &mut tx, tenant_id, &ticket.id, &routed, &provided.audits).await?;
     if !issues.is_empty() {
         let data = serde_json::json!({ "issues": issues });
         audit::record_event(
@@ -515,7 +513,7 @@ async fn try_update(
         &payload,
     )
     .await?;
-    save_routing(core, &mut tx, tenant_id, &ticket.id, &routed).await?;
+    save_routing(core, &mut tx, tenant_id, &ticket.id, &routed, &[]).await?;
     surveys::issue_on_resolve(
         core,
         &mut tx,
@@ -716,18 +714,19 @@ async fn record_workflow(
         .await?;
     }
     enqueue_all(tx, tenant_id, ticket_id, notifications).await?;
-    for audit in &run.audits {
-        audit.record(tx, core, tenant_id).await?;
-    }
+    super::invocations::record_in(tx, core, tenant_id, &run.audits).await?;
     Ok(())
 }
 
+/// Saves the routing rules' decisions, notifications, recorded inputs and audits, with
+/// the audits of the calls made earlier in the same flow (field providers).
 async fn save_routing(
     core: &Core,
     tx: &mut Tx,
     tenant_id: &str,
     ticket_id: &str,
     routed: &RoutingRun,
+    earlier_audits: &[Audit],
 ) -> Result<(), ServiceError> {
     for rule in &routed.decisions {
         let decision = routing::decision_json(&rule.decision);
@@ -752,9 +751,8 @@ async fn save_routing(
         .await?;
     }
     enqueue_all(tx, tenant_id, ticket_id, &routed.notifications).await?;
-    for audit in &routed.audits {
-        audit.record(tx, core, tenant_id).await?;
-    }
+    let audits = earlier_audits.iter().chain(&routed.audits);
+    super::invocations::record_in(tx, core, tenant_id, audits).await?;
     super::shadow::record(tx, tenant_id, ticket_id, routed).await?;
     Ok(())
 }

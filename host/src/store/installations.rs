@@ -390,29 +390,17 @@ pub struct Breaker {
     pub window_ms: i64,
 }
 
-/// Records a breaker-relevant outcome. A success resets the count of failures in a row
-/// (shown to admins); a failure counts in the current window, or opens a new one when
-/// the last has passed, and suspends the installation when the window holds
-/// `breaker.threshold` failures. Returns the tenant's new plugin generation when this call
-/// suspended it.
-pub async fn record_outcome(
+/// Counts a failure against the circuit breaker: in the current window, or in a new one
+/// when the last has passed, and in the count of failures in a row (shown to admins,
+/// ended by [`clear_failure_streaks`]). Suspends the installation when the window holds
+/// `breaker.threshold` failures, and then returns the tenant's new plugin generation.
+pub async fn count_failure(
     tx: &mut Tx,
     tenant_id: &str,
     id: &str,
-    failed: bool,
     breaker: Breaker,
     reason: &str,
 ) -> Result<Option<i64>, StoreError> {
-    if !failed {
-        sqlx::query(
-            "UPDATE installations SET consecutive_failures = 0 WHERE tenant_id = $1 AND id = $2 AND consecutive_failures <> 0",
-        )
-        .bind(tenant_id)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-        return Ok(None);
-    }
     let now = now_ms();
     sqlx::query(
         "UPDATE installations SET consecutive_failures = consecutive_failures + 1, \
@@ -446,6 +434,30 @@ pub async fn record_outcome(
         return Ok(Some(plugin_clock::bump(tx, tenant_id).await?));
     }
     Ok(None)
+}
+
+/// Ends the failure streak of the installations in `ids` that had one: the successes of
+/// one flow, cleared in one statement.
+pub async fn clear_failure_streaks(
+    tx: &mut Tx,
+    tenant_id: &str,
+    ids: &[&str],
+) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut sql = SqlBuilder::new("UPDATE installations SET consecutive_failures = 0 WHERE tenant_id = ");
+    sql.bind(Arg::Text(tenant_id.to_owned()))
+        .push(" AND consecutive_failures <> 0 AND id IN (");
+    for (n, id) in ids.iter().enumerate() {
+        if n > 0 {
+            sql.push(", ");
+        }
+        sql.bind(Arg::Text((*id).to_owned()));
+    }
+    sql.push(")");
+    sql.build().execute(&mut **tx).await?;
+    Ok(())
 }
 
 /// Points the installation at another version of its plugin with `capabilities` granted

@@ -2,7 +2,9 @@
 //! the tenant's retention.
 
 use super::StoreError;
-use crate::db::{Db, Tx};
+use sqlx::AssertSqlSafe;
+
+use crate::db::{Db, Tx, values_placeholders};
 use crate::ids::{new_id, now_ms, rfc3339};
 
 /// One invocation to record.
@@ -42,42 +44,49 @@ impl RecordedInput {
     }
 }
 
-/// Records one invocation inside the ticket's transaction.
-pub async fn insert(
+/// Records the invocations of one flow inside the ticket's transaction, in one statement.
+pub async fn insert_many(
     tx: &mut Tx,
     tenant_id: &str,
-    new: &NewRecordedInput<'_>,
+    rows: &[NewRecordedInput<'_>],
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
         "INSERT INTO recorded_inputs (id, tenant_id, installation_id, plugin_version_id, version, hook, \
-         subject_id, input, output, error, outcome, duration_us, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(new_id())
-    .bind(tenant_id)
-    .bind(new.installation_id)
-    .bind(new.plugin_version_id)
-    .bind(new.version)
-    .bind(new.hook)
-    .bind(new.subject_id)
-    .bind(new.input)
-    .bind(new.output.map(ToString::to_string))
-    .bind(new.error)
-    .bind(new.outcome)
-    .bind(new.duration_us)
-    .bind(now_ms())
-    .execute(&mut **tx)
-    .await?;
+         subject_id, input, output, error, outcome, duration_us, created_at) VALUES {}",
+        values_placeholders(rows.len(), 13)
+    );
+    let now = now_ms();
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for new in rows {
+        query = query
+            .bind(new_id())
+            .bind(tenant_id)
+            .bind(new.installation_id)
+            .bind(new.plugin_version_id)
+            .bind(new.version)
+            .bind(new.hook)
+            .bind(new.subject_id)
+            .bind(new.input)
+            .bind(new.output.map(ToString::to_string))
+            .bind(new.error)
+            .bind(new.outcome)
+            .bind(new.duration_us)
+            .bind(now);
+    }
+    query.execute(&mut **tx).await?;
     Ok(())
 }
 
 /// Deletes the tenant's recorded inputs older than `before` (epoch ms).
-pub async fn purge(tx: &mut Tx, tenant_id: &str, before: i64) -> Result<u64, StoreError> {
+pub async fn purge(db: &Db, tenant_id: &str, before: i64) -> Result<u64, StoreError> {
     Ok(
         sqlx::query("DELETE FROM recorded_inputs WHERE tenant_id = $1 AND created_at < $2")
             .bind(tenant_id)
             .bind(before)
-            .execute(&mut **tx)
+            .execute(db.writer())
             .await?
             .rows_affected(),
     )

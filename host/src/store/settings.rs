@@ -55,3 +55,14 @@ pub async fn put(db: &Db, tenant_id: &str, settings: &Settings) -> Result<(), St
     .await?;
     Ok(())
 }
+
+/// Every tenant's input retention in days, defaults filled in.
+pub async fn retention_by_tenant(db: &Db) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT t.id, COALESCE(s.input_retention_days, $1) FROM tenants t \
+         LEFT JOIN tenant_settings s ON s.tenant_id = t.id ORDER BY t.id",
+    )
+    .bind(DEFAULT_INPUT_RETENTION_DAYS)
+    .fetch_all(db.reader())
+    .await?)
+}

@@ -139,12 +139,12 @@ pub async fn clear(
 }
 
 /// Deletes the tenant's comparisons older than `before` (epoch ms): they carry inputs.
-pub async fn purge(tx: &mut Tx, tenant_id: &str, before: i64) -> Result<u64, StoreError> {
+pub async fn purge(db: &Db, tenant_id: &str, before: i64) -> Result<u64, StoreError> {
     Ok(
         sqlx::query("DELETE FROM shadow_runs WHERE tenant_id = $1 AND created_at < $2")
             .bind(tenant_id)
             .bind(before)
-            .execute(&mut **tx)
+            .execute(db.writer())
             .await?
             .rows_affected(),
     )
