@@ -8,9 +8,13 @@
 //! writer with it. So on SQLite every write goes through one writer connection, queued
 //! fairly by the pool, and reads use a pool of read-only connections, which WAL never
 //! blocks. Any write sent to the read pool fails at once ("attempt to write a readonly
-//! database"), and a task that asks for the writer while it already holds it in a
-//! transaction panics with the place to fix instead of waiting on itself. On PostgreSQL
-//! both sides are the same pool.
+//! database"). On PostgreSQL both sides are the same pool.
+//!
+//! A task that holds a transaction never waits on another connection: on SQLite a write
+//! would wait on itself, and on PostgreSQL enough such tasks hold every pooled
+//! connection while each waits for one more. So asking for the writer while holding a
+//! transaction on SQLite panics with the place to fix, and any other use of a pool while
+//! holding one panics in debug builds (the test suite) and is logged in release builds.
 
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
@@ -33,8 +37,8 @@ pub struct Db {
     reader: AnyPool,
     writer: AnyPool,
     backend: Backend,
-    /// The task holding SQLite's writer in an open transaction, if any.
-    writer_holder: Arc<Mutex<Option<tokio::task::Id>>>,
+    /// The tasks holding an open transaction.
+    holders: Holders,
 }
 
 /// A write transaction. It dereferences to the connection, so `&mut **tx` (or `&mut tx`
@@ -42,8 +46,8 @@ pub struct Db {
 #[derive(Debug)]
 pub struct Tx {
     inner: sqlx::Transaction<'static, sqlx::Any>,
-    /// Clears the writer's holder when the transaction ends, however it ends.
-    _hold: Option<WriterHold>,
+    /// Unregisters the holding task when the transaction ends, however it ends.
+    _hold: Option<TxHold>,
 }
 
 impl Tx {
@@ -72,12 +76,43 @@ impl DerefMut for Tx {
     }
 }
 
-#[derive(Debug)]
-struct WriterHold(Arc<Mutex<Option<tokio::task::Id>>>);
+/// The tasks that hold an open transaction, so a task can be stopped from also waiting on
+/// another connection.
+#[derive(Clone, Debug, Default)]
+struct Holders(Arc<Mutex<Vec<tokio::task::Id>>>);
 
-impl Drop for WriterHold {
+impl Holders {
+    fn list(&self) -> std::sync::MutexGuard<'_, Vec<tokio::task::Id>> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Registers the current task, when there is one, until the returned hold drops.
+    fn hold(&self) -> Option<TxHold> {
+        let task = tokio::task::try_id()?;
+        self.list().push(task);
+        Some(TxHold {
+            holders: self.clone(),
+            task,
+        })
+    }
+
+    fn current_task_holds(&self) -> bool {
+        tokio::task::try_id().is_some_and(|task| self.list().contains(&task))
+    }
+}
+
+#[derive(Debug)]
+struct TxHold {
+    holders: Holders,
+    task: tokio::task::Id,
+}
+
+impl Drop for TxHold {
     fn drop(&mut self) {
-        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+        let mut list = self.holders.list();
+        if let Some(at) = list.iter().position(|task| *task == self.task) {
+            list.swap_remove(at);
+        }
     }
 }
 
@@ -175,7 +210,7 @@ impl Db {
             reader,
             writer,
             backend,
-            writer_holder: Arc::new(Mutex::new(None)),
+            holders: Holders::default(),
         })
     }
 
@@ -190,7 +225,9 @@ impl Db {
     }
 
     /// The pool for reads outside a transaction. On SQLite its connections are read-only.
+    /// Inside a transaction, read on the transaction.
     pub fn reader(&self) -> &AnyPool {
+        self.refuse_second_connection("a read through the pool", false);
         &self.reader
     }
 
@@ -201,7 +238,7 @@ impl Db {
     /// On SQLite, when the calling task holds the writer in an open [`Tx`]: the statement
     /// would wait for the transaction that waits for it. Run it on the transaction instead.
     pub fn writer(&self) -> &AnyPool {
-        self.refuse_nested_write("a write outside the open transaction");
+        self.refuse_second_connection("a write outside the open transaction", true);
         &self.writer
     }
 
@@ -216,23 +253,18 @@ impl Db {
     /// plugin call, a network call or a wait on another connection's write.
     ///
     /// # Panics
-    /// On SQLite, when the calling task already holds the writer in an open [`Tx`].
+    /// On SQLite, when the calling task already holds the writer in an open [`Tx`]; in
+    /// debug builds, when it holds any open [`Tx`].
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
-        match self.backend {
-            Backend::Sqlite => {
-                self.refuse_nested_write("a second write transaction");
-                let inner = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-                *self.holder() = tokio::task::try_id();
-                Ok(Tx {
-                    inner,
-                    _hold: Some(WriterHold(self.writer_holder.clone())),
-                })
-            }
-            Backend::Postgres => Ok(Tx {
-                inner: self.writer.begin().await?,
-                _hold: None,
-            }),
-        }
+        self.refuse_second_connection("a second transaction", true);
+        let inner = match self.backend {
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer.begin().await?,
+        };
+        Ok(Tx {
+            inner,
+            _hold: self.holders.hold(),
+        })
     }
 
     /// Closes the pools, waiting for connections to be returned.
@@ -241,24 +273,25 @@ impl Db {
         self.writer.close().await;
     }
 
-    fn holder(&self) -> std::sync::MutexGuard<'_, Option<tokio::task::Id>> {
-        self.writer_holder
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn refuse_nested_write(&self, what: &str) {
-        if self.backend != Backend::Sqlite {
+    /// Stops a task that holds a transaction from waiting on another connection; `writes`
+    /// when that connection would be SQLite's one writer, which the task already holds.
+    fn refuse_second_connection(&self, what: &str, writes: bool) {
+        if !self.holders.current_task_holds() {
             return;
         }
-        let current = tokio::task::try_id();
-        if current.is_some() && *self.holder() == current {
-            panic!(
-                "{what} was asked for while this task holds SQLite's only writer in a \
-                 transaction, so it would wait on itself: run it on that transaction, or \
-                 after it commits"
-            );
+        let message = format!(
+            "{what} was asked for while this task holds a transaction; run it on that \
+             transaction, or before it begins or after it commits"
+        );
+        // On SQLite the writer would wait on itself for ever; elsewhere this task holds a
+        // connection while it waits for another, which starves the pool under load.
+        if self.backend == Backend::Sqlite && writes {
+            panic!("{message}: SQLite has one writer");
         }
+        if cfg!(debug_assertions) {
+            panic!("{message}");
+        }
+        tracing::error!("{message}");
     }
 }
 

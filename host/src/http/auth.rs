@@ -81,7 +81,7 @@ impl Caller {
     /// The site `id` if it exists in the tenant and this caller may see it; another
     /// tenant's or another dealer's site is simply not found.
     pub async fn site(&self, state: &AppState, id: &str) -> Result<Site, ApiError> {
-        org::site(&state.core.db, &self.tenant_id, id)
+        org::site(state.core.db.reader(), &self.tenant_id, id)
             .await?
             .filter(|site| self.sees(Some(&site.path)))
             .ok_or(ApiError::NotFound("site"))
@@ -99,7 +99,7 @@ impl Caller {
         let Some(site_id) = site_id else {
             return Ok(false);
         };
-        let site = org::site(&state.core.db, &self.tenant_id, site_id).await?;
+        let site = org::site(state.core.db.reader(), &self.tenant_id, site_id).await?;
         Ok(site.is_some_and(|site| self.sees(Some(&site.path))))
     }
 
@@ -142,7 +142,7 @@ impl FromRequestParts<AppState> for Caller {
         tracing::Span::current().record("tenant", owner.tenant_id.as_str());
         let scope = match &owner.site_id {
             Some(site_id) => {
-                let site = org::site(&state.core.db, &owner.tenant_id, site_id)
+                let site = org::site(state.core.db.reader(), &owner.tenant_id, site_id)
                     .await?
                     .ok_or_else(|| {
                         ApiError::Unauthorized("this key's site no longer exists".to_owned())

@@ -135,7 +135,7 @@ pub async fn place(
     }
     let decided = ticket.queue.is_some() || ticket.team.is_some() || ticket.assignee.is_some();
     if !decided && let Some(site_id) = ticket.site_id.clone() {
-        let site = org::site(&core.db, tenant_id, &site_id)
+        let site = org::site(core.db.reader(), tenant_id, &site_id)
             .await?
             .ok_or(ServiceError::NotFound("site"))?;
         let skill = skill_for(&ticket.category);

@@ -27,18 +27,17 @@ fn timestamp(ms: i64) -> Timestamp {
 
 /// The business calendar a ticket's clocks run on.
 async fn calendar_for(
-    core: &Core,
     tx: &mut Tx,
     tenant_id: &str,
     ticket: &Ticket,
 ) -> Result<Calendar, ServiceError> {
     let site = match &ticket.site_id {
-        Some(site_id) => org::site(&core.db, tenant_id, site_id).await?,
+        Some(site_id) => org::site(&mut **tx, tenant_id, site_id).await?,
         None => None,
     };
     let site = match site {
         Some(site) if !site.opening_hours.is_closed_all_week() => Some(site),
-        _ => org::root(&core.db, tenant_id)
+        _ => org::root(&mut **tx, tenant_id)
             .await?
             .filter(|root| !root.opening_hours.is_closed_all_week()),
     };
@@ -70,7 +69,7 @@ pub async fn start(
     let Some(policy) = sla::policy(tx, tenant_id, ticket.priority).await? else {
         return Ok(());
     };
-    let calendar = calendar_for(core, tx, tenant_id, ticket).await?;
+    let calendar = calendar_for(tx, tenant_id, ticket).await?;
     for (kind, target) in [
         (ClockKind::FirstResponse, policy.first_response_minutes),
         (ClockKind::Resolution, policy.resolution_minutes),
@@ -142,7 +141,7 @@ pub async fn on_change(
     if clocks.is_empty() {
         return Ok(());
     }
-    let calendar = calendar_for(core, tx, tenant_id, after).await?;
+    let calendar = calendar_for(tx, tenant_id, after).await?;
     let waiting = |status: TicketStatus| status == TicketStatus::PendingCustomer;
     let answered = !matches!(after.status, TicketStatus::New | TicketStatus::Assigned);
     for clock in clocks.iter_mut().filter(|clock| clock.met_at.is_none()) {

@@ -776,7 +776,7 @@ async fn checked_site(
     id: String,
     errors: &mut Vec<FieldError>,
 ) -> Result<Option<String>, ServiceError> {
-    if crate::store::org::site(&core.db, tenant_id, &id)
+    if crate::store::org::site(core.db.reader(), tenant_id, &id)
         .await?
         .is_some()
     {

@@ -200,14 +200,18 @@ pub async fn update_site(db: &Db, tenant_id: &str, mut site: Site) -> Result<Sit
     Ok(site)
 }
 
-/// A site of the tenant.
-pub async fn site(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Site>, StoreError> {
+/// A site of the tenant, read from the pool (`db.reader()`) or inside a transaction.
+pub async fn site<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<Site>, StoreError> {
     let row: Option<SiteRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {SITE_COLUMNS} FROM sites WHERE tenant_id = $1 AND id = $2"
     )))
     .bind(tenant_id)
     .bind(id)
-    .fetch_optional(db.reader())
+    .fetch_optional(db)
     .await?;
     row.map(SiteRow::into_domain).transpose()
 }
@@ -339,7 +343,7 @@ pub async fn team(
     .await?;
     let Some(row) = row else { return Ok(None) };
     let team = row.into_domain()?;
-    let site = site(db, tenant_id, &team.site_id)
+    let site = site(db.reader(), tenant_id, &team.site_id)
         .await?
         .ok_or(StoreError::NotFound("site"))?;
     Ok(Some((team, site.path)))
@@ -563,12 +567,15 @@ pub async fn managers(
 }
 
 /// The tenant's root (OEM) site.
-pub async fn root(db: &Db, tenant_id: &str) -> Result<Option<Site>, StoreError> {
+pub async fn root<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    tenant_id: &str,
+) -> Result<Option<Site>, StoreError> {
     let row: Option<SiteRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {SITE_COLUMNS} FROM sites WHERE tenant_id = $1 AND parent_id IS NULL"
     )))
     .bind(tenant_id)
-    .fetch_optional(db.reader())
+    .fetch_optional(db)
     .await?;
     row.map(SiteRow::into_domain).transpose()
 }
