@@ -83,7 +83,9 @@ struct Holders(Arc<Mutex<Vec<tokio::task::Id>>>);
 
 impl Holders {
     fn list(&self) -> std::sync::MutexGuard<'_, Vec<tokio::task::Id>> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Registers the current task, when there is one, until the returned hold drops.

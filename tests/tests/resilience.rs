@@ -112,7 +112,12 @@ async fn concurrent_tickets_calls_and_updates_all_succeed_beside_the_background_
         .await
         .expect(200);
     }
-    let events = ["ticket.created", "ticket.updated", "sla.warning", "sla.breached"];
+    let events = [
+        "ticket.created",
+        "ticket.updated",
+        "sla.warning",
+        "sla.breached",
+    ];
     let rules: Vec<Value> = events.iter().map(|on| json!({ "on": on })).collect();
     app.install(&tenant, &SCRIPTED_STEP, json!({ "rules": rules }), &[])
         .await;
@@ -161,7 +166,11 @@ async fn concurrent_tickets_calls_and_updates_all_succeed_beside_the_background_
         .await
         .expect(200);
     let tickets = tickets["items"].as_array().unwrap();
-    assert_eq!(tickets.len(), 2 * AGENTS * ROUNDS, "a ticket per complaint and per call");
+    assert_eq!(
+        tickets.len(),
+        2 * AGENTS * ROUNDS,
+        "a ticket per complaint and per call"
+    );
     // One last pass fires whatever the agents' final tickets started.
     let week_ahead = axle_host::ids::now_ms() + 7 * 24 * 3_600_000;
     axle_host::service::sla::tick(&app.app.core, week_ahead)
@@ -189,7 +198,10 @@ async fn concurrent_tickets_calls_and_updates_all_succeed_beside_the_background_
             assert_eq!(fired, 2, "both clocks fire: {timeline:?}");
         }
         let seen = comments.iter().filter(|c| c.starts_with("sla.")).count();
-        assert_eq!(seen, fired, "the workflow step saw every SLA event: {timeline:?}");
+        assert_eq!(
+            seen, fired,
+            "the workflow step saw every SLA event: {timeline:?}"
+        );
     }
     // Every text to the manager is delivered, none failed or stuck.
     let complaints = tickets.iter().filter(|t| t["queue"] == "safety").count();

@@ -435,7 +435,11 @@ async fn recorded_inputs_are_purged_once_past_their_tenants_retention_and_not_be
         .expect("purge");
     assert_eq!(purged, 1, "the 1-day tenant's input goes");
     assert_eq!(replayable(&keeps, &rules[0]).await, 200);
-    assert_eq!(replayable(&short, &rules[1]).await, 409, "nothing left to replay");
+    assert_eq!(
+        replayable(&short, &rules[1]).await,
+        409,
+        "nothing left to replay"
+    );
 
     let purged = axle_host::service::shadow::purge_expired(core, now + 31 * day)
         .await

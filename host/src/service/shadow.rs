@@ -253,7 +253,9 @@ pub async fn run_retention(core: Core, interval: std::time::Duration) {
         match purge_expired(&core, now_ms()).await {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "purged recorded inputs past their retention"),
-            Err(err) => tracing::warn!(error = %err, "cannot purge recorded inputs; trying again later"),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot purge recorded inputs; trying again later")
+            }
         }
     }
 }

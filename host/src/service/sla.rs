@@ -60,7 +60,6 @@ fn add(calendar: &Calendar, from: i64, minutes: i64) -> Option<i64> {
 
 /// Starts the ticket's clocks under the policy for its priority (none without a policy).
 pub async fn start(
-    core: &Core,
     tx: &mut Tx,
     tenant_id: &str,
     ticket: &Ticket,
@@ -127,7 +126,6 @@ fn resume(calendar: &Calendar, clock: &mut Clock, now: i64) {
 /// ticket leaves new/assigned, resolution when it is resolved or closed, and running clocks
 /// pause while it waits on the customer.
 pub async fn on_change(
-    core: &Core,
     tx: &mut Tx,
     tenant_id: &str,
     before: &Ticket,

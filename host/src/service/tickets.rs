@@ -4,10 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::invocations::Audit;
 use super::routing::{self, RoutingRun};
 use super::surveys;
 use super::workflow::{self, WorkflowRun};
-use super::invocations::Audit;
 use super::{Core, FieldError, ServiceError};
 use crate::db::Tx;
 use crate::domain::{
@@ -299,7 +299,7 @@ pub async fn create_linked(
     if let Some(call_id) = &linked.call_id {
         tickets::set_call_id(&mut tx, tenant_id, &ticket.id, call_id).await?;
     }
-    super::sla::start(core, &mut tx, tenant_id, &ticket, now).await?;
+    super::sla::start(&mut tx, tenant_id, &ticket, now).await?;
     audit::record_event(
         &mut tx,
         tenant_id,
@@ -309,7 +309,15 @@ pub async fn create_linked(
         &serde_json::json!({ "priority": ticket.priority, "category": ticket.category, "channel": ticket.channel }),
     )
     .await?;
-    save_routing(core, &mut tx, tenant_id, &ticket.id, &routed, &provided.audits).await?;
+    save_routing(
+        core,
+        &mut tx,
+        tenant_id,
+        &ticket.id,
+        &routed,
+        &provided.audits,
+    )
+    .await?;
     if !issues.is_empty() {
         let data = serde_json::json!({ "issues": issues });
         audit::record_event(
@@ -502,7 +510,7 @@ async fn try_update(
         tx.rollback().await?;
         return Ok(None);
     }
-    super::sla::on_change(core, &mut tx, tenant_id, &before, &ticket, now).await?;
+    super::sla::on_change(&mut tx, tenant_id, &before, &ticket, now).await?;
     let payload = serde_json::Value::Object(changed);
     audit::record_event(
         &mut tx,
@@ -653,7 +661,7 @@ async fn apply_workflow(
                     .ok_or(ServiceError::NotFound("ticket"))?;
                 continue;
             }
-            super::sla::on_change(core, &mut tx, tenant_id, &before, ticket, now).await?;
+            super::sla::on_change(&mut tx, tenant_id, &before, ticket, now).await?;
         }
         record_workflow(
             core,

@@ -446,7 +446,8 @@ pub async fn clear_failure_streaks(
     if ids.is_empty() {
         return Ok(());
     }
-    let mut sql = SqlBuilder::new("UPDATE installations SET consecutive_failures = 0 WHERE tenant_id = ");
+    let mut sql =
+        SqlBuilder::new("UPDATE installations SET consecutive_failures = 0 WHERE tenant_id = ");
     sql.bind(Arg::Text(tenant_id.to_owned()))
         .push(" AND consecutive_failures <> 0 AND id IN (");
     for (n, id) in ids.iter().enumerate() {
