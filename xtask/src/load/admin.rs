@@ -9,6 +9,10 @@ use crate::Result;
 
 /// How long a node may take to pick up a plugin change (it polls every 200 ms without Redis).
 const CONVERGE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a node may take to finish the work a cell left behind.
+pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// A ticket page read faster than this means the database pool is free again.
+const IDLE_READ: Duration = Duration::from_millis(200);
 
 /// The demo tenant's API, as its admin.
 pub struct Admin<'a> {
@@ -22,6 +26,8 @@ pub struct Installation {
     pub id: String,
     pub plugin: String,
     pub status: String,
+    /// Why it is not enabled, e.g. what tripped the circuit breaker.
+    pub status_reason: Option<String>,
 }
 
 impl Admin<'_> {
@@ -78,6 +84,7 @@ impl Admin<'_> {
                 id: item["id"].as_str().unwrap_or_default().to_owned(),
                 plugin: item["plugin"].as_str().unwrap_or_default().to_owned(),
                 status: item["status"].as_str().unwrap_or_default().to_owned(),
+                status_reason: item["status_reason"].as_str().map(str::to_owned),
             })
             .collect())
     }
@@ -112,5 +119,24 @@ impl Admin<'_> {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Waits until a ticket page reads quickly. Work a cell leaves behind (workflow steps
+    /// after commit, requests stuck on the database) would otherwise slow the next cell.
+    /// Returns false when the node stays busy.
+    pub async fn settle(&self) -> bool {
+        let deadline = Instant::now() + SETTLE_TIMEOUT;
+        while Instant::now() < deadline {
+            let started = Instant::now();
+            // An error here (a pool timeout, say) only means the node is still busy.
+            let read = self
+                .call(reqwest::Method::GET, "/tickets?limit=1", None)
+                .await;
+            if read.is_ok() && started.elapsed() < IDLE_READ {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
     }
 }

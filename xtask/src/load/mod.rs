@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use admin::Admin;
 use drive::{Budget, Target};
 use node::{Artifacts, Backend, Node};
-use report::Row;
+use report::{Cell, Row};
 use scenario::Scenario;
 
 use crate::{Result, cargo, root};
@@ -27,8 +27,9 @@ use crate::{Result, cargo, root};
 const USAGE: &str = "usage: cargo xtask load [--backend sqlite|postgres|both] [--requests N] \
 [--seconds S] [--clients 1,8,32] [--scenarios neutral,brake,intake]";
 
-/// A request slower than this counts as an error rather than stalling a cell.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// A request slower than this counts as an error rather than stalling a cell. Above the
+/// node's own 10 s database timeouts, so their replies arrive and say what went wrong.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// What to measure.
 struct Options {
@@ -213,7 +214,8 @@ async fn measure(options: &Options, artifacts: &Artifacts) -> Result {
 }
 
 /// Every cell on one node: plugins on, then every installation disabled. The node is
-/// thrown away afterwards, so nothing is re-enabled.
+/// thrown away afterwards, so nothing is re-enabled. After each cell the node is let
+/// settle, so one cell's leftovers do not slow the next.
 async fn measure_node(
     client: &reqwest::Client,
     backend: &Backend,
@@ -240,6 +242,7 @@ async fn measure_node(
         vin: admin.demo_vin().await?,
         sequence: AtomicU64::new(0),
     });
+    let mut suspended = Vec::new();
     for plugins in [true, false] {
         if !plugins {
             for installation in &installations {
@@ -249,6 +252,12 @@ async fn measure_node(
         }
         for &scenario in &options.scenarios {
             for &clients in &options.clients {
+                let cell = Cell {
+                    backend: backend.name(),
+                    plugins,
+                    scenario,
+                    clients,
+                };
                 // Opens the connections and warms caches; not measured.
                 let warm_up = Budget {
                     requests: (clients as u64 * 10).max(20),
@@ -256,30 +265,44 @@ async fn measure_node(
                 };
                 drive::run(&target, scenario, clients, warm_up).await;
                 let outcome = drive::run(&target, scenario, clients, options.budget).await;
-                let row = Row {
-                    backend: backend.name(),
-                    plugins,
-                    scenario,
-                    clients,
-                    outcome,
-                };
+                if !admin.settle().await {
+                    notes.push(format!(
+                        "- {cell}: the node was still busy {} s after this cell",
+                        admin::SETTLE_TIMEOUT.as_secs()
+                    ));
+                }
+                if plugins {
+                    note_suspensions(&admin, &cell, &mut suspended, notes).await?;
+                }
+                let row = Row { cell, outcome };
                 eprintln!("xtask: {}", row.progress());
                 rows.push(row);
             }
         }
-        if plugins {
-            // A plugin the circuit breaker suspended under load makes the "on" cells
-            // partly "off" ones: say so next to the numbers.
-            for installation in admin.installations().await? {
-                if installation.status != "enabled" {
-                    notes.push(format!(
-                        "- {}: the {} installation was {} after the plugins-on cells",
-                        backend.name(),
-                        installation.plugin,
-                        installation.status
-                    ));
-                }
-            }
+    }
+    Ok(())
+}
+
+/// Notes each installation that stopped running. One the circuit breaker suspends makes
+/// the later "on" cells partly "off" ones, so the report says where it happened.
+async fn note_suspensions(
+    admin: &Admin<'_>,
+    cell: &Cell,
+    noted: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) -> Result {
+    for installation in admin.installations().await? {
+        if installation.status != "enabled" && !noted.contains(&installation.id) {
+            notes.push(format!(
+                "- {cell}: the {} installation was {} after this cell ({})",
+                installation.plugin,
+                installation.status,
+                installation
+                    .status_reason
+                    .as_deref()
+                    .unwrap_or("no reason given")
+            ));
+            noted.push(installation.id);
         }
     }
     Ok(())

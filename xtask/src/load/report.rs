@@ -6,33 +6,59 @@ use std::time::Duration;
 use super::drive::Outcome;
 use super::scenario::Scenario;
 
-/// One measured cell.
-pub struct Row {
+/// Where a measurement was taken.
+pub struct Cell {
     pub backend: &'static str,
     pub plugins: bool,
     pub scenario: Scenario,
     pub clients: usize,
+}
+
+impl Cell {
+    fn plugins(&self) -> &'static str {
+        if self.plugins { "on" } else { "off" }
+    }
+}
+
+impl std::fmt::Display for Cell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} plugins {} {} x{}",
+            self.backend,
+            self.plugins(),
+            self.scenario.label(),
+            self.clients
+        )
+    }
+}
+
+/// One measured cell.
+pub struct Row {
+    pub cell: Cell,
     pub outcome: Outcome,
 }
 
 impl Row {
-    fn plugins(&self) -> &'static str {
-        if self.plugins { "on" } else { "off" }
-    }
-
     /// The line printed as the cell finishes, so a long run shows progress.
     pub fn progress(&self) -> String {
         format!(
-            "{} plugins {} {} x{}: {:.0} req/s, p50 {}, p99 {}, {} errors",
-            self.backend,
-            self.plugins(),
-            self.scenario.label(),
-            self.clients,
-            self.outcome.rate(),
+            "{}: {} req/s, p50 {}, p99 {}, {} errors",
+            self.cell,
+            rate(self.outcome.rate()),
             ms(self.outcome.percentile(50.0)),
             ms(self.outcome.percentile(99.0)),
             self.outcome.errors
         )
+    }
+}
+
+/// Whole requests per second, with a decimal where a stalled cell would show 0.
+fn rate(rate: f64) -> String {
+    if rate < 10.0 {
+        format!("{rate:.1}")
+    } else {
+        format!("{rate:.0}")
     }
 }
 
@@ -49,13 +75,14 @@ pub fn print(rows: &[Row], notes: &[String]) {
     println!("| backend | plugins | scenario | clients | req/s | p50 | p99 | errors |");
     println!("|---|---|---|---:|---:|---:|---:|---:|");
     for row in rows {
+        let cell = &row.cell;
         println!(
-            "| {} | {} | {} | {} | {:.0} | {} | {} | {} |",
-            row.backend,
-            row.plugins(),
-            row.scenario.label(),
-            row.clients,
-            row.outcome.rate(),
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            cell.backend,
+            cell.plugins(),
+            cell.scenario.label(),
+            cell.clients,
+            rate(row.outcome.rate()),
             ms(row.outcome.percentile(50.0)),
             ms(row.outcome.percentile(99.0)),
             row.outcome.errors
@@ -73,18 +100,19 @@ pub fn print(rows: &[Row], notes: &[String]) {
     }
 }
 
-/// Throughput with the demo's plugins over throughput without them, cell by cell.
+/// Throughput with the demo's plugins over throughput without them, cell by cell. A cell
+/// with errors measured timeouts more than work, so its ratio would mean nothing.
 fn print_plugin_cost(rows: &[Row]) {
     let pairs: Vec<(&Row, &Row)> = rows
         .iter()
-        .filter(|on| on.plugins)
+        .filter(|on| on.cell.plugins)
         .filter_map(|on| {
             rows.iter()
                 .find(|off| {
-                    !off.plugins
-                        && off.backend == on.backend
-                        && off.scenario == on.scenario
-                        && off.clients == on.clients
+                    !off.cell.plugins
+                        && off.cell.backend == on.cell.backend
+                        && off.cell.scenario == on.cell.scenario
+                        && off.cell.clients == on.cell.clients
                 })
                 .map(|off| (on, off))
         })
@@ -98,18 +126,20 @@ fn print_plugin_cost(rows: &[Row]) {
     println!("| backend | scenario | clients | on req/s | off req/s | on/off |");
     println!("|---|---|---:|---:|---:|---:|");
     for (on, off) in pairs {
-        let ratio = if off.outcome.rate() > 0.0 {
+        let ratio = if on.outcome.errors + off.outcome.errors > 0 {
+            "n/a (errors)".to_owned()
+        } else if off.outcome.rate() > 0.0 {
             format!("{:.2}", on.outcome.rate() / off.outcome.rate())
         } else {
             "-".to_owned()
         };
         println!(
-            "| {} | {} | {} | {:.0} | {:.0} | {ratio} |",
-            on.backend,
-            on.scenario.label(),
-            on.clients,
-            on.outcome.rate(),
-            off.outcome.rate()
+            "| {} | {} | {} | {} | {} | {ratio} |",
+            on.cell.backend,
+            on.cell.scenario.label(),
+            on.cell.clients,
+            rate(on.outcome.rate()),
+            rate(off.outcome.rate())
         );
     }
 }
@@ -119,7 +149,7 @@ fn print_ticket_p99(rows: &[Row]) {
     const CLIENTS: usize = 8;
     let cells: Vec<&Row> = rows
         .iter()
-        .filter(|row| row.scenario.is_ticket() && row.clients == CLIENTS)
+        .filter(|row| row.cell.scenario.is_ticket() && row.cell.clients == CLIENTS)
         .collect();
     println!();
     if cells.is_empty() {
@@ -130,19 +160,21 @@ fn print_ticket_p99(rows: &[Row]) {
     }
     println!("p99 of POST /tickets at {CLIENTS} clients:");
     println!();
-    println!("| backend | plugins | scenario | p99 |");
-    println!("|---|---|---|---:|");
+    println!("| backend | plugins | scenario | p99 | errors |");
+    println!("|---|---|---|---:|---:|");
     for row in cells {
         println!(
-            "| {} | {} | {} | {} |",
-            row.backend,
-            row.plugins(),
-            row.scenario.label(),
-            ms(row.outcome.percentile(99.0))
+            "| {} | {} | {} | {} | {} |",
+            row.cell.backend,
+            row.cell.plugins(),
+            row.cell.scenario.label(),
+            ms(row.outcome.percentile(99.0)),
+            row.outcome.errors
         );
     }
 }
 
+/// The distinct error replies, each with the first cell that got it.
 fn print_errors(rows: &[Row]) {
     const SHOWN: usize = 10;
     let total: u64 = rows.iter().map(|row| row.outcome.errors).sum();
@@ -151,19 +183,14 @@ fn print_errors(rows: &[Row]) {
         println!("Errors: none (every reply was 2xx).");
         return;
     }
-    println!("Errors: {total} non-2xx replies or transport errors. The first ones:");
-    let errors = rows.iter().flat_map(|row| {
-        row.outcome.first_errors.iter().map(move |error| {
-            format!(
-                "{} plugins {} {} x{}: {error}",
-                row.backend,
-                row.plugins(),
-                row.scenario.label(),
-                row.clients
-            )
-        })
-    });
-    for error in errors.take(SHOWN) {
-        println!("- {error}");
+    println!("Errors: {total} non-2xx replies or transport errors. The first distinct ones:");
+    let mut seen: Vec<&str> = Vec::new();
+    for row in rows {
+        for error in &row.outcome.first_errors {
+            if seen.len() < SHOWN && !seen.contains(&error.as_str()) {
+                seen.push(error);
+                println!("- {}: {error}", row.cell);
+            }
+        }
     }
 }
