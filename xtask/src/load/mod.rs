@@ -24,8 +24,12 @@ use scenario::Scenario;
 
 use crate::{Result, cargo, root};
 
-const USAGE: &str = "usage: cargo xtask load [--backend sqlite|postgres|both] [--requests N] \
-[--seconds S] [--clients 1,8,32] [--scenarios neutral,brake,intake]";
+const USAGE: &str = "usage: cargo xtask load [OPTIONS]
+  --backend sqlite|postgres|both   default both; `both` skips PostgreSQL when it is down
+  --requests N                     measured requests per cell, default 1000
+  --seconds S                      time limit per cell, default 5
+  --clients 1,8,32                 concurrent clients, one cell per count
+  --scenarios neutral,brake,intake POST /tickets neutral, brake complaint, /intake/calls";
 
 /// A request slower than this counts as an error rather than stalling a cell. Above the
 /// node's own 10 s database timeouts, so their replies arrive and say what went wrong.
@@ -205,10 +209,15 @@ async fn measure(options: &Options, artifacts: &Artifacts) -> Result {
     }
     report::print(&rows, &notes);
     println!();
-    println!("The run took {:.0} s.", started.elapsed().as_secs_f64());
+    println!(
+        "The measurements took {:.0} s (after the build).",
+        started.elapsed().as_secs_f64()
+    );
     let errors: u64 = rows.iter().map(|row| row.outcome.errors).sum();
     if errors > 0 {
-        return Err(format!("{errors} requests failed; see the errors above"));
+        return Err(format!(
+            "{errors} of the measured requests failed; see the errors above"
+        ));
     }
     Ok(())
 }
