@@ -1,4 +1,4 @@
-//! `cargo xtask demo | test | bench`: the README's commands.
+//! `cargo xtask demo | test | bench | load`: the README's commands.
 //!
 //! - `demo`: adds the wasm32-wasip2 target if missing, builds the plugins, and serves the
 //!   seeded demo tenant on embedded SQLite.
@@ -7,6 +7,10 @@
 //! - `bench`: builds the plugins and runs the criterion benchmarks: plugin invocation,
 //!   CSV import of 100k rows on SQLite, and a restart with 500 plugin versions on a warm
 //!   compiled cache.
+//! - `load`: builds the release binary and the plugins, and measures HTTP throughput and
+//!   latency against release nodes on SQLite and PostgreSQL, with plugins on and off.
+
+mod load;
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -29,9 +33,10 @@ fn main() -> ExitCode {
         "demo" => demo(rest),
         "test" => test(rest),
         "bench" => bench(rest),
+        "load" => load::run(rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask demo [axle demo args…] | test [cargo test args…] | bench [criterion args…]"
+                "usage: cargo xtask demo [axle demo args…] | test [cargo test args…] | bench [criterion args…] | load [--help]"
             );
             return ExitCode::from(2);
         }
