@@ -416,3 +416,60 @@ impl SqlBuilder {
         query
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn sqlite() -> (Db, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Db::open_embedded(dir.path()).await.expect("open SQLite");
+        (db, dir)
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "SQLite has one writer")]
+    async fn a_write_outside_the_open_transaction_panics_instead_of_waiting_on_itself() {
+        let (db, _dir) = sqlite().await;
+        let _tx = db.begin_write().await.expect("begin");
+        let _ = db.writer();
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "holds a transaction")]
+    async fn a_read_through_the_pool_inside_a_transaction_is_refused_in_tests() {
+        let (db, _dir) = sqlite().await;
+        let _tx = db.begin_write().await.expect("begin");
+        let _ = db.reader();
+    }
+
+    #[tokio::test]
+    async fn the_pools_are_free_again_once_the_transaction_ends() {
+        let (db, _dir) = sqlite().await;
+        let mut tx = db.begin_write().await.expect("begin");
+        sqlx::query("CREATE TABLE notes (body TEXT)")
+            .execute(&mut *tx)
+            .await
+            .expect("create");
+        tx.commit().await.expect("commit");
+        sqlx::query("INSERT INTO notes (body) VALUES ('刹车')")
+            .execute(db.writer())
+            .await
+            .expect("a write through the writer");
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notes")
+            .fetch_one(db.reader())
+            .await
+            .expect("a read through the pool");
+        assert_eq!(count, 1);
+    }
+
+    #[tokio::test]
+    async fn the_read_pool_refuses_writes_on_sqlite() {
+        let (db, _dir) = sqlite().await;
+        let err = sqlx::query("DELETE FROM tenants")
+            .execute(db.reader())
+            .await
+            .expect_err("read-only");
+        assert!(err.to_string().contains("readonly"), "{err}");
+    }
+}

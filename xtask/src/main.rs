@@ -141,9 +141,13 @@ fn ensure_wasm_target() -> Result {
     run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
 }
 
-/// The package names of a wasm workspace's members (one directory each).
-fn members(workspace: &Path) -> Result<Vec<String>> {
-    let mut names = Vec::new();
+/// The package names of a wasm workspace's members (one directory each), grouped by the
+/// SDK world feature they enable. Cargo unifies features across the packages of one
+/// build, so packages of one world build together (and their LTO links run in parallel),
+/// while two worlds in one build would enable both in the SDK, which refuses that. A
+/// member without the SDK joins the first group.
+fn member_groups(workspace: &Path) -> Result<Vec<Vec<String>>> {
+    let mut by_world: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     let entries = std::fs::read_dir(workspace)
         .map_err(|err| format!("reading {}: {err}", workspace.display()))?;
     for entry in entries.filter_map(std::result::Result::ok) {
@@ -159,19 +163,52 @@ fn members(workspace: &Path) -> Result<Vec<String>> {
                     .map(|name| name.trim_matches('"').to_owned())
             })
             .ok_or_else(|| format!("{} has no package name", manifest.display()))?;
-        names.push(name);
+        let world = text
+            .lines()
+            .filter(|line| line.trim_start().starts_with("axle-sdk"))
+            .find_map(|line| {
+                let features = line.split_once("features = [")?.1;
+                Some(
+                    features
+                        .split(']')
+                        .next()?
+                        .trim()
+                        .trim_matches('"')
+                        .to_owned(),
+                )
+            })
+            .unwrap_or_default();
+        by_world.entry(world).or_default().push(name);
     }
-    names.sort();
-    Ok(names)
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    let without_sdk = by_world.remove("").unwrap_or_default();
+    groups.extend(by_world.into_values());
+    match groups.first_mut() {
+        Some(first) => first.extend(without_sdk),
+        None if !without_sdk.is_empty() => groups.push(without_sdk),
+        None => {}
+    }
+    for group in &mut groups {
+        group.sort();
+    }
+    Ok(groups)
 }
 
-/// Builds every member of a wasm workspace to a component, one package per cargo call
-/// because each enables a different world feature of the SDK.
+/// `-p NAME` for each package of a group.
+fn package_args(group: &[String]) -> Vec<String> {
+    group
+        .iter()
+        .flat_map(|name| ["-p".to_owned(), name.clone()])
+        .collect()
+}
+
+/// Builds every member of a wasm workspace to a component, one cargo call per world.
 fn build_components(workspace: &Path) -> Result {
-    for name in members(workspace)? {
+    for group in member_groups(workspace)? {
         run(cargo()
             .current_dir(workspace)
-            .args(["build", "--release", "--quiet", "-p", &name]))?;
+            .args(["build", "--release", "--quiet"])
+            .args(package_args(&group)))?;
     }
     Ok(())
 }
@@ -232,16 +269,12 @@ fn test_all(args: &[String], tally: &mut Tally) -> Result {
     let host_triple = host_triple()?;
     for workspace in ["plugins", "tests/guests"] {
         let dir = root.join(workspace);
-        for name in members(&dir)? {
+        for group in member_groups(&dir)? {
             run_tests(
-                cargo().current_dir(&dir).args([
-                    "test",
-                    "--quiet",
-                    "--target",
-                    &host_triple,
-                    "-p",
-                    &name,
-                ]),
+                cargo()
+                    .current_dir(&dir)
+                    .args(["test", "--quiet", "--target", &host_triple])
+                    .args(package_args(&group)),
                 tally,
             )?;
         }
