@@ -427,20 +427,67 @@ mod tests {
         (db, dir)
     }
 
-    #[tokio::test]
-    #[should_panic(expected = "SQLite has one writer")]
-    async fn a_write_outside_the_open_transaction_panics_instead_of_waiting_on_itself() {
-        let (db, _dir) = sqlite().await;
-        let _tx = db.begin_write().await.expect("begin");
-        let _ = db.writer();
+    /// The panic message of `work` run as a task (a request handler or a worker is one;
+    /// the guard follows tasks), or `None` when it finished.
+    async fn panic_of(
+        work: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Option<String> {
+        let err = tokio::spawn(work).await.err()?;
+        let payload = err.into_panic();
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
     }
 
     #[tokio::test]
-    #[should_panic(expected = "holds a transaction")]
+    async fn a_write_outside_the_open_transaction_panics_instead_of_waiting_on_itself() {
+        let (db, _dir) = sqlite().await;
+        let message = panic_of(async move {
+            let _tx = db.begin_write().await.expect("begin");
+            let _ = db.writer();
+        })
+        .await
+        .expect("a panic");
+        assert!(message.contains("SQLite has one writer"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn a_second_transaction_in_the_same_task_panics_instead_of_waiting_on_itself() {
+        let (db, _dir) = sqlite().await;
+        let message = panic_of(async move {
+            let _tx = db.begin_write().await.expect("begin");
+            let _second = db.begin_write().await;
+        })
+        .await
+        .expect("a panic");
+        assert!(message.contains("a second transaction"), "{message}");
+    }
+
+    #[tokio::test]
     async fn a_read_through_the_pool_inside_a_transaction_is_refused_in_tests() {
         let (db, _dir) = sqlite().await;
-        let _tx = db.begin_write().await.expect("begin");
-        let _ = db.reader();
+        let message = panic_of(async move {
+            let _tx = db.begin_write().await.expect("begin");
+            let _ = db.reader();
+        })
+        .await
+        .expect("a panic");
+        assert!(message.contains("holds a transaction"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn other_tasks_write_once_the_transaction_ends() {
+        let (db, _dir) = sqlite().await;
+        let writer = db.clone();
+        let finished = panic_of(async move {
+            let tx = writer.begin_write().await.expect("begin");
+            tx.rollback().await.expect("rollback");
+            let _ = writer.writer();
+            let _ = writer.reader();
+        })
+        .await;
+        assert_eq!(finished, None);
     }
 
     #[tokio::test]
