@@ -281,12 +281,14 @@ fn test_all(args: &[String], tally: &mut Tally) -> Result {
     }
     sdk_doctests(&root, tally)?;
     // The multi-node and `axle plugin` tests run the `axle` binary itself, as an operator
-    // would. Built with the workspace's feature set, like the tests below: built with
-    // `-p axle-host` alone, features unify differently (the SDK's build-time crates, its
-    // schemars) and wasmtime would compile a second time.
+    // would. Built with the test targets, so with exactly the feature set the tests below
+    // use: built with `-p axle-host` alone, features unify differently (the SDK's
+    // build-time crates, its schemars) and wasmtime would compile a second time; built
+    // without `--tests`, the dev-dependencies' features are off and a dozen crates and
+    // axle-host compile twice.
     run(cargo()
         .current_dir(&root)
-        .args(["build", "--quiet", "--workspace", "--bins"]))?;
+        .args(["build", "--quiet", "--workspace", "--bins", "--tests"]))?;
     run_tests(
         cargo()
             .current_dir(&root)

@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 /// A kind of request, repeated for the whole cell.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
-    /// A ticket no rule cares much about: the cost of the plain path.
+    /// A ticket on which no demo plugin decides anything (no safety word, no customer for
+    /// the VIP or station rules, nothing the FAQ or knowledge base answers): what running
+    /// the plugins costs when they all pass.
     Neutral,
     /// A brake complaint on a known car: the safety rule fires, escalates and notifies.
     Brake,
@@ -57,7 +59,7 @@ impl Scenario {
     pub fn body(self, vin: &str, n: u64) -> Value {
         match self {
             Scenario::Neutral => json!({
-                "description": "Customer asks about the opening hours of the service station",
+                "description": "Customer wants to change the email address on file",
                 "channel": "phone",
             }),
             Scenario::Brake => json!({
