@@ -477,7 +477,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn other_tasks_write_once_the_transaction_ends() {
+    async fn the_same_task_uses_the_pools_again_once_its_transaction_ends() {
         let (db, _dir) = sqlite().await;
         let writer = db.clone();
         let finished = panic_of(async move {

@@ -49,6 +49,11 @@ async fn a_stopped_server_finishes_cleanly() {
 const AGENTS: usize = 8;
 const ROUNDS: usize = 5;
 
+/// Now plus a week, in unix ms: an SLA pass at that time finds every open clock late.
+fn a_week_ahead() -> i64 {
+    axle_host::ids::now_ms() + 7 * 24 * 3_600_000
+}
+
 /// One agent's round: a brake complaint (a safety rule texts the manager), a hotline call
 /// from a new caller, and a status change (a workflow step comments on each event).
 async fn agent_round(app: &TestApp, tenant: &Tenant, agent: usize, round: usize) -> Vec<String> {
@@ -129,8 +134,7 @@ async fn concurrent_tickets_calls_and_updates_all_succeed_beside_the_background_
         tokio::spawn(async move {
             let mut passes = 0;
             while !stop.load(Ordering::Relaxed) {
-                let week_ahead = axle_host::ids::now_ms() + 7 * 24 * 3_600_000;
-                axle_host::service::sla::tick(&app.app.core, week_ahead)
+                axle_host::service::sla::tick(&app.app.core, a_week_ahead())
                     .await
                     .expect("an SLA pass");
                 passes += 1;
@@ -172,8 +176,7 @@ async fn concurrent_tickets_calls_and_updates_all_succeed_beside_the_background_
         "a ticket per complaint and per call"
     );
     // One last pass fires whatever the agents' final tickets started.
-    let week_ahead = axle_host::ids::now_ms() + 7 * 24 * 3_600_000;
-    axle_host::service::sla::tick(&app.app.core, week_ahead)
+    axle_host::service::sla::tick(&app.app.core, a_week_ahead())
         .await
         .expect("the last SLA pass");
     for ticket in tickets {

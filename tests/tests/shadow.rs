@@ -386,6 +386,18 @@ async fn replay_compares_a_candidate_with_the_recorded_inputs_including_one_that
     assert_eq!(live["status"], "enabled");
 }
 
+/// The status of a replay of `rule`'s recorded inputs through version 0.2.0: 409 when
+/// nothing is recorded.
+async fn replay_status(app: &TestApp, tenant: &Tenant, rule: &str) -> u16 {
+    app.post(
+        &tenant.key,
+        &format!("/api/v1/installations/{rule}/replay"),
+        &json!({ "version": "0.2.0" }),
+    )
+    .await
+    .status
+}
+
 #[tokio::test]
 async fn recorded_inputs_are_purged_once_past_their_tenants_retention_and_not_before() {
     let app = TestApp::spawn().await;
@@ -408,19 +420,6 @@ async fn recorded_inputs_are_purged_once_past_their_tenants_retention_and_not_be
             .await;
         rules.push(id(&rule));
     }
-    let replayable = |tenant: &Tenant, rule: &str| {
-        let (tenant, rule) = (tenant.clone(), rule.to_owned());
-        let app = &app;
-        async move {
-            app.post(
-                &tenant.key,
-                &format!("/api/v1/installations/{rule}/replay"),
-                &json!({ "version": "0.2.0" }),
-            )
-            .await
-            .status
-        }
-    };
     let day = 86_400_000;
     let now = axle_host::ids::now_ms();
     let core = &app.app.core;
@@ -434,9 +433,9 @@ async fn recorded_inputs_are_purged_once_past_their_tenants_retention_and_not_be
         .await
         .expect("purge");
     assert_eq!(purged, 1, "the 1-day tenant's input goes");
-    assert_eq!(replayable(&keeps, &rules[0]).await, 200);
+    assert_eq!(replay_status(&app, &keeps, &rules[0]).await, 200);
     assert_eq!(
-        replayable(&short, &rules[1]).await,
+        replay_status(&app, &short, &rules[1]).await,
         409,
         "nothing left to replay"
     );
@@ -448,7 +447,7 @@ async fn recorded_inputs_are_purged_once_past_their_tenants_retention_and_not_be
         purged >= 2,
         "the 30-day tenant's input and its replay comparison go after 30 days: {purged}"
     );
-    assert_eq!(replayable(&keeps, &rules[0]).await, 409);
+    assert_eq!(replay_status(&app, &keeps, &rules[0]).await, 409);
 }
 
 #[tokio::test]

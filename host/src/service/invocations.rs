@@ -184,18 +184,16 @@ pub async fn record_in<'a>(
     if audits.is_empty() {
         return Ok(());
     }
-    let details: Vec<Option<String>> = audits.iter().map(|audit| audit.detail()).collect();
     let rows: Vec<NewInvocation<'_>> = audits
         .iter()
-        .zip(&details)
-        .map(|(audit, detail)| NewInvocation {
+        .map(|audit| NewInvocation {
             installation_id: &audit.installation_id,
             plugin: &audit.plugin,
             hook: audit.hook,
             subject_id: audit.subject_id.as_deref(),
             input_digest: &audit.input_digest,
             outcome: audit.failure.as_ref().map_or("ok", Failure::outcome),
-            detail: detail.clone(),
+            detail: audit.detail(),
             duration_us: audit.duration_us,
         })
         .collect();
