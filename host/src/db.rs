@@ -164,6 +164,10 @@ impl Db {
                 if url.contains(":memory:") || url.contains("mode=memory") {
                     return Err(DbError::InMemorySqlite(url.to_owned()));
                 }
+                // A file in this process cannot go away under an open connection, so the
+                // ping before each acquire only adds a round trip to the connection's thread
+                // (and, for the writer, holds it longer).
+                let options = || options().test_before_acquire(false);
                 let writer = options()
                     .max_connections(1)
                     .after_connect(|conn, _| {
