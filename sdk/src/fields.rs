@@ -222,7 +222,8 @@ pub use crate::wit::{Entity, FieldDef, FieldIssue, FieldKind, Subject};
 use crate::{CustomField, Error};
 
 /// A field provider. The host calls [`FieldProvider::describe`] once per load, then
-/// [`FieldProvider::compute`] and [`FieldProvider::validate`] for each record it saves.
+/// [`FieldProvider::validate`] and [`FieldProvider::compute`] for each record it saves,
+/// in that order and on one instance (a fresh one for compute when validate trapped).
 ///
 /// The [module documentation](self) has a complete field provider: manifest, config, this trait,
 /// `export!` and native tests.

@@ -9,7 +9,7 @@ use axle_host::plugins::limits::PlatformLimits;
 use axle_host::plugins::manifest::World;
 use axle_host::plugins::runtime::{ComponentError, Failure, Loaded, Runtime};
 use axle_host::plugins::sandbox::CallContext;
-use axle_tests::{KPI_SUMMARY, Plugin, VIN_DECODER, VIP_ROUTING, vin};
+use axle_tests::{KPI_SUMMARY, Plugin, TICKET_RULES, VIN_DECODER, VIP_ROUTING, vin};
 
 fn runtime() -> Runtime {
     Runtime::new(PlatformLimits::default()).expect("a runtime")
@@ -113,6 +113,78 @@ fn vin_decoder_reports_a_bad_check_digit_as_an_issue_on_vin() {
         issues[0].message.contains("check digit"),
         "{}",
         issues[0].message
+    );
+}
+
+/// `ticket-rules` with `config`: compute reports whether validate ran in its instance.
+fn ticket_rules(runtime: &Runtime, config: serde_json::Value) -> Arc<CallContext> {
+    Arc::new(CallContext {
+        tenant_id: "tenant-runtime".to_owned(),
+        installation_id: "installation-ticket-rules".to_owned(),
+        plugin: "ticket-rules@0.1.0".to_owned(),
+        grants: Default::default(),
+        config_json: config.to_string(),
+        config,
+        limits: runtime.platform.defaults,
+    })
+}
+
+fn validated_first(computed: &[types::CustomField]) -> Option<&types::FieldValue> {
+    value(computed, "validated_first")
+}
+
+#[test]
+fn validate_and_compute_of_one_record_run_in_one_instance_each_with_its_own_outcome() {
+    let runtime = runtime();
+    let loaded = load(&runtime, &TICKET_RULES, World::FieldProvider);
+    let config = serde_json::json!({ "required": [], "report_visit": true });
+    let subject = vehicle(&vin("LSVAU2180N2183294"));
+
+    let (validated, computed) = runtime.validate_and_compute(
+        &loaded,
+        ticket_rules(&runtime, config.clone()),
+        None,
+        &subject,
+    );
+    let alone = runtime.compute_fields(&loaded, ticket_rules(&runtime, config), None, &subject);
+
+    assert_eq!(validated.result.expect("validate succeeds"), []);
+    assert_eq!(
+        validated_first(&computed.result.expect("compute succeeds")),
+        Some(&types::FieldValue::Boolean(true)),
+        "compute ran in the instance validate ran in"
+    );
+    assert_eq!(validated.input_digest, computed.input_digest);
+    assert_eq!(
+        validated_first(&alone.result.expect("compute succeeds")),
+        Some(&types::FieldValue::Boolean(false)),
+        "a compute on its own gets a fresh instance"
+    );
+}
+
+#[test]
+fn after_a_validate_that_traps_compute_runs_in_a_fresh_instance() {
+    let runtime = runtime();
+    let loaded = load(&runtime, &TICKET_RULES, World::FieldProvider);
+    let config =
+        serde_json::json!({ "required": [], "report_visit": true, "trap_in_validate": true });
+
+    let (validated, computed) = runtime.validate_and_compute(
+        &loaded,
+        ticket_rules(&runtime, config),
+        None,
+        &vehicle(&vin("LSVAU2180N2183294")),
+    );
+
+    assert!(
+        matches!(validated.result, Err(Failure::Trap(_))),
+        "{:?}",
+        validated.result
+    );
+    assert_eq!(
+        validated_first(&computed.result.expect("compute succeeds")),
+        Some(&types::FieldValue::Boolean(false)),
+        "the trapped instance is not reused"
     );
 }
 

@@ -18,9 +18,10 @@ use wasmtime::{Engine, Store, Trap};
 use super::bindings::{fields, routing, types, widget, workflow};
 use super::compiled_cache::{CompiledCache, Lookup};
 use super::engine;
+use super::limits::Limits;
 use super::limits::PlatformLimits;
 use super::manifest::{Capability, WitVersion, World};
-use super::sandbox::{CallContext, HostAccess, Sandbox};
+use super::sandbox::{CallContext, HostAccess, LogBudget, Sandbox};
 use crate::domain::Notification;
 
 /// Why a component was rejected at upload or load.
@@ -460,7 +461,7 @@ impl Runtime {
             let WorldPre::Routing(pre) = pre else {
                 return Ok(Err(wrong_world_call(World::RoutingRule)));
             };
-            started(store, |s| pre.instantiate(s))?.call_route(&mut *store, ticket)
+            started_instance(store, |s| pre.instantiate(s))?.call_route(&mut *store, ticket)
         })
     }
 
@@ -476,7 +477,7 @@ impl Runtime {
             let WorldPre::Workflow(pre) = pre else {
                 return Ok(Err(wrong_world_call(World::WorkflowStep)));
             };
-            started(store, |s| pre.instantiate(s))?.call_on_event(&mut *store, event)
+            started_instance(store, |s| pre.instantiate(s))?.call_on_event(&mut *store, event)
         })
     }
 
@@ -490,7 +491,7 @@ impl Runtime {
             let WorldPre::Fields(pre) = pre else {
                 return Ok(Err(wrong_world_call(World::FieldProvider)));
             };
-            started(store, |s| pre.instantiate(s))?
+            started_instance(store, |s| pre.instantiate(s))?
                 .call_describe(&mut *store)
                 .map(Ok)
         })
@@ -508,7 +509,7 @@ impl Runtime {
             let WorldPre::Fields(pre) = pre else {
                 return Ok(Err(wrong_world_call(World::FieldProvider)));
             };
-            started(store, |s| pre.instantiate(s))?.call_compute(&mut *store, subject)
+            started_instance(store, |s| pre.instantiate(s))?.call_compute(&mut *store, subject)
         })
     }
 
@@ -524,7 +525,7 @@ impl Runtime {
             let WorldPre::Fields(pre) = pre else {
                 return Ok(Err(wrong_world_call(World::FieldProvider)));
             };
-            started(store, |s| pre.instantiate(s))?.call_validate(&mut *store, subject)
+            started_instance(store, |s| pre.instantiate(s))?.call_validate(&mut *store, subject)
         })
     }
 
@@ -538,7 +539,7 @@ impl Runtime {
             let WorldPre::Widget(pre) = pre else {
                 return Ok(Err(wrong_world_call(World::ReportWidget)));
             };
-            started(store, |s| pre.instantiate(s))?
+            started_instance(store, |s| pre.instantiate(s))?
                 .call_describe(&mut *store)
                 .map(Ok)
         })
@@ -555,8 +556,54 @@ impl Runtime {
             let WorldPre::Widget(pre) = pre else {
                 return Ok(Err(wrong_world_call(World::ReportWidget)));
             };
-            started(store, |s| pre.instantiate(s))?.call_render(&mut *store, dataset)
+            started_instance(store, |s| pre.instantiate(s))?.call_render(&mut *store, dataset)
         })
+    }
+
+    /// Validates `subject` with a field provider, then computes its fields, in one fresh
+    /// instance: the two calls a provider gets for one record are one visit. Each call
+    /// has its own deadline, log budget and outcome. After a validate that left the
+    /// instance unusable (a trap, a timeout, a limit), compute gets a fresh instance.
+    pub fn validate_and_compute(
+        &self,
+        loaded: &Loaded,
+        call: Arc<CallContext>,
+        host: Option<HostAccess>,
+        subject: &fields::Subject,
+    ) -> (
+        Outcome<Vec<fields::FieldIssue>>,
+        Outcome<Vec<types::CustomField>>,
+    ) {
+        let WorldPre::Fields(pre) = &loaded.pre else {
+            return (
+                self.validate_fields(loaded, call.clone(), host.clone(), subject),
+                self.compute_fields(loaded, call, host, subject),
+            );
+        };
+        let input = match Input::measured(subject, call.limits) {
+            Ok(input) => input,
+            // Refused as too large; compute is refused the same way.
+            Err(refused) => return (refused, self.compute_fields(loaded, call, host, subject)),
+        };
+        let mut store = self.fresh_store(call.clone(), host.clone());
+        let mut provider = None;
+        let started = Instant::now();
+        let raw = started_instance(&mut store, |s| pre.instantiate(s)).and_then(|instance| {
+            let issues = instance.call_validate(&mut store, subject);
+            provider = Some(instance);
+            issues
+        });
+        let validated = self.finish_call(&mut store, &input, started, raw);
+        let computed = match provider {
+            Some(instance) if still_usable(&validated.result) => {
+                self.rearm(&mut store);
+                let started = Instant::now();
+                let raw = instance.call_compute(&mut store, subject);
+                self.finish_call(&mut store, &input, started, raw)
+            }
+            _ => self.compute_fields(loaded, call, host, subject),
+        };
+        (validated, computed)
     }
 
     /// The shared invocation path: measure and cap the input, run in a fresh store under
@@ -574,42 +621,54 @@ impl Runtime {
         ) -> wasmtime::Result<Result<O, types::Error>>,
     ) -> Outcome<O> {
         let started = Instant::now();
-        let limits = call.limits;
-        let input_json = serde_json::to_vec(input).unwrap_or_default();
-        let input_digest = sha256_hex(&input_json);
-        let finish = |result, notifications, logs_dropped, fuel_used, memory_peak_bytes| Outcome {
-            result,
-            input_digest: input_digest.clone(),
-            duration: started.elapsed(),
-            notifications,
-            logs_dropped,
-            fuel_used,
-            memory_peak_bytes,
+        let measured = match Input::measured(input, call.limits) {
+            Ok(measured) => measured,
+            Err(failure) => return failure,
         };
-        if input_json.len() > limits.input_bytes() {
-            let failure = Failure::InputTooLarge {
-                bytes: input_json.len(),
-                limit: limits.input_bytes(),
-            };
-            return finish(Err(failure), Vec::new(), 0, None, 0);
-        }
+        let mut store = self.fresh_store(call, host);
+        let raw = run(&mut store, &loaded.pre, input);
+        self.finish_call(&mut store, &measured, started, raw)
+    }
 
+    /// A store for one visit, under the call's memory limit, deadline and fuel.
+    fn fresh_store(&self, call: Arc<CallContext>, host: Option<HostAccess>) -> Store<Sandbox> {
         let mut store = Store::new(&self.engine, Sandbox::new(call, host));
         store.limiter(|sandbox| &mut sandbox.memory);
+        store.epoch_deadline_trap();
+        self.rearm(&mut store);
+        store
+    }
+
+    /// Gives the next call in `store` a whole deadline, log budget and fuel allowance.
+    fn rearm(&self, store: &mut Store<Sandbox>) {
+        let limits = store.data().call.limits;
         let ticks = limits.deadline().as_millis() / engine::EPOCH_TICK.as_millis();
         store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX).max(1));
-        store.epoch_deadline_trap();
         if let Some(fuel) = self.fuel_per_call {
             store
                 .set_fuel(fuel)
                 .expect("fuel is enabled on the metered engine");
         }
+        store.data_mut().log = LogBudget {
+            remaining: limits.log_bytes(),
+            dropped: 0,
+        };
+    }
 
-        let raw = run(&mut store, &loaded.pre, input);
+    /// Classifies what one call in `store` returned and caps its output; takes the
+    /// notifications it queued.
+    fn finish_call<O: Serialize>(
+        &self,
+        store: &mut Store<Sandbox>,
+        input: &Input,
+        started: Instant,
+        raw: wasmtime::Result<Result<O, types::Error>>,
+    ) -> Outcome<O> {
         let fuel_used = self
             .fuel_per_call
             .map(|fuel| fuel.saturating_sub(store.get_fuel().unwrap_or(0)));
-        let sandbox = store.into_data();
+        let sandbox = store.data_mut();
+        let limits = sandbox.call.limits;
         let result = match raw {
             Ok(Ok(output)) => {
                 let size = json_size(&output);
@@ -641,19 +700,60 @@ impl Runtime {
             ),
             Err(err) => Err(Failure::Trap(trap_message(&err))),
         };
-        let notifications = if result.is_ok() {
-            sandbox.notifications
-        } else {
-            Vec::new()
-        };
-        finish(
+        let notifications = std::mem::take(&mut sandbox.notifications);
+        Outcome {
+            notifications: if result.is_ok() {
+                notifications
+            } else {
+                Vec::new()
+            },
             result,
-            notifications,
-            sandbox.log.dropped,
+            input_digest: input.digest.clone(),
+            duration: started.elapsed(),
+            logs_dropped: sandbox.log.dropped,
             fuel_used,
-            sandbox.memory.peak_bytes,
-        )
+            memory_peak_bytes: sandbox.memory.peak_bytes,
+        }
     }
+}
+
+/// An invocation's input, measured against its limit.
+struct Input {
+    /// sha256 of its JSON form.
+    digest: String,
+}
+
+impl Input {
+    /// The input's digest, or the outcome of refusing it when it is over the limit.
+    fn measured<I: Serialize, O>(input: &I, limits: Limits) -> Result<Input, Outcome<O>> {
+        let started = Instant::now();
+        let json = serde_json::to_vec(input).unwrap_or_default();
+        let digest = sha256_hex(&json);
+        if json.len() > limits.input_bytes() {
+            return Err(Outcome {
+                result: Err(Failure::InputTooLarge {
+                    bytes: json.len(),
+                    limit: limits.input_bytes(),
+                }),
+                input_digest: digest,
+                duration: started.elapsed(),
+                notifications: Vec::new(),
+                logs_dropped: 0,
+                fuel_used: None,
+                memory_peak_bytes: 0,
+            });
+        }
+        Ok(Input { digest })
+    }
+}
+
+/// Whether an instance that returned `result` can take another call: not after a trap,
+/// a timeout or a limit, which leave it mid-way.
+fn still_usable<T>(result: &Result<T, Failure>) -> bool {
+    matches!(
+        result,
+        Ok(_) | Err(Failure::Plugin(_) | Failure::OutputTooLarge { .. })
+    )
 }
 
 /// The length of `value`'s JSON form, counted without building it.
@@ -677,7 +777,7 @@ fn json_size<T: Serialize>(value: &T) -> usize {
 
 /// Marks the sandbox as instantiated, so later failures are the plugin's and earlier ones
 /// (an exhausted instance pool, say) are the host's and never trip the breaker.
-fn started<T>(
+fn started_instance<T>(
     store: &mut Store<Sandbox>,
     instantiate: impl FnOnce(&mut Store<Sandbox>) -> wasmtime::Result<T>,
 ) -> wasmtime::Result<T> {

@@ -31,7 +31,7 @@ fn run_all(
     let mut run = FieldsRun::default();
     for provider in providers {
         let span = invocations::invocation_span(provider, "validate").entered();
-        let checked = runtime.validate_fields(
+        let (checked, computed) = runtime.validate_and_compute(
             &provider.loaded,
             provider.call.clone(),
             Some(host.clone()),
@@ -48,12 +48,6 @@ fn run_all(
                 }));
         }
         let _span = invocations::invocation_span(provider, "compute").entered();
-        let computed = runtime.compute_fields(
-            &provider.loaded,
-            provider.call.clone(),
-            Some(host.clone()),
-            subject,
-        );
         run.audits
             .push(Audit::of(provider, "compute", Some(subject_id), &computed));
         if let Ok(fields) = computed.result {

@@ -3,16 +3,28 @@
 //!
 //! Its config names the ticket fields every ticket must carry; a ticket without one, or with
 //! an empty text in it, gets one issue per missing field. Customers and vehicles pass.
+//! With `report_visit`, compute says whether validate ran before it in the same instance.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axle_sdk::fields::{FieldDef, FieldIssue, FieldProvider, Subject};
-use axle_sdk::{Error, FieldValue, Ticket, config};
+use axle_sdk::{CustomField, Error, FieldValue, Ticket, config};
 use serde::Deserialize;
 
 /// Installation config.
 #[derive(Debug, Deserialize)]
 struct Config {
     required: Vec<String>,
+    /// Compute returns `validated_first`: whether this instance ran validate already.
+    #[serde(default)]
+    report_visit: bool,
+    /// Validate panics (traps) after noting that it ran.
+    #[serde(default)]
+    trap_in_validate: bool,
 }
+
+/// Set by validate, in this instance's memory.
+static VALIDATED: AtomicBool = AtomicBool::new(false);
 
 struct TicketRules;
 
@@ -22,13 +34,24 @@ impl FieldProvider for TicketRules {
     }
 
     fn validate(subject: Subject) -> Result<Vec<FieldIssue>, Error> {
+        VALIDATED.store(true, Ordering::Relaxed);
+        let config: Config = config::parse()?;
+        assert!(!config.trap_in_validate, "validate traps, as configured");
         match subject {
-            Subject::Ticket(ticket) => {
-                let config: Config = config::parse()?;
-                Ok(missing(&ticket, &config))
-            }
+            Subject::Ticket(ticket) => Ok(missing(&ticket, &config)),
             Subject::Customer(_) | Subject::Vehicle(_) => Ok(Vec::new()),
         }
+    }
+
+    fn compute(_subject: Subject) -> Result<Vec<CustomField>, Error> {
+        let config: Config = config::parse()?;
+        if !config.report_visit {
+            return Ok(Vec::new());
+        }
+        Ok(vec![CustomField {
+            name: "validated_first".into(),
+            value: FieldValue::Boolean(VALIDATED.load(Ordering::Relaxed)),
+        }])
     }
 }
 
@@ -55,11 +78,13 @@ fn missing(ticket: &Ticket, config: &Config) -> Vec<FieldIssue> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axle_sdk::{CustomField, testing};
+    use axle_sdk::testing;
 
     fn config() -> Config {
         Config {
             required: vec!["repair_order".into(), "dealer_code".into()],
+            report_visit: false,
+            trap_in_validate: false,
         }
     }
 
