@@ -3,7 +3,7 @@
 //! with the team manager told when no workflow step handles them.
 
 use axle_host::service::sla::{Fired, tick};
-use axle_tests::{FAQ_AUTOREPLY, Tenant, TestApp};
+use axle_tests::{FAQ_AUTOREPLY, SCRIPTED_STEP, Tenant, TestApp};
 use serde_json::{Value, json};
 
 const MINUTE: i64 = 60_000;
@@ -297,6 +297,48 @@ async fn the_clock_pauses_while_the_ticket_waits_on_the_customer() {
             .unwrap(),
         Fired::default(),
         "met clocks never fire"
+    );
+}
+
+#[tokio::test]
+async fn a_step_that_moves_a_new_ticket_on_commits_with_it_and_its_clocks_follow() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("sla-created-step").await;
+    policy(&app, &tenant, "normal", 10, 60).await;
+    app.install(
+        &tenant,
+        &SCRIPTED_STEP,
+        json!({ "rules": [{ "on": "ticket.created", "transition": "pending_customer" }] }),
+        &[],
+    )
+    .await;
+
+    let ticket = app
+        .ticket(
+            &tenant,
+            json!({ "description": "Which oil does the Lavida take?" }),
+        )
+        .await;
+
+    assert_eq!(ticket["status"], "pending_customer", "{ticket}");
+    let started = clocks(&app, &tenant, &ticket).await;
+    assert_eq!(clock(&started, "first_response")["state"], "met");
+    assert_eq!(clock(&started, "resolution")["state"], "paused");
+    let kinds = events(&app, &tenant, &ticket).await;
+    let created = kinds.iter().position(|k| k == "ticket.created");
+    let moved = kinds.iter().position(|k| k == "status.changed");
+    assert!(
+        created.is_some() && moved.is_some() && created < moved,
+        "created, then the step's change: {kinds:?}"
+    );
+    let stored = app
+        .get(&tenant.key, &format!("/api/v1/tickets/{}", id(&ticket)))
+        .await
+        .expect(200);
+    assert_eq!(stored["status"], "pending_customer");
+    assert_eq!(
+        stored["created_at"], stored["updated_at"],
+        "one write: {stored}"
     );
 }
 

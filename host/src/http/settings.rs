@@ -9,8 +9,9 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::ApiJson;
 use super::openapi as doc;
+use crate::service::settings;
 use crate::service::{FieldError, ServiceError};
-use crate::store::settings::{self, Settings};
+use crate::store::settings::Settings;
 
 /// The longest input retention a tenant can set, in days.
 const MAX_RETENTION_DAYS: i64 = 3_650;
@@ -32,7 +33,7 @@ pub async fn get(
     State(state): State<AppState>,
 ) -> Result<Json<Settings>, ApiError> {
     caller.require_tenant_admin()?;
-    Ok(Json(settings::of(&state.core.db, &caller.tenant_id).await?))
+    Ok(Json(settings::get(&state.core, &caller.tenant_id).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -62,7 +63,7 @@ pub async fn update(
     ApiJson(body): ApiJson<SettingsChange>,
 ) -> Result<Json<Settings>, ApiError> {
     caller.require_tenant_admin()?;
-    let mut current = settings::of(&state.core.db, &caller.tenant_id).await?;
+    let mut current = settings::get(&state.core, &caller.tenant_id).await?;
     if let Some(days) = body.input_retention_days {
         if !(0..=MAX_RETENTION_DAYS).contains(&days) {
             return Err(ServiceError::Unprocessable {
@@ -78,6 +79,6 @@ pub async fn update(
         }
         current.input_retention_days = days;
     }
-    settings::put(&state.core.db, &caller.tenant_id, &current).await?;
+    settings::put(&state.core, &caller.tenant_id, &current).await?;
     Ok(Json(current))
 }

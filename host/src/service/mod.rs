@@ -23,6 +23,7 @@ pub mod registry;
 pub mod reload;
 pub mod routing;
 pub mod service_records;
+pub mod settings;
 pub mod shadow;
 pub mod sla;
 pub mod surveys;

@@ -13,12 +13,16 @@ use std::sync::{Arc, RwLock};
 use super::plugins::{self, Ready};
 use super::{Core, ServiceError};
 use crate::plugins::manifest::World;
-use crate::store::{installations, plugin_clock, plugin_policies};
+use crate::store::{installations, plugin_clock, plugin_policies, settings};
 
 /// One tenant's enabled installations at one generation, in world and run order.
 pub struct Snapshot {
     pub generation: i64,
     ready: Vec<Ready>,
+    /// Whether the tenant keeps routing inputs for replay (`input_retention_days` > 0),
+    /// so a ticket's transaction need not read its settings. A settings change moves the
+    /// generation like a plugin change.
+    pub keeps_inputs: bool,
 }
 
 impl Snapshot {
@@ -103,6 +107,10 @@ pub async fn snapshot(core: &Core, tenant_id: &str) -> Result<Arc<Snapshot>, Ser
     let generation = plugin_clock::generation(&core.db, tenant_id).await?;
     core.registry.heard(tenant_id, generation);
     let budget = plugin_policies::get(&core.db, tenant_id).await?.budget;
+    let keeps_inputs = settings::of(&core.db, tenant_id)
+        .await?
+        .input_retention_days
+        > 0;
     let mut ready = Vec::new();
     for installation in installations::all_enabled(&core.db, tenant_id).await? {
         let label = installation.label();
@@ -120,7 +128,12 @@ pub async fn snapshot(core: &Core, tenant_id: &str) -> Result<Arc<Snapshot>, Ser
         installations = ready.len(),
         "plugin snapshot built"
     );
-    Ok(core
-        .registry
-        .keep(tenant_id, Arc::new(Snapshot { generation, ready })))
+    Ok(core.registry.keep(
+        tenant_id,
+        Arc::new(Snapshot {
+            generation,
+            ready,
+            keeps_inputs,
+        }),
+    ))
 }

@@ -3,7 +3,7 @@
 //! to name a queue, team or assignee wins, tags and notifications are unioned.
 
 use super::invocations::{self, Audit};
-use super::plugins::{self, Ready};
+use super::plugins::Ready;
 use super::{Core, ServiceError};
 use crate::domain::{Customer, Notification, Ticket, TicketStatus, Vehicle};
 use crate::plugins::bindings::routing::RoutingDecision;
@@ -29,6 +29,8 @@ pub struct RoutingRun {
     pub recorded: Vec<super::shadow::Recorded>,
     /// The input the rules saw.
     pub input: Option<std::sync::Arc<crate::plugins::bindings::types::Ticket>>,
+    /// Whether the tenant keeps the recorded inputs (from its plugin snapshot).
+    pub keeps_inputs: bool,
 }
 
 /// Runs the tenant's routing rules on `ticket`. A failing rule is audited and skipped.
@@ -39,10 +41,12 @@ pub async fn run(
     customer: Option<&Customer>,
     vehicle: Option<&Vehicle>,
 ) -> Result<RoutingRun, ServiceError> {
-    let rules = plugins::ready_for(core, tenant_id, World::RoutingRule).await?;
+    let snapshot = super::registry::snapshot(core, tenant_id).await?;
+    let rules = snapshot.of(World::RoutingRule);
     if rules.is_empty() {
         return Ok(RoutingRun::default());
     }
+    let keeps_inputs = snapshot.keeps_inputs;
     let input = std::sync::Arc::new(convert::ticket(ticket, customer, vehicle));
     let runtime = core.runtime.clone();
     let host = invocations::host_access(core);
@@ -50,6 +54,7 @@ pub async fn run(
     invocations::run_blocking(move || {
         let mut run = route_all(&runtime, &rules, host, &input, &ticket_id);
         run.input = Some(input);
+        run.keeps_inputs = keeps_inputs;
         run
     })
     .await

@@ -193,7 +193,7 @@ async fn load(
 }
 
 /// Records each invocation of the run inside the ticket's transaction, when the tenant
-/// keeps inputs. Inputs past the retention are purged by [`run_retention`], off the
+/// keeps inputs (as its plugin snapshot said). Inputs past the retention are purged by [`run_retention`], off the
 /// ticket's path.
 pub async fn record(
     tx: &mut Tx,
@@ -204,10 +204,7 @@ pub async fn record(
     let Some(input) = &routed.input else {
         return Ok(());
     };
-    if routed.recorded.is_empty() {
-        return Ok(());
-    }
-    if settings::get(tx, tenant_id).await?.input_retention_days <= 0 {
+    if routed.recorded.is_empty() || !routed.keeps_inputs {
         return Ok(());
     }
     let input = input_json(input);

@@ -20,6 +20,7 @@ use crate::store::org;
 use crate::store::outbox;
 use crate::store::sla::{self, Clock, ClockKind, Stage};
 use crate::store::{customers, tickets, vehicles};
+use sqlx::AnyConnection;
 
 fn timestamp(ms: i64) -> Timestamp {
     Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
@@ -27,24 +28,24 @@ fn timestamp(ms: i64) -> Timestamp {
 
 /// The business calendar a ticket's clocks run on.
 async fn calendar_for(
-    tx: &mut Tx,
+    conn: &mut AnyConnection,
     tenant_id: &str,
     ticket: &Ticket,
 ) -> Result<Calendar, ServiceError> {
     let site = match &ticket.site_id {
-        Some(site_id) => org::site(&mut **tx, tenant_id, site_id).await?,
+        Some(site_id) => org::site(&mut *conn, tenant_id, site_id).await?,
         None => None,
     };
     let site = match site {
         Some(site) if !site.opening_hours.is_closed_all_week() => Some(site),
-        _ => org::root(&mut **tx, tenant_id)
+        _ => org::root(&mut *conn, tenant_id)
             .await?
             .filter(|root| !root.opening_hours.is_closed_all_week()),
     };
     let Some(site) = site else {
         return Ok(Calendar::always_open());
     };
-    let holidays: Vec<Date> = sla::holidays(tx, tenant_id)
+    let holidays: Vec<Date> = sla::holidays(conn, tenant_id)
         .await?
         .iter()
         .filter_map(|holiday| holiday.day.parse().ok())
@@ -58,37 +59,73 @@ fn add(calendar: &Calendar, from: i64, minutes: i64) -> Option<i64> {
         .map(|t| t.as_millisecond())
 }
 
-/// Starts the ticket's clocks under the policy for its priority (none without a policy).
-pub async fn start(
-    tx: &mut Tx,
+/// The clocks a new ticket starts with, worked out before its transaction opens: reading
+/// the policy and the calendar inside it would hold SQLite's one writer for three more
+/// round trips per ticket.
+#[derive(Debug, Default)]
+pub struct Start {
+    clocks: Vec<Planned>,
+}
+
+#[derive(Debug)]
+struct Planned {
+    kind: ClockKind,
+    target_minutes: i64,
+    warn_at: Option<i64>,
+    due_at: Option<i64>,
+}
+
+/// Plans the ticket's clocks, started at `now`, under the policy for its priority and the
+/// calendar of its site (no clocks without a policy). `conn` is a reader.
+pub async fn plan_start(
+    conn: &mut AnyConnection,
     tenant_id: &str,
     ticket: &Ticket,
     now: i64,
-) -> Result<(), ServiceError> {
-    let Some(policy) = sla::policy(tx, tenant_id, ticket.priority).await? else {
-        return Ok(());
+) -> Result<Start, ServiceError> {
+    let Some(policy) = sla::policy(conn, tenant_id, ticket.priority).await? else {
+        return Ok(Start::default());
     };
-    let calendar = calendar_for(tx, tenant_id, ticket).await?;
-    for (kind, target) in [
+    let calendar = calendar_for(conn, tenant_id, ticket).await?;
+    let clocks = [
         (ClockKind::FirstResponse, policy.first_response_minutes),
         (ClockKind::Resolution, policy.resolution_minutes),
-    ] {
+    ]
+    .into_iter()
+    .map(|(kind, target)| {
         let warn = target * policy.warn_at_percent / 100;
-        let (warn_at, due_at) = (add(&calendar, now, warn), add(&calendar, now, target));
-        sla::insert_clock(
-            tx,
-            tenant_id,
-            &sla::NewClock {
-                ticket_id: &ticket.id,
-                kind,
-                target_minutes: target,
-                started_at: now,
-                warn_at,
-                due_at,
-            },
-        )
-        .await?;
-    }
+        Planned {
+            kind,
+            target_minutes: target,
+            warn_at: add(&calendar, now, warn),
+            due_at: add(&calendar, now, target),
+        }
+    })
+    .collect();
+    Ok(Start { clocks })
+}
+
+/// Starts the planned clocks of ticket `ticket_id` at `now`, in one statement.
+pub async fn start(
+    tx: &mut Tx,
+    tenant_id: &str,
+    ticket_id: &str,
+    now: i64,
+    plan: &Start,
+) -> Result<(), ServiceError> {
+    let clocks: Vec<sla::NewClock<'_>> = plan
+        .clocks
+        .iter()
+        .map(|clock| sla::NewClock {
+            ticket_id,
+            kind: clock.kind,
+            target_minutes: clock.target_minutes,
+            started_at: now,
+            warn_at: clock.warn_at,
+            due_at: clock.due_at,
+        })
+        .collect();
+    sla::insert_clocks(tx, tenant_id, &clocks).await?;
     Ok(())
 }
 

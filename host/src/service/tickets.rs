@@ -4,7 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::invocations::Audit;
 use super::routing::{self, RoutingRun};
 use super::surveys;
 use super::workflow::{self, WorkflowRun};
@@ -17,7 +16,7 @@ use crate::domain::{
 use crate::ids::{new_id, now_ms, rfc3339};
 use crate::store::audit::{self, Decision};
 use crate::store::outbox::{self, OutboxEntry};
-use crate::store::{customers, tickets, vehicles};
+use crate::store::{StoreError, customers, tickets, vehicles};
 use crate::vin::Vin;
 
 /// How many times a write starts again from a fresh read when the ticket changed between
@@ -278,6 +277,27 @@ pub async fn create_linked(
     routing::apply(&mut ticket, &routed.decisions, explicit_assignment);
     let dispatched =
         super::dispatch::place(core, tenant_id, &mut ticket, customer.as_ref()).await?;
+    // Workflow steps see the new ticket before it commits and their actions commit with
+    // it, as Salesforce's after-save flows do: one transaction per ticket, and a step's
+    // reply or SMS is queued only if the ticket is.
+    let steps = workflow::run(
+        core,
+        tenant_id,
+        "ticket.created",
+        serde_json::json!({}),
+        &ticket,
+        customer.as_ref(),
+        vehicle.as_ref(),
+    )
+    .await?;
+    let routed_ticket = ticket.clone();
+    let (applied, step_notifications) = workflow::apply(&mut ticket, customer.as_ref(), &steps);
+    // What the transaction needs to read is read first, on a reader: the writer is held
+    // for the writes only.
+    let clocks = {
+        let mut conn = core.db.reader().acquire().await.map_err(StoreError::from)?;
+        super::sla::plan_start(&mut conn, tenant_id, &ticket, now).await?
+    };
 
     let mut tx = core.db.begin_write().await?;
     if let (true, Some(customer)) = (linked.insert_customer, &customer) {
@@ -299,25 +319,19 @@ pub async fn create_linked(
     if let Some(call_id) = &linked.call_id {
         tickets::set_call_id(&mut tx, tenant_id, &ticket.id, call_id).await?;
     }
-    super::sla::start(&mut tx, tenant_id, &ticket, now).await?;
+    super::sla::start(&mut tx, tenant_id, &ticket.id, now, &clocks).await?;
+    // A step that moved the ticket on (answered and resolved it, say) moves its clocks too.
+    super::sla::on_change(&mut tx, tenant_id, &routed_ticket, &ticket, now).await?;
     audit::record_event(
         &mut tx,
         tenant_id,
         &ticket.id,
         "ticket.created",
         &actor.0,
-        &serde_json::json!({ "priority": ticket.priority, "category": ticket.category, "channel": ticket.channel }),
+        &serde_json::json!({ "priority": routed_ticket.priority, "category": routed_ticket.category, "channel": routed_ticket.channel }),
     )
     .await?;
-    save_routing(
-        core,
-        &mut tx,
-        tenant_id,
-        &ticket.id,
-        &routed,
-        &provided.audits,
-    )
-    .await?;
+    save_routing(&mut tx, tenant_id, &ticket.id, &routed).await?;
     if !issues.is_empty() {
         let data = serde_json::json!({ "issues": issues });
         audit::record_event(
@@ -342,19 +356,35 @@ pub async fn create_linked(
         )
         .await?;
     }
+    record_workflow(
+        &mut tx,
+        tenant_id,
+        &ticket.id,
+        &steps,
+        &applied,
+        &step_notifications,
+    )
+    .await?;
+    surveys::issue_on_resolve(
+        core,
+        &mut tx,
+        tenant_id,
+        routed_ticket.status,
+        &ticket,
+        customer.as_ref(),
+    )
+    .await?;
+    // Every call of the flow is audited in one statement: field providers, routing rules
+    // and workflow steps.
+    let audits = provided
+        .audits
+        .iter()
+        .chain(&routed.audits)
+        .chain(&steps.audits);
+    super::invocations::record_in(&mut tx, core, tenant_id, audits).await?;
     tx.commit().await?;
     super::shadow::after_commit(core, tenant_id, &ticket.id, &routed);
-
-    after_change(
-        core,
-        tenant_id,
-        "ticket.created",
-        serde_json::json!({}),
-        (ticket, now),
-        customer.as_ref(),
-        vehicle.as_ref(),
-    )
-    .await
+    view_of(core, tenant_id, ticket).await
 }
 
 /// Changes a ticket. Routing rules run again when the subject, description or category
@@ -521,7 +551,8 @@ async fn try_update(
         &payload,
     )
     .await?;
-    save_routing(core, &mut tx, tenant_id, &ticket.id, &routed, &[]).await?;
+    save_routing(&mut tx, tenant_id, &ticket.id, &routed).await?;
+    super::invocations::record_in(&mut tx, core, tenant_id, &routed.audits).await?;
     surveys::issue_on_resolve(
         core,
         &mut tx,
@@ -664,7 +695,6 @@ async fn apply_workflow(
             super::sla::on_change(&mut tx, tenant_id, &before, ticket, now).await?;
         }
         record_workflow(
-            core,
             &mut tx,
             tenant_id,
             &ticket.id,
@@ -673,6 +703,7 @@ async fn apply_workflow(
             &notifications,
         )
         .await?;
+        super::invocations::record_in(&mut tx, core, tenant_id, &run.audits).await?;
         surveys::issue_on_resolve(core, &mut tx, tenant_id, before.status, ticket, customer)
             .await?;
         tx.commit().await?;
@@ -683,7 +714,6 @@ async fn apply_workflow(
 
 /// Records what the steps did: timeline events, decisions, outbox rows and audits.
 async fn record_workflow(
-    core: &Core,
     tx: &mut Tx,
     tenant_id: &str,
     ticket_id: &str,
@@ -722,19 +752,16 @@ async fn record_workflow(
         .await?;
     }
     enqueue_all(tx, tenant_id, ticket_id, notifications).await?;
-    super::invocations::record_in(tx, core, tenant_id, &run.audits).await?;
     Ok(())
 }
 
-/// Saves the routing rules' decisions, notifications, recorded inputs and audits, with
-/// the audits of the calls made earlier in the same flow (field providers).
+/// Saves the routing rules' decisions, notifications and recorded inputs. The caller
+/// records the audits, with those of the rest of its flow.
 async fn save_routing(
-    core: &Core,
     tx: &mut Tx,
     tenant_id: &str,
     ticket_id: &str,
     routed: &RoutingRun,
-    earlier_audits: &[Audit],
 ) -> Result<(), ServiceError> {
     for rule in &routed.decisions {
         let decision = routing::decision_json(&rule.decision);
@@ -759,8 +786,6 @@ async fn save_routing(
         .await?;
     }
     enqueue_all(tx, tenant_id, ticket_id, &routed.notifications).await?;
-    let audits = earlier_audits.iter().chain(&routed.audits);
-    super::invocations::record_in(tx, core, tenant_id, audits).await?;
     super::shadow::record(tx, tenant_id, ticket_id, routed).await?;
     Ok(())
 }

@@ -44,14 +44,18 @@ pub async fn of(db: &Db, tenant_id: &str) -> Result<Settings, StoreError> {
 }
 
 /// Stores the tenant's settings whole.
-pub async fn put(db: &Db, tenant_id: &str, settings: &Settings) -> Result<(), StoreError> {
+pub async fn put(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    settings: &Settings,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO tenant_settings (tenant_id, input_retention_days) VALUES ($1, $2) \
          ON CONFLICT (tenant_id) DO UPDATE SET input_retention_days = excluded.input_retention_days",
     )
     .bind(tenant_id)
     .bind(settings.input_retention_days)
-    .execute(db.writer())
+    .execute(conn)
     .await?;
     Ok(())
 }

@@ -254,20 +254,35 @@ pub async fn insert_clock(
     tenant_id: &str,
     clock: &NewClock<'_>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO sla_clocks (id, tenant_id, ticket_id, kind, target_minutes, started_at, warn_at, due_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(new_id())
-    .bind(tenant_id)
-    .bind(clock.ticket_id)
-    .bind(clock.kind.as_str())
-    .bind(clock.target_minutes)
-    .bind(clock.started_at)
-    .bind(clock.warn_at)
-    .bind(clock.due_at)
-    .execute(conn)
-    .await?;
+    insert_clocks(conn, tenant_id, std::slice::from_ref(clock)).await
+}
+
+/// Starts `clocks` in one statement.
+pub async fn insert_clocks(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    clocks: &[NewClock<'_>],
+) -> Result<(), StoreError> {
+    if clocks.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO sla_clocks (id, tenant_id, ticket_id, kind, target_minutes, started_at, warn_at, due_at) VALUES {}",
+        crate::db::values_placeholders(clocks.len(), 8)
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for clock in clocks {
+        query = query
+            .bind(new_id())
+            .bind(tenant_id)
+            .bind(clock.ticket_id)
+            .bind(clock.kind.as_str())
+            .bind(clock.target_minutes)
+            .bind(clock.started_at)
+            .bind(clock.warn_at)
+            .bind(clock.due_at);
+    }
+    query.execute(conn).await?;
     Ok(())
 }
 
