@@ -285,6 +285,7 @@ pub async fn list_sites(
         kind: query.kind,
         parent_id: query.parent_id,
         within: caller.within(),
+        may_serve: None,
     };
     Ok(Json(
         org::list_sites(&state.core.db, &caller.tenant_id, &filter, &page).await?,

@@ -39,6 +39,7 @@ async fn covering_site(
     for kind in [SiteKind::Station, SiteKind::Dealer] {
         let filter = SiteFilter {
             kind: Some(kind),
+            may_serve: Some(city.to_owned()),
             ..Default::default()
         };
         let page = Page {

@@ -234,6 +234,23 @@ pub struct SiteFilter {
     pub parent_id: Option<String>,
     /// Only sites in the subtree with this path prefix.
     pub within: Option<String>,
+    /// Narrows to sites whose service area may name this city or postcode, so a lookup
+    /// reads the few candidates instead of every site. A prefilter: callers still check
+    /// [`Site::serves`]. Ignored for an area SQL cannot compare as `serves` does.
+    pub may_serve: Option<String>,
+}
+
+/// The `LIKE` pattern for [`SiteFilter::may_serve`], lower-cased; `None` when SQL's
+/// case folding (ASCII only on SQLite) or the column's JSON quoting could miss a site
+/// `serves` would find.
+fn service_area_pattern(area: &str) -> Option<String> {
+    let area = area.trim();
+    let comparable = area.chars().all(|c| {
+        (c.is_ascii() || !(c.is_lowercase() || c.is_uppercase()))
+            && !c.is_control()
+            && !matches!(c, '"' | '\\')
+    });
+    (comparable && !area.is_empty()).then(|| crate::text_search::like_pattern(&area.to_lowercase()))
 }
 
 /// The tenant's sites, newest first.
@@ -253,6 +270,11 @@ pub async fn list_sites(
         )
         .and_eq("parent_id", filter.parent_id.clone().map(Arg::Text));
     sql.and_within("path", filter.within.as_deref());
+    if let Some(pattern) = filter.may_serve.as_deref().and_then(service_area_pattern) {
+        sql.push(" AND LOWER(service_area) LIKE ")
+            .bind(Arg::Text(pattern))
+            .push(" ESCAPE '\\'");
+    }
     finish_page(&mut sql, page);
     let rows: Vec<SiteRow> = sql.build_as().fetch_all(db.reader()).await?;
     Paged::from_rows(rows, page.limit, |row| &row.id).try_map(SiteRow::into_domain)
@@ -578,4 +600,26 @@ pub async fn root<'e>(
     .fetch_optional(db)
     .await?;
     row.map(SiteRow::into_domain).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::service_area_pattern;
+
+    #[test]
+    fn a_service_area_prefilter_is_lowercased_and_escaped_or_skipped_when_sql_could_miss() {
+        assert_eq!(service_area_pattern(" 上海 ").as_deref(), Some("%上海%"));
+        assert_eq!(
+            service_area_pattern("ShangHai").as_deref(),
+            Some("%shanghai%")
+        );
+        assert_eq!(
+            service_area_pattern("200_000").as_deref(),
+            Some("%200\\_000%")
+        );
+        // SQLite folds ASCII case only, and the column is JSON text: no prefilter.
+        assert_eq!(service_area_pattern("München"), None);
+        assert_eq!(service_area_pattern("a\"b"), None);
+        assert_eq!(service_area_pattern("  "), None);
+    }
 }

@@ -22,11 +22,16 @@ impl Sandbox {
         Ok((host, &self.call.tenant_id))
     }
 
-    /// The tenant's sites of `kind`, ordered by code.
-    fn sites(&self, kind: Option<SiteKind>) -> Result<Vec<org::Site>, types::Error> {
+    /// The tenant's sites of `kind` (that may serve `area`, when given), ordered by code.
+    fn sites(
+        &self,
+        kind: Option<SiteKind>,
+        may_serve: Option<&str>,
+    ) -> Result<Vec<org::Site>, types::Error> {
         let (host, tenant) = self.directory_access()?;
         let filter = SiteFilter {
             kind,
+            may_serve: may_serve.map(str::to_owned),
             ..SiteFilter::default()
         };
         let mut sites = host
@@ -51,7 +56,7 @@ impl directory::Host for Sandbox {
         kind: Option<directory::SiteKind>,
     ) -> wasmtime::Result<Result<Vec<directory::Site>, types::Error>> {
         Ok(self
-            .sites(kind.map(site_kind))
+            .sites(kind.map(site_kind), None)
             .map(|sites| sites.iter().map(site).collect()))
     }
 
@@ -64,13 +69,15 @@ impl directory::Host for Sandbox {
                 "stations-serving needs a city or postcode; the area was empty".to_owned(),
             )));
         }
-        Ok(self.sites(Some(SiteKind::Station)).map(|stations| {
-            stations
-                .iter()
-                .filter(|station| station.serves(&area))
-                .map(site)
-                .collect()
-        }))
+        Ok(self
+            .sites(Some(SiteKind::Station), Some(&area))
+            .map(|stations| {
+                stations
+                    .iter()
+                    .filter(|station| station.serves(&area))
+                    .map(site)
+                    .collect()
+            }))
     }
 
     fn list_teams(
