@@ -495,6 +495,41 @@ async fn with_retention_zero_nothing_is_recorded_and_there_is_nothing_to_replay(
 }
 
 #[tokio::test]
+async fn turning_retention_to_zero_stops_recording_at_once_for_plugins_already_running() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-stops-recording").await;
+    let rule = app
+        .install(&tenant, &HOSTILE, json!({ "mode": "ok" }), &[])
+        .await;
+    upload_version(&app, &tenant, &HOSTILE, "0.2.0").await;
+    app.ticket(&tenant, json!({ "description": "记录 recorded" }))
+        .await;
+    app.patch(
+        &tenant.key,
+        "/api/v1/settings",
+        &json!({ "input_retention_days": 0 }),
+    )
+    .await
+    .expect(200);
+
+    app.ticket(&tenant, json!({ "description": "不记录 not recorded" }))
+        .await;
+
+    let report = app
+        .post(
+            &tenant.key,
+            &format!("/api/v1/installations/{}/replay", id(&rule)),
+            &json!({ "version": "0.2.0" }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        report["runs"], 1,
+        "only the ticket before the change was recorded: {report}"
+    );
+}
+
+#[tokio::test]
 async fn another_tenant_cannot_see_the_report_or_replay_or_shadow_the_installation() {
     let app = TestApp::spawn().await;
     let a = app.tenant("oem-a").await;
