@@ -612,3 +612,63 @@ async fn tickets_no_rule_placed_go_to_the_covering_station_and_its_least_busy_sk
     assert_eq!(explicit["site_id"], t.station_a["id"]);
     assert_eq!(explicit["team"], "front desk");
 }
+
+#[tokio::test]
+async fn a_dealers_key_reaches_no_sub_resource_of_another_dealers_ticket() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("walls").await;
+    let t = tree(&app, &tenant).await;
+    let dealer_a = scoped_key(&app, &tenant, &t.dealer_a, "agent").await;
+    let customer = app
+        .customer(
+            &tenant,
+            json!({ "name": "陈静", "phone": "+8613812345678" }),
+        )
+        .await;
+    let theirs = app
+        .ticket(
+            &tenant,
+            json!({ "description": "Battery warning", "site_id": t.station_b["id"], "customer_id": customer["id"] }),
+        )
+        .await;
+    let ours = app
+        .ticket(
+            &tenant,
+            json!({ "description": "Oil change", "site_id": t.station_a["id"], "customer_id": customer["id"] }),
+        )
+        .await;
+    let call = json!({ "kind": "call", "direction": "outbound", "handle_time_seconds": 60, "summary": "回电 Called back" });
+    let sms = json!({ "channel": "sms", "to": "+8613812345678", "body": "您的车已修好 Your car is ready" });
+
+    for ticket in [&theirs, &ours] {
+        let base = format!("/api/v1/tickets/{}", id(ticket));
+        let statuses = [
+            app.get(&dealer_a, &format!("{base}/interactions"))
+                .await
+                .status,
+            app.post(&dealer_a, &format!("{base}/interactions"), &call)
+                .await
+                .status,
+            app.get(&dealer_a, &format!("{base}/notifications"))
+                .await
+                .status,
+            app.post(&dealer_a, &format!("{base}/notifications"), &sms)
+                .await
+                .status,
+            app.get(&dealer_a, &format!("{base}/surveys")).await.status,
+        ];
+        if ticket == &theirs {
+            assert_eq!(statuses, [404; 5], "another dealer's ticket is not there");
+        } else {
+            assert_eq!(statuses, [200, 201, 200, 201, 200], "its own ticket");
+        }
+    }
+    let untouched = app
+        .get(
+            &tenant.key,
+            &format!("/api/v1/tickets/{}/interactions", id(&theirs)),
+        )
+        .await
+        .expect(200);
+    assert_eq!(untouched["items"], json!([]), "nothing was written to it");
+}

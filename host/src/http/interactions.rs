@@ -14,7 +14,6 @@ use crate::domain::Interaction;
 use crate::service::interactions::{self, NewInteractionRequest};
 use crate::store::Paged;
 use crate::store::interactions as store;
-use crate::store::tickets;
 
 /// Logs a call, email, chat, visit or note on a ticket.
 ///
@@ -39,6 +38,7 @@ pub async fn create(
     ApiPath(ticket_id): ApiPath<String>,
     ApiJson(body): ApiJson<NewInteractionRequest>,
 ) -> Result<(StatusCode, Json<Interaction>), ApiError> {
+    super::tickets::visible(&caller, &state, &ticket_id).await?;
     let interaction = interactions::log(
         &state.core,
         &caller.tenant_id,
@@ -81,12 +81,7 @@ pub async fn list(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Paged<Interaction>>, ApiError> {
     let page = page(query.limit, query.cursor)?;
-    if tickets::get(&state.core.db, &caller.tenant_id, &ticket_id)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::NotFound("ticket"));
-    }
+    super::tickets::visible(&caller, &state, &ticket_id).await?;
     Ok(Json(
         store::list(&state.core.db, &caller.tenant_id, &ticket_id, &page).await?,
     ))

@@ -33,6 +33,7 @@ pub async fn list(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Items<OutboxEntry>>, ApiError> {
+    super::tickets::visible(&caller, &state, &id).await?;
     let items = notifications::list(&state.core, &caller.tenant_id, &id).await?;
     Ok(Json(items.into()))
 }
@@ -58,6 +59,7 @@ pub async fn send(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<NewNotification>,
 ) -> Result<(StatusCode, Json<OutboxEntry>), ApiError> {
+    super::tickets::visible(&caller, &state, &id).await?;
     let entry =
         notifications::send(&state.core, &caller.tenant_id, &caller.actor(), &id, body).await?;
     Ok((StatusCode::CREATED, Json(entry)))

@@ -81,6 +81,7 @@ pub async fn for_ticket(
     State(state): State<AppState>,
     ApiPath(ticket_id): ApiPath<String>,
 ) -> Result<Json<Items<Survey>>, ApiError> {
+    super::tickets::visible(&caller, &state, &ticket_id).await?;
     let items = surveys::for_ticket(&state.core, &caller.tenant_id, &ticket_id).await?;
     Ok(Json(items.into()))
 }
