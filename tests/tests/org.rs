@@ -1,7 +1,7 @@
 //! The org tree inside a tenant: OEM → region → dealer → service station, teams with
 //! skills, agents, and keys that see only their own subtree.
 
-use axle_tests::{Tenant, TestApp};
+use axle_tests::{HOSTILE, Tenant, TestApp};
 use serde_json::{Value, json};
 
 fn id(record: &Value) -> String {
@@ -671,4 +671,64 @@ async fn a_dealers_key_reaches_no_sub_resource_of_another_dealers_ticket() {
         .await
         .expect(200);
     assert_eq!(untouched["items"], json!([]), "nothing was written to it");
+}
+
+#[tokio::test]
+async fn a_dealers_key_sees_plugin_calls_only_about_its_own_tickets() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("audit-walls").await;
+    let t = tree(&app, &tenant).await;
+    let rule = app
+        .install(&tenant, &HOSTILE, json!({ "mode": "ok" }), &[])
+        .await;
+    let dealer_a = scoped_key(&app, &tenant, &t.dealer_a, "admin").await;
+    let ours = app
+        .ticket(
+            &tenant,
+            json!({ "description": "Oil change", "site_id": t.station_a["id"] }),
+        )
+        .await;
+    let theirs = app
+        .ticket(
+            &tenant,
+            json!({ "description": "Battery warning", "site_id": t.station_b["id"] }),
+        )
+        .await;
+    let subjects = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|call| call["subject_id"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+
+    let all = app
+        .get(&tenant.key, "/api/v1/invocations")
+        .await
+        .expect(200);
+    let seen = app.get(&dealer_a, "/api/v1/invocations").await.expect(200);
+    let of_rule = app
+        .get(
+            &dealer_a,
+            &format!("/api/v1/installations/{}/invocations", id(&rule)),
+        )
+        .await
+        .expect(200);
+    let asked = app
+        .get(
+            &dealer_a,
+            &format!("/api/v1/invocations?subject_id={}", id(&theirs)),
+        )
+        .await
+        .expect(200);
+
+    assert!(subjects(&all).contains(&id(&theirs)), "{all}");
+    assert_eq!(subjects(&seen), vec![id(&ours)]);
+    assert_eq!(subjects(&of_rule), vec![id(&ours)]);
+    assert_eq!(
+        asked["items"],
+        json!([]),
+        "asking by id finds nothing either"
+    );
 }

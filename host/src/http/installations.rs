@@ -377,6 +377,7 @@ pub async fn invocations(
         installation_id: Some(id),
         subject_id: query.subject_id,
         outcome: query.outcome,
+        tickets_within: caller.within(),
     };
     Ok(Json(
         audit::list_invocations(&state.core.db, &caller.tenant_id, &filter, &page).await?,
@@ -421,6 +422,7 @@ pub async fn audit(
         installation_id: query.installation_id,
         subject_id: query.subject_id,
         outcome: query.outcome,
+        tickets_within: caller.within(),
     };
     Ok(Json(
         audit::list_invocations(&state.core.db, &caller.tenant_id, &filter, &page).await?,

@@ -84,6 +84,9 @@ pub struct InvocationFilter {
     pub installation_id: Option<String>,
     pub subject_id: Option<String>,
     pub outcome: Option<String>,
+    /// For a caller scoped to a site subtree (this path prefix): only calls about tickets
+    /// at sites in it. Calls about customers, vehicles or nothing are tenant-wide.
+    pub tickets_within: Option<String>,
 }
 
 /// The tenant's invocations, newest first.
@@ -104,6 +107,14 @@ pub async fn list_invocations(
         )
         .and_eq("subject_id", filter.subject_id.clone().map(Arg::Text))
         .and_eq("outcome", filter.outcome.clone().map(Arg::Text));
+    if let Some(prefix) = &filter.tickets_within {
+        sql.push(" AND subject_id IN (SELECT id FROM tickets WHERE tenant_id = ")
+            .bind(Arg::Text(tenant_id.to_owned()))
+            .push(" AND site_id IN (SELECT id FROM sites WHERE tenant_id = ")
+            .bind(Arg::Text(tenant_id.to_owned()))
+            .and_within("path", Some(prefix))
+            .push("))");
+    }
     finish_page(&mut sql, page);
     let rows = sql.build().fetch_all(db.reader()).await?;
     let items = rows
