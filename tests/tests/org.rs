@@ -732,3 +732,63 @@ async fn a_dealers_key_sees_plugin_calls_only_about_its_own_tickets() {
         "asking by id finds nothing either"
     );
 }
+
+#[tokio::test]
+async fn what_is_managed_tenant_wide_is_refused_to_a_dealers_admin() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("tenant-wide").await;
+    let t = tree(&app, &tenant).await;
+    let dealer_admin = scoped_key(&app, &tenant, &t.dealer_a, "admin").await;
+    let board = json!({ "name": "服务概览 Service overview", "widgets": [] });
+    let dashboard = app
+        .post(&tenant.key, "/api/v1/dashboards", &board)
+        .await
+        .expect(201);
+    let dashboard_path = format!("/api/v1/dashboards/{}", id(&dashboard));
+    let station_path = format!("/api/v1/sites/{}", id(&t.station_a));
+    let csv = "external_id,name,phone\nC-1,李雷,+8613800000001\n";
+    let new_station = |service_area: Value| json!({ "kind": "station", "parent_id": t.dealer_a["id"], "code": format!("SH-001-S{}", service_area.as_array().map_or(0, Vec::len) + 2), "name": "浦东二站", "service_area": service_area });
+
+    let refused = [
+        app.get(&dealer_admin, "/api/v1/webhook-secret").await,
+        app.post(&dealer_admin, "/api/v1/dashboards", &board).await,
+        app.patch(&dealer_admin, &dashboard_path, &board).await,
+        app.delete(&dealer_admin, &dashboard_path).await,
+        app.post_raw(&dealer_admin, "/api/v1/imports/customers", "text/csv", csv)
+            .await,
+        app.patch(
+            &dealer_admin,
+            &station_path,
+            &json!({ "service_area": ["上海", "杭州"] }),
+        )
+        .await,
+        app.post(
+            &dealer_admin,
+            "/api/v1/sites",
+            &new_station(json!(["杭州"])),
+        )
+        .await,
+    ];
+    for reply in &refused {
+        assert_eq!(reply.status, 403, "{reply:?}");
+        assert!(reply.error_message().contains("tenant-wide"), "{reply:?}");
+    }
+
+    // Within its subtree, the rest stays the dealer's own.
+    let renamed = app
+        .patch(
+            &dealer_admin,
+            &station_path,
+            &json!({ "name": "浦东服务站（新）" }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(renamed["service_area"], t.station_a["service_area"]);
+    app.post(&dealer_admin, "/api/v1/sites", &new_station(json!([])))
+        .await
+        .expect(201);
+    app.get(&tenant.key, &dashboard_path).await.expect(200);
+    app.get(&tenant.key, "/api/v1/webhook-secret")
+        .await
+        .expect(200);
+}

@@ -46,8 +46,9 @@ impl Caller {
         self.require_admin()?;
         if self.scope.is_some() {
             return Err(ApiError::Forbidden(
-                "this is managed tenant-wide (plugins, SLA policies, custom fields); this admin \
-                 key is limited to one site's subtree: use a key of the whole tenant"
+                "this is managed tenant-wide (plugins, SLA policies, custom fields, dashboards, \
+                 imports, the webhook secret, service areas); this admin key is limited to one \
+                 site's subtree: use a key of the whole tenant"
                     .to_owned(),
             ));
         }

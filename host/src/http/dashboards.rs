@@ -48,6 +48,8 @@ pub async fn create(
     ApiJson(body): ApiJson<DashboardInput>,
 ) -> Result<(StatusCode, Json<Dashboard>), ApiError> {
     caller.require_admin_for(WRITING)?;
+    // Dashboards are the tenant's; a dealer's admin reads them but does not change them.
+    caller.require_tenant_admin()?;
     let dashboard = dashboards::create(&state.core, &caller.tenant_id, body).await?;
     Ok((StatusCode::CREATED, Json(dashboard)))
 }
@@ -136,6 +138,8 @@ pub async fn update(
     ApiJson(body): ApiJson<DashboardInput>,
 ) -> Result<Json<Dashboard>, ApiError> {
     caller.require_admin_for(WRITING)?;
+    // Dashboards are the tenant's; a dealer's admin reads them but does not change them.
+    caller.require_tenant_admin()?;
     Ok(Json(
         dashboards::change(&state.core, &caller.tenant_id, &id, body).await?,
     ))
@@ -161,6 +165,8 @@ pub async fn delete(
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin_for(WRITING)?;
+    // Dashboards are the tenant's; a dealer's admin reads them but does not change them.
+    caller.require_tenant_admin()?;
     if store::delete(&state.core.db, &caller.tenant_id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -67,6 +67,8 @@ pub async fn import(
     request: Request,
 ) -> Result<Json<ImportReport>, ApiError> {
     caller.require_admin_for("importing records")?;
+    // Imported rows match tenant-wide records by external id and overwrite them.
+    caller.require_tenant_admin()?;
     let kind = ImportKind::parse(&kind).ok_or_else(|| {
         ApiError::BadRequest(format!(
             "`{kind}` cannot be imported; use /imports/customers, /imports/vehicles or \

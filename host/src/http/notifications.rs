@@ -83,7 +83,8 @@ pub async fn webhook_secret(
     caller: Caller,
     State(state): State<AppState>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.require_admin()?;
+    // One secret signs every webhook of the tenant: a dealer's admin must not forge them.
+    caller.require_tenant_admin()?;
     let secret = webhook_secrets::get_or_create(&state.core.db, &caller.tenant_id).await?;
     Ok(Json(serde_json::json!({
         "secret": secret.secret,

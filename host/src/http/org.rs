@@ -153,6 +153,11 @@ pub async fn create_site(
     if !errors.is_empty() {
         return Err(invalid("site", errors));
     }
+    let service_area = clean_list(body.service_area);
+    if !service_area.is_empty() {
+        // As for a change: a dealer's new station must not claim other dealers' areas.
+        caller.require_tenant_admin()?;
+    }
     let site = org::insert_site(
         &state.core.db,
         &caller.tenant_id,
@@ -161,7 +166,7 @@ pub async fn create_site(
             kind: body.kind,
             code,
             name,
-            service_area: clean_list(body.service_area),
+            service_area,
             opening_hours: body.opening_hours,
             timezone,
         },
@@ -219,6 +224,9 @@ pub async fn update_site(
         return Err(invalid("site", errors));
     }
     if let Some(area) = change.service_area {
+        // The dispatcher sends tickets by service area: a dealer widening its own would
+        // pull in other dealers' customers.
+        caller.require_tenant_admin()?;
         site.service_area = clean_list(area);
     }
     if let Some(hours) = change.opening_hours {
