@@ -178,6 +178,8 @@ fn admin_token_from_file(data_dir: &std::path::Path) -> Result<(String, bool), S
     if let Ok(token) = std::fs::read_to_string(&path) {
         let token = token.trim().to_owned();
         if !token.is_empty() {
+            // A file written before tokens were kept private is made private now.
+            owner_only(&path).map_err(err)?;
             return Ok((token, false));
         }
     }
@@ -185,6 +187,68 @@ fn admin_token_from_file(data_dir: &std::path::Path) -> Result<(String, bool), S
     let mut bytes = [0u8; 24];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
     let token = format!("axle_admin_{}", hex::encode(bytes));
-    std::fs::write(&path, &token).map_err(err)?;
+    write_owner_only(&path, &token).map_err(err)?;
     Ok((token, true))
+}
+
+/// Writes `contents` to a file only its owner can read or write (0600 on Unix), created
+/// with that mode so the token is never readable by others, not even for a moment.
+fn write_owner_only(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    owner_only(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+/// Makes `path` readable and writable by its owner only (a no-op off Unix).
+fn owner_only(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::admin_token_from_file;
+
+    #[cfg(unix)]
+    fn mode(path: &std::path::Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path)
+            .expect("the token file")
+            .permissions()
+            .mode()
+            & 0o777
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_generated_admin_token_is_readable_by_its_owner_only_and_kept_across_starts() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = dir.path().join("admin-token");
+
+        let (token, generated) = admin_token_from_file(dir.path()).expect("a token");
+        assert!(generated);
+        assert_eq!(mode(&path), 0o600);
+
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let (again, generated) = admin_token_from_file(dir.path()).expect("the token");
+        assert!(!generated);
+        assert_eq!(again, token);
+        assert_eq!(
+            mode(&path),
+            0o600,
+            "an older, readable file is made private"
+        );
+    }
 }

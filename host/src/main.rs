@@ -298,14 +298,15 @@ struct NodeArgs {
     #[arg(long, env = "AXLE_DATA_DIR", default_value = "axle-data")]
     data_dir: PathBuf,
     /// `postgres://…` to use PostgreSQL; embedded SQLite when unset.
-    #[arg(long, env = "DATABASE_URL")]
+    // Hidden values: a URL can carry a password, and `--help` must not print it.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
     /// The platform admin token; generated on first start when unset.
     #[arg(long, env = "AXLE_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
     /// `redis://…` to fan plugin reloads out to every node at once (several nodes on one
     /// PostgreSQL); without it nodes poll the database for plugin changes.
-    #[arg(long, env = "REDIS_URL")]
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
     redis_url: Option<String>,
     /// The base URL customers reach this node at (survey links); `http://<listen>` when unset.
     #[arg(long, env = "AXLE_PUBLIC_URL")]
@@ -473,5 +474,46 @@ async fn main() -> anyhow::Result<()> {
             run_until_stopped(server, delivery).await
         }
         Command::Plugin { .. } => unreachable!("handled above"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Variables whose values are credentials or may hold one (a password in a URL).
+    const SECRET_VARIABLES: [&str; 4] = [
+        "DATABASE_URL",
+        "REDIS_URL",
+        "AXLE_ADMIN_TOKEN",
+        "AXLE_API_KEY",
+    ];
+
+    #[test]
+    fn help_never_prints_the_value_of_a_variable_that_can_hold_a_secret() {
+        let mut seen = Vec::new();
+        let mut commands = vec![Cli::command()];
+        while let Some(command) = commands.pop() {
+            for arg in command.get_arguments() {
+                let Some(env) = arg.get_env().and_then(|env| env.to_str()) else {
+                    continue;
+                };
+                if SECRET_VARIABLES.contains(&env) {
+                    assert!(
+                        arg.is_hide_env_values_set(),
+                        "`{} --{}` would print ${env} in --help",
+                        command.get_name(),
+                        arg.get_id()
+                    );
+                    seen.push(env.to_owned());
+                }
+            }
+            commands.extend(command.get_subcommands().cloned());
+        }
+        for env in SECRET_VARIABLES {
+            assert!(seen.iter().any(|s| s == env), "no argument reads ${env}");
+        }
     }
 }
