@@ -362,15 +362,18 @@ impl Visit for Fields {
 
 type Closed = Arc<Mutex<Vec<BTreeMap<String, String>>>>;
 
-/// Keeps the fields of every `plugin.invoke` span when it closes.
+/// Keeps the fields of every `plugin.invoke` and `http.request` span when it closes, with
+/// the span's name under `span`.
 struct InvocationSpans(Closed);
 
 impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> Layer<S> for InvocationSpans {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        if attrs.metadata().name() != "plugin.invoke" {
+        let name = attrs.metadata().name();
+        if !matches!(name, "plugin.invoke" | "http.request") {
             return;
         }
         let mut fields = Fields::default();
+        fields.0.insert("span".to_owned(), name.to_owned());
         attrs.record(&mut fields);
         if let Some(span) = ctx.span(id) {
             span.extensions_mut().insert(fields);
@@ -484,4 +487,35 @@ async fn every_invocation_runs_in_a_span_that_ends_with_its_outcome_and_duration
         .collect();
     hooks.sort();
     assert_eq!(hooks, ["compute", "compute", "validate", "validate"]);
+}
+
+#[tokio::test]
+async fn request_spans_name_the_route_template_never_the_path_it_was_called_with() {
+    invocation_spans();
+    let app = TestApp::spawn().await;
+    let secret = "tok_request-span-secret-7f3a";
+
+    app.get_anonymous(&format!("/api/v1/surveys/{secret}"))
+        .await;
+    app.get_anonymous(&format!("/no/such/route/{secret}")).await;
+
+    let spans: Vec<BTreeMap<String, String>> = invocation_spans()
+        .lock()
+        .expect("spans lock")
+        .iter()
+        .filter(|span| span.get("span").is_some_and(|name| name == "http.request"))
+        .cloned()
+        .collect();
+    let routes: Vec<&str> = spans
+        .iter()
+        .filter_map(|span| span.get("route").map(String::as_str))
+        .collect();
+    assert!(routes.contains(&"/api/v1/surveys/{token}"), "{routes:?}");
+    assert!(routes.contains(&"<unmatched>"), "{routes:?}");
+    for span in &spans {
+        assert!(
+            span.values().all(|value| !value.contains(secret)),
+            "a request span holds the raw path: {span:?}"
+        );
+    }
 }

@@ -204,10 +204,16 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(metrics::track))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                // The route's template, never the raw path: a path can carry a survey
+                // token or a customer's data. A request no route matched logs no path.
+                let route = request
+                    .extensions()
+                    .get::<axum::extract::MatchedPath>()
+                    .map_or("<unmatched>", |matched| matched.as_str());
                 tracing::info_span!(
                     "http.request",
                     method = %request.method(),
-                    path = %request.uri().path(),
+                    route,
                     tenant = tracing::field::Empty,
                 )
             }),
