@@ -191,6 +191,7 @@ fn settings(data_dir: &Path, database_url: Option<String>, redis_url: Option<Str
         data_dir: data_dir.to_owned(),
         database_url,
         admin_token: Some("axle_admin_bench".to_owned()),
+        metrics_token: None,
         public_url: None,
         compiled_dir: Some(Settings::default_compiled_dir(data_dir)),
         limits: PlatformLimits::default(),

@@ -29,6 +29,9 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// The platform admin token; generated and printed when unset.
     pub admin_token: Option<String>,
+    /// The token Prometheus scrapes `/metrics` with; `/metrics` refuses every scrape
+    /// when unset. Never the admin token: a scraper's config is not where that belongs.
+    pub metrics_token: Option<String>,
     /// The base URL customers reach this node at, for links such as survey invitations;
     /// [`DEFAULT_PUBLIC_URL`] when unset.
     pub public_url: Option<String>,
@@ -59,6 +62,7 @@ pub struct App {
     pub admin_token: String,
     /// Whether the admin token was generated (and should be shown).
     pub admin_token_generated: bool,
+    pub metrics_token: Option<String>,
     /// How this node hears of plugin changes on other nodes.
     pub reload_state: Arc<ReloadState>,
     /// What loading the installed components at startup did.
@@ -134,6 +138,10 @@ impl App {
             reload_state,
             admin_token,
             admin_token_generated,
+            metrics_token: settings
+                .metrics_token
+                .clone()
+                .filter(|t| !t.trim().is_empty()),
             warm_up: WarmUp::default(),
             delivery: settings.delivery,
         };
@@ -156,6 +164,7 @@ impl App {
         let state = AppState {
             core: self.core.clone(),
             admin_token: Arc::from(self.admin_token.as_str()),
+            metrics_token: self.metrics_token.as_deref().map(Arc::from),
         };
         Server::start(state, listen).await
     }

@@ -304,6 +304,9 @@ struct NodeArgs {
     /// The platform admin token; generated on first start when unset.
     #[arg(long, env = "AXLE_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// The token Prometheus scrapes `GET /metrics` with; metrics are refused when unset.
+    #[arg(long, env = "AXLE_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
     /// `redis://…` to fan plugin reloads out to every node at once (several nodes on one
     /// PostgreSQL); without it nodes poll the database for plugin changes.
     #[arg(long, env = "REDIS_URL", hide_env_values = true)]
@@ -380,6 +383,7 @@ impl NodeArgs {
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone(),
             admin_token: self.admin_token.clone(),
+            metrics_token: self.metrics_token.clone(),
             public_url: Some(
                 self.public_url
                     .clone()
@@ -484,9 +488,10 @@ mod tests {
     use super::Cli;
 
     /// Variables whose values are credentials or may hold one (a password in a URL).
-    const SECRET_VARIABLES: [&str; 4] = [
+    const SECRET_VARIABLES: [&str; 5] = [
         "DATABASE_URL",
         "REDIS_URL",
+        "AXLE_METRICS_TOKEN",
         "AXLE_ADMIN_TOKEN",
         "AXLE_API_KEY",
     ];

@@ -20,6 +20,8 @@ use serde_json::{Value, json};
 
 /// The platform admin token every test node uses.
 pub const ADMIN_TOKEN: &str = "test-admin-token";
+/// The `/metrics` scrape token of every test node.
+pub const METRICS_TOKEN: &str = "test-metrics-token";
 
 /// The public URL every test node puts in links it sends (survey invitations).
 pub const PUBLIC_URL: &str = "https://service.axle.test";
@@ -124,7 +126,9 @@ pub struct TestApp {
     pub app: App,
     server: Option<Server>,
     delivery: Option<DeliveryWorker>,
-    settings: Settings,
+    /// What the node was opened with; a test opens another node on the same database
+    /// with a changed copy.
+    pub settings: Settings,
     _data_dir: tempfile::TempDir,
     _pg: Option<PgDatabase>,
 }
@@ -235,6 +239,7 @@ impl TestApp {
             data_dir: data_dir.path().to_owned(),
             database_url: pg.as_ref().map(|pg| pg.url.clone()),
             admin_token: Some(ADMIN_TOKEN.to_owned()),
+            metrics_token: Some(METRICS_TOKEN.to_owned()),
             public_url: Some(PUBLIC_URL.to_owned()),
             compiled_dir: Some(Settings::default_compiled_dir(data_dir.path())),
             limits,

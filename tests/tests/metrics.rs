@@ -11,19 +11,21 @@ use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use axle_tests::{ADMIN_TOKEN, HOSTILE, Plugin, Tenant, TestApp, VIN_DECODER, VIP_ROUTING, vin};
+use axle_tests::{
+    ADMIN_TOKEN, HOSTILE, METRICS_TOKEN, Plugin, Tenant, TestApp, VIN_DECODER, VIP_ROUTING, vin,
+};
 use serde_json::{Value, json};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 
-/// The metrics text, scraped with the platform admin token.
+/// The metrics text, scraped with the scrape token.
 async fn scrape(app: &TestApp) -> String {
     let response = app
         .client
         .get(format!("{}/metrics", app.url))
-        .bearer_auth(ADMIN_TOKEN)
+        .bearer_auth(METRICS_TOKEN)
         .send()
         .await
         .expect("GET /metrics");
@@ -309,7 +311,7 @@ async fn a_breaker_suspension_is_counted_once_for_the_plugin_version() {
 }
 
 #[tokio::test]
-async fn metrics_need_the_platform_admin_token() {
+async fn metrics_need_their_scrape_token_and_not_the_admin_token() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("oem-metrics-auth").await;
 
@@ -325,10 +327,15 @@ async fn metrics_need_the_platform_admin_token() {
         "metrics span every tenant, so a tenant admin key cannot read them"
     );
     assert!(
-        tenant_admin.error_message().contains("AXLE_ADMIN_TOKEN"),
+        tenant_admin.error_message().contains("AXLE_METRICS_TOKEN"),
         "{tenant_admin:?}"
     );
-    let wrong = app.get("not-the-admin-token", "/metrics").await;
+    let platform_admin = app.get(ADMIN_TOKEN, "/metrics").await;
+    assert_eq!(
+        platform_admin.status, 401,
+        "the admin token does not belong in a scraper's config"
+    );
+    let wrong = app.get("not-the-metrics-token", "/metrics").await;
     assert_eq!(wrong.status, 401);
 
     let text = scrape(&app).await;
@@ -341,9 +348,36 @@ async fn metrics_need_the_platform_admin_token() {
             &text,
             "axle_http_requests_total",
             &[("route", "/metrics"), ("status", "401")],
-        ) >= 3.0,
+        ) >= 4.0,
         "refused scrapes are counted too"
     );
+}
+
+#[tokio::test]
+async fn a_node_without_a_scrape_token_refuses_every_scrape() {
+    let mut app = TestApp::spawn().await;
+    let mut settings = app.settings.clone();
+    settings.metrics_token = None;
+    let node = axle_host::app::App::open(&settings)
+        .await
+        .expect("open a second node");
+    let server = node.serve("127.0.0.1:0").await.expect("serve");
+    let url = format!("http://{}/metrics", server.addr);
+
+    for token in [METRICS_TOKEN, ADMIN_TOKEN] {
+        let reply = app
+            .client
+            .get(&url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET /metrics");
+        assert_eq!(reply.status().as_u16(), 401);
+        let body = reply.text().await.expect("body");
+        assert!(body.contains("metrics are off"), "{body}");
+    }
+    server.stop().await.expect("stop");
+    app.stop().await;
 }
 
 /// A span's fields, as text.

@@ -164,6 +164,34 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// A metrics scraper, authenticated by the scrape token (`AXLE_METRICS_TOKEN`).
+#[derive(Clone, Copy, Debug)]
+pub struct MetricsScraper;
+
+impl FromRequestParts<AppState> for MetricsScraper {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)?;
+        let Some(expected) = &state.metrics_token else {
+            return Err(ApiError::Unauthorized(
+                "metrics are off on this node: set AXLE_METRICS_TOKEN and scrape with it"
+                    .to_owned(),
+            ));
+        };
+        if bool::from(token.as_bytes().ct_eq(expected.as_bytes())) {
+            Ok(MetricsScraper)
+        } else {
+            Err(ApiError::Unauthorized(
+                "this needs the metrics scrape token (AXLE_METRICS_TOKEN)".to_owned(),
+            ))
+        }
+    }
+}
+
 /// The platform operator, authenticated by the admin token.
 #[derive(Clone, Copy, Debug)]
 pub struct PlatformAdmin;

@@ -7,13 +7,13 @@ use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::auth::PlatformAdmin;
+use super::auth::MetricsScraper;
 use crate::telemetry::metrics;
 
 /// Prometheus metrics of this node.
 ///
-/// Metrics span every tenant, so only the platform operator may read them: scrape with the
-/// admin token.
+/// Metrics span every tenant, so only the platform operator's scraper may read them, with
+/// its own token (`AXLE_METRICS_TOKEN`), never the admin token.
 #[utoipa::path(
     get,
     path = "/metrics",
@@ -22,9 +22,9 @@ use crate::telemetry::metrics;
     responses(
         (status = 200, description = "OK", body = String, content_type = "text/plain"),
     ),
-    security(("admin_token" = [])),
+    security(("metrics_token" = [])),
 )]
-pub async fn scrape(_admin: PlatformAdmin) -> impl IntoResponse {
+pub async fn scrape(_scraper: MetricsScraper) -> impl IntoResponse {
     (
         [(
             header::CONTENT_TYPE,

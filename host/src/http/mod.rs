@@ -47,6 +47,8 @@ use crate::service::Core;
 pub struct AppState {
     pub core: Core,
     pub admin_token: Arc<str>,
+    /// The `/metrics` scrape token; `None` refuses every scrape.
+    pub metrics_token: Option<Arc<str>>,
 }
 
 /// Uploads carry components of up to 64 MiB plus the manifest.

@@ -232,6 +232,13 @@ impl Modify for Security {
             ),
         );
         components.security_schemes.insert(
+            "metrics_token".to_owned(),
+            bearer(
+                "The Prometheus scrape token (`AXLE_METRICS_TOKEN`): \
+                 `Authorization: Bearer <token>`.",
+            ),
+        );
+        components.security_schemes.insert(
             "admin_token".to_owned(),
             bearer(
                 "The platform operator's token (`AXLE_ADMIN_TOKEN`): \
