@@ -183,6 +183,39 @@ impl Reply {
 }
 
 impl TestApp {
+    /// The survey token of the latest survey invitation in a ticket view. The reply shows
+    /// the link with `{link-token}` in its place (checked here); the token itself is
+    /// read from the outbox row, as the delivery worker reads it.
+    pub async fn survey_token(&self, view: &Value) -> String {
+        let link = format!("{PUBLIC_URL}/api/v1/surveys/");
+        let invitation = view["notifications"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no notifications in {view}"))
+            .iter()
+            .rfind(|n| n["body"].as_str().is_some_and(|b| b.contains(&link)))
+            .unwrap_or_else(|| panic!("no survey sent: {view}"));
+        self.link_token(invitation).await
+    }
+
+    /// The link token of an outbox entry as the API shows it, after checking that the
+    /// shown body carries the placeholder and not the token.
+    pub async fn link_token(&self, entry: &Value) -> String {
+        let body = entry["body"].as_str().unwrap_or_default();
+        assert!(
+            body.contains("/api/v1/surveys/{link-token}"),
+            "the reply shows the link without its token: {body:?}"
+        );
+        let token: Option<String> =
+            sqlx::query_scalar("SELECT link_token FROM outbox WHERE id = $1")
+                .bind(entry["id"].as_str().expect("an outbox id"))
+                .fetch_one(self.app.core.db.reader())
+                .await
+                .expect("read the outbox row");
+        let token = token.expect("the row keeps its link token");
+        assert!(!body.contains(&token));
+        assert_eq!(token.len(), 64, "a 256-bit token in hex");
+        token
+    }
     /// Starts a node with the default platform limits.
     pub async fn spawn() -> TestApp {
         Self::spawn_with(PlatformLimits::default()).await

@@ -1,28 +1,11 @@
 //! The 360° customer view: profile, vehicles with their campaigns, open and past tickets
 //! with interactions, and survey answers, in one call.
 
-use axle_tests::{PUBLIC_URL, TestApp, vin};
+use axle_tests::{TestApp, vin};
 use serde_json::{Value, json};
 
 fn id(record: &Value) -> String {
     record["id"].as_str().unwrap().to_owned()
-}
-
-/// The survey token in the ticket's survey notification.
-fn survey_token(view: &Value) -> String {
-    let link = format!("{PUBLIC_URL}/api/v1/surveys/");
-    let body = view["notifications"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|n| n["body"].as_str())
-        .find(|b| b.contains(&link))
-        .unwrap_or_else(|| panic!("no survey link in {view}"));
-    let start = body.find(&link).unwrap() + link.len();
-    body[start..]
-        .chars()
-        .take_while(char::is_ascii_hexdigit)
-        .collect()
 }
 
 #[tokio::test]
@@ -73,7 +56,7 @@ async fn one_call_shows_the_customer_their_cars_campaigns_tickets_and_scores() {
         .patch(&tenant.key, &past_path, &json!({ "status": "resolved" }))
         .await
         .expect(200);
-    let token = survey_token(&resolved);
+    let token = app.survey_token(&resolved).await;
     app.post_anonymous(
         &format!("/api/v1/surveys/{token}"),
         &json!({ "csat": 5, "nps": 10, "comment": "很满意" }),

@@ -3,7 +3,7 @@
 //! exactly the tickets behind a cell, and the tenant and site scope of the numbers.
 
 use axle_host::service::sla::tick;
-use axle_tests::{PUBLIC_URL, Tenant, TestApp};
+use axle_tests::{Tenant, TestApp};
 use serde_json::{Value, json};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -73,20 +73,7 @@ async fn interaction(app: &TestApp, tenant: &Tenant, ticket: &str, body: Value) 
 /// Resolves the ticket and answers the survey it sends, through the public endpoint.
 async fn resolve_and_answer(app: &TestApp, tenant: &Tenant, ticket: &str, csat: i64, nps: i64) {
     let view = set_status(app, tenant, ticket, "resolved").await;
-    let link = format!("{PUBLIC_URL}{SURVEY_PATH}");
-    let body = view["notifications"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|n| n["body"].as_str())
-        .rfind(|b| b.contains(&link))
-        .unwrap_or_else(|| panic!("no survey sent: {view}"))
-        .to_owned();
-    let start = body.find(&link).unwrap() + link.len();
-    let token: String = body[start..]
-        .chars()
-        .take_while(char::is_ascii_hexdigit)
-        .collect();
+    let token = app.survey_token(&view).await;
     app.post_anonymous(
         &format!("{SURVEY_PATH}{token}"),
         &json!({ "csat": csat, "nps": nps }),

@@ -2,7 +2,7 @@
 //! it without an API key; the answer reaches the timeline and the workflow steps, and
 //! stays in its tenant.
 
-use axle_tests::{FAQ_AUTOREPLY, PUBLIC_URL, SCRIPTED_STEP, Tenant, TestApp, invalid_fields};
+use axle_tests::{FAQ_AUTOREPLY, SCRIPTED_STEP, Tenant, TestApp, invalid_fields};
 use serde_json::{Value, json};
 
 const SURVEY_PATH: &str = "/api/v1/surveys/";
@@ -30,7 +30,9 @@ async fn customer_ticket(app: &TestApp, tenant: &Tenant, contact: Value) -> (Val
 async fn resolved_ticket(app: &TestApp, tenant: &Tenant) -> (String, String) {
     let (_, ticket) = customer_ticket(app, tenant, json!({ "email": "li.wei@example.com" })).await;
     let id = ticket["id"].as_str().unwrap().to_owned();
-    let token = latest_token(&set_status(app, tenant, &id, "resolved").await);
+    let token = app
+        .survey_token(&set_status(app, tenant, &id, "resolved").await)
+        .await;
     (id, token)
 }
 
@@ -54,30 +56,6 @@ fn survey_notifications(view: &Value) -> Vec<Value> {
         .filter(|n| n["body"].as_str().unwrap().contains(SURVEY_PATH))
         .cloned()
         .collect()
-}
-
-/// The survey token in a notification body: the 64 hex digits after the survey path.
-fn token_in(body: &str) -> String {
-    let link = format!("{PUBLIC_URL}{SURVEY_PATH}");
-    let start = body
-        .find(&link)
-        .unwrap_or_else(|| panic!("no survey link {link} in {body:?}"))
-        + link.len();
-    let token: String = body[start..]
-        .chars()
-        .take_while(char::is_ascii_hexdigit)
-        .collect();
-    assert_eq!(token.len(), 64, "a 256-bit token in hex: {body:?}");
-    token
-}
-
-/// The token of the only (or latest) survey link in a ticket view.
-fn latest_token(view: &Value) -> String {
-    let sent = survey_notifications(view);
-    let last = sent
-        .last()
-        .unwrap_or_else(|| panic!("no survey sent: {view}"));
-    token_in(last["body"].as_str().unwrap())
 }
 
 fn survey_path(token: &str) -> String {
@@ -146,7 +124,7 @@ async fn resolving_a_ticket_emails_the_customer_a_one_time_survey_link() {
             .unwrap()
             .contains("Wallbox will not start charging")
     );
-    let token = token_in(email["body"].as_str().unwrap());
+    let token = app.link_token(email).await;
 
     let surveys = surveys_of(&app, &tenant, id).await;
     assert_eq!(surveys.len(), 1);
@@ -204,7 +182,7 @@ async fn a_customer_without_email_gets_the_survey_link_by_sms() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0]["channel"], "sms");
     assert_eq!(sent[0]["to"], "+8613700000002");
-    token_in(sent[0]["body"].as_str().unwrap());
+    app.link_token(&sent[0]).await;
 }
 
 #[tokio::test]
@@ -243,7 +221,7 @@ async fn a_customer_answers_the_survey_once_without_an_api_key() {
         customer_ticket(&app, &tenant, json!({ "email": "li.wei@example.com" })).await;
     let id = ticket["id"].as_str().unwrap();
     let resolved = set_status(&app, &tenant, id, "resolved").await;
-    let path = survey_path(&latest_token(&resolved));
+    let path = survey_path(&app.survey_token(&resolved).await);
 
     let form = app.get_anonymous(&path).await.expect(200);
     assert_eq!(form["subject"], "Wallbox will not start charging");
@@ -478,7 +456,7 @@ async fn a_reopened_and_re_resolved_ticket_gets_a_new_token_and_the_old_one_is_g
     let again = set_status(&app, &tenant, id, "resolved").await;
     let sent = survey_notifications(&again);
     assert_eq!(sent.len(), 2, "one link per resolution");
-    let second = latest_token(&again);
+    let second = app.survey_token(&again).await;
     assert_ne!(first, second);
 
     let old = app
@@ -536,7 +514,7 @@ async fn a_workflow_step_that_resolves_a_ticket_issues_a_survey() {
 
     let view = set_status(&app, &tenant, id, "in_progress").await;
     assert_eq!(view["status"], "resolved", "the step resolved it: {view}");
-    let token = latest_token(&view);
+    let token = app.survey_token(&view).await;
     let events = app.timeline(&tenant, id).await;
     let changed = events
         .iter()
@@ -651,7 +629,9 @@ async fn survey_answers_stay_in_their_tenant() {
         ticket_a["id"].as_str().unwrap(),
         ticket_b["id"].as_str().unwrap(),
     );
-    let token_a = latest_token(&set_status(&app, &a, id_a, "resolved").await);
+    let token_a = app
+        .survey_token(&set_status(&app, &a, id_a, "resolved").await)
+        .await;
     set_status(&app, &b, id_b, "resolved").await;
     let b_invocations = app.get(&b.key, "/api/v1/invocations").await.expect(200);
 
@@ -690,4 +670,46 @@ async fn survey_answers_stay_in_their_tenant() {
         b_invocations,
         "A's survey.received never reached B's workflow steps"
     );
+}
+
+#[tokio::test]
+async fn the_survey_link_gets_its_token_only_as_it_is_delivered() {
+    let app = TestApp::spawn_without_delivery().await;
+    let tenant = app.tenant("oem-link-token").await;
+    let (_, ticket) =
+        customer_ticket(&app, &tenant, json!({ "email": "li.wei@example.com" })).await;
+    let id = ticket["id"].as_str().unwrap();
+
+    let resolved = set_status(&app, &tenant, id, "resolved").await;
+    let token = app.survey_token(&resolved).await;
+    let listed = app
+        .get(&tenant.key, &format!("/api/v1/tickets/{id}/notifications"))
+        .await
+        .expect(200);
+    let timeline = app.timeline(&tenant, id).await;
+    let claimed =
+        axle_host::store::outbox::claim(&app.app.core.db, axle_host::ids::now_ms(), 60_000, 10)
+            .await
+            .expect("claim");
+
+    for shown in [
+        resolved.to_string(),
+        listed.to_string(),
+        format!("{timeline:?}"),
+    ] {
+        assert!(
+            !shown.contains(&token),
+            "an API reply holds the token: {shown}"
+        );
+    }
+    let invitation = claimed
+        .iter()
+        .find(|row| row.body.contains(SURVEY_PATH))
+        .expect("the invitation is claimed for delivery");
+    assert!(
+        invitation.body.contains(&format!("{SURVEY_PATH}{token}")),
+        "{}",
+        invitation.body
+    );
+    assert!(!invitation.body.contains("{link-token}"));
 }

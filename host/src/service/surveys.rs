@@ -117,8 +117,8 @@ pub async fn issue_on_resolve(
     let token = new_token();
     let now = now_ms();
     let expires_ms = now + SURVEY_TTL_MS;
-    let notification = customer
-        .and_then(|customer| invitation(customer, ticket, &core.public_url, &token, expires_ms));
+    let notification =
+        customer.and_then(|customer| invitation(customer, ticket, &core.public_url, expires_ms));
     let id = new_id();
     surveys::issue(
         tx,
@@ -135,7 +135,17 @@ pub async fn issue_on_resolve(
     )
     .await?;
     if let Some(notification) = &notification {
-        outbox::enqueue(tx, tenant_id, Some(&ticket.id), "system", notification).await?;
+        // The token is put into the link as the message leaves: an agent reading the
+        // ticket's notifications cannot answer the customer's survey.
+        outbox::enqueue_with_link_token(
+            tx,
+            tenant_id,
+            Some(&ticket.id),
+            "system",
+            notification,
+            Some(&token),
+        )
+        .await?;
     }
     audit::record_event(
         tx,
@@ -165,7 +175,6 @@ fn invitation(
     customer: &Customer,
     ticket: &Ticket,
     public_url: &str,
-    token: &str,
     expires_ms: i64,
 ) -> Option<Notification> {
     let (channel, to) = customer.contact()?;
@@ -182,7 +191,8 @@ fn invitation(
         subject: Some(format!("How did we do? {subject}")),
         body: format!(
             "Your service request \"{subject}\" is resolved. How did we do? Two questions, \
-             one minute: {public_url}/api/v1/surveys/{token} (one answer, until {until})"
+             one minute: {public_url}/api/v1/surveys/{token} (one answer, until {until})",
+            token = outbox::LINK_TOKEN
         ),
     };
     match notification.validate() {

@@ -46,11 +46,29 @@ pub async fn enqueue(
     source: &str,
     notification: &Notification,
 ) -> Result<String, StoreError> {
+    enqueue_with_link_token(tx, tenant_id, ticket_id, source, notification, None).await
+}
+
+/// Where a link's secret goes in a notification body queued with
+/// [`enqueue_with_link_token`]; the body as stored and shown keeps this placeholder.
+pub const LINK_TOKEN: &str = "{link-token}";
+
+/// [`enqueue`], keeping `link_token` apart from the body: the delivery worker puts it in
+/// place of [`LINK_TOKEN`] as it sends, so API replies and logs never carry it.
+pub async fn enqueue_with_link_token(
+    tx: &mut Tx,
+    tenant_id: &str,
+    ticket_id: Option<&str>,
+    source: &str,
+    notification: &Notification,
+    link_token: Option<&str>,
+) -> Result<String, StoreError> {
     let now = now_ms();
     let id = new_id();
     sqlx::query(
         "INSERT INTO outbox (id, tenant_id, ticket_id, channel, recipient, subject, body, source, status, \
-         attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9)",
+         attempts, next_attempt_at, created_at, link_token) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9, $10)",
     )
     .bind(&id)
     .bind(tenant_id)
@@ -61,6 +79,7 @@ pub async fn enqueue(
     .bind(&notification.body)
     .bind(source)
     .bind(now)
+    .bind(link_token)
     .execute(&mut **tx)
     .await?;
     Ok(id)
@@ -132,6 +151,7 @@ pub struct Claimed {
     pub channel: String,
     pub recipient: String,
     pub subject: Option<String>,
+    /// The body to send, its link token in place: never log it.
     pub body: String,
     pub source: String,
     /// Unix ms.
@@ -187,7 +207,8 @@ pub async fn claim(
          WHERE id IN (SELECT id FROM outbox \
            WHERE (status = 'pending' AND next_attempt_at <= $4) OR (status = 'sending' AND claimed_until <= $4) \
            ORDER BY next_attempt_at, id LIMIT $5{lock}) \
-         RETURNING id, tenant_id, ticket_id, channel, recipient, subject, body, source, created_at, attempts"
+         RETURNING id, tenant_id, ticket_id, channel, recipient, subject, body, source, created_at, attempts, \
+         link_token"
     )))
     .bind(now_ms + lease_ms)
     .bind(&token)
@@ -198,6 +219,8 @@ pub async fn claim(
     .await?;
     rows.into_iter()
         .map(|row| {
+            let body: String = row.try_get("body")?;
+            let link_token: Option<String> = row.try_get("link_token")?;
             Ok(Claimed {
                 id: row.try_get("id")?,
                 tenant_id: row.try_get("tenant_id")?,
@@ -205,7 +228,10 @@ pub async fn claim(
                 channel: row.try_get("channel")?,
                 recipient: row.try_get("recipient")?,
                 subject: row.try_get("subject")?,
-                body: row.try_get("body")?,
+                body: match link_token {
+                    Some(token) => body.replace(LINK_TOKEN, &token),
+                    None => body,
+                },
                 source: row.try_get("source")?,
                 created_at: row.try_get("created_at")?,
                 attempts: row.try_get("attempts")?,
