@@ -143,7 +143,7 @@ impl App {
                 .clone()
                 .filter(|t| !t.trim().is_empty()),
             warm_up: WarmUp::default(),
-            delivery: settings.delivery,
+            delivery: settings.delivery.clone(),
         };
         // Before serving, so the first tickets after a restart do not wait for compiles.
         app.warm_up = crate::service::warm_up::warm_up(&app.core).await;
@@ -172,7 +172,10 @@ impl App {
     /// Starts delivering the notifications outbox in the background. Every serving node
     /// runs one worker; on PostgreSQL they share the work, each row going to one of them.
     pub fn start_delivery(&self) -> Result<DeliveryWorker, StartError> {
-        Ok(DeliveryWorker::start(self.core.db.clone(), self.delivery)?)
+        Ok(DeliveryWorker::start(
+            self.core.db.clone(),
+            self.delivery.clone(),
+        )?)
     }
 }
 

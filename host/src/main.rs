@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use axle_host::app::{App, Settings};
+use axle_host::delivery::outbound::OutboundPolicy;
 use axle_host::delivery::{DeliverySettings, DeliveryWorker};
 use axle_host::http::Server;
 use axle_host::plugin_dev::{self, DevError};
@@ -318,6 +319,11 @@ struct NodeArgs {
     /// `<data-dir>/compiled` when unset, `off` to keep them in memory only.
     #[arg(long, env = "AXLE_COMPILED_DIR")]
     compiled_dir: Option<String>,
+    /// Networks webhooks may reach besides the public internet, in CIDR form separated by
+    /// commas (`10.20.0.0/16,192.168.5.7/32`): receivers on the node's own networks are
+    /// refused unless listed here.
+    #[arg(long, env = "AXLE_WEBHOOK_ALLOW", value_parser = OutboundPolicy::parse)]
+    webhook_allow: Option<OutboundPolicy>,
 }
 
 #[derive(Args)]
@@ -395,7 +401,10 @@ impl NodeArgs {
                 Some(dir) => Some(PathBuf::from(dir)),
             },
             limits: PlatformLimits::default(),
-            delivery: DeliverySettings::default(),
+            delivery: DeliverySettings {
+                outbound: self.webhook_allow.clone().unwrap_or_default(),
+                ..DeliverySettings::default()
+            },
             redis_url: self.redis_url.clone(),
         }
     }

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use axle_host::app::{App, Settings};
+use axle_host::delivery::outbound::OutboundPolicy;
 use axle_host::delivery::{DeliverySettings, DeliveryWorker};
 use axle_host::http::Server;
 use axle_host::plugins::limits::PlatformLimits;
@@ -116,6 +117,9 @@ pub fn fast_delivery() -> DeliverySettings {
         backoff_base: Duration::from_millis(50),
         backoff_cap: Duration::from_secs(1),
         webhook_timeout: Duration::from_secs(5),
+        // The tests' webhook receivers listen on loopback, which only an operator's
+        // allowance opens (`AXLE_WEBHOOK_ALLOW`).
+        outbound: OutboundPolicy::allowing(["127.0.0.0/8".parse().expect("a CIDR")]),
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axle_host::delivery::DeliverySettings;
+use axle_host::delivery::outbound::OutboundPolicy;
 use axle_tests::{SAFETY_ESCALATION, Tenant, TestApp, fast_delivery};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -492,7 +493,7 @@ async fn two_nodes_deliver_each_notification_exactly_once() {
         poll_interval: Duration::from_millis(10),
         ..fast_delivery()
     };
-    let (one, two) = (app.peer(settings).await, app.peer(settings).await);
+    let (one, two) = (app.peer(settings.clone()).await, app.peer(settings).await);
     let (one_worker, two_worker) = (one.start_delivery().unwrap(), two.start_delivery().unwrap());
     for (ticket_id, notification_id) in &queued {
         wait_for_status(&app, &tenant, ticket_id, notification_id, "delivered").await;
@@ -645,4 +646,75 @@ async fn invalid_notifications_are_rejected_naming_the_field() {
         .await;
     assert_eq!(missing.status, 404);
     assert!(notifications(&app, &tenant, id(&ticket)).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_webhook_into_the_nodes_own_network_is_refused_unless_the_operator_allowed_it() {
+    let app = TestApp::spawn_without_delivery().await;
+    // A node as shipped: no network allowed beyond the public internet.
+    let strict = app
+        .peer(DeliverySettings {
+            outbound: OutboundPolicy::default(),
+            ..fast_delivery()
+        })
+        .await;
+    let strict_worker = strict.start_delivery().unwrap();
+    let tenant = app.tenant("oem-ssrf").await;
+    let secret = webhook_secret(&app, &tenant).await;
+    let receiver = Receiver::start(&secret, Duration::ZERO, |_| Answer::Status(200)).await;
+    let ticket = app
+        .ticket(&tenant, json!({ "description": "Door lock sticks" }))
+        .await;
+    let by_name = receiver.url.replace("127.0.0.1", "localhost");
+
+    for url in [
+        receiver.url.clone(),
+        by_name,
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "http://[::1]:9/hook".to_owned(),
+    ] {
+        let queued = webhook(&app, &tenant, id(&ticket), &url, "Hello").await;
+        let failed = wait_for_status(&app, &tenant, id(&ticket), id(&queued), "failed").await;
+        assert_eq!(failed["attempts"], 1, "a refusal is not retried: {failed}");
+        let error = failed["last_error"].as_str().unwrap();
+        assert!(error.starts_with("refused by policy"), "{url}: {error}");
+    }
+    assert!(receiver.hits().is_empty(), "nothing reached the receiver");
+    strict_worker.stop().await;
+
+    // The same receiver, on a node whose operator allows loopback (as the tests' nodes do).
+    let allowed = app.peer(fast_delivery()).await;
+    let worker = allowed.start_delivery().unwrap();
+    let queued = webhook(&app, &tenant, id(&ticket), &receiver.url, "Allowed").await;
+    wait_for_status(&app, &tenant, id(&ticket), id(&queued), "delivered").await;
+    worker.stop().await;
+    assert_eq!(receiver.hits().len(), 1);
+}
+
+#[tokio::test]
+async fn a_closed_port_is_recorded_without_the_reason_it_was_closed() {
+    let app = TestApp::spawn_delivering(DeliverySettings {
+        max_attempts: 1,
+        ..fast_delivery()
+    })
+    .await;
+    let tenant = app.tenant("oem-portscan").await;
+    let ticket = app
+        .ticket(&tenant, json!({ "description": "Horn is weak" }))
+        .await;
+    // Port 9 (discard) on loopback: nothing listens, the connection is refused.
+    let queued = webhook(
+        &app,
+        &tenant,
+        id(&ticket),
+        "http://127.0.0.1:9/hook",
+        "Hello",
+    )
+    .await;
+
+    let failed = wait_for_status(&app, &tenant, id(&ticket), id(&queued), "failed").await;
+    let error = failed["last_error"].as_str().unwrap().to_lowercase();
+    assert!(error.contains("could not connect"), "{error}");
+    assert!(!error.contains("refused"), "{error}");
+    assert!(!error.contains("os error"), "{error}");
 }

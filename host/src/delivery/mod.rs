@@ -5,6 +5,7 @@
 
 pub mod backoff;
 pub mod log;
+pub mod outbound;
 pub mod webhook;
 pub mod worker;
 
@@ -17,7 +18,7 @@ use crate::domain::NotifyChannel;
 use crate::store::outbox::Claimed;
 
 /// How the delivery worker of a node behaves.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct DeliverySettings {
     /// How long an idle worker waits before looking for due rows again.
     pub poll_interval: Duration,
@@ -34,6 +35,8 @@ pub struct DeliverySettings {
     pub backoff_cap: Duration,
     /// How long a webhook may take to answer, connection included.
     pub webhook_timeout: Duration,
+    /// The networks webhooks may reach besides the public internet (`AXLE_WEBHOOK_ALLOW`).
+    pub outbound: outbound::OutboundPolicy,
 }
 
 impl Default for DeliverySettings {
@@ -46,6 +49,7 @@ impl Default for DeliverySettings {
             backoff_base: Duration::from_secs(10),
             backoff_cap: Duration::from_secs(3600),
             webhook_timeout: Duration::from_secs(10),
+            outbound: outbound::OutboundPolicy::default(),
         }
     }
 }
@@ -109,8 +113,11 @@ impl Adapters {
     pub fn new(settings: &DeliverySettings) -> Result<Adapters, SetupError> {
         Ok(Adapters {
             log: log::LogAdapter,
-            webhook: webhook::WebhookAdapter::new(settings.webhook_timeout)
-                .map_err(SetupError::Client)?,
+            webhook: webhook::WebhookAdapter::new(
+                settings.webhook_timeout,
+                settings.outbound.clone(),
+            )
+            .map_err(SetupError::Client)?,
         })
     }
 

@@ -8,7 +8,10 @@
 //! its own clock so a captured request cannot be replayed later. `Axle-Notification-Id`
 //! stays the same across attempts: a receiver that has seen it can answer 2xx and skip.
 //! Any 2xx answer counts as delivered; anything else, a timeout or a refused connection
-//! is retried. Redirects are not followed.
+//! is retried. Redirects are not followed, and only addresses the outbound policy permits
+//! are reached (see `outbound`). What a failure records says "refused by policy", "timed
+//! out", "could not connect" or the HTTP status, never why a connection failed: the
+//! outbox must not tell a tenant which ports are open on the node's networks.
 
 use std::time::Duration;
 
@@ -17,6 +20,7 @@ use serde::Serialize;
 use sha2::Sha256;
 
 use super::DeliveryError;
+use super::outbound::{GuardedResolver, OutboundPolicy, Refused};
 use crate::db::Db;
 use crate::ids::rfc3339;
 use crate::store::outbox::Claimed;
@@ -64,17 +68,31 @@ struct Payload<'a> {
 pub struct WebhookAdapter {
     client: reqwest::Client,
     timeout: Duration,
+    policy: OutboundPolicy,
 }
 
 impl WebhookAdapter {
-    /// An adapter whose requests give up after `timeout`.
-    pub fn new(timeout: Duration) -> Result<WebhookAdapter, reqwest::Error> {
+    /// An adapter whose requests give up after `timeout` and reach only what `policy`
+    /// permits.
+    pub fn new(
+        timeout: Duration,
+        policy: OutboundPolicy,
+    ) -> Result<WebhookAdapter, reqwest::Error> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy from the environment would connect on our behalf, unchecked.
+            .no_proxy()
+            .dns_resolver(GuardedResolver {
+                policy: policy.clone(),
+            })
             .user_agent(concat!("axle/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(WebhookAdapter { client, timeout })
+        Ok(WebhookAdapter {
+            client,
+            timeout,
+            policy,
+        })
     }
 
     /// POSTs `row` to its recipient, signed with its tenant's secret.
@@ -96,6 +114,19 @@ impl WebhookAdapter {
                     "webhook URLs must be http://…, not {other}://…"
                 )));
             }
+        }
+        // The resolver checks names; an address written in the URL never reaches it.
+        let literal = url
+            .host_str()
+            .map(|host| host.trim_start_matches('[').trim_end_matches(']'))
+            .and_then(|host| host.parse::<std::net::IpAddr>().ok());
+        if let Some(ip) = literal.filter(|ip| !self.policy.permits(*ip)) {
+            return Err(DeliveryError::Permanent(
+                Refused {
+                    host: ip.to_string(),
+                }
+                .to_string(),
+            ));
         }
         let secret = webhook_secrets::get_or_create(db, &row.tenant_id)
             .await
@@ -126,7 +157,7 @@ impl WebhookAdapter {
             .body(body)
             .send()
             .await
-            .map_err(|err| DeliveryError::Retryable(self.describe(&err)))?;
+            .map_err(|err| self.failure(&err))?;
         let status = response.status();
         if status.is_success() {
             Ok(())
@@ -137,19 +168,27 @@ impl WebhookAdapter {
         }
     }
 
-    /// A send error with its causes, which reqwest's own message leaves out.
-    fn describe(&self, err: &reqwest::Error) -> String {
-        if err.is_timeout() {
-            return format!("the webhook did not answer within {:?}", self.timeout);
-        }
-        let mut message = err.to_string();
+    /// What a send error records: a refusal by policy (permanent), a timeout, or that no
+    /// connection was made, without the reason (refused, reset, unreachable), which would
+    /// tell a tenant which ports are open behind the node.
+    fn failure(&self, err: &reqwest::Error) -> DeliveryError {
         let mut source = std::error::Error::source(err);
         while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
+            if let Some(refused) = cause.downcast_ref::<Refused>() {
+                return DeliveryError::Permanent(refused.to_string());
+            }
             source = cause.source();
         }
-        message
+        if err.is_timeout() {
+            return DeliveryError::Retryable(format!(
+                "timed out: the webhook did not answer within {:?}",
+                self.timeout
+            ));
+        }
+        DeliveryError::Retryable(
+            "could not connect to the webhook's host, or the connection broke before an answer"
+                .to_owned(),
+        )
     }
 }
 
