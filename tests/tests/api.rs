@@ -1547,3 +1547,52 @@ async fn a_wrong_method_gets_a_json_405() {
     assert_eq!(reply.status, 405);
     assert_eq!(reply.error_code(), "method_not_allowed");
 }
+
+#[tokio::test]
+async fn a_revoked_key_is_refused_on_its_next_request_and_only_an_admin_revokes() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-revoke").await;
+    let other = app.tenant("oem-other").await;
+    let (agent_id, agent) = agent_key(&app, &tenant).await;
+    let path = format!("/api/v1/api-keys/{agent_id}");
+    app.get(&agent, "/api/v1/customers").await.expect(200);
+
+    let by_agent = app.delete(&agent, &path).await;
+    let by_other_tenant = app.delete(&other.key, &path).await;
+    let admin_id = app.get(&tenant.key, "/api/v1/api-keys").await.expect(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|key| key["id"] != agent_id.as_str())
+        .expect("the admin key")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let itself = app
+        .delete(&tenant.key, &format!("/api/v1/api-keys/{admin_id}"))
+        .await;
+
+    assert_eq!(by_agent.status, 403, "{by_agent:?}");
+    assert_eq!(by_other_tenant.status, 404, "{by_other_tenant:?}");
+    assert_eq!(itself.status, 409, "{itself:?}");
+    assert!(itself.error_message().contains("another admin key"));
+    app.get(&agent, "/api/v1/customers").await.expect(200);
+
+    assert_eq!(app.delete(&tenant.key, &path).await.status, 204);
+
+    assert_eq!(app.get(&agent, "/api/v1/customers").await.status, 401);
+    let listed = app.get(&tenant.key, "/api/v1/api-keys").await.expect(200);
+    assert!(
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|key| key["id"] != agent_id.as_str()),
+        "{listed}"
+    );
+    assert_eq!(
+        app.delete(&tenant.key, &path).await.status,
+        404,
+        "once only"
+    );
+}

@@ -792,3 +792,37 @@ async fn what_is_managed_tenant_wide_is_refused_to_a_dealers_admin() {
         .await
         .expect(200);
 }
+
+#[tokio::test]
+async fn a_dealers_admin_revokes_keys_of_its_own_subtree_only() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("revoke-walls").await;
+    let t = tree(&app, &tenant).await;
+    let admin_a = scoped_key(&app, &tenant, &t.dealer_a, "admin").await;
+    let key_id = |site: Option<&Value>| {
+        let body = match site {
+            Some(site) => json!({ "name": "desk", "role": "agent", "site_id": site["id"] }),
+            None => json!({ "name": "desk", "role": "agent" }),
+        };
+        let app = &app;
+        let key = tenant.key.clone();
+        async move {
+            app.post(&key, "/api/v1/api-keys", &body).await.expect(201)["key"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let at_station_a = key_id(Some(&t.station_a)).await;
+    let at_dealer_b = key_id(Some(&t.dealer_b)).await;
+    let tenant_wide = key_id(None).await;
+    let path = |id: &str| format!("/api/v1/api-keys/{id}");
+
+    let theirs = app.delete(&admin_a, &path(&at_dealer_b)).await;
+    let wide = app.delete(&admin_a, &path(&tenant_wide)).await;
+    let ours = app.delete(&admin_a, &path(&at_station_a)).await;
+
+    assert_eq!(theirs.status, 404, "another dealer's key: {theirs:?}");
+    assert_eq!(wide.status, 404, "a tenant-wide key: {wide:?}");
+    assert_eq!(ours.status, 204, "its own station's key: {ours:?}");
+}

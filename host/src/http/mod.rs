@@ -34,7 +34,7 @@ use std::sync::Arc;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::Request;
 use axum::middleware;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use tower_http::trace::TraceLayer;
 
@@ -68,6 +68,7 @@ pub fn router(state: AppState) -> Router {
             "/api-keys",
             post(tenants::create_key).get(tenants::list_keys),
         )
+        .route("/api-keys/{id}", delete(tenants::revoke_key))
         .route("/customers", post(customers::create).get(customers::list))
         .route(
             "/customers/{id}",

@@ -52,6 +52,7 @@ use super::error::ErrorBody;
         super::plugin_policy::patch,
         super::tenants::create_key,
         super::tenants::list_keys,
+        super::tenants::revoke_key,
         super::customers::create,
         super::customers::list,
         super::customers::get,

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::auth::{Caller, PlatformAdmin};
 use super::error::ApiError;
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ApiPath};
 use super::openapi as doc;
 use crate::domain::Role;
 use crate::service::{FieldError, ServiceError};
@@ -194,4 +194,50 @@ pub async fn list_keys(
         items: keys,
         next_cursor: None,
     }))
+}
+
+/// Revokes an API key: its secret is refused from the next request on.
+///
+/// A site-scoped admin key revokes keys of its subtree only. A key cannot revoke itself,
+/// so that a tenant is never left without the key it is using: revoke it with another.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/api-keys/{id}",
+    operation_id = "tenants_revoke_key",
+    tag = "tenants",
+    params(("id" = String, Path, description = "The key's id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+    ),
+    security(("api_key" = [])),
+)]
+pub async fn revoke_key(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require_admin()?;
+    let key = tenants::list_keys(&state.core.db, &caller.tenant_id)
+        .await?
+        .into_iter()
+        .find(|key| key.id == id)
+        .ok_or(ApiError::NotFound("API key"))?;
+    if !caller.sees_site(&state, key.site_id.as_deref()).await? {
+        return Err(ApiError::NotFound("API key"));
+    }
+    if key.id == caller.key_id {
+        return Err(ServiceError::Conflict(
+            "a key cannot revoke itself; revoke it with another admin key, so the tenant keeps one it can use"
+                .to_owned(),
+        )
+        .into());
+    }
+    if !tenants::revoke_key(&state.core.db, &caller.tenant_id, &id).await? {
+        // Revoked by someone else in between.
+        return Err(ApiError::NotFound("API key"));
+    }
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -164,3 +164,18 @@ pub async fn list_keys(db: &Db, tenant_id: &str) -> Result<Vec<ApiKey>, StoreErr
         })
         .collect()
 }
+
+/// Revokes the tenant's live key `id`: its secret is refused from the next request on.
+/// False when the tenant has no such live key.
+pub async fn revoke_key(db: &Db, tenant_id: &str, id: &str) -> Result<bool, StoreError> {
+    let revoked = sqlx::query(
+        "UPDATE api_keys SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(tenant_id)
+    .bind(id)
+    .execute(db.writer())
+    .await?
+    .rows_affected();
+    Ok(revoked > 0)
+}
