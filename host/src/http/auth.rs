@@ -129,6 +129,17 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
         })
 }
 
+/// Passes when the bearer token is `expected`, compared in constant time; otherwise the
+/// refusal says this needs `what`.
+fn bearer_is(parts: &Parts, expected: &str, what: &str) -> Result<(), ApiError> {
+    let token = bearer(parts)?;
+    if bool::from(token.as_bytes().ct_eq(expected.as_bytes())) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized(format!("this needs {what}")))
+    }
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
@@ -175,20 +186,19 @@ impl FromRequestParts<AppState> for MetricsScraper {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts)?;
         let Some(expected) = &state.metrics_token else {
+            bearer(parts)?;
             return Err(ApiError::Unauthorized(
                 "metrics are off on this node: set AXLE_METRICS_TOKEN and scrape with it"
                     .to_owned(),
             ));
         };
-        if bool::from(token.as_bytes().ct_eq(expected.as_bytes())) {
-            Ok(MetricsScraper)
-        } else {
-            Err(ApiError::Unauthorized(
-                "this needs the metrics scrape token (AXLE_METRICS_TOKEN)".to_owned(),
-            ))
-        }
+        bearer_is(
+            parts,
+            expected,
+            "the metrics scrape token (AXLE_METRICS_TOKEN)",
+        )?;
+        Ok(MetricsScraper)
     }
 }
 
@@ -203,13 +213,11 @@ impl FromRequestParts<AppState> for PlatformAdmin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts)?;
-        if bool::from(token.as_bytes().ct_eq(state.admin_token.as_bytes())) {
-            Ok(PlatformAdmin)
-        } else {
-            Err(ApiError::Unauthorized(
-                "this needs the platform admin token (AXLE_ADMIN_TOKEN)".to_owned(),
-            ))
-        }
+        bearer_is(
+            parts,
+            &state.admin_token,
+            "the platform admin token (AXLE_ADMIN_TOKEN)",
+        )?;
+        Ok(PlatformAdmin)
     }
 }
