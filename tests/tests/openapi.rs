@@ -1149,4 +1149,26 @@ async fn the_docs_page_is_html_that_loads_the_document() {
     let page = response.text().await.expect("the page");
     assert!(page.starts_with("<!doctype html>"), "{page}");
     assert!(page.contains(r#"url: "/api/v1/openapi.json""#), "{page}");
+    assert!(
+        !page.contains("://"),
+        "nothing comes from another host (no CDN): {page}"
+    );
+    for (asset, kind) in [
+        ("swagger-ui-bundle.js", "javascript"),
+        ("swagger-ui.css", "text/css"),
+    ] {
+        assert!(page.contains(&format!("/api/docs/{asset}")), "{page}");
+        let served = app
+            .client
+            .get(format!("{}/api/docs/{asset}", app.url))
+            .send()
+            .await
+            .expect("GET the asset");
+        assert_eq!(served.status().as_u16(), 200, "{asset}");
+        let content_type = served.headers()["content-type"].to_str().unwrap();
+        assert!(content_type.contains(kind), "{asset}: {content_type}");
+        assert!(served.bytes().await.unwrap().len() > 1000, "{asset}");
+    }
+    let missing = app.get_anonymous("/api/docs/not-there.js").await;
+    assert_eq!(missing.status, 404);
 }

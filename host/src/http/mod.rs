@@ -201,6 +201,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::scrape))
         .route("/kb/{id}", get(knowledge_base::page_html))
         .route("/api/docs", get(openapi::docs_page))
+        .route("/api/docs/{file}", get(openapi::docs_asset))
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

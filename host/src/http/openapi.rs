@@ -13,6 +13,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr, Schema};
 use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
 
 use super::error::ErrorBody;
+use super::extract::ApiPath;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -144,6 +145,7 @@ use super::error::ErrorBody;
 ,
         document,
         docs_page,
+        docs_asset,
     ),
     components(schemas(ErrorBody), responses(
         BadRequest,
@@ -177,7 +179,8 @@ pub async fn document() -> Json<&'static Document> {
 
 /// A browsable page of the API, rendered from the OpenAPI document.
 ///
-/// Swagger UI, loaded from a CDN by the reader's browser: the server ships no assets.
+/// Swagger UI, served by this node with its assets (`/api/docs/…`): dealers on intranets
+/// and behind corporate firewalls cannot count on a CDN.
 #[utoipa::path(
     get,
     path = "/api/docs",
@@ -189,6 +192,33 @@ pub async fn docs_page() -> Html<&'static str> {
     Html(DOCS_PAGE)
 }
 
+/// A script or stylesheet of the docs page, from the Swagger UI distribution built into
+/// the binary.
+#[utoipa::path(
+    get,
+    path = "/api/docs/{file}",
+    operation_id = "openapi_docs_asset",
+    tag = "docs",
+    params(("file" = String, Path, description = "The asset, e.g. `swagger-ui-bundle.js`")),
+    responses(
+        (status = 200, description = "The asset", body = String, content_type = "application/javascript"),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+    ),
+)]
+pub async fn docs_asset(ApiPath(file): ApiPath<String>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let config = std::sync::Arc::new(utoipa_swagger_ui::Config::from("/api/v1/openapi.json"));
+    match utoipa_swagger_ui::serve(&file, config) {
+        Ok(Some(asset)) if file != "index.html" => (
+            [(axum::http::header::CONTENT_TYPE, asset.content_type)],
+            asset.bytes.into_owned(),
+        )
+            .into_response(),
+        _ => super::error::ApiError::NotFound("docs asset").into_response(),
+    }
+}
+
 const DOCS_PAGE: &str = concat!(
     r##"<!doctype html>
 <html lang="en">
@@ -196,11 +226,11 @@ const DOCS_PAGE: &str = concat!(
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Axle API</title>
-<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css">
+<link rel="stylesheet" href="/api/docs/swagger-ui.css">
 </head>
 <body>
 <div id="swagger-ui"></div>
-<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js" crossorigin></script>
+<script src="/api/docs/swagger-ui-bundle.js"></script>
 <script>
 window.onload = () => {
   window.ui = SwaggerUIBundle({ url: ""##,
