@@ -712,7 +712,8 @@ async fn apply_workflow(
     Err(kept_changing())
 }
 
-/// Records what the steps did: timeline events, decisions, outbox rows and audits.
+/// Records what the steps did: timeline events, decisions and outbox rows. The caller
+/// records the audits, with those of the rest of its flow.
 async fn record_workflow(
     tx: &mut Tx,
     tenant_id: &str,
