@@ -329,6 +329,11 @@ impl TestApp {
         Reply { status, body }
     }
 
+    /// Sends a request built on [`client`](Self::client) and reads the reply whole.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        Self::read(request.send().await.expect("the request is answered")).await
+    }
+
     /// `GET path` with `key`.
     pub async fn get(&self, key: &str, path: &str) -> Reply {
         let response = self

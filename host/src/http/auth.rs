@@ -1,4 +1,9 @@
-//! Authentication: tenant API keys and the platform admin token, as extractors.
+//! Authentication and roles, as extractors: a handler says who may call it by the type it
+//! takes. [`Caller`] is any key of the tenant, [`Admin`] an admin key (tenant-wide or a
+//! dealer's), [`TenantWide`] any key of the whole tenant, [`TenantAdmin`] an admin key of
+//! the whole tenant, [`PlatformAdmin`] the operator's token and [`MetricsScraper`] the
+//! scrape token. A refused role is a 403 before the body is read, so a caller without the
+//! role learns nothing from validation.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -29,42 +34,6 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// Fails unless the key has the admin role.
-    pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.role != Role::Admin {
-            return Err(ApiError::Forbidden(
-                "this needs an admin API key; agent keys cannot manage plugins or keys".to_owned(),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Fails unless the key is an admin key for the whole tenant: plugins, SLA policies and
-    /// custom fields change how every dealer's records are handled, so a dealer-scoped
-    /// admin cannot manage them.
-    pub fn require_tenant_admin(&self) -> Result<(), ApiError> {
-        self.require_admin()?;
-        if self.scope.is_some() {
-            return Err(ApiError::Forbidden(
-                "this is managed tenant-wide (plugins, SLA policies, custom fields, dashboards, \
-                 imports, the webhook secret, service areas); this admin key is limited to one \
-                 site's subtree: use a key of the whole tenant"
-                    .to_owned(),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Fails unless the key has the admin role; `what` names the action in the message.
-    pub fn require_admin_for(&self, what: &str) -> Result<(), ApiError> {
-        if self.role != Role::Admin {
-            return Err(ApiError::Forbidden(format!(
-                "{what} needs an admin API key; ask a tenant admin"
-            )));
-        }
-        Ok(())
-    }
-
     /// The path prefix list queries are limited to, for a scoped key.
     pub fn within(&self) -> Option<String> {
         self.scope.as_ref().map(|scope| scope.path.clone())
@@ -172,6 +141,127 @@ impl FromRequestParts<AppState> for Caller {
             role: owner.role,
             scope,
         })
+    }
+}
+
+/// A caller whose key has the admin role, tenant-wide or limited to a site's subtree: it
+/// manages keys, sites, teams and agents within its scope.
+#[derive(Clone, Debug)]
+pub struct Admin(Caller);
+
+/// A caller with an admin key of the whole tenant. Plugins, SLA policies, custom fields,
+/// dashboards, the knowledge base, imports and settings change how every dealer's records
+/// are handled, so a dealer's admin cannot manage them.
+#[derive(Clone, Debug)]
+pub struct TenantAdmin(Caller);
+
+/// A caller with a key of the whole tenant, of any role: the OEM's hotline takes calls
+/// for every dealer, and a dealer's key must not file them.
+#[derive(Clone, Debug)]
+pub struct TenantWide(Caller);
+
+impl Admin {
+    /// Fails unless this admin key covers the whole tenant; `what` names the action, as
+    /// in "changing a station's service area".
+    pub fn whole_tenant(&self, what: &str) -> Result<(), ApiError> {
+        match &self.0.scope {
+            None => Ok(()),
+            Some(_) => Err(limited_to_subtree(what)),
+        }
+    }
+}
+
+impl std::ops::Deref for Admin {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for TenantWide {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for TenantAdmin {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.0
+    }
+}
+
+/// The action a request asks for, as its method and route template: "`POST
+/// /api/v1/plugins`". The template, not the path, so that a refusal never echoes ids.
+fn action(parts: &Parts) -> String {
+    let route = parts
+        .extensions
+        .get::<axum::extract::MatchedPath>()
+        .map_or("this route", |matched| matched.as_str());
+    format!("`{} {route}`", parts.method)
+}
+
+fn needs_admin(action: &str) -> ApiError {
+    ApiError::Forbidden(format!(
+        "{action} needs an admin API key; this is an agent key, so ask a tenant admin"
+    ))
+}
+
+fn limited_to_subtree(action: &str) -> ApiError {
+    ApiError::Forbidden(format!(
+        "{action} is managed tenant-wide, as it changes how every dealer's records are handled; \
+         this admin key is limited to one site's subtree, so use an admin key of the whole \
+         tenant"
+    ))
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        if caller.role != Role::Admin {
+            return Err(needs_admin(&action(parts)));
+        }
+        Ok(Admin(caller))
+    }
+}
+
+impl FromRequestParts<AppState> for TenantWide {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        if caller.scope.is_some() {
+            return Err(ApiError::Forbidden(format!(
+                "{} serves the whole tenant; this key is limited to one site's subtree, so \
+                 use a key that is not",
+                action(parts)
+            )));
+        }
+        Ok(TenantWide(caller))
+    }
+}
+
+impl FromRequestParts<AppState> for TenantAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Admin(caller) = Admin::from_request_parts(parts, state).await?;
+        if caller.scope.is_some() {
+            return Err(limited_to_subtree(&action(parts)));
+        }
+        Ok(TenantAdmin(caller))
     }
 }
 

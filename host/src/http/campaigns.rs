@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::Caller;
+use super::auth::{Caller, TenantAdmin};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use super::openapi as doc;
@@ -50,11 +50,10 @@ pub struct CampaignBody {
     security(("api_key" = [])),
 )]
 pub async fn create(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CampaignBody>,
 ) -> Result<(StatusCode, Json<Campaign>), ApiError> {
-    caller.require_tenant_admin()?;
     let mut errors = Vec::new();
     let field = |field: &str, message: String| FieldError {
         field: field.to_owned(),

@@ -9,7 +9,7 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::Caller;
+use super::auth::{Caller, TenantAdmin};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use super::openapi as doc;
@@ -17,8 +17,6 @@ use crate::service::dashboards::{self, DashboardInput, RenderedDashboard};
 use crate::service::datasets::Scope;
 use crate::store::Paged;
 use crate::store::dashboards::{self as store, Dashboard};
-
-const WRITING: &str = "changing dashboards";
 
 fn scope(caller: &Caller) -> Scope {
     Scope {
@@ -43,13 +41,11 @@ fn scope(caller: &Caller) -> Scope {
     security(("api_key" = [])),
 )]
 pub async fn create(
-    caller: Caller,
+    // Dashboards are the tenant's; a dealer's admin reads them but does not change them.
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<DashboardInput>,
 ) -> Result<(StatusCode, Json<Dashboard>), ApiError> {
-    caller.require_admin_for(WRITING)?;
-    // Dashboards are the tenant's; a dealer's admin reads them but does not change them.
-    caller.require_tenant_admin()?;
     let dashboard = dashboards::create(&state.core, &caller.tenant_id, body).await?;
     Ok((StatusCode::CREATED, Json(dashboard)))
 }
@@ -132,14 +128,12 @@ pub async fn get(
     security(("api_key" = [])),
 )]
 pub async fn update(
-    caller: Caller,
+    // Dashboards are the tenant's; a dealer's admin reads them but does not change them.
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<DashboardInput>,
 ) -> Result<Json<Dashboard>, ApiError> {
-    caller.require_admin_for(WRITING)?;
-    // Dashboards are the tenant's; a dealer's admin reads them but does not change them.
-    caller.require_tenant_admin()?;
     Ok(Json(
         dashboards::change(&state.core, &caller.tenant_id, &id, body).await?,
     ))
@@ -160,13 +154,11 @@ pub async fn update(
     security(("api_key" = [])),
 )]
 pub async fn delete(
-    caller: Caller,
+    // Dashboards are the tenant's; a dealer's admin reads them but does not change them.
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require_admin_for(WRITING)?;
-    // Dashboards are the tenant's; a dealer's admin reads them but does not change them.
-    caller.require_tenant_admin()?;
     if store::delete(&state.core.db, &caller.tenant_id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

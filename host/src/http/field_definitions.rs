@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::Caller;
+use super::auth::{Caller, TenantAdmin};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use super::openapi as doc;
@@ -44,11 +44,10 @@ fn invalid(errors: Vec<crate::service::FieldError>) -> ApiError {
     security(("api_key" = [])),
 )]
 pub async fn create(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<DefinitionBody>,
 ) -> Result<(StatusCode, Json<FieldDefinition>), ApiError> {
-    caller.require_tenant_admin()?;
     let new = checked_new(body).map_err(invalid)?;
     let definition = field_definitions::insert(&state.core.db, &caller.tenant_id, new).await?;
     Ok((StatusCode::CREATED, Json(definition)))
@@ -143,12 +142,11 @@ pub async fn get(
     security(("api_key" = [])),
 )]
 pub async fn update(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(change): ApiJson<DefinitionChange>,
 ) -> Result<Json<FieldDefinition>, ApiError> {
-    caller.require_tenant_admin()?;
     let mut definition = field_definitions::get(&state.core.db, &caller.tenant_id, &id)
         .await?
         .ok_or(ApiError::NotFound("field definition"))?;
@@ -175,11 +173,10 @@ pub async fn update(
     security(("api_key" = [])),
 )]
 pub async fn delete(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require_tenant_admin()?;
     field_definitions::delete(&state.core.db, &caller.tenant_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,7 +8,7 @@ use axum::{Json, RequestExt};
 use futures_util::TryStreamExt;
 
 use super::AppState;
-use super::auth::Caller;
+use super::auth::TenantAdmin;
 use super::error::ApiError;
 use super::extract::ApiPath;
 use super::openapi as doc;
@@ -61,14 +61,12 @@ pub struct CsvForm {
     security(("api_key" = [])),
 )]
 pub async fn import(
-    caller: Caller,
+    // Imported rows match tenant-wide records by external id and overwrite them.
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiPath(kind): ApiPath<String>,
     request: Request,
 ) -> Result<Json<ImportReport>, ApiError> {
-    caller.require_admin_for("importing records")?;
-    // Imported rows match tenant-wide records by external id and overwrite them.
-    caller.require_tenant_admin()?;
     let kind = ImportKind::parse(&kind).ok_or_else(|| {
         ApiError::BadRequest(format!(
             "`{kind}` cannot be imported; use /imports/customers, /imports/vehicles or \

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::Caller;
+use super::auth::{Caller, TenantAdmin};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use super::items::Items;
@@ -41,11 +41,10 @@ use crate::store::installations::{
     security(("api_key" = [])),
 )]
 pub async fn create(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<InstallRequest>,
 ) -> Result<(StatusCode, Json<Installation>), ApiError> {
-    caller.require_tenant_admin()?;
     let installation = plugins::install(&state.core, &caller.tenant_id, body).await?;
     Ok((StatusCode::CREATED, Json(installation)))
 }
@@ -136,12 +135,11 @@ pub async fn get(
     security(("api_key" = [])),
 )]
 pub async fn update(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<InstallationChange>,
 ) -> Result<Json<Installation>, ApiError> {
-    caller.require_tenant_admin()?;
     Ok(Json(
         plugins::change(&state.core, &caller.tenant_id, &id, body).await?,
     ))
@@ -169,12 +167,11 @@ pub async fn update(
     security(("api_key" = [])),
 )]
 pub async fn upgrade(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<VersionRequest>,
 ) -> Result<(StatusCode, Json<Installation>), ApiError> {
-    caller.require_tenant_admin()?;
     Ok(upgraded_reply(
         plugins::upgrade(&state.core, &caller.tenant_id, &id, body).await?,
     ))
@@ -216,12 +213,11 @@ pub struct ApprovalBody {
     security(("api_key" = [])),
 )]
 pub async fn approve_upgrade(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ApprovalBody>,
 ) -> Result<Json<Installation>, ApiError> {
-    caller.require_tenant_admin()?;
     let grants = body.capabilities;
     Ok(Json(
         plugins::approve_upgrade(&state.core, &caller.tenant_id, &id, grants).await?,
@@ -244,11 +240,10 @@ pub async fn approve_upgrade(
     security(("api_key" = [])),
 )]
 pub async fn cancel_upgrade(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Installation>, ApiError> {
-    caller.require_tenant_admin()?;
     Ok(Json(
         plugins::cancel_upgrade(&state.core, &caller.tenant_id, &id).await?,
     ))
@@ -274,12 +269,11 @@ pub async fn cancel_upgrade(
     security(("api_key" = [])),
 )]
 pub async fn rollback(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(request): ApiJson<VersionRequest>,
 ) -> Result<Json<Installation>, ApiError> {
-    caller.require_tenant_admin()?;
     Ok(Json(
         plugins::rollback(&state.core, &caller.tenant_id, &id, request).await?,
     ))
@@ -322,11 +316,10 @@ pub async fn history(
     security(("api_key" = [])),
 )]
 pub async fn delete(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require_tenant_admin()?;
     if plugins::uninstall(&state.core, &caller.tenant_id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -8,27 +8,13 @@ use axum::response::Html;
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::Caller;
+use super::auth::{Caller, TenantAdmin};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use super::openapi as doc;
 use crate::service::knowledge_base::{self as kb, ArticleInput, ArticleView, Hit};
 use crate::store::Paged;
 use crate::store::knowledge_base::{self as store, ArticleFilter, ArticleStatus};
-
-/// Articles are shared by every dealer of the tenant, so only a tenant-wide admin key
-/// writes them; any key of the tenant reads them.
-fn require_editor(caller: &Caller) -> Result<(), ApiError> {
-    caller.require_admin_for("editing the knowledge base")?;
-    if caller.scope.is_some() {
-        return Err(ApiError::Forbidden(
-            "the knowledge base is shared tenant-wide; this admin key is limited to one site's \
-             subtree, so use a tenant-wide admin key"
-                .to_owned(),
-        ));
-    }
-    Ok(())
-}
 
 /// Writes a knowledge-base article.
 ///
@@ -47,11 +33,10 @@ fn require_editor(caller: &Caller) -> Result<(), ApiError> {
     security(("api_key" = [])),
 )]
 pub async fn create(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<ArticleInput>,
 ) -> Result<(StatusCode, Json<ArticleView>), ApiError> {
-    require_editor(&caller)?;
     let article = kb::create(&state.core.db, &caller.tenant_id, body).await?;
     Ok((
         StatusCode::CREATED,
@@ -182,12 +167,11 @@ pub async fn get(
     security(("api_key" = [])),
 )]
 pub async fn update(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ArticleInput>,
 ) -> Result<Json<ArticleView>, ApiError> {
-    require_editor(&caller)?;
     let article = kb::update(&state.core.db, &caller.tenant_id, &id, body).await?;
     Ok(Json(kb::view(&state.core.public_url, article)))
 }
@@ -207,11 +191,10 @@ pub async fn update(
     security(("api_key" = [])),
 )]
 pub async fn delete(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    require_editor(&caller)?;
     if store::delete(&state.core.db, &caller.tenant_id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use super::AppState;
-use super::auth::Caller;
+use super::auth::{Caller, TenantAdmin};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
 use super::items::Items;
@@ -80,11 +80,10 @@ pub async fn send(
     security(("api_key" = [])),
 )]
 pub async fn webhook_secret(
-    caller: Caller,
+    // One secret signs every webhook of the tenant: a dealer's admin must not forge them.
+    caller: TenantAdmin,
     State(state): State<AppState>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    // One secret signs every webhook of the tenant: a dealer's admin must not forge them.
-    caller.require_tenant_admin()?;
     let secret = webhook_secrets::get_or_create(&state.core.db, &caller.tenant_id).await?;
     Ok(Json(serde_json::json!({
         "secret": secret.secret,

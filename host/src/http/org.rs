@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::Caller;
+use super::auth::{Admin, Caller};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use super::openapi as doc;
@@ -95,11 +95,10 @@ pub struct SiteBody {
     security(("api_key" = [])),
 )]
 pub async fn create_site(
-    caller: Caller,
+    caller: Admin,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<SiteBody>,
 ) -> Result<(StatusCode, Json<Site>), ApiError> {
-    caller.require_admin()?;
     let mut errors = Vec::new();
     let parent = match &body.parent_id {
         Some(parent_id) => Some(caller.site(&state, parent_id).await?),
@@ -156,7 +155,7 @@ pub async fn create_site(
     let service_area = clean_list(body.service_area);
     if !service_area.is_empty() {
         // As for a change: a dealer's new station must not claim other dealers' areas.
-        caller.require_tenant_admin()?;
+        caller.whole_tenant("giving a station a service area")?;
     }
     let site = org::insert_site(
         &state.core.db,
@@ -202,12 +201,11 @@ pub struct SiteChange {
     security(("api_key" = [])),
 )]
 pub async fn update_site(
-    caller: Caller,
+    caller: Admin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(change): ApiJson<SiteChange>,
 ) -> Result<Json<Site>, ApiError> {
-    caller.require_admin()?;
     let mut site = caller.site(&state, &id).await?;
     let mut errors = Vec::new();
     if let Some(name) = change.name {
@@ -226,7 +224,7 @@ pub async fn update_site(
     if let Some(area) = change.service_area {
         // The dispatcher sends tickets by service area: a dealer widening its own would
         // pull in other dealers' customers.
-        caller.require_tenant_admin()?;
+        caller.whole_tenant("changing a station's service area")?;
         site.service_area = clean_list(area);
     }
     if let Some(hours) = change.opening_hours {
@@ -327,11 +325,10 @@ pub struct TeamBody {
     security(("api_key" = [])),
 )]
 pub async fn create_team(
-    caller: Caller,
+    caller: Admin,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<TeamBody>,
 ) -> Result<(StatusCode, Json<Team>), ApiError> {
-    caller.require_admin()?;
     let site = caller.site(&state, &body.site_id).await?;
     let name = body.name.trim();
     if name.is_empty() {
@@ -451,11 +448,10 @@ fn default_role() -> AgentRole {
     security(("api_key" = [])),
 )]
 pub async fn create_agent(
-    caller: Caller,
+    caller: Admin,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<AgentBody>,
 ) -> Result<(StatusCode, Json<Agent>), ApiError> {
-    caller.require_admin()?;
     let team = visible_team(&caller, &state, &body.team_id).await?;
     let mut errors = Vec::new();
     let name = body.name.trim().to_owned();

@@ -6,7 +6,7 @@ use axum::extract::State;
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::{Caller, PlatformAdmin};
+use super::auth::{Caller, PlatformAdmin, TenantAdmin};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
 use super::openapi as doc;
@@ -59,11 +59,10 @@ pub struct AlertChange {
     security(("api_key" = [])),
 )]
 pub async fn patch(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<AlertChange>,
 ) -> Result<Json<PolicyView>, ApiError> {
-    caller.require_tenant_admin()?;
     Ok(Json(
         plugin_policy::set_alert_email(&state.core, &caller.tenant_id, body.alert_email).await?,
     ))

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::Caller;
+use super::auth::{Caller, TenantAdmin};
 use super::error::ApiError;
 use super::extract::{ApiPath, ApiQuery, page};
 use super::openapi as doc;
@@ -51,11 +51,10 @@ pub struct UploadForm {
     security(("api_key" = [])),
 )]
 pub async fn upload(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     mut multipart: Multipart,
 ) -> Result<(StatusCode, Json<PluginVersion>), ApiError> {
-    caller.require_tenant_admin()?;
     let (mut manifest, mut component) = (None, None);
     while let Some(field) = multipart.next_field().await? {
         match field.name() {

@@ -5,7 +5,7 @@ use axum::extract::State;
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::Caller;
+use super::auth::TenantAdmin;
 use super::error::ApiError;
 use super::extract::ApiJson;
 use super::openapi as doc;
@@ -29,10 +29,9 @@ const MAX_RETENTION_DAYS: i64 = 3_650;
     security(("api_key" = [])),
 )]
 pub async fn get(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
 ) -> Result<Json<Settings>, ApiError> {
-    caller.require_tenant_admin()?;
     Ok(Json(settings::get(&state.core, &caller.tenant_id).await?))
 }
 
@@ -58,11 +57,10 @@ pub struct SettingsChange {
     security(("api_key" = [])),
 )]
 pub async fn update(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<SettingsChange>,
 ) -> Result<Json<Settings>, ApiError> {
-    caller.require_tenant_admin()?;
     let mut current = settings::get(&state.core, &caller.tenant_id).await?;
     if let Some(days) = body.input_retention_days {
         if !(0..=MAX_RETENTION_DAYS).contains(&days) {

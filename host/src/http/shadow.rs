@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::Caller;
+use super::auth::TenantAdmin;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::openapi as doc;
@@ -35,12 +35,11 @@ use crate::store::shadow_runs::Source;
     security(("api_key" = [])),
 )]
 pub async fn start(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<CandidateRequest>,
 ) -> Result<Json<Installation>, ApiError> {
-    caller.require_tenant_admin()?;
     Ok(Json(
         shadow::start(&state.core, &caller.tenant_id, &id, body).await?,
     ))
@@ -62,11 +61,10 @@ pub async fn start(
     security(("api_key" = [])),
 )]
 pub async fn stop(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Installation>, ApiError> {
-    caller.require_tenant_admin()?;
     Ok(Json(
         shadow::stop(&state.core, &caller.tenant_id, &id).await?,
     ))
@@ -91,11 +89,10 @@ pub async fn stop(
     security(("api_key" = [])),
 )]
 pub async fn promote(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<Installation>), ApiError> {
-    caller.require_tenant_admin()?;
     Ok(super::installations::upgraded_reply(
         shadow::promote(&state.core, &caller.tenant_id, &id).await?,
     ))
@@ -119,12 +116,11 @@ pub async fn promote(
     security(("api_key" = [])),
 )]
 pub async fn replay(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ReplayRequest>,
 ) -> Result<Json<Report>, ApiError> {
-    caller.require_tenant_admin()?;
     Ok(Json(
         shadow::replay(&state.core, &caller.tenant_id, &id, body).await?,
     ))
@@ -154,12 +150,11 @@ pub struct ReportQuery {
     security(("api_key" = [])),
 )]
 pub async fn report(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> Result<Json<Report>, ApiError> {
-    caller.require_tenant_admin()?;
     let source = query.source.unwrap_or(Source::Live);
     Ok(Json(
         shadow::report(&state.core, &caller.tenant_id, &id, source).await?,

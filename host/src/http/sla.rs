@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::Caller;
+use super::auth::{Caller, TenantAdmin};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
 use super::items::Items;
@@ -46,12 +46,11 @@ fn default_warn_at() -> i64 {
     security(("api_key" = [])),
 )]
 pub async fn put_policy(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiPath(priority): ApiPath<String>,
     ApiJson(body): ApiJson<PolicyBody>,
 ) -> Result<Json<Policy>, ApiError> {
-    caller.require_tenant_admin()?;
     let priority = Priority::parse(&priority).ok_or_else(|| {
         ApiError::BadRequest(format!(
             "`{priority}` is not a priority; use {}",
@@ -112,12 +111,11 @@ pub struct HolidayBody {
     security(("api_key" = [])),
 )]
 pub async fn put_holiday(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiPath(day): ApiPath<String>,
     ApiJson(body): ApiJson<HolidayBody>,
 ) -> Result<(StatusCode, Json<Holiday>), ApiError> {
-    caller.require_tenant_admin()?;
     let date: jiff::civil::Date = day
         .parse()
         .map_err(|_| ApiError::BadRequest(format!("`{day}` is not a date like 2026-10-01")))?;
@@ -144,11 +142,10 @@ pub async fn put_holiday(
     security(("api_key" = [])),
 )]
 pub async fn delete_holiday(
-    caller: Caller,
+    caller: TenantAdmin,
     State(state): State<AppState>,
     ApiPath(day): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require_tenant_admin()?;
     if sla::delete_holiday(&state.core.db, &caller.tenant_id, &day).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::{Caller, PlatformAdmin};
+use super::auth::{Admin, PlatformAdmin};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
 use super::openapi as doc;
@@ -130,11 +130,10 @@ pub struct NewKey {
     security(("api_key" = [])),
 )]
 pub async fn create_key(
-    caller: Caller,
+    caller: Admin,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<NewKey>,
 ) -> Result<(StatusCode, axum::Json<serde_json::Value>), ApiError> {
-    caller.require_admin()?;
     let name = body.name.trim();
     if name.is_empty() {
         invalid(
@@ -179,10 +178,9 @@ pub async fn create_key(
     security(("api_key" = [])),
 )]
 pub async fn list_keys(
-    caller: Caller,
+    caller: Admin,
     State(state): State<AppState>,
 ) -> Result<axum::Json<Paged<ApiKey>>, ApiError> {
-    caller.require_admin()?;
     let mut keys = Vec::new();
     for key in tenants::list_keys(&state.core.db, &caller.tenant_id).await? {
         if caller.sees_site(&state, key.site_id.as_deref()).await? {
@@ -215,11 +213,10 @@ pub async fn list_keys(
     security(("api_key" = [])),
 )]
 pub async fn revoke_key(
-    caller: Caller,
+    caller: Admin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require_admin()?;
     let key = tenants::list_keys(&state.core.db, &caller.tenant_id)
         .await?
         .into_iter()
