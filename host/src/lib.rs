@@ -20,4 +20,5 @@ pub mod store;
 pub mod svg;
 pub mod telemetry;
 pub mod text_search;
+pub mod tls;
 pub mod vin;

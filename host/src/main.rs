@@ -16,6 +16,7 @@ use axle_host::plugins::manifest::{Capability, World};
 use axle_host::plugins::runtime::Runtime;
 use axle_host::seed;
 use axle_host::store::tenants;
+use axle_host::tls::ExtraRoots;
 
 #[derive(Parser)]
 #[command(
@@ -324,6 +325,10 @@ struct NodeArgs {
     /// refused unless listed here.
     #[arg(long, env = "AXLE_WEBHOOK_ALLOW", value_parser = OutboundPolicy::parse)]
     webhook_allow: Option<OutboundPolicy>,
+    /// A PEM file of certificate authorities `https://` webhooks are trusted with besides
+    /// the system's: an operator's private CA for receivers on its own network.
+    #[arg(long, env = "AXLE_WEBHOOK_CA", value_parser = ExtraRoots::parse)]
+    webhook_ca: Option<ExtraRoots>,
 }
 
 #[derive(Args)]
@@ -403,6 +408,7 @@ impl NodeArgs {
             limits: PlatformLimits::default(),
             delivery: DeliverySettings {
                 outbound: self.webhook_allow.clone().unwrap_or_default(),
+                trusted_roots: self.webhook_ca.clone().unwrap_or_default(),
                 ..DeliverySettings::default()
             },
             redis_url: self.redis_url.clone(),

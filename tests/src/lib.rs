@@ -7,6 +7,7 @@
 
 pub mod node_process;
 pub mod redis_server;
+pub mod tls_server;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -120,6 +121,7 @@ pub fn fast_delivery() -> DeliverySettings {
         // The tests' webhook receivers listen on loopback, which only an operator's
         // allowance opens (`AXLE_WEBHOOK_ALLOW`).
         outbound: OutboundPolicy::allowing(["127.0.0.0/8".parse().expect("a CIDR")]),
+        trusted_roots: Default::default(),
     }
 }
 
@@ -288,7 +290,7 @@ impl TestApp {
         let delivery = deliver.then(|| app.start_delivery().expect("start delivery"));
         TestApp {
             url: format!("http://{}", server.addr),
-            client: reqwest::Client::new(),
+            client: axle_host::tls::client(),
             app,
             server: Some(server),
             delivery,

@@ -142,7 +142,7 @@ async fn two_nodes_serve_every_ticket_while_a_routing_plugin_flips_50_times_and_
     let mut redis = RedisServer::start();
     let a = Arc::new(NodeProcess::start(&pg.url, &redis.url(), ADMIN_TOKEN));
     let b = Arc::new(NodeProcess::start(&pg.url, &redis.url(), ADMIN_TOKEN));
-    let http = reqwest::Client::new();
+    let http = axle_host::tls::client();
 
     let (status, created) = Client {
         http: http.clone(),

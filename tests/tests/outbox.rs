@@ -9,6 +9,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axle_host::delivery::DeliverySettings;
 use axle_host::delivery::outbound::OutboundPolicy;
+use axle_host::tls::ExtraRoots;
+use axle_tests::tls_server::{self, TlsListener};
 use axle_tests::{SAFETY_ESCALATION, Tenant, TestApp, fast_delivery};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -72,6 +74,27 @@ impl Receiver {
         tokio::spawn(async move { axum::serve(listener, app).await });
         Receiver {
             url: format!("http://{addr}/hook"),
+            state,
+        }
+    }
+
+    /// The same receiver over HTTPS, with the test CA's certificate for 127.0.0.1;
+    /// answers 200.
+    async fn start_tls(secret: &str) -> Receiver {
+        let state = Arc::new(ReceiverState {
+            secret: secret.to_owned(),
+            plan: Box::new(|_| Answer::Status(200)),
+            delay: Duration::ZERO,
+            hits: Mutex::default(),
+        });
+        let app = axum::Router::new()
+            .route("/hook", axum::routing::post(receive))
+            .with_state(state.clone());
+        let listener = TlsListener::bind().await;
+        let addr = axum::serve::Listener::local_addr(&listener).expect("receiver address");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Receiver {
+            url: format!("https://{addr}/hook"),
             state,
         }
     }
@@ -434,26 +457,54 @@ async fn webhook_that_keeps_failing_ends_failed_after_the_last_attempt() {
 }
 
 #[tokio::test]
-async fn https_webhooks_fail_at_once_with_an_error_that_says_why() {
-    let app = TestApp::spawn().await;
+async fn an_https_webhook_is_delivered_when_its_certificate_is_trusted_and_fails_saying_why_when_not()
+ {
+    let app = TestApp::spawn_without_delivery().await;
     let tenant = app.tenant("oem-tls").await;
+    let secret = webhook_secret(&app, &tenant).await;
+    let receiver = Receiver::start_tls(&secret).await;
+    assert!(receiver.url.starts_with("https://127.0.0.1:"));
     let ticket = app
         .ticket(&tenant, json!({ "description": "Key fob not detected" }))
         .await;
 
-    let queued = webhook(
-        &app,
-        &tenant,
-        id(&ticket),
-        "https://127.0.0.1:9/hook",
-        "Hello",
-    )
-    .await;
-
+    // A node that trusts the system's roots only: the test CA is not among them.
+    let untrusting = app
+        .peer(DeliverySettings {
+            max_attempts: 1,
+            ..fast_delivery()
+        })
+        .await;
+    let worker = untrusting.start_delivery().unwrap();
+    let queued = webhook(&app, &tenant, id(&ticket), &receiver.url, "Untrusted").await;
     let failed = wait_for_status(&app, &tenant, id(&ticket), id(&queued), "failed").await;
-    assert_eq!(failed["attempts"], 1);
+    worker.stop().await;
     let error = failed["last_error"].as_str().unwrap();
-    assert!(error.contains("plain http"), "{error}");
+    assert!(
+        error.contains("TLS handshake") && error.contains("certificate"),
+        "{error}"
+    );
+    assert!(
+        receiver.hits().is_empty(),
+        "nothing was sent: {:?}",
+        receiver.hits()
+    );
+
+    // The operator trusts the receiver's CA (`AXLE_WEBHOOK_CA`).
+    let trusting = app
+        .peer(DeliverySettings {
+            trusted_roots: ExtraRoots::read(&tls_server::fixture("ca.pem")).expect("the test CA"),
+            ..fast_delivery()
+        })
+        .await;
+    let worker = trusting.start_delivery().unwrap();
+    let queued = webhook(&app, &tenant, id(&ticket), &receiver.url, "Over TLS").await;
+    wait_for_status(&app, &tenant, id(&ticket), id(&queued), "delivered").await;
+    worker.stop().await;
+    let hits = receiver.hits();
+    assert_eq!(hits.len(), 1);
+    assert!(hits[0].signature_valid);
+    assert_eq!(hits[0].body["body"], "Over TLS");
 }
 
 #[tokio::test]

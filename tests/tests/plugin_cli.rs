@@ -10,15 +10,21 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use axle_tests::node_process::axle_binary;
-use axle_tests::{TestApp, repo_root};
+use axle_tests::{TestApp, repo_root, tls_server};
 use serde_json::json;
 
 /// Runs `axle plugin ARGS` in `dir`.
 async fn axle(dir: &Path, args: &[&str]) -> Output {
+    axle_with(dir, args, &[]).await
+}
+
+/// Runs `axle plugin ARGS` in `dir` with the environment variables `env` set.
+async fn axle_with(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
     tokio::process::Command::new(axle_binary())
         .arg("plugin")
         .args(args)
         .current_dir(dir)
+        .envs(env.iter().copied())
         .env(
             "CARGO_TARGET_DIR",
             repo_root().join("target/plugin-cli-tests"),
@@ -256,6 +262,39 @@ async fn publishing_to_an_unreachable_server_names_its_url() {
         "{}",
         text(&output)
     );
+}
+
+#[tokio::test]
+async fn publishing_over_https_needs_a_certificate_the_machine_trusts() {
+    let temp = tempfile::tempdir().unwrap();
+    let crate_dir = new_rule(&temp, "tls-rule").await;
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("plugin-cli-tls").await;
+    // The node behind a TLS front, as behind an operator's reverse proxy.
+    let server = tls_server::front(&app.url).await;
+    let publish = ["publish", "--server", &server, "--key", &tenant.key];
+
+    // The system's roots do not hold the test CA.
+    let untrusted = axle(&crate_dir, &publish).await;
+    assert_exit(&untrusted, 2);
+    let stderr = String::from_utf8_lossy(&untrusted.stderr);
+    assert!(
+        stderr.contains("the TLS handshake failed") && stderr.contains("certificate"),
+        "{}",
+        text(&untrusted)
+    );
+
+    // With the CA in the PEM file SSL_CERT_FILE names, it is trusted.
+    let ca = tls_server::fixture("ca.pem");
+    let trusted = axle_with(&crate_dir, &publish, &[("SSL_CERT_FILE", &ca)]).await;
+    assert_exit(&trusted, 0);
+    assert!(
+        String::from_utf8_lossy(&trusted.stdout).contains("Published tls-rule@0.1.0"),
+        "{}",
+        text(&trusted)
+    );
+    let versions = app.get(&tenant.key, "/api/v1/plugins").await.expect(200);
+    assert_eq!(versions["items"][0]["name"], "tls-rule", "{versions}");
 }
 
 #[tokio::test]

@@ -37,6 +37,9 @@ pub struct DeliverySettings {
     pub webhook_timeout: Duration,
     /// The networks webhooks may reach besides the public internet (`AXLE_WEBHOOK_ALLOW`).
     pub outbound: outbound::OutboundPolicy,
+    /// Certificate authorities `https://` webhooks are trusted with besides the system's
+    /// (`AXLE_WEBHOOK_CA`).
+    pub trusted_roots: crate::tls::ExtraRoots,
 }
 
 impl Default for DeliverySettings {
@@ -50,6 +53,7 @@ impl Default for DeliverySettings {
             backoff_cap: Duration::from_secs(3600),
             webhook_timeout: Duration::from_secs(10),
             outbound: outbound::OutboundPolicy::default(),
+            trusted_roots: crate::tls::ExtraRoots::default(),
         }
     }
 }
@@ -116,6 +120,7 @@ impl Adapters {
             webhook: webhook::WebhookAdapter::new(
                 settings.webhook_timeout,
                 settings.outbound.clone(),
+                &settings.trusted_roots,
             )
             .map_err(SetupError::Client)?,
         })

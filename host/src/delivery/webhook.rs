@@ -7,11 +7,13 @@
 //! received, compares in constant time, and rejects a `t` more than a few minutes from
 //! its own clock so a captured request cannot be replayed later. `Axle-Notification-Id`
 //! stays the same across attempts: a receiver that has seen it can answer 2xx and skip.
-//! Any 2xx answer counts as delivered; anything else, a timeout or a refused connection
-//! is retried. Redirects are not followed, and only addresses the outbound policy permits
-//! are reached (see `outbound`). What a failure records says "refused by policy", "timed
-//! out", "could not connect" or the HTTP status, never why a connection failed: the
-//! outbox must not tell a tenant which ports are open on the node's networks.
+//! Webhooks go over `https://` (rustls; the system's roots plus `AXLE_WEBHOOK_CA`) or plain
+//! `http://`. Any 2xx answer counts as delivered; anything else, a timeout or a refused
+//! connection is retried. Redirects are not followed, and only addresses the outbound
+//! policy permits are reached (see `outbound`). What a failure records says "refused by
+//! policy", "timed out", "could not connect", why the TLS handshake failed or the HTTP
+//! status, never why a connection failed: the outbox must not tell a tenant which ports
+//! are open on the node's networks.
 
 use std::time::Duration;
 
@@ -25,6 +27,7 @@ use crate::db::Db;
 use crate::ids::rfc3339;
 use crate::store::outbox::Claimed;
 use crate::store::webhook_secrets;
+use crate::tls::ExtraRoots;
 
 /// The header carrying `t=<unix seconds>,v1=<hex HMAC-SHA256>`.
 pub const SIGNATURE_HEADER: &str = "Axle-Signature";
@@ -72,13 +75,15 @@ pub struct WebhookAdapter {
 }
 
 impl WebhookAdapter {
-    /// An adapter whose requests give up after `timeout` and reach only what `policy`
-    /// permits.
+    /// An adapter whose requests give up after `timeout`, reach only what `policy`
+    /// permits, and trust `roots` for `https://` besides the system's.
     pub fn new(
         timeout: Duration,
         policy: OutboundPolicy,
+        roots: &ExtraRoots,
     ) -> Result<WebhookAdapter, reqwest::Error> {
-        let client = reqwest::Client::builder()
+        let client = roots
+            .trusted_by(crate::tls::client_builder())
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             // A proxy from the environment would connect on our behalf, unchecked.
@@ -100,20 +105,11 @@ impl WebhookAdapter {
         let url = reqwest::Url::parse(&row.recipient).map_err(|err| {
             DeliveryError::Permanent(format!("`{}` is not a URL: {err}", row.recipient))
         })?;
-        match url.scheme() {
-            "http" => {}
-            "https" => {
-                return Err(DeliveryError::Permanent(
-                    "this Axle build sends webhooks over plain http only (it has no TLS client); \
-                     use an http:// endpoint, e.g. behind a TLS-terminating proxy"
-                        .to_owned(),
-                ));
-            }
-            other => {
-                return Err(DeliveryError::Permanent(format!(
-                    "webhook URLs must be http://…, not {other}://…"
-                )));
-            }
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(DeliveryError::Permanent(format!(
+                "webhook URLs must be https://… or http://…, not {}://…",
+                url.scheme()
+            )));
         }
         // The resolver checks names; an address written in the URL never reaches it.
         let literal = url
@@ -178,6 +174,13 @@ impl WebhookAdapter {
                 return DeliveryError::Permanent(refused.to_string());
             }
             source = cause.source();
+        }
+        // A certificate the receiver's owner must fix; saying so tells nothing about
+        // the node's networks, which the policy already kept the request out of.
+        if let Some(tls) = crate::tls::handshake_error(err) {
+            return DeliveryError::Retryable(format!(
+                "the TLS handshake with the webhook failed: {tls}"
+            ));
         }
         if err.is_timeout() {
             return DeliveryError::Retryable(format!(

@@ -55,19 +55,12 @@ pub fn server_message(reply: &Value) -> String {
 }
 
 impl Remote {
-    /// The server at `server` (an `http://` base URL), reached with `key`.
+    /// The server at `server` (an `https://` or `http://` base URL), reached with `key`.
     pub fn new(server: &str, key: &str) -> Result<Remote, DevError> {
-        if server.starts_with("https://") {
-            // The workspace builds reqwest without a TLS stack, to keep the server's
-            // dependency tree small.
+        if !server.starts_with("https://") && !server.starts_with("http://") {
             return Err(DevError::Usage(format!(
-                "--server {server}: this axle binary speaks plain http only; use the server's \
-                 http:// address (for example through an SSH tunnel) instead"
-            )));
-        }
-        if !server.starts_with("http://") {
-            return Err(DevError::Usage(format!(
-                "--server {server}: give the server's base URL, e.g. http://127.0.0.1:8080"
+                "--server {server}: give the server's base URL, e.g. https://axle.example.com \
+                 or http://127.0.0.1:8080"
             )));
         }
         Ok(Remote {
@@ -87,10 +80,18 @@ impl Remote {
         request: reqwest::RequestBuilder,
     ) -> Result<(reqwest::StatusCode, Value), DevError> {
         let response = request.bearer_auth(&self.key).send().await.map_err(|err| {
-            DevError::Server(format!(
-                "cannot reach the Axle server at {}: {err}; check --server (or AXLE_SERVER) and that the server is running",
-                self.server
-            ))
+            match crate::tls::handshake_error(&err) {
+                Some(tls) => DevError::Server(format!(
+                    "cannot reach the Axle server at {}: the TLS handshake failed: {tls}; a \
+                     certificate of a private CA is trusted once the CA is in the system's \
+                     store, or in the PEM file SSL_CERT_FILE names",
+                    self.server
+                )),
+                None => DevError::Server(format!(
+                    "cannot reach the Axle server at {}: {err}; check --server (or AXLE_SERVER) and that the server is running",
+                    self.server
+                )),
+            }
         })?;
         let status = response.status();
         let reply: Value = response.json().await.unwrap_or(Value::Null);
@@ -172,7 +173,7 @@ pub async fn publish(project: Project, remote: &Remote) -> Result<Value, DevErro
             total as u64,
         )
     });
-    let client = reqwest::Client::new();
+    let client = crate::tls::client();
     let result = remote
         .send(client.post(remote.url("/plugins")).multipart(form))
         .await;
@@ -218,7 +219,7 @@ pub async fn install(
         manifest.version.to_string(),
         manifest.label(),
     );
-    let client = reqwest::Client::new();
+    let client = crate::tls::client();
     let Some(existing) = installation_of(remote, name).await? else {
         let mut body = json!({ "plugin": name, "version": version, "capabilities": grants });
         if let Some(config) = config {
@@ -310,7 +311,7 @@ pub(super) async fn installation_of(
     let (status, reply) = remote
         .send(
             // Plugin names are a-z, 0-9 and `-`: nothing to escape.
-            reqwest::Client::new()
+            crate::tls::client()
                 .get(remote.url(&format!("/installations?plugin={name}&limit=100"))),
         )
         .await?;
@@ -358,14 +359,17 @@ mod tests {
     }
 
     #[test]
-    fn servers_are_http_base_urls() {
+    fn servers_are_https_or_http_base_urls() {
         let remote = Remote::new("http://127.0.0.1:8080/", "k").unwrap();
         assert_eq!(
             remote.url("/plugins"),
             "http://127.0.0.1:8080/api/v1/plugins"
         );
-        let tls = Remote::new("https://axle.example.com", "k").unwrap_err();
-        assert!(tls.to_string().contains("plain http"), "{tls}");
+        let tls = Remote::new("https://axle.example.com/", "k").unwrap();
+        assert_eq!(
+            tls.url("/plugins"),
+            "https://axle.example.com/api/v1/plugins"
+        );
         let bare = Remote::new("axle.example.com", "k").unwrap_err();
         assert!(bare.to_string().contains("http://127.0.0.1:8080"), "{bare}");
     }

@@ -56,7 +56,7 @@ pub async fn replay(
     ));
     let (status, report) = remote
         .send(
-            reqwest::Client::new()
+            crate::tls::client()
                 .post(remote.url(&format!("/installations/{id}/replay")))
                 .json(&body),
         )

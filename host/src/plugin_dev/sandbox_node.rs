@@ -72,7 +72,7 @@ impl SandboxNode {
         Ok(SandboxNode {
             core,
             url: format!("http://{}/api/v1", server.addr),
-            client: reqwest::Client::new(),
+            client: crate::tls::client(),
             _server: server,
             _dir: dir,
         })
