@@ -210,9 +210,8 @@ fn needs_admin(action: &str) -> ApiError {
 
 fn limited_to_subtree(action: &str) -> ApiError {
     ApiError::Forbidden(format!(
-        "{action} is managed tenant-wide, as it changes how every dealer's records are handled; \
-         this admin key is limited to one site's subtree, so use an admin key of the whole \
-         tenant"
+        "{action} is managed tenant-wide; this admin key is limited to one site's subtree, \
+         so use an admin key of the whole tenant"
     ))
 }
 
