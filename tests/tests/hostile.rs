@@ -619,3 +619,105 @@ async fn plugins_failing_in_one_tenant_do_not_affect_another_tenants_plugin_call
         .await;
     assert_eq!(foreign.status, 404, "another tenant's audit is not visible");
 }
+
+#[tokio::test]
+async fn a_plugin_sleeping_through_wasi_is_stopped_at_its_deadline_and_the_ticket_is_saved() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-sleep").await;
+    let id = install_hostile(&app, &tenant, "sleep", &[]).await;
+
+    // An hour's sleep through wasi:clocks and wasi:io/poll, which the epoch interrupt
+    // alone would not stop: the sleep ends at the deadline and the call with it.
+    let ticket = saved_ticket(&app, &tenant, "Radio loses presets overnight").await;
+
+    assert_eq!(ticket["decisions"], json!([]));
+    let invocation = assert_failure_recorded(&app, &tenant, &id, &ticket, "timeout").await;
+    let took = invocation["duration_us"].as_i64().unwrap();
+    assert!(
+        (40_000..10_000_000).contains(&took),
+        "ended at the 50 ms deadline, not after an hour: {invocation}"
+    );
+    assert_host_stays_up(&app, &tenant).await;
+}
+
+#[tokio::test]
+async fn empty_log_lines_are_charged_so_a_flood_of_them_is_cut_and_the_plugin_still_routes() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-empty-logs").await;
+    let id = install_hostile(&app, &tenant, "empty-log-flood", &[]).await;
+    long_deadline(&app, &tenant, &id).await;
+
+    let ticket = saved_ticket(&app, &tenant, "Seat heater stays on").await;
+
+    assert_eq!(tags(&ticket), ["hostile-ok"]);
+    let audited = invocations(&app, &tenant, &id).await;
+    assert_eq!(audited[0]["outcome"], "ok", "{}", audited[0]);
+    let detail = audited[0]["detail"].as_str().unwrap_or_default();
+    let dropped: u64 = detail
+        .split_whitespace()
+        .next()
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("a count of dropped lines: {detail}"));
+    // 100,000 empty lines; at most the per-call line count got through.
+    let logged = 100_000 - dropped;
+    assert!(
+        (1..=u64::from(axle_host::plugins::sandbox::LOG_LINES_PER_CALL)).contains(&logged),
+        "{detail}"
+    );
+    assert_host_stays_up(&app, &tenant).await;
+}
+
+#[tokio::test]
+async fn a_plugin_holding_host_resources_without_end_is_stopped_at_the_cap_and_the_ticket_is_saved()
+{
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-resources").await;
+    let id = install_hostile(&app, &tenant, "resource-flood", &[]).await;
+    long_deadline(&app, &tenant, &id).await;
+
+    let ticket = saved_ticket(&app, &tenant, "Sunroof leaks in the rain").await;
+
+    assert_eq!(ticket["decisions"], json!([]));
+    let invocation = assert_failure_recorded(&app, &tenant, &id, &ticket, "trap").await;
+    assert!(
+        invocation["duration_us"].as_i64().unwrap() < 1_000_000,
+        "stopped at the cap, not at the deadline: {invocation}"
+    );
+    assert_host_stays_up(&app, &tenant).await;
+}
+
+#[tokio::test]
+async fn sleeping_flooding_and_hoarding_plugins_leave_another_tenants_plugin_unaffected() {
+    let app = TestApp::spawn().await;
+    let calm = app.tenant("oem-calm-neighbour").await;
+    let calm_id = install_hostile(&app, &calm, "ok", &[]).await;
+    let mut hostile = Vec::new();
+    for mode in ["sleep", "empty-log-flood", "resource-flood"] {
+        let tenant = app.tenant(&format!("oem-{mode}")).await;
+        install_hostile(&app, &tenant, mode, &[]).await;
+        hostile.push(tenant);
+    }
+
+    for n in 1..=3 {
+        let body = json!({ "description": format!("Brake squeal, report {n}") });
+        let noisy = hostile
+            .iter()
+            .map(|tenant| app.ticket(tenant, body.clone()));
+        let (calmed, _) = tokio::join!(
+            app.ticket(&calm, body.clone()),
+            futures_util::future::join_all(noisy)
+        );
+        assert_eq!(tags(&calmed), ["hostile-ok"], "report {n}");
+    }
+
+    let audited = invocations(&app, &calm, &calm_id).await;
+    assert_eq!(audited.len(), 3);
+    assert!(
+        audited.iter().all(|row| row["outcome"] == "ok"),
+        "the calm plugin met its 50 ms deadline every time: {audited:?}"
+    );
+    assert_eq!(
+        installation(&app, &calm, &calm_id).await["consecutive_failures"],
+        0
+    );
+}

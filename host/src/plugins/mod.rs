@@ -10,5 +10,6 @@ pub mod manifest;
 pub mod runtime;
 pub mod sandbox;
 mod since_v0_1_0;
+mod wasi_deadline;
 
 pub use capabilities::notification_from_wit;

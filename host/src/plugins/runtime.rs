@@ -210,6 +210,7 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         routing::RoutingRule::add_to_linker::<Sandbox, HasSelf<Sandbox>>(&mut linker, |s| s)?;
         super::since_v0_1_0::add_to_linker(&mut linker)?;
+        super::wasi_deadline::add_to_linker(&mut linker)?;
         Ok(Runtime {
             engine,
             linker,
@@ -648,10 +649,9 @@ impl Runtime {
                 .set_fuel(fuel)
                 .expect("fuel is enabled on the metered engine");
         }
-        store.data_mut().log = LogBudget {
-            remaining: limits.log_bytes(),
-            dropped: 0,
-        };
+        let sandbox = store.data_mut();
+        sandbox.log = LogBudget::new(limits.log_bytes());
+        sandbox.deadline = std::time::Instant::now() + limits.deadline();
     }
 
     /// Classifies what one call in `store` returned and caps its output; takes the
@@ -687,7 +687,12 @@ impl Runtime {
                     limit_mib: limits.memory_mib,
                 })
             }
-            Err(err) if err.downcast_ref::<Trap>() == Some(&Trap::Interrupt) => {
+            Err(err)
+                if err.downcast_ref::<Trap>() == Some(&Trap::Interrupt)
+                    || err
+                        .downcast_ref::<super::wasi_deadline::DeadlinePassed>()
+                        .is_some() =>
+            {
                 Err(Failure::Timeout {
                     deadline_ms: limits.deadline_ms,
                 })

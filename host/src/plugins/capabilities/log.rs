@@ -5,12 +5,9 @@ use super::super::sandbox::Sandbox;
 
 impl Host for Sandbox {
     fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
-        if message.len() > self.log.remaining {
-            self.log.remaining = 0;
-            self.log.dropped += 1;
+        if !self.log.charge(message.len()) {
             return Ok(());
         }
-        self.log.remaining -= message.len();
         let call = &self.call;
         let (tenant, installation, plugin) = (&call.tenant_id, &call.installation_id, &call.plugin);
         match level {

@@ -37,6 +37,12 @@ enum Mode {
     ProbeCustomer,
     /// Logs 10,000 lines of 1 KiB, far over a log budget, then behaves.
     LogFlood,
+    /// Logs 100,000 empty lines, then behaves: short lines must cost something too.
+    EmptyLogFlood,
+    /// Sleeps for an hour through WASI's clock, far past any deadline.
+    Sleep,
+    /// Opens WASI pollables without ever closing them, until the host refuses more.
+    ResourceFlood,
 }
 
 /// `huge-output`: this many tags of [`TAG_LEN`] characters.
@@ -45,6 +51,9 @@ const TAG_LEN: usize = 40;
 
 /// `memory-bomb`: the size of each chunk.
 const CHUNK: usize = 1 << 20;
+
+/// `empty-log-flood`: this many empty lines.
+const EMPTY_LOG_LINES: usize = 100_000;
 
 /// `log-flood`: lines of [`LOG_LINE_LEN`] bytes.
 const LOG_LINES: usize = 10_000;
@@ -83,6 +92,17 @@ impl RoutingRule for Hostile {
                 }
                 tagged("hostile-ok", "logged 10000 lines")
             }
+            Mode::EmptyLogFlood => {
+                for _ in 0..EMPTY_LOG_LINES {
+                    log::info("");
+                }
+                tagged("hostile-ok", "logged 100000 empty lines")
+            }
+            Mode::Sleep => {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+                tagged("hostile-ok", "woke up after an hour")
+            }
+            Mode::ResourceFlood => flood_resources(),
         };
         Ok(Some(decision))
     }
@@ -116,6 +136,22 @@ fn exhaust_memory() -> ! {
         }
         chunks.push(black_box(chunk));
     }
+}
+
+/// Subscribes to the clock over and over, keeping every pollable, until the host stops
+/// handing them out (which traps).
+#[cfg(target_arch = "wasm32")]
+fn flood_resources() -> ! {
+    let mut held = Vec::new();
+    loop {
+        held.push(wasip2::clocks::monotonic_clock::subscribe_duration(3_600_000_000_000));
+        black_box(&held);
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn flood_resources() -> ! {
+    unreachable!("resource-flood runs only as a component")
 }
 
 /// 200,000 distinct 40-character tags: about 8 MB of strings. Each is allocated at its exact
