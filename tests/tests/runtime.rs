@@ -314,3 +314,28 @@ fn the_same_bytes_are_compiled_once_and_shared() {
     assert!(Arc::ptr_eq(&first, &second));
     assert!(runtime.cached(&first.sha256).is_some());
 }
+
+#[test]
+fn components_no_installation_holds_leave_memory_beyond_the_warm_few() {
+    let runtime = Runtime::new(PlatformLimits {
+        warm_components: 1,
+        ..PlatformLimits::default()
+    })
+    .expect("a runtime");
+    // Held, as an installation's snapshot holds its component.
+    let held = load(&runtime, &VIP_ROUTING, World::RoutingRule);
+    // Loaded and let go, one after the other: only the most recent stays warm.
+    drop(load(&runtime, &KPI_SUMMARY, World::ReportWidget));
+    drop(load(&runtime, &VIN_DECODER, World::FieldProvider));
+    drop(load(&runtime, &TICKET_RULES, World::FieldProvider));
+
+    assert_eq!(runtime.loaded_count(), 2, "the held one and the warm one");
+    let sha256 = |plugin: &Plugin| axle_host::plugins::runtime::sha256_hex(&plugin.component());
+    assert!(runtime.cached(&sha256(&TICKET_RULES)).is_some());
+    assert!(runtime.cached(&sha256(&KPI_SUMMARY)).is_none());
+    assert!(runtime.cached(&sha256(&VIN_DECODER)).is_none());
+    // A lookup counts as a use: the held one becomes the warm one.
+    assert!(runtime.cached(&sha256(&VIP_ROUTING)).is_some());
+    assert_eq!(runtime.loaded_count(), 1);
+    drop(held);
+}

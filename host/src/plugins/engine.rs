@@ -25,7 +25,9 @@ fn base_config() -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
-    config.parallel_compilation(true);
+    // One thread per compile, so the node's compile slots bound the cores compiling
+    // takes (see `compile_slots`); a component's functions are not spread over all.
+    config.parallel_compilation(false);
     config
 }
 

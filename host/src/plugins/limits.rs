@@ -68,6 +68,13 @@ pub struct PlatformLimits {
     pub failures_before_suspend: u32,
     /// The window the circuit breaker counts failures in.
     pub failure_window: Duration,
+    /// Components that may compile at once, each on one core; an upload waits for one.
+    pub compile_slots: usize,
+    /// How long an upload's compile (with its wait for a slot) may take before the
+    /// component is refused.
+    pub compile_timeout: Duration,
+    /// Compiled components kept in memory beyond those installations hold.
+    pub warm_components: usize,
 }
 
 impl Default for PlatformLimits {
@@ -90,6 +97,11 @@ impl Default for PlatformLimits {
             },
             failures_before_suspend: 5,
             failure_window: Duration::from_secs(60),
+            // One core compiles; the others serve. Real plugins compile in well under a
+            // second, an interpreter-embedding one in a few.
+            compile_slots: 1,
+            compile_timeout: Duration::from_secs(30),
+            warm_components: 64,
         }
     }
 }

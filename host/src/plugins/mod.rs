@@ -2,11 +2,13 @@
 
 pub mod bindings;
 mod capabilities;
+mod compile_slots;
 pub mod compiled_cache;
 pub mod convert;
 pub mod engine;
 pub mod limits;
 pub mod manifest;
+mod memory_cache;
 pub mod runtime;
 pub mod sandbox;
 mod since_v0_1_0;

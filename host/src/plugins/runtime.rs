@@ -16,10 +16,12 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store, Trap};
 
 use super::bindings::{fields, routing, types, widget, workflow};
+use super::compile_slots::CompileSlots;
 use super::compiled_cache::{CompiledCache, Lookup};
 use super::engine;
 use super::limits::{Limits, PlatformLimits};
 use super::manifest::{Capability, WitVersion, World};
+use super::memory_cache::MemoryCache;
 use super::sandbox::{CallContext, HostAccess, LogBudget, Sandbox};
 use crate::domain::Notification;
 
@@ -55,6 +57,14 @@ pub enum ComponentError {
     UndeclaredCapability(&'static str),
     #[error("the component does not implement the {world} world: {reason}")]
     WrongWorld { world: &'static str, reason: String },
+    #[error(
+        "compiling the component took longer than {0:?}, so it is refused and nothing was stored; a component this slow to compile would stall the nodes that load it"
+    )]
+    CompileTimeout(Duration),
+    #[error(
+        "the node is busy compiling other components and none finished within {0:?}; nothing was stored, upload it again shortly"
+    )]
+    CompileBusy(Duration),
 }
 
 /// A world-specific pre-linked component.
@@ -170,13 +180,21 @@ pub struct Outcome<T> {
     pub memory_peak_bytes: usize,
 }
 
+/// A component compiled and checked against a world, not yet kept: an upload keeps it
+/// only once its manifest's checks pass as well.
+pub struct Candidate {
+    pub loaded: Loaded,
+    source: LoadSource,
+}
+
 /// The plugin runtime: the engine, the linker with every host capability, and the
 /// compiled-component cache.
 pub struct Runtime {
     engine: Engine,
     linker: Linker<Sandbox>,
     /// Loaded components by sha256, at most one per world.
-    cache: Mutex<HashMap<String, Vec<Arc<Loaded>>>>,
+    cache: Mutex<MemoryCache>,
+    compiles: CompileSlots,
     /// One lock per sha256 being loaded, so concurrent loads of it compile once.
     in_flight: Mutex<HashMap<String, Arc<Mutex<()>>>>,
     compiled: Option<CompiledCache>,
@@ -214,7 +232,8 @@ impl Runtime {
         Ok(Runtime {
             engine,
             linker,
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(MemoryCache::new(platform.warm_components)),
+            compiles: CompileSlots::new(platform.compile_slots, platform.compile_timeout),
             in_flight: Mutex::new(HashMap::new()),
             compiled: None,
             platform,
@@ -239,34 +258,26 @@ impl Runtime {
         engine::shared().pooling
     }
 
-    /// A loaded component for `sha256` (of any world), if it was loaded before.
+    /// A loaded component for `sha256` (of any world), if it is in memory.
     pub fn cached(&self, sha256: &str) -> Option<Arc<Loaded>> {
         self.cache
             .lock()
             .expect("component cache lock")
-            .get(sha256)
-            .and_then(|loaded| loaded.first().cloned())
+            .get(sha256, None)
     }
 
-    /// The component for `sha256` loaded as `world`, if it was loaded before.
+    /// The component for `sha256` loaded as `world`, if it is in memory.
     pub fn cached_as(&self, sha256: &str, world: World) -> Option<Arc<Loaded>> {
         self.cache
             .lock()
             .expect("component cache lock")
-            .get(sha256)?
-            .iter()
-            .find(|loaded| loaded.world == world)
-            .cloned()
+            .get(sha256, Some(world))
     }
 
-    /// How many distinct (component, world) pairs are loaded.
+    /// How many distinct (component, world) pairs are in memory: those installations
+    /// hold, and the most recently loaded few.
     pub fn loaded_count(&self) -> usize {
-        self.cache
-            .lock()
-            .expect("component cache lock")
-            .values()
-            .map(Vec::len)
-            .sum()
+        self.cache.lock().expect("component cache lock").live()
     }
 
     /// Validates, compiles and pre-links `bytes` as a component of `world`, or returns
@@ -285,24 +296,46 @@ impl Runtime {
         if let Some(loaded) = self.cached_as(&sha256, world) {
             return Ok((loaded, LoadSource::Memory));
         }
+        let candidate = self.candidate(bytes, world)?;
+        Ok(self.keep(candidate))
+    }
+
+    /// Validates, compiles and pre-links `bytes` as a component of `world` (or takes it
+    /// from memory or disk), keeping nothing: [`keep`](Self::keep) does, once every
+    /// other check has passed. Slow (compilation): call it off the async runtime.
+    pub fn candidate(&self, bytes: &[u8], world: World) -> Result<Candidate, ComponentError> {
+        let sha256 = sha256_hex(bytes);
         check_header(bytes)?;
         self.single_flight(&sha256, || {
-            if let Some(loaded) = self.cached_as(&sha256, world) {
-                return Ok((loaded, LoadSource::Memory));
-            }
             let (component, source) = match self.stored_component(&sha256) {
                 Some(found) => found,
-                None => {
-                    let component = Component::new(&self.engine, bytes)
-                        .map_err(|err| ComponentError::Invalid(format!("{err:#}")))?;
-                    if let Some(compiled) = &self.compiled {
-                        compiled.put(&sha256, &component);
-                    }
-                    (component, LoadSource::Compiled)
-                }
+                None => (
+                    self.compiles.compile(&self.engine, bytes)?,
+                    LoadSource::Compiled,
+                ),
             };
-            Ok((self.finish(&sha256, world, component)?, source))
+            Ok(Candidate {
+                loaded: self.prepare(&sha256, world, component)?,
+                source,
+            })
         })
+    }
+
+    /// Keeps `candidate` in memory, and a freshly compiled one on disk too; returns the
+    /// kept component (an equal one kept first, if loads raced) and where it came from.
+    pub fn keep(&self, candidate: Candidate) -> (Arc<Loaded>, LoadSource) {
+        let Candidate { loaded, source } = candidate;
+        if source == LoadSource::Compiled
+            && let Some(compiled) = &self.compiled
+        {
+            compiled.put(&loaded.sha256, &loaded.component);
+        }
+        let kept = self
+            .cache
+            .lock()
+            .expect("component cache lock")
+            .put(Arc::new(loaded));
+        (kept, source)
     }
 
     /// Loads `sha256` as `world` from memory or the on-disk compiled cache, without the
@@ -322,8 +355,8 @@ impl Runtime {
             }
             let (component, source) = self.stored_component(sha256)?;
             Some(
-                self.finish(sha256, world, component)
-                    .map(|loaded| (loaded, source)),
+                self.prepare(sha256, world, component)
+                    .map(|loaded| self.keep(Candidate { loaded, source })),
             )
         })
     }
@@ -339,30 +372,23 @@ impl Runtime {
         }
     }
 
-    /// Validates a compiled component's imports and world, pre-links it and keeps it.
-    fn finish(
+    /// Validates a compiled component's imports and world and pre-links it.
+    fn prepare(
         &self,
         sha256: &str,
         world: World,
         component: Component,
-    ) -> Result<Arc<Loaded>, ComponentError> {
+    ) -> Result<Loaded, ComponentError> {
         let (imports, wit) = self.check_imports(&component)?;
         let pre = self.link(&component, world)?;
-        let loaded = Arc::new(Loaded {
+        Ok(Loaded {
             sha256: sha256.to_owned(),
             world,
             imports,
             wit,
             component,
             pre,
-        });
-        self.cache
-            .lock()
-            .expect("component cache lock")
-            .entry(sha256.to_owned())
-            .or_default()
-            .push(loaded.clone());
-        Ok(loaded)
+        })
     }
 
     /// Runs `work` holding `sha256`'s load lock: a second load of the same component

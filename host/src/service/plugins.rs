@@ -8,7 +8,7 @@ use super::{Core, ServiceError};
 use crate::db::Tx;
 use crate::plugins::limits::{Limits, RequestedLimits};
 use crate::plugins::manifest::{self, Capability, Manifest};
-use crate::plugins::runtime::{Loaded, Runtime, sha256_hex};
+use crate::plugins::runtime::{Candidate, Loaded, Runtime, sha256_hex};
 use crate::plugins::sandbox::CallContext;
 use crate::store::installations::{self, Installation, InstallationPatch, NewInstallation};
 use crate::store::plugins::{self as versions, PluginVersion, Stored};
@@ -20,7 +20,8 @@ pub const MAX_COMPONENT_BYTES: usize = 64 << 20;
 /// A plugin version that passed every upload check.
 pub struct Checked {
     pub manifest: Manifest,
-    pub loaded: Arc<Loaded>,
+    /// Compiled and checked, kept nowhere yet.
+    pub candidate: Candidate,
 }
 
 /// The checks every upload passes — manifest, limits, size, then the component loaded as
@@ -49,7 +50,8 @@ pub fn check_upload(
             bytes.len()
         )));
     }
-    let loaded = runtime.load(bytes, manifest.world)?;
+    let candidate = runtime.candidate(bytes, manifest.world)?;
+    let loaded = &candidate.loaded;
     if let Some(component) = loaded.wit.filter(|&wit| wit != manifest.wit) {
         return Err(crate::plugins::runtime::ComponentError::WitMismatch {
             manifest: manifest.wit,
@@ -65,7 +67,10 @@ pub fn check_upload(
             );
         }
     }
-    Ok(Checked { manifest, loaded })
+    Ok(Checked {
+        manifest,
+        candidate,
+    })
 }
 
 /// Validates and stores an uploaded plugin version. Returns the version and whether it
@@ -84,9 +89,12 @@ pub async fn upload(
     })
     .await
     .map_err(|err| ServiceError::Internal(format!("component compilation task failed: {err}")))?;
-    let manifest = checked?.manifest;
+    let Checked {
+        manifest,
+        candidate,
+    } = checked?;
     let sha256 = sha256_hex(&bytes);
-    match versions::insert(
+    let stored = versions::insert(
         &core.db,
         tenant_id,
         &manifest,
@@ -95,8 +103,10 @@ pub async fn upload(
         &bytes,
         &sha256,
     )
-    .await?
-    {
+    .await?;
+    // Stored: now the compiled component may be kept, in memory and on disk.
+    core.runtime.keep(candidate);
+    match stored {
         Stored::Created(version) => Ok((version, true)),
         Stored::AlreadyThere(version) => Ok((version, false)),
     }
