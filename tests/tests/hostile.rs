@@ -149,12 +149,13 @@ async fn huge_output_is_refused_over_the_output_cap_and_the_ticket_is_saved() {
         .await;
     assert_eq!(upload.status, 201, "{upload:?}");
     // Building and lifting 8 MB of tags can outlast the 50 ms default on a busy machine
-    // with a debug host; a long deadline makes the output cap the only limit in play.
+    // with a debug host; a long deadline (the default budget's) makes the output cap the
+    // only limit in play.
     let installed = app
         .post(
             &tenant.key,
             "/api/v1/installations",
-            &json!({ "plugin": "hostile", "config": { "mode": "huge-output" }, "limits": { "deadline_ms": 2_000 } }),
+            &json!({ "plugin": "hostile", "config": { "mode": "huge-output" }, "limits": { "deadline_ms": 1_000 } }),
         )
         .await
         .expect(201);

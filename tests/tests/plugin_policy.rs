@@ -211,3 +211,55 @@ async fn a_suspension_emails_the_tenant_alert_address_through_the_outbox() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_new_tenant_has_a_quota_and_a_per_call_budget_until_the_platform_admin_sets_its_own() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-defaults").await;
+    let policy = app
+        .get(&tenant.key, "/api/v1/plugin-policy")
+        .await
+        .expect(200);
+    assert_eq!(policy["max_installations"], 50, "{policy}");
+    assert_eq!(
+        policy["budget"],
+        json!({ "deadline_ms": 1000, "memory_mib": 128 }),
+        "{policy}"
+    );
+    app.upload(
+        &tenant,
+        &SAFETY_ESCALATION.manifest(),
+        SAFETY_ESCALATION.component(),
+    )
+    .await
+    .expect(201);
+    let body = json!({ "plugin": "safety-escalation", "config": { "default_manager": "+8613800000000" },
+                       "capabilities": ["notify"], "limits": { "deadline_ms": 1500 } });
+    let refused = app
+        .post(&tenant.key, "/api/v1/installations", &body)
+        .await
+        .expect_error(422);
+    assert!(
+        refused
+            .error_message()
+            .contains("deadline_ms = 1500 is over the tenant's budget of 1000"),
+        "{refused:?}"
+    );
+
+    // The platform admin lifts both, explicitly.
+    app.put_json(
+        ADMIN_TOKEN,
+        "/api/v1/tenants/oem-defaults/plugin-policy",
+        &json!({ "max_installations": null, "budget": {} }),
+    )
+    .await
+    .expect(200);
+    let policy = app
+        .get(&tenant.key, "/api/v1/plugin-policy")
+        .await
+        .expect(200);
+    assert_eq!(policy["max_installations"], Value::Null, "{policy}");
+    app.post(&tenant.key, "/api/v1/installations", &body)
+        .await
+        .expect(201);
+}
