@@ -112,7 +112,7 @@ impl Drop for PgDatabase {
 pub fn fast_delivery() -> DeliverySettings {
     DeliverySettings {
         poll_interval: Duration::from_millis(20),
-        batch_size: 16,
+        max_in_flight: 16,
         lease: Duration::from_secs(10),
         max_attempts: 5,
         backoff_base: Duration::from_millis(50),

@@ -540,7 +540,7 @@ async fn two_nodes_deliver_each_notification_exactly_once() {
     );
 
     let settings = DeliverySettings {
-        batch_size: 3,
+        max_in_flight: 3,
         poll_interval: Duration::from_millis(10),
         ..fast_delivery()
     };
@@ -768,4 +768,99 @@ async fn a_closed_port_is_recorded_without_the_reason_it_was_closed() {
     assert!(error.contains("could not connect"), "{error}");
     assert!(!error.contains("refused"), "{error}");
     assert!(!error.contains("os error"), "{error}");
+}
+
+#[tokio::test]
+async fn a_receiver_that_hangs_holds_one_delivery_slot_and_other_tenants_sms_go_out_meanwhile() {
+    let app = TestApp::spawn_delivering(DeliverySettings {
+        max_in_flight: 2,
+        webhook_timeout: Duration::from_secs(10),
+        lease: Duration::from_secs(30),
+        ..fast_delivery()
+    })
+    .await;
+    let slow = app.tenant("oem-slow-receiver").await;
+    let other = app.tenant("oem-sms").await;
+    let secret = webhook_secret(&app, &slow).await;
+    let receiver = Receiver::start(&secret, Duration::ZERO, |_| Answer::Hang).await;
+    let slow_ticket = app
+        .ticket(&slow, json!({ "description": "Bluetooth drops calls" }))
+        .await;
+    let hanging = webhook(&app, &slow, id(&slow_ticket), &receiver.url, "Hello").await;
+    receiver.wait_for_hits(1).await;
+
+    // While that webhook hangs (for up to 10 s), the other tenant's SMS are delivered.
+    let ticket = app
+        .ticket(&other, json!({ "description": "Oil change reminder" }))
+        .await;
+    let started = Instant::now();
+    for n in 0..3 {
+        let sms = send(
+            &app,
+            &other,
+            id(&ticket),
+            json!({ "channel": "sms", "to": "+8613900000001", "body": format!("Reminder {n}") }),
+        )
+        .await;
+        wait_for_status(&app, &other, id(&ticket), id(&sms), "delivered").await;
+    }
+    let still = notifications(&app, &slow, id(&slow_ticket)).await;
+    let webhook_row = still.iter().find(|row| row["id"] == hanging["id"]).unwrap();
+    assert_eq!(
+        webhook_row["status"],
+        "sending",
+        "the SMS went out while the webhook still hung ({:?} in)",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn tenants_take_turns_in_a_claim_so_a_backlog_does_not_hold_back_another_tenants_row() {
+    let app = TestApp::spawn_without_delivery().await;
+    let busy = app.tenant("oem-backlog").await;
+    let quiet = app.tenant("oem-quiet").await;
+    let busy_ticket = app
+        .ticket(&busy, json!({ "description": "Recall letters" }))
+        .await;
+    for n in 0..40 {
+        send(
+            &app,
+            &busy,
+            id(&busy_ticket),
+            json!({ "channel": "sms", "to": "+8613900000002", "body": format!("Recall notice {n}") }),
+        )
+        .await;
+    }
+    let quiet_ticket = app
+        .ticket(&quiet, json!({ "description": "Brake pads worn" }))
+        .await;
+    let late = send(
+        &app,
+        &quiet,
+        id(&quiet_ticket),
+        json!({ "channel": "sms", "to": "+8613900000003", "body": "Your car is ready" }),
+    )
+    .await;
+
+    // A claim of 4 takes the quiet tenant's one row beside the busy tenant's oldest,
+    // although 40 of the busy tenant's rows were due before it.
+    let claimed = axle_host::store::outbox::claim(
+        &app.app.core.db,
+        axle_host::ids::now_ms() + 1_000,
+        60_000,
+        4,
+    )
+    .await
+    .expect("claim");
+    assert_eq!(claimed.len(), 4);
+    assert!(
+        claimed.iter().any(|row| row.id == id(&late)),
+        "{:?}",
+        claimed.iter().map(|row| &row.tenant_id).collect::<Vec<_>>()
+    );
+    let busy_rows = claimed
+        .iter()
+        .filter(|row| row.tenant_id == busy.id)
+        .count();
+    assert_eq!(busy_rows, 3);
 }

@@ -22,8 +22,9 @@ use crate::store::outbox::Claimed;
 pub struct DeliverySettings {
     /// How long an idle worker waits before looking for due rows again.
     pub poll_interval: Duration,
-    /// Rows claimed (and delivered concurrently) per round.
-    pub batch_size: u32,
+    /// Deliveries in flight at once on this node; a slot is claimed again as soon as its
+    /// delivery ends.
+    pub max_in_flight: u32,
     /// How long a claim lasts. A row whose node died is claimed again after this, so it
     /// must comfortably exceed `webhook_timeout`.
     pub lease: Duration,
@@ -46,7 +47,7 @@ impl Default for DeliverySettings {
     fn default() -> Self {
         DeliverySettings {
             poll_interval: Duration::from_secs(1),
-            batch_size: 32,
+            max_in_flight: 32,
             lease: Duration::from_secs(120),
             max_attempts: 10,
             backoff_base: Duration::from_secs(10),
@@ -74,8 +75,8 @@ impl DeliverySettings {
         if self.poll_interval.is_zero() {
             return invalid("poll_interval must be above zero");
         }
-        if !(1..=1000).contains(&self.batch_size) {
-            return invalid("batch_size must be between 1 and 1000");
+        if !(1..=1000).contains(&self.max_in_flight) {
+            return invalid("max_in_flight must be between 1 and 1000");
         }
         if self.max_attempts == 0 {
             return invalid("max_attempts must be at least 1");

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::{Adapters, DeliveryError, DeliverySettings, SetupError, backoff};
@@ -45,14 +45,14 @@ impl Counters {
     }
 }
 
-/// A running worker. Dropping the handle stops it after the round in progress.
+/// A running worker. Dropping the handle stops it after the deliveries in flight.
 pub struct DeliveryWorker {
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
     counters: Arc<Counters>,
 }
 
-/// What one worker round needs.
+/// What the worker needs.
 struct Worker {
     db: Db,
     settings: DeliverySettings,
@@ -104,22 +104,55 @@ impl DeliveryWorker {
 }
 
 impl Worker {
+    /// Keeps up to `max_in_flight` deliveries going: whenever one ends, its slot is
+    /// claimed again. A receiver that hangs until its timeout holds one slot, never a
+    /// whole round of other rows (and other tenants' SMS) behind it.
     async fn run(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
         tracing::info!(settings = ?self.settings, "delivery worker started");
+        let slots = Arc::new(Semaphore::new(self.settings.max_in_flight as usize));
+        let mut deliveries = JoinSet::new();
         loop {
             if *stopped.borrow() {
                 break;
             }
-            let pause = match self.round().await {
-                Ok(full) if full => continue,
-                Ok(_) => self.settings.poll_interval,
-                Err(err) => {
-                    tracing::warn!(error = %err, "cannot claim outbox rows; trying again shortly");
-                    self.settings.poll_interval.max(ERROR_PAUSE)
+            while let Some(done) = deliveries.try_join_next() {
+                report_panic(done);
+            }
+            let free = slots.available_permits();
+            let pause = if free == 0 {
+                // Every slot busy: wait for one to free up (or the stop).
+                Duration::MAX
+            } else {
+                match self.claim(free).await {
+                    Ok(claimed) => {
+                        let filled = claimed.len() == free;
+                        for row in claimed {
+                            let slot = slots
+                                .clone()
+                                .try_acquire_owned()
+                                .expect("a slot for each claimed row");
+                            let worker = self.clone();
+                            deliveries.spawn(async move {
+                                let _slot = slot;
+                                worker.deliver(row).await;
+                            });
+                        }
+                        if filled {
+                            continue;
+                        }
+                        self.settings.poll_interval
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, "cannot claim outbox rows; trying again shortly");
+                        self.settings.poll_interval.max(ERROR_PAUSE)
+                    }
                 }
             };
             tokio::select! {
-                _ = tokio::time::sleep(pause) => {}
+                _ = tokio::time::sleep(pause), if pause != Duration::MAX => {}
+                Some(done) = deliveries.join_next(), if !deliveries.is_empty() => {
+                    report_panic(done);
+                }
                 changed = stopped.changed() => {
                     // An error means the handle was dropped: stop then too.
                     if changed.is_err() {
@@ -128,27 +161,17 @@ impl Worker {
                 }
             }
         }
+        while let Some(done) = deliveries.join_next().await {
+            report_panic(done);
+        }
         tracing::info!(stats = ?self.counters.snapshot(), "delivery worker stopped");
     }
 
-    /// Claims one batch and delivers it; true when the batch was full, so more rows may
-    /// be due right away.
-    async fn round(self: &Arc<Self>) -> Result<bool, crate::store::StoreError> {
+    /// Claims up to `limit` due rows, taking turns between tenants.
+    async fn claim(&self, limit: usize) -> Result<Vec<Claimed>, crate::store::StoreError> {
         let lease_ms = i64::try_from(self.settings.lease.as_millis()).unwrap_or(i64::MAX / 2);
-        let batch = i64::from(self.settings.batch_size);
-        let claimed = outbox::claim(&self.db, now_ms(), lease_ms, batch).await?;
-        let full = claimed.len() as i64 == batch;
-        let mut deliveries = JoinSet::new();
-        for row in claimed {
-            let worker = self.clone();
-            deliveries.spawn(async move { worker.deliver(row).await });
-        }
-        while let Some(done) = deliveries.join_next().await {
-            if let Err(err) = done {
-                tracing::error!(error = %err, "a delivery task panicked; its row is retried after its lease");
-            }
-        }
-        Ok(full)
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        outbox::claim(&self.db, now_ms(), lease_ms, limit).await
     }
 
     /// Makes one attempt at `row` and records the outcome.
@@ -204,5 +227,11 @@ impl Worker {
                 "cannot record the delivery outcome; the row is tried again after its lease"
             ),
         }
+    }
+}
+
+fn report_panic(done: Result<(), tokio::task::JoinError>) {
+    if let Err(err) = done {
+        tracing::error!(error = %err, "a delivery task panicked; its row is retried after its lease");
     }
 }

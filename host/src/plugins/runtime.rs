@@ -296,8 +296,14 @@ impl Runtime {
         if let Some(loaded) = self.cached_as(&sha256, world) {
             return Ok((loaded, LoadSource::Memory));
         }
-        let candidate = self.candidate(bytes, world)?;
-        Ok(self.keep(candidate))
+        check_header(bytes)?;
+        self.single_flight(&sha256, || {
+            // A load of these bytes that held the lock before may have kept them.
+            if let Some(loaded) = self.cached_as(&sha256, world) {
+                return Ok((loaded, LoadSource::Memory));
+            }
+            Ok(self.keep(self.unkept(&sha256, bytes, world)?))
+        })
     }
 
     /// Validates, compiles and pre-links `bytes` as a component of `world` (or takes it
@@ -306,18 +312,25 @@ impl Runtime {
     pub fn candidate(&self, bytes: &[u8], world: World) -> Result<Candidate, ComponentError> {
         let sha256 = sha256_hex(bytes);
         check_header(bytes)?;
-        self.single_flight(&sha256, || {
-            let (component, source) = match self.stored_component(&sha256) {
-                Some(found) => found,
-                None => (
-                    self.compiles.compile(&self.engine, bytes)?,
-                    LoadSource::Compiled,
-                ),
-            };
-            Ok(Candidate {
-                loaded: self.prepare(&sha256, world, component)?,
-                source,
-            })
+        self.single_flight(&sha256, || self.unkept(&sha256, bytes, world))
+    }
+
+    fn unkept(
+        &self,
+        sha256: &str,
+        bytes: &[u8],
+        world: World,
+    ) -> Result<Candidate, ComponentError> {
+        let (component, source) = match self.stored_component(sha256) {
+            Some(found) => found,
+            None => (
+                self.compiles.compile(&self.engine, bytes)?,
+                LoadSource::Compiled,
+            ),
+        };
+        Ok(Candidate {
+            loaded: self.prepare(sha256, world, component)?,
+            source,
         })
     }
 

@@ -187,7 +187,9 @@ const MAX_ERROR_BYTES: usize = 1000;
 
 /// Claims up to `limit` due rows of any tenant for `lease_ms`: pending rows whose
 /// `next_attempt_at` has come, and rows whose claim expired because the node holding it
-/// died. One statement flips them to `sending`; on PostgreSQL the rows are locked with
+/// died. Tenants take turns: each tenant's oldest due row comes before any tenant's
+/// second, so one tenant's backlog of thousands does not hold back another's one SMS.
+/// One statement flips them to `sending`; on PostgreSQL the rows are locked with
 /// `SKIP LOCKED`, so workers on several nodes never claim the same row, and on SQLite the
 /// single writer serialises the claims.
 pub async fn claim(
@@ -204,9 +206,12 @@ pub async fn claim(
     let rows = sqlx::query(AssertSqlSafe(format!(
         "UPDATE outbox SET status = 'sending', claimed_until = $1, claim_token = $2, attempts = attempts + 1, \
          last_error = CASE WHEN status = 'sending' THEN $3 ELSE last_error END \
-         WHERE id IN (SELECT id FROM outbox \
-           WHERE (status = 'pending' AND next_attempt_at <= $4) OR (status = 'sending' AND claimed_until <= $4) \
-           ORDER BY next_attempt_at, id LIMIT $5{lock}) \
+         WHERE id IN (SELECT id FROM outbox WHERE id IN (\
+           SELECT id FROM (SELECT id, next_attempt_at, \
+               ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY next_attempt_at, id) AS turn \
+             FROM outbox \
+             WHERE (status = 'pending' AND next_attempt_at <= $4) OR (status = 'sending' AND claimed_until <= $4)) due \
+           ORDER BY turn, next_attempt_at, id LIMIT $5){lock}) \
          RETURNING id, tenant_id, ticket_id, channel, recipient, subject, body, source, created_at, attempts, \
          link_token"
     )))
