@@ -164,7 +164,8 @@ async fn a_late_ticket_warns_then_breaches_once_each_and_the_team_manager_is_tol
         tick(core, created + 25 * MINUTE).await.unwrap(),
         Fired {
             warnings: 1,
-            breaches: 0
+            breaches: 0,
+            failed: 0
         }
     );
     assert_eq!(
@@ -176,14 +177,16 @@ async fn a_late_ticket_warns_then_breaches_once_each_and_the_team_manager_is_tol
         tick(core, created + 31 * MINUTE).await.unwrap(),
         Fired {
             warnings: 0,
-            breaches: 1
+            breaches: 1,
+            failed: 0
         }
     );
     assert_eq!(
         tick(core, created + 100 * MINUTE).await.unwrap(),
         Fired {
             warnings: 1,
-            breaches: 0
+            breaches: 0,
+            failed: 0
         },
         "resolution warning"
     );
@@ -191,7 +194,8 @@ async fn a_late_ticket_warns_then_breaches_once_each_and_the_team_manager_is_tol
         tick(core, created + 121 * MINUTE).await.unwrap(),
         Fired {
             warnings: 0,
-            breaches: 1
+            breaches: 1,
+            failed: 0
         },
         "resolution breach"
     );
@@ -486,4 +490,39 @@ async fn an_outbound_call_is_the_first_response() {
     let clocks = clocks(&app, &tenant, &ticket).await;
     assert_eq!(clock(&clocks, "first_response")["state"], "met");
     assert_eq!(clock(&clocks, "resolution")["state"], "running");
+}
+
+#[tokio::test]
+async fn an_event_that_cannot_fire_is_logged_and_the_pass_fires_the_other_tenants_events() {
+    let app = TestApp::spawn().await;
+    let broken = app.tenant("sla-broken").await;
+    let fine = app.tenant("sla-fine").await;
+    policy(&app, &broken, "normal", 5, 10).await;
+    policy(&app, &fine, "normal", 5, 10).await;
+    let created = now_ms();
+    let unreadable = app
+        .ticket(&broken, json!({ "description": "Wipers smear" }))
+        .await;
+    let ticket = app
+        .ticket(&fine, json!({ "description": "Wipers squeak" }))
+        .await;
+    // A row the code cannot read back: its ticket's events cannot fire.
+    sqlx::query("UPDATE tickets SET priority = 'whenever' WHERE id = $1")
+        .bind(id(&unreadable))
+        .execute(app.app.core.db.writer())
+        .await
+        .expect("corrupt the row");
+
+    let fired = tick(&app.app.core, created + 6 * MINUTE).await.unwrap();
+
+    assert_eq!(
+        fired,
+        Fired {
+            warnings: 0,
+            breaches: 1,
+            failed: 1
+        }
+    );
+    let kinds = events(&app, &fine, &ticket).await;
+    assert!(kinds.contains(&"sla.breached".to_owned()), "{kinds:?}");
 }

@@ -219,37 +219,84 @@ pub async fn meet_first_response(
 pub struct Fired {
     pub warnings: usize,
     pub breaches: usize,
+    /// Events that could not fire this pass (logged); the next pass tries them again.
+    pub failed: usize,
 }
 
 /// Clocks looked at per pass.
 const BATCH: i64 = 500;
 
+/// The workflow steps an event fired for a tenant with steps installed still owe.
+struct StepsDue {
+    tenant_id: String,
+    kind: &'static str,
+    payload: serde_json::Value,
+    ticket: Ticket,
+}
+
 /// One scheduler pass at `now` (unix ms): fires every warning and breach that has fallen
 /// due. Safe to run on several nodes at once: each event fires on exactly one.
+///
+/// One event that fails (a tenant's data the database refuses, say) is logged and the
+/// pass goes on to the others'. Workflow steps run beside the pass, not in its way: every
+/// due event is claimed and recorded first, each tenant's steps then run concurrently,
+/// and the pass ends when they have.
 pub async fn tick(core: &Core, now: i64) -> Result<Fired, ServiceError> {
     let mut fired = Fired::default();
+    let mut steps = tokio::task::JoinSet::new();
     for clock in sla::due(&core.db, now, BATCH).await? {
         let stage = if clock.breached_at.is_none() && clock.due_at.is_some_and(|due| due <= now) {
             Stage::Breach
         } else {
             Stage::Warning
         };
-        if fire(core, &clock, stage, now).await? {
-            match stage {
-                Stage::Warning => fired.warnings += 1,
-                Stage::Breach => fired.breaches += 1,
+        match fire(core, &clock, stage, now).await {
+            Ok(None) => {}
+            Ok(Some(owed)) => {
+                match stage {
+                    Stage::Warning => fired.warnings += 1,
+                    Stage::Breach => fired.breaches += 1,
+                }
+                if let Some(owed) = owed {
+                    steps.spawn(run_steps(core.clone(), owed));
+                }
             }
+            Err(err) => {
+                fired.failed += 1;
+                tracing::warn!(
+                    tenant = %clock.tenant_id,
+                    ticket = %clock.ticket_id,
+                    clock = %clock.id,
+                    error = %err,
+                    "an SLA event could not fire; the next pass tries it again"
+                );
+            }
+        }
+    }
+    while let Some(done) = steps.join_next().await {
+        match done {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "workflow steps on an SLA event failed")
+            }
+            Err(err) => tracing::error!(error = %err, "workflow steps on an SLA event panicked"),
         }
     }
     Ok(fired)
 }
 
-/// Claims and fires one event. The claim, the timeline event and the default escalation
-/// commit together, so the event happens once; workflow steps then run on it.
-async fn fire(core: &Core, clock: &Clock, stage: Stage, now: i64) -> Result<bool, ServiceError> {
+/// Claims and fires one event: `None` when another node fired it first, else the
+/// workflow steps it owes, if the tenant has any. The claim, the timeline event and the
+/// default escalation commit together, so the event happens once.
+async fn fire(
+    core: &Core,
+    clock: &Clock,
+    stage: Stage,
+    now: i64,
+) -> Result<Option<Option<StepsDue>>, ServiceError> {
     let tenant_id = clock.tenant_id.as_str();
     let Some(ticket) = tickets::get(&core.db, tenant_id, &clock.ticket_id).await? else {
-        return Ok(false);
+        return Ok(None);
     };
     let kind = match stage {
         Stage::Warning => "sla.warning",
@@ -260,22 +307,23 @@ async fn fire(core: &Core, clock: &Clock, stage: Stage, now: i64) -> Result<bool
         "target_minutes": clock.target_minutes,
         "due_at": clock.due_at.map(crate::ids::rfc3339),
     });
-    let steps = super::plugins::ready_for(
+    let has_steps = !super::plugins::ready_for(
         core,
         tenant_id,
         crate::plugins::manifest::World::WorkflowStep,
     )
-    .await?;
-    let escalation = if steps.is_empty() {
-        escalation(core, tenant_id, &ticket, kind, clock).await?
-    } else {
+    .await?
+    .is_empty();
+    let escalation = if has_steps {
         None
+    } else {
+        escalation(core, tenant_id, &ticket, kind, clock).await?
     };
 
     let mut tx = core.db.begin_write().await?;
     if !sla::claim(&mut tx, &clock.id, stage, now).await? {
         tx.rollback().await?;
-        return Ok(false);
+        return Ok(None);
     }
     audit::record_event(&mut tx, tenant_id, &ticket.id, kind, "system", &payload).await?;
     if let Some((notifications, data)) = &escalation {
@@ -294,29 +342,42 @@ async fn fire(core: &Core, clock: &Clock, stage: Stage, now: i64) -> Result<bool
     }
     tx.commit().await?;
 
-    if !steps.is_empty() {
-        let customer = match &ticket.customer_id {
-            Some(id) => customers::get(&core.db, tenant_id, id).await?,
-            None => None,
-        };
-        let vehicle = match &ticket.vehicle_id {
-            Some(id) => vehicles::get(&core.db, tenant_id, id).await?,
-            None => None,
-        };
-        let run: WorkflowRun = workflow::run(
-            core,
-            tenant_id,
-            kind,
-            payload,
-            &ticket,
-            customer.as_ref(),
-            vehicle.as_ref(),
-        )
-        .await?;
-        super::tickets::apply_event_actions(core, tenant_id, &ticket.id, customer.as_ref(), &run)
-            .await?;
-    }
-    Ok(true)
+    Ok(Some(has_steps.then(|| StepsDue {
+        tenant_id: tenant_id.to_owned(),
+        kind,
+        payload,
+        ticket,
+    })))
+}
+
+/// Runs the tenant's workflow steps on a fired event and applies what they ask for.
+async fn run_steps(core: Core, owed: StepsDue) -> Result<(), ServiceError> {
+    let StepsDue {
+        tenant_id,
+        kind,
+        payload,
+        ticket,
+    } = owed;
+    let customer = match &ticket.customer_id {
+        Some(id) => customers::get(&core.db, &tenant_id, id).await?,
+        None => None,
+    };
+    let vehicle = match &ticket.vehicle_id {
+        Some(id) => vehicles::get(&core.db, &tenant_id, id).await?,
+        None => None,
+    };
+    let run: WorkflowRun = workflow::run(
+        &core,
+        &tenant_id,
+        kind,
+        payload,
+        &ticket,
+        customer.as_ref(),
+        vehicle.as_ref(),
+    )
+    .await?;
+    super::tickets::apply_event_actions(&core, &tenant_id, &ticket.id, customer.as_ref(), &run)
+        .await
 }
 
 /// The default escalation, when the tenant has no workflow step: the ticket's team
@@ -381,6 +442,7 @@ pub async fn run_scheduler(core: Core, interval: Duration) {
                 tracing::info!(
                     warnings = fired.warnings,
                     breaches = fired.breaches,
+                    failed = fired.failed,
                     "SLA events fired"
                 )
             }
