@@ -165,6 +165,7 @@ impl App {
             core: self.core.clone(),
             admin_token: Arc::from(self.admin_token.as_str()),
             metrics_token: self.metrics_token.as_deref().map(Arc::from),
+            limits: Arc::default(),
         };
         Server::start(state, listen).await
     }

@@ -864,3 +864,50 @@ async fn tenants_take_turns_in_a_claim_so_a_backlog_does_not_hold_back_another_t
         .count();
     assert_eq!(busy_rows, 3);
 }
+
+#[tokio::test]
+async fn notifications_past_a_tenants_burst_get_429_with_retry_after_and_other_tenants_are_not_held()
+ {
+    let app = TestApp::spawn_without_delivery().await;
+    let noisy = app.tenant("oem-noisy").await;
+    let calm = app.tenant("oem-calm-sender").await;
+    let ticket = app
+        .ticket(&noisy, json!({ "description": "Key battery low" }))
+        .await;
+    let path = format!("/api/v1/tickets/{}/notifications", id(&ticket));
+    let sms =
+        json!({ "channel": "sms", "to": "+8613900000004", "body": "Replace the key battery" });
+    let burst = axle_host::http::rate_limit::NOTIFICATION_BURST;
+    for n in 0..burst {
+        let reply = app.post(&noisy.key, &path, &sms).await;
+        assert_eq!(reply.status, 201, "notification {n}: {reply:?}");
+    }
+
+    let response = app
+        .client
+        .post(format!("{}{path}", app.url))
+        .bearer_auth(&noisy.key)
+        .json(&sms)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+    assert_eq!(
+        notifications(&app, &noisy, id(&ticket)).await.len(),
+        burst as usize,
+        "the refused one was not queued"
+    );
+
+    let other = app
+        .ticket(&calm, json!({ "description": "Tyre rotation due" }))
+        .await;
+    send(&app, &calm, id(&other), sms).await;
+}

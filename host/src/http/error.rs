@@ -24,6 +24,12 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("this route does not accept that method; /api/docs lists every route and its methods")]
     MethodNotAllowed,
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        /// When the next request can succeed; sent as `Retry-After`.
+        retry_after: std::time::Duration,
+    },
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -83,6 +89,7 @@ impl ApiError {
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Service(err) => match err {
                 ServiceError::Invalid(_) => (StatusCode::BAD_REQUEST, "bad_request"),
                 ServiceError::Component(_) => (StatusCode::BAD_REQUEST, "invalid_component"),
@@ -124,7 +131,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable, for programs: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
     /// `method_not_allowed`, `invalid_component`, `validation_failed`, `conflict`, `gone`,
-    /// `illegal_transition`, `database_unavailable` or `internal`.
+    /// `illegal_transition`, `rate_limited`, `database_unavailable` or `internal`.
     pub code: &'static str,
     /// For people: what was wrong and how to fix it.
     pub message: String,
@@ -162,6 +169,14 @@ impl IntoResponse for ApiError {
             details: self.details().map(<[FieldError]>::to_vec),
             allowed,
         };
-        (status, Json(ErrorBody { error })).into_response()
+        let mut response = (status, Json(ErrorBody { error })).into_response();
+        if let ApiError::TooManyRequests { retry_after, .. } = &self {
+            let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds),
+            );
+        }
+        response
     }
 }

@@ -18,6 +18,7 @@ mod openapi;
 mod org;
 mod plugin_policy;
 mod plugins;
+pub mod rate_limit;
 mod reports;
 mod service_records;
 mod settings;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub admin_token: Arc<str>,
     /// The `/metrics` scrape token; `None` refuses every scrape.
     pub metrics_token: Option<Arc<str>>,
+    /// Per-tenant rate limits of this node.
+    pub limits: Arc<rate_limit::TenantLimits>,
 }
 
 /// Uploads carry components of up to 64 MiB plus the manifest.

@@ -39,6 +39,9 @@ pub async fn list(
 }
 
 /// Queues an SMS, email or webhook on a ticket.
+///
+/// A tenant may queue 60 at once and 120 a minute on each node; past that, 429 with
+/// `Retry-After`.
 #[utoipa::path(
     post,
     path = "/api/v1/tickets/{id}/notifications",
@@ -50,6 +53,7 @@ pub async fn list(
         (status = 201, description = "Created", body = OutboxEntry),
         (status = 404, response = doc::NotFound),
         (status = 422, response = doc::Unprocessable),
+        (status = 429, response = doc::TooManyRequests),
     ),
     security(("api_key" = [])),
 )]
@@ -60,6 +64,7 @@ pub async fn send(
     ApiJson(body): ApiJson<NewNotification>,
 ) -> Result<(StatusCode, Json<OutboxEntry>), ApiError> {
     super::tickets::visible(&caller, &state, &id).await?;
+    state.limits.notification(&caller.tenant_id)?;
     let entry =
         notifications::send(&state.core, &caller.tenant_id, &caller.actor(), &id, body).await?;
     Ok((StatusCode::CREATED, Json(entry)))

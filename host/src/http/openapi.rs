@@ -154,6 +154,7 @@ use super::extract::ApiPath;
         NotFound,
         Conflict,
         Gone,
+        TooManyRequests,
         Unprocessable,
         Internal,
         Unavailable
@@ -432,6 +433,8 @@ error_responses! {
     Conflict => "The request clashes with the current state: a duplicate, or a change the \
         record's state does not allow (`conflict`, `illegal_transition`).",
     Gone => "The link has expired (`gone`).",
+    TooManyRequests => "The tenant is over a rate limit; `Retry-After` says how many \
+        seconds to wait (`rate_limited`).",
     Unprocessable => "Fields failed validation; `details` lists each one \
         (`validation_failed`).",
     Internal => "A server fault; the server log has the details (`internal`).",

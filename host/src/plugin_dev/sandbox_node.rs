@@ -65,6 +65,7 @@ impl SandboxNode {
             // Nobody uses the platform API here; the key is random so nobody can.
             admin_token: Arc::from(uuid::Uuid::now_v7().simple().to_string()),
             metrics_token: None,
+            limits: Default::default(),
         };
         let server = Server::start(state, "127.0.0.1:0")
             .await
