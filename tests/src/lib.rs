@@ -678,6 +678,23 @@ impl Plugin {
             .unwrap_or_else(|err| panic!("read {}: {err}", path.display()))
     }
 
+    /// The plugin.toml text as version `version`, asking for `capabilities` (a TOML
+    /// array): the same component uploaded as another version.
+    pub fn manifest_as(&self, version: &str, capabilities: &str) -> String {
+        self.manifest()
+            .lines()
+            .map(|line| {
+                if line.starts_with("version = ") {
+                    format!("version = \"{version}\"\n")
+                } else if line.starts_with("capabilities = ") {
+                    format!("capabilities = {capabilities}\n")
+                } else {
+                    format!("{line}\n")
+                }
+            })
+            .collect()
+    }
+
     /// The built component's bytes.
     pub fn component(&self) -> Vec<u8> {
         let path = repo_root()

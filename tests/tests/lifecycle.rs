@@ -6,13 +6,7 @@ use serde_json::{Value, json};
 
 /// safety-escalation's manifest as version `version`, asking for `capabilities`.
 fn manifest(version: &str, capabilities: &str) -> String {
-    SAFETY_ESCALATION
-        .manifest()
-        .replace("version = \"0.1.0\"", &format!("version = \"{version}\""))
-        .replace(
-            "capabilities = [\"notify\"]",
-            &format!("capabilities = {capabilities}"),
-        )
+    SAFETY_ESCALATION.manifest_as(version, capabilities)
 }
 
 fn config() -> Value {

@@ -18,6 +18,9 @@ use crate::store::outbox::{self, Claimed, Settlement};
 /// The shortest wait after the database failed, so an outage is not logged in a loop.
 const ERROR_PAUSE: Duration = Duration::from_secs(1);
 
+/// How long a freed slot waits for others before they are claimed again together.
+const TOP_UP_DELAY: Duration = Duration::from_millis(20);
+
 /// What a worker has done since it started.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DeliveryStats {
@@ -111,6 +114,9 @@ impl Worker {
         tracing::info!(settings = ?self.settings, "delivery worker started");
         let slots = Arc::new(Semaphore::new(self.settings.max_in_flight as usize));
         let mut deliveries = JoinSet::new();
+        // Whether the last claim filled every free slot, so more rows may be due: then a
+        // slot that frees up is claimed again at once; else the next poll will do.
+        let mut more_due = false;
         loop {
             if *stopped.borrow() {
                 break;
@@ -121,11 +127,13 @@ impl Worker {
             let free = slots.available_permits();
             let pause = if free == 0 {
                 // Every slot busy: wait for one to free up (or the stop).
+                more_due = true;
                 Duration::MAX
             } else {
                 match self.claim(free).await {
                     Ok(claimed) => {
                         let filled = claimed.len() == free;
+                        more_due = filled;
                         for row in claimed {
                             let slot = slots
                                 .clone()
@@ -143,6 +151,7 @@ impl Worker {
                         self.settings.poll_interval
                     }
                     Err(err) => {
+                        more_due = false;
                         tracing::warn!(error = %err, "cannot claim outbox rows; trying again shortly");
                         self.settings.poll_interval.max(ERROR_PAUSE)
                     }
@@ -150,8 +159,11 @@ impl Worker {
             };
             tokio::select! {
                 _ = tokio::time::sleep(pause), if pause != Duration::MAX => {}
-                Some(done) = deliveries.join_next(), if !deliveries.is_empty() => {
+                Some(done) = deliveries.join_next(), if more_due && !deliveries.is_empty() => {
                     report_panic(done);
+                    // Let a few more end, so one claim refills several slots: under a
+                    // backlog a claim per delivery would crowd the database's writer.
+                    tokio::time::sleep(TOP_UP_DELAY).await;
                 }
                 changed = stopped.changed() => {
                     // An error means the handle was dropped: stop then too.

@@ -228,17 +228,6 @@ fn id(record: &Value) -> String {
         .to_owned()
 }
 
-/// safety-escalation's manifest as `version`, asking for `capabilities`.
-fn safety_manifest(version: &str, capabilities: &str) -> String {
-    SAFETY_ESCALATION
-        .manifest()
-        .replace("version = \"0.1.0\"", &format!("version = \"{version}\""))
-        .replace(
-            "capabilities = [\"notify\"]",
-            &format!("capabilities = {capabilities}"),
-        )
-}
-
 fn safety_config() -> Value {
     json!({ "default_manager": "+8613800000000" })
 }
@@ -410,7 +399,7 @@ impl World {
                 .app
                 .upload(
                     &w.a,
-                    &safety_manifest(version, capabilities),
+                    &SAFETY_ESCALATION.manifest_as(version, capabilities),
                     SAFETY_ESCALATION.component(),
                 )
                 .await;
@@ -790,7 +779,7 @@ impl World {
             }
             "POST /api/v1/plugins" => {
                 return Body::Upload(
-                    safety_manifest("0.4.0", "[\"notify\"]"),
+                    SAFETY_ESCALATION.manifest_as("0.4.0", "[\"notify\"]"),
                     SAFETY_ESCALATION.component(),
                 );
             }
