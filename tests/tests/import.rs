@@ -476,11 +476,15 @@ async fn a_bom_and_chinese_text_survive_the_import() {
 }
 
 #[tokio::test]
-async fn a_row_that_is_not_utf8_is_reported_and_the_others_land() {
+async fn a_row_that_is_not_utf8_in_a_file_that_began_as_utf8_is_reported_and_the_others_land() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("dealer").await;
-    // "张伟" in GBK, as Excel's plain "CSV" writes it on a Chinese Windows.
-    let mut body = b"external_id,name\nC001,Li Na\nC002,".to_vec();
+    // Over 64 KiB of UTF-8 decide the file is UTF-8; then "张伟" in GBK.
+    let mut body = b"external_id,name\n".to_vec();
+    for n in 0..5_500 {
+        body.extend_from_slice(format!("C{n:05},Li Na\n").as_bytes());
+    }
+    body.extend_from_slice(b"C99999,");
     body.extend_from_slice(&[0xd5, 0xc5, 0xce, 0xb0]);
     body.extend_from_slice(b"\n");
     let response = app
@@ -494,8 +498,8 @@ async fn a_row_that_is_not_utf8_is_reported_and_the_others_land() {
         .expect("POST");
     assert_eq!(response.status(), 200);
     let report: Value = response.json().await.expect("a JSON report");
-    assert_eq!(counts(&report), (1, 0, 0, 1), "{report}");
-    assert!(error_message(&report, 3, "name").contains("CSV UTF-8"));
+    assert_eq!(counts(&report), (5_500, 0, 0, 1), "{report}");
+    assert!(error_message(&report, 5_502, "name").contains("CSV UTF-8"));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -807,4 +811,32 @@ async fn another_tenants_vehicle_has_no_service_records_to_read_or_add() {
             .len(),
         2
     );
+}
+
+#[tokio::test]
+async fn a_gbk_file_from_excel_on_chinese_windows_imports_with_its_chinese_intact() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-gbk").await;
+    let csv = "external_id,name,phone,city\n\
+               C-GBK-1,张伟,13912345601,上海\n\
+               C-GBK-2,欧阳娜娜,13912345602,杭州\n";
+    // What Excel's "CSV (Comma delimited)" writes on Chinese Windows: GBK, no BOM.
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(csv);
+    assert!(!unmappable);
+    let reply = app
+        .client
+        .post(format!("{}/api/v1/imports/customers", app.url))
+        .bearer_auth(&tenant.key)
+        .header("content-type", "text/csv")
+        .body(gbk.into_owned())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let report: Value = reply.json().await.unwrap();
+    assert_eq!(counts(&report), (2, 0, 0, 0), "{report}");
+
+    let customer = customer_by_external_id(&app, &tenant, "C-GBK-2").await;
+    assert_eq!(customer["name"], "欧阳娜娜");
+    assert_eq!(customer["city"], "杭州");
 }

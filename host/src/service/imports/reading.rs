@@ -15,11 +15,23 @@ use crate::store::field_definitions::FieldDefinition;
 /// The UTF-8 byte-order mark that Excel writes at the start of "CSV UTF-8" files.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// Body chunks, received from a bounded channel, as a blocking reader. The sender
-/// hanging up is the end of the file.
+/// How much of the file's start decides its encoding: headers are ASCII, so the first
+/// Chinese names of the data rows must be in it.
+const SNIFF_BYTES: usize = 64 << 10;
+
+/// Body chunks, received from a bounded channel, as a blocking reader of UTF-8. The
+/// sender hanging up is the end of the file. A file whose start is not UTF-8 is read as
+/// GB18030 (a superset of GBK: what Excel's "CSV" writes on Chinese Windows) and decoded
+/// to UTF-8 as it streams.
 pub(super) struct ChunkReader {
     rx: mpsc::Receiver<io::Result<Bytes>>,
     chunk: Bytes,
+    /// Set when the file is GB18030.
+    decoder: Option<encoding_rs::Decoder>,
+    /// The end of the body was handed to the decoder.
+    ended: bool,
+    /// A break in the upload met while sniffing, for the read after the sniffed rows.
+    broken: Option<io::Error>,
 }
 
 impl ChunkReader {
@@ -27,11 +39,17 @@ impl ChunkReader {
         ChunkReader {
             rx,
             chunk: Bytes::new(),
+            decoder: None,
+            ended: false,
+            broken: None,
         }
     }
 
     /// The next non-empty chunk; `None` at the end of the body.
     fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
+        if let Some(err) = self.broken.take() {
+            return Err(err);
+        }
         loop {
             match self.rx.blocking_recv() {
                 Some(Ok(chunk)) if chunk.is_empty() => continue,
@@ -42,29 +60,85 @@ impl ChunkReader {
         }
     }
 
-    /// Drops a leading byte-order mark, however the first chunks are cut.
+    /// Drops a leading byte-order mark, however the first chunks are cut, and decides
+    /// the encoding from the file's start: UTF-8 when it is UTF-8 (or has a BOM), else
+    /// GB18030.
     fn skip_bom(&mut self) -> io::Result<()> {
         let mut start = BytesMut::new();
-        while start.len() < BOM.len() {
-            match self.next_chunk()? {
-                Some(chunk) => start.extend_from_slice(&chunk),
-                None => break,
+        while start.len() < SNIFF_BYTES {
+            match self.next_chunk() {
+                Ok(Some(chunk)) => start.extend_from_slice(&chunk),
+                Ok(None) => break,
+                Err(err) if start.is_empty() => return Err(err),
+                // The rows before the break are read first, then the break reported.
+                Err(err) => {
+                    self.broken = Some(err);
+                    break;
+                }
             }
         }
-        if start.starts_with(BOM) {
+        let bom = start.starts_with(BOM);
+        if bom {
             start.advance(BOM.len());
         }
+        let sniffed = &start[..start.len().min(SNIFF_BYTES)];
+        let utf8 = match std::str::from_utf8(sniffed) {
+            Ok(_) => true,
+            // Cut off inside a character at the sniff's end: still UTF-8.
+            Err(err) => err.error_len().is_none(),
+        };
         self.chunk = start.freeze();
+        if !bom && !utf8 {
+            let raw = std::mem::take(&mut self.chunk);
+            self.decoder = Some(encoding_rs::GB18030.new_decoder_without_bom_handling());
+            self.decode(&raw);
+        }
         Ok(())
+    }
+
+    /// Decodes `raw` of a GB18030 body into `self.chunk` as UTF-8; a character cut at
+    /// the end of `raw` is kept by the decoder for the next piece.
+    fn decode(&mut self, raw: &[u8]) {
+        let decoder = self.decoder.as_mut().expect("a GB18030 body");
+        let mut out = vec![0; decoder.max_utf8_buffer_length(raw.len()).unwrap_or(0) + 16];
+        let (_, _, written, _) = decoder.decode_to_utf8(raw, &mut out, self.ended);
+        out.truncate(written);
+        self.chunk = Bytes::from(out);
+    }
+
+    /// Decodes the next piece of a GB18030 body into `self.chunk`; false at its end.
+    fn decode_more(&mut self) -> io::Result<bool> {
+        if self.ended {
+            return Ok(false);
+        }
+        let raw = match self.next_chunk()? {
+            Some(chunk) => chunk,
+            None => {
+                self.ended = true;
+                Bytes::new()
+            }
+        };
+        self.decode(&raw);
+        Ok(true)
     }
 }
 
 impl Read for ChunkReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.chunk.is_empty() {
-            match self.next_chunk()? {
-                Some(chunk) => self.chunk = chunk,
-                None => return Ok(0),
+        while self.chunk.is_empty() {
+            let more = if self.decoder.is_some() {
+                self.decode_more()?
+            } else {
+                match self.next_chunk()? {
+                    Some(chunk) => {
+                        self.chunk = chunk;
+                        true
+                    }
+                    None => false,
+                }
+            };
+            if !more {
+                return Ok(0);
             }
         }
         let n = buf.len().min(self.chunk.len());
@@ -427,6 +501,23 @@ mod tests {
         assert_eq!(read_all(&[b"a", b"", b",b\n"]), b"a,b\n");
         assert_eq!(read_all(&[b"ab"]), b"ab");
         assert_eq!(read_all(&[]), b"");
+    }
+
+    #[test]
+    fn a_gbk_file_is_decoded_to_utf8_even_with_characters_cut_across_chunks() {
+        let text = "external_id,name,city\nC-1,张伟,上海\nC-2,李娜,杭州\n";
+        let (gbk, _, unmappable) = encoding_rs::GBK.encode(text);
+        assert!(!unmappable);
+        assert_eq!(read_all(&[&gbk]), text.as_bytes());
+        // Every two bytes a chunk: most Chinese characters are cut in half.
+        let pieces: Vec<&[u8]> = gbk.chunks(2).collect();
+        assert_eq!(read_all(&pieces), text.as_bytes());
+    }
+
+    #[test]
+    fn utf8_cut_inside_a_character_at_the_end_of_the_start_stays_utf8() {
+        let text = "name\n张伟\n".as_bytes();
+        assert_eq!(read_all(&[&text[..6], &text[6..]]), text);
     }
 
     #[test]
