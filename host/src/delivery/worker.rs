@@ -116,7 +116,7 @@ impl Worker {
         let mut deliveries = JoinSet::new();
         // Whether the last claim filled every free slot, so more rows may be due: then a
         // slot that frees up is claimed again at once; else the next poll will do.
-        let mut more_due = false;
+        let mut more_due;
         loop {
             if *stopped.borrow() {
                 break;
