@@ -171,26 +171,19 @@ impl Admin {
     }
 }
 
-impl std::ops::Deref for Admin {
-    type Target = Caller;
-    fn deref(&self) -> &Caller {
-        &self.0
-    }
+/// Each role reads as the caller it wraps: `admin.tenant_id`, `admin.site(…)`.
+macro_rules! reads_as_caller {
+    ($($role:ident),+) => {$(
+        impl std::ops::Deref for $role {
+            type Target = Caller;
+            fn deref(&self) -> &Caller {
+                &self.0
+            }
+        }
+    )+};
 }
 
-impl std::ops::Deref for TenantWide {
-    type Target = Caller;
-    fn deref(&self) -> &Caller {
-        &self.0
-    }
-}
-
-impl std::ops::Deref for TenantAdmin {
-    type Target = Caller;
-    fn deref(&self) -> &Caller {
-        &self.0
-    }
-}
+reads_as_caller!(Admin, TenantWide, TenantAdmin);
 
 /// The action a request asks for, as its method and route template: "`POST
 /// /api/v1/plugins`". The template, not the path, so that a refusal never echoes ids.
