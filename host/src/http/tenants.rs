@@ -217,10 +217,8 @@ pub async fn revoke_key(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let key = tenants::list_keys(&state.core.db, &caller.tenant_id)
+    let key = tenants::key(&state.core.db, &caller.tenant_id, &id)
         .await?
-        .into_iter()
-        .find(|key| key.id == id)
         .ok_or(ApiError::NotFound("API key"))?;
     if !caller.sees_site(&state, key.site_id.as_deref()).await? {
         return Err(ApiError::NotFound("API key"));

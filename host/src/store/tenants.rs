@@ -142,6 +142,18 @@ pub async fn find_key(db: &Db, secret: &str) -> Result<Option<KeyOwner>, StoreEr
     }))
 }
 
+fn key_from_row(row: &sqlx::any::AnyRow) -> Result<ApiKey, StoreError> {
+    let role: String = row.try_get("role")?;
+    Ok(ApiKey {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        site_id: row.try_get("site_id")?,
+        role: Role::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("api key role `{role}`")))?,
+        created_at: rfc3339(row.try_get("created_at")?),
+    })
+}
+
 /// The tenant's keys, newest first.
 pub async fn list_keys(db: &Db, tenant_id: &str) -> Result<Vec<ApiKey>, StoreError> {
     let rows = sqlx::query(
@@ -150,19 +162,19 @@ pub async fn list_keys(db: &Db, tenant_id: &str) -> Result<Vec<ApiKey>, StoreErr
     .bind(tenant_id)
     .fetch_all(db.reader())
     .await?;
-    rows.into_iter()
-        .map(|row| {
-            let role: String = row.try_get("role")?;
-            Ok(ApiKey {
-                id: row.try_get("id")?,
-                name: row.try_get("name")?,
-                site_id: row.try_get("site_id")?,
-                role: Role::parse(&role)
-                    .ok_or_else(|| StoreError::Corrupt(format!("api key role `{role}`")))?,
-                created_at: rfc3339(row.try_get("created_at")?),
-            })
-        })
-        .collect()
+    rows.iter().map(key_from_row).collect()
+}
+
+/// The tenant's live key `id`.
+pub async fn key(db: &Db, tenant_id: &str, id: &str) -> Result<Option<ApiKey>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, name, role, site_id, created_at FROM api_keys WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(db.reader())
+    .await?;
+    row.as_ref().map(key_from_row).transpose()
 }
 
 /// Revokes the tenant's live key `id`: its secret is refused from the next request on.
