@@ -209,8 +209,11 @@ pub async fn docs_page() -> Html<&'static str> {
 )]
 pub async fn docs_asset(ApiPath(file): ApiPath<String>) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let config = std::sync::Arc::new(utoipa_swagger_ui::Config::from("/api/v1/openapi.json"));
-    match utoipa_swagger_ui::serve(&file, config) {
+    static CONFIG: LazyLock<std::sync::Arc<utoipa_swagger_ui::Config<'static>>> =
+        LazyLock::new(|| {
+            std::sync::Arc::new(utoipa_swagger_ui::Config::from("/api/v1/openapi.json"))
+        });
+    match utoipa_swagger_ui::serve(&file, CONFIG.clone()) {
         Ok(Some(asset)) if file != "index.html" => (
             [(axum::http::header::CONTENT_TYPE, asset.content_type)],
             asset.bytes.into_owned(),
