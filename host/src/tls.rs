@@ -38,12 +38,20 @@ pub fn client() -> reqwest::Client {
 }
 
 /// The TLS failure behind a request error, if that is why it failed: an untrusted or
-/// expired certificate, a name it does not cover. rustls' error travels inside io::Errors
-/// (nested, as hyper wraps the connector's), whose `source` skips what they wrap.
+/// expired certificate, a name it does not cover.
 pub fn handshake_error(err: &reqwest::Error) -> Option<&rustls::Error> {
-    fn find<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
-            return Some(tls);
+    cause(err)
+}
+
+/// The error of type `T` behind a request error, if any: a connector's, a resolver's.
+/// Those travel inside io::Errors (nested, as hyper wraps the connector's), whose
+/// `source` skips what they wrap, so each io::Error is looked into as well.
+pub fn cause<T: std::error::Error + 'static>(err: &reqwest::Error) -> Option<&T> {
+    fn find<'a, T: std::error::Error + 'static>(
+        err: &'a (dyn std::error::Error + 'static),
+    ) -> Option<&'a T> {
+        if let Some(found) = err.downcast_ref::<T>() {
+            return Some(found);
         }
         let wrapped = err
             .downcast_ref::<std::io::Error>()

@@ -168,12 +168,8 @@ impl WebhookAdapter {
     /// connection was made, without the reason (refused, reset, unreachable), which would
     /// tell a tenant which ports are open behind the node.
     fn failure(&self, err: &reqwest::Error) -> DeliveryError {
-        let mut source = std::error::Error::source(err);
-        while let Some(cause) = source {
-            if let Some(refused) = cause.downcast_ref::<Refused>() {
-                return DeliveryError::Permanent(refused.to_string());
-            }
-            source = cause.source();
+        if let Some(refused) = crate::tls::cause::<Refused>(err) {
+            return DeliveryError::Permanent(refused.to_string());
         }
         // A certificate the receiver's owner must fix; saying so tells nothing about
         // the node's networks, which the policy already kept the request out of.
