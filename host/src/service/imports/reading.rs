@@ -63,7 +63,7 @@ impl ChunkReader {
     /// Drops a leading byte-order mark, however the first chunks are cut, and decides
     /// the encoding from the file's start: UTF-8 when it is UTF-8 (or has a BOM), else
     /// GB18030.
-    fn skip_bom(&mut self) -> io::Result<()> {
+    fn read_start(&mut self) -> io::Result<()> {
         let mut start = BytesMut::new();
         while start.len() < SNIFF_BYTES {
             match self.next_chunk() {
@@ -163,7 +163,7 @@ pub(super) enum ReadError {
 /// A CSV reader over the upload, past any byte-order mark. Rows may have the wrong number
 /// of cells: that is reported per row, not for the file.
 pub(super) fn csv_reader(mut reader: ChunkReader) -> Result<csv::Reader<ChunkReader>, ReadError> {
-    reader.skip_bom().map_err(|err| ReadError::Broken {
+    reader.read_start().map_err(|err| ReadError::Broken {
         row: 1,
         source: err.into(),
     })?;
@@ -476,7 +476,7 @@ impl<'a> Cells<'a> {
 mod tests {
     use super::*;
 
-    /// Everything a `ChunkReader` yields for `chunks`, after `skip_bom`.
+    /// Everything a `ChunkReader` yields for `chunks`, after `read_start`.
     fn read_all(chunks: &[&[u8]]) -> Vec<u8> {
         let (tx, rx) = mpsc::channel(chunks.len().max(1));
         for chunk in chunks {
@@ -484,7 +484,7 @@ mod tests {
         }
         drop(tx);
         let mut reader = ChunkReader::new(rx);
-        reader.skip_bom().unwrap();
+        reader.read_start().unwrap();
         let mut out = Vec::new();
         reader.read_to_end(&mut out).unwrap();
         out
