@@ -108,9 +108,15 @@ impl Fixture {
     }
 
     async fn import(&self, kind: ImportKind, csv: &Bytes) -> ImportReport {
-        let report = imports::import(&self.db, &self.tenant_id, kind, body(csv))
-            .await
-            .expect("import");
+        let report = imports::import(
+            &self.db,
+            &self.tenant_id,
+            kind,
+            axle_host::phone::PhoneCountry::default(),
+            body(csv),
+        )
+        .await
+        .expect("import");
         assert_eq!(report.failed, 0, "{:?}", report.errors);
         assert_eq!(report.rows, ROWS as u64);
         report

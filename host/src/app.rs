@@ -96,6 +96,13 @@ impl App {
             Some(url) if !url.is_empty() => Db::connect(url).await?,
             _ => Db::open_embedded(&settings.data_dir).await?,
         };
+        match crate::service::customers::phones_to_e164(&db).await {
+            Ok(0) => {}
+            Ok(changed) => tracing::info!(changed, "stored phone numbers rewritten in E.164"),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot rewrite stored phone numbers in E.164")
+            }
+        }
         let mut runtime =
             Runtime::new(settings.limits).map_err(|err| StartError::Runtime(format!("{err:#}")))?;
         let registry = Arc::new(Registry::default());
@@ -150,14 +157,18 @@ impl App {
         Ok(app)
     }
 
-    /// Starts serving HTTP on `listen`, with the SLA scheduler and the purge of expired
-    /// recorded inputs in the background.
+    /// Starts serving HTTP on `listen`, with the SLA scheduler and the purges of expired
+    /// recorded inputs and idempotency keys in the background.
     pub async fn serve(&self, listen: &str) -> std::io::Result<Server> {
         tokio::spawn(crate::service::sla::run_scheduler(
             self.core.clone(),
             SLA_TICK,
         ));
         tokio::spawn(crate::service::shadow::run_retention(
+            self.core.clone(),
+            RETENTION_TICK,
+        ));
+        tokio::spawn(crate::service::idempotency::run_purge(
             self.core.clone(),
             RETENTION_TICK,
         ));

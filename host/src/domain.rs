@@ -183,22 +183,6 @@ text_enum!(FieldKind {
     Choice => "choice",
 });
 
-/// Normalises a phone number to digits with an optional leading `+`.
-pub fn normalise_phone(raw: &str) -> Result<String, String> {
-    let trimmed = raw.trim();
-    let plus = trimmed.starts_with('+');
-    let digits: String = trimmed.chars().filter(|c| c.is_ascii_digit()).collect();
-    let only_separators = trimmed
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
-    if !only_separators || !(6..=15).contains(&digits.len()) {
-        return Err(format!(
-            "`{raw}` is not a phone number: use 6-15 digits, optionally with a leading +"
-        ));
-    }
-    Ok(if plus { format!("+{digits}") } else { digits })
-}
-
 /// Merges `change` over `fields`: a value sets the field, `null` removes it.
 pub fn merge_fields(fields: &mut Fields, change: Fields) {
     for (name, value) in change {

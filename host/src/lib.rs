@@ -10,6 +10,7 @@ pub mod hours;
 pub mod http;
 pub mod ids;
 pub mod money;
+pub mod phone;
 pub mod plate;
 pub mod plugin_dev;
 pub mod plugin_watch;

@@ -329,6 +329,22 @@ struct NodeArgs {
     /// the system's: an operator's private CA for receivers on its own network.
     #[arg(long, env = "AXLE_WEBHOOK_CA", value_parser = ExtraRoots::parse)]
     webhook_ca: Option<ExtraRoots>,
+    /// How long a node's claim on a notification lasts (`2m`, `90s`): a node that dies
+    /// mid-delivery leaves its notifications to the others after this. Must exceed
+    /// `--webhook-timeout`.
+    #[arg(long, env = "AXLE_DELIVERY_LEASE", value_parser = duration, default_value = "2m")]
+    delivery_lease: std::time::Duration,
+    /// How long a webhook receiver may take to answer, connecting included (`10s`).
+    #[arg(long, env = "AXLE_WEBHOOK_TIMEOUT", value_parser = duration, default_value = "10s")]
+    webhook_timeout: std::time::Duration,
+}
+
+/// A duration as people write it (`90s`, `2m`, `1h 30m`) or in ISO 8601 (`PT90S`).
+fn duration(text: &str) -> Result<std::time::Duration, String> {
+    let signed: jiff::SignedDuration = text
+        .parse()
+        .map_err(|err| format!("`{text}` is not a duration such as 90s or 2m: {err}"))?;
+    std::time::Duration::try_from(signed).map_err(|_| format!("`{text}` is negative"))
 }
 
 #[derive(Args)]
@@ -409,6 +425,8 @@ impl NodeArgs {
             delivery: DeliverySettings {
                 outbound: self.webhook_allow.clone().unwrap_or_default(),
                 trusted_roots: self.webhook_ca.clone().unwrap_or_default(),
+                lease: self.delivery_lease,
+                webhook_timeout: self.webhook_timeout,
                 ..DeliverySettings::default()
             },
             redis_url: self.redis_url.clone(),

@@ -6,6 +6,7 @@
 //! tuned to poll and retry quickly.
 
 pub mod node_process;
+pub mod pg_cluster;
 pub mod redis_server;
 pub mod tls_server;
 
@@ -263,20 +264,43 @@ impl TestApp {
         Self::spawn_full(limits, delivery, deliver, None).await
     }
 
+    /// Starts a node (with its delivery worker) on the PostgreSQL database at
+    /// `database_url`, which the test owns: a private cluster it stops and starts.
+    pub async fn spawn_on(database_url: &str) -> TestApp {
+        Self::spawn_with_database(
+            PlatformLimits::default(),
+            fast_delivery(),
+            true,
+            None,
+            Some(database_url.to_owned()),
+        )
+        .await
+    }
+
     async fn spawn_full(
         limits: PlatformLimits,
         delivery: DeliverySettings,
         deliver: bool,
         redis_url: Option<String>,
     ) -> TestApp {
+        Self::spawn_with_database(limits, delivery, deliver, redis_url, None).await
+    }
+
+    async fn spawn_with_database(
+        limits: PlatformLimits,
+        delivery: DeliverySettings,
+        deliver: bool,
+        redis_url: Option<String>,
+        database_url: Option<String>,
+    ) -> TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let pg = match backend() {
-            Backend::Sqlite => None,
-            Backend::Postgres => Some(PgDatabase::create().await),
+        let pg = match (backend(), &database_url) {
+            (_, Some(_)) | (Backend::Sqlite, None) => None,
+            (Backend::Postgres, None) => Some(PgDatabase::create().await),
         };
         let settings = Settings {
             data_dir: data_dir.path().to_owned(),
-            database_url: pg.as_ref().map(|pg| pg.url.clone()),
+            database_url: database_url.or_else(|| pg.as_ref().map(|pg| pg.url.clone())),
             admin_token: Some(ADMIN_TOKEN.to_owned()),
             metrics_token: Some(METRICS_TOKEN.to_owned()),
             public_url: Some(PUBLIC_URL.to_owned()),

@@ -34,6 +34,20 @@ impl NodeProcess {
     /// Starts a node on `database_url` and `redis_url` with the platform `admin_token`,
     /// and waits until it answers its health check.
     pub fn start(database_url: &str, redis_url: &str, admin_token: &str) -> NodeProcess {
+        NodeProcess::start_with(&[
+            "--database-url",
+            database_url,
+            "--redis-url",
+            redis_url,
+            "--admin-token",
+            admin_token,
+        ])
+    }
+
+    /// Starts `axle serve` with `args` besides its listen address and data directory
+    /// (the embedded SQLite database lives there unless `--database-url` is given), and
+    /// waits until it accepts connections.
+    pub fn start_with(args: &[&str]) -> NodeProcess {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free loopback port")
@@ -45,9 +59,7 @@ impl NodeProcess {
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .arg("--data-dir")
             .arg(data_dir.path())
-            .args(["--database-url", database_url])
-            .args(["--redis-url", redis_url])
-            .args(["--admin-token", admin_token])
+            .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("node log file"))
@@ -69,6 +81,17 @@ impl NodeProcess {
             std::thread::sleep(Duration::from_millis(50));
         }
         node
+    }
+
+    /// The node's data directory (its embedded database, unless it runs on PostgreSQL).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
+    }
+
+    /// Kills the node with SIGKILL: no shutdown, no cleanup, work in flight cut off.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("kill the node");
+        self.child.wait().expect("reap the node");
     }
 
     /// What the node has logged so far.

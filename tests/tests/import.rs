@@ -216,7 +216,7 @@ async fn changed_rows_update_the_records_on_file() {
     assert_eq!(counts(&report), (0, 1, 2, 0), "{report}");
     assert_eq!(
         customer_by_external_id(&app, &tenant, "C002").await["phone"],
-        "13700137000"
+        "+8613700137000"
     );
 
     // V003 gets an owner and a mileage; a new vehicle arrives in the same file.
@@ -440,6 +440,71 @@ async fn the_error_list_is_capped_and_the_rest_are_counted_across_batches() {
 
     let again = imported(&app, &tenant, "customers", &csv).await;
     assert_eq!(counts(&again), (0, 0, 1050, 150));
+}
+
+#[tokio::test]
+async fn a_key_repeated_in_a_later_block_of_500_rows_updates_the_record_the_earlier_row_wrote() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("dealer").await;
+    let mut csv = String::from("external_id,name\n");
+    for n in 0..600 {
+        csv.push_str(&format!("C{n:05},客户{n}\n"));
+    }
+    // Row 2's key again in the second block (rows 502-1001), and twice in that block.
+    csv.push_str("C00000,张伟（更正）\nC00001,李娜\nC00001,李娜娜\n");
+
+    let report = imported(&app, &tenant, "customers", &csv).await;
+
+    assert_eq!(counts(&report), (600, 2, 0, 1), "{}", report["errors"]);
+    assert_eq!(
+        error_cells(&report),
+        [(604, Some("external_id".to_owned()))]
+    );
+    assert!(
+        report["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("row 603")
+    );
+    assert_eq!(
+        customer_by_external_id(&app, &tenant, "C00000").await["name"],
+        "张伟（更正）",
+        "the later row wins"
+    );
+}
+
+#[tokio::test]
+async fn a_row_longer_than_1_mib_stops_the_import_with_a_400_naming_it_and_earlier_rows_stay() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("dealer").await;
+    // A quote never closed: the rest of the file, 2 MiB, would be one cell.
+    let csv = format!(
+        "external_id,name\nC001,张伟\nC002,李娜\nC003,\"王芳\n{}",
+        "C004,赵磊\n".repeat(2 << 20 >> 4)
+    );
+
+    let reply = import(&app, &tenant, "customers", &csv)
+        .await
+        .expect_error(400);
+
+    assert!(
+        reply.error_message().contains("row 4"),
+        "{}",
+        reply.error_message()
+    );
+    assert!(
+        reply.error_message().contains("1 MiB"),
+        "{}",
+        reply.error_message()
+    );
+    assert_eq!(
+        customer_by_external_id(&app, &tenant, "C001").await["name"],
+        "张伟"
+    );
+    assert_eq!(
+        customer_by_external_id(&app, &tenant, "C002").await["name"],
+        "李娜"
+    );
 }
 
 // ---------------------------------------------------------------------------------------

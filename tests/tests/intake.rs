@@ -8,7 +8,10 @@ async fn customers_with_phone(app: &TestApp, key: &str, phone: &str) -> Vec<Valu
     let page = app
         .get(
             key,
-            &format!("/api/v1/customers?phone={}", phone.replace('+', "%2B")),
+            &format!(
+                "/api/v1/customers?phone={}",
+                phone.replace('+', "%2B").replace(' ', "%20")
+            ),
         )
         .await
         .expect(200);
@@ -66,12 +69,13 @@ async fn a_known_caller_and_car_are_linked_not_duplicated() {
     let customer = app
         .customer(
             &tenant,
-            json!({ "name": "李娜", "phone": "+8613912345602" }),
+            json!({ "name": "李娜", "phone": "+86 139 1234 5602" }),
         )
         .await;
     let vin = vin("LGXC76C00P0000103");
     let unowned = app.vehicle(&tenant, json!({ "vin": vin })).await;
 
+    // The switchboard sends the national form; the record has the international one.
     let reply = app
         .post(
             &tenant.key,
@@ -80,9 +84,6 @@ async fn a_known_caller_and_car_are_linked_not_duplicated() {
         )
         .await
         .expect(201);
-    // Stored numbers keep the caller's form; this one was saved with +86, the switchboard
-    // sent it without, so it is a different number to Axle.
-    assert_eq!(reply["customer_created"], true);
     let again = app
         .post(
             &tenant.key,
@@ -92,10 +93,13 @@ async fn a_known_caller_and_car_are_linked_not_duplicated() {
         .await
         .expect(201);
 
-    assert_eq!(again["customer_created"], false);
-    assert_eq!(again["vehicle_created"], false);
-    assert_eq!(again["ticket"]["customer_id"], customer["id"]);
-    assert_eq!(again["ticket"]["vehicle_id"], unowned["id"]);
+    assert_eq!(customer["phone"], "+8613912345602");
+    for call in [&reply, &again] {
+        assert_eq!(call["customer_created"], false);
+        assert_eq!(call["vehicle_created"], false);
+        assert_eq!(call["ticket"]["customer_id"], customer["id"]);
+        assert_eq!(call["ticket"]["vehicle_id"], unowned["id"]);
+    }
     let owner = app
         .get(
             &tenant.key,
@@ -104,8 +108,125 @@ async fn a_known_caller_and_car_are_linked_not_duplicated() {
         .await
         .expect(200);
     assert_eq!(
-        owner["customer_id"], reply["ticket"]["customer_id"],
-        "the first caller claimed the unowned car"
+        owner["customer_id"], customer["id"],
+        "the caller claimed the unowned car"
+    );
+    assert_eq!(
+        customers_with_phone(&app, &tenant.key, "139 1234 5602")
+            .await
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_tenants_phone_country_reads_national_numbers_and_others_need_a_country_code() {
+    let app = TestApp::spawn().await;
+    let german = app.tenant("autohaus-berlin").await;
+    let chinese = app.tenant("hotline-default-cn").await;
+    app.patch(
+        &german.key,
+        "/api/v1/settings",
+        &json!({ "phone_country": "de" }),
+    )
+    .await
+    .expect(200);
+
+    let settings = app.get(&german.key, "/api/v1/settings").await.expect(200);
+    let berliner = app
+        .customer(
+            &german,
+            json!({ "name": "Jonas Weber", "phone": "030 901820" }),
+        )
+        .await;
+    let traveller = app
+        .customer(
+            &german,
+            json!({ "name": "王伟", "phone": "+86 139 1234 5603" }),
+        )
+        .await;
+    let defaults = app.get(&chinese.key, "/api/v1/settings").await.expect(200);
+    let refused = app
+        .post(
+            &chinese.key,
+            "/api/v1/customers",
+            &json!({ "name": "Jonas Weber", "phone": "030 901820" }),
+        )
+        .await;
+    let nowhere = app
+        .patch(
+            &german.key,
+            "/api/v1/settings",
+            &json!({ "phone_country": "Germany" }),
+        )
+        .await;
+
+    assert_eq!(settings["phone_country"], "DE");
+    assert_eq!(berliner["phone"], "+4930901820");
+    assert_eq!(traveller["phone"], "+8613912345603");
+    assert_eq!(defaults["phone_country"], "CN");
+    let refused = refused.expect_error(422);
+    assert!(
+        refused.error_message().contains("in CN"),
+        "{}",
+        refused.error_message()
+    );
+    assert_eq!(
+        axle_tests::invalid_fields(&nowhere.expect_error(422)),
+        ["phone_country"]
+    );
+}
+
+#[tokio::test]
+async fn numbers_stored_before_e164_are_rewritten_at_startup_and_found_by_intake() {
+    use axle_host::store::customers::{self, NewCustomer};
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("hotline-legacy").await;
+    let legacy = customers::insert(
+        &app.app.core.db,
+        &tenant.id,
+        NewCustomer {
+            name: "赵磊".to_owned(),
+            phone: Some("13912345604".to_owned()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let unreadable = customers::insert(
+        &app.app.core.db,
+        &tenant.id,
+        NewCustomer {
+            name: "号码不全".to_owned(),
+            phone: Some("1391234".to_owned()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+
+    let changed = axle_host::service::customers::phones_to_e164(&app.app.core.db)
+        .await
+        .unwrap();
+    let call = app
+        .post(
+            &tenant.key,
+            "/api/v1/intake/calls",
+            &json!({ "phone": "+86 139 1234 5604", "description": "Tyre pressure warning" }),
+        )
+        .await
+        .expect(201);
+
+    assert_eq!(changed, 1);
+    assert_eq!(call["customer_created"], false);
+    assert_eq!(call["ticket"]["customer_id"], legacy.id.as_str());
+    let kept = app
+        .get(&tenant.key, &format!("/api/v1/customers/{}", unreadable.id))
+        .await
+        .expect(200);
+    assert_eq!(
+        kept["phone"], "1391234",
+        "an unreadable number is left as it was"
     );
 }
 

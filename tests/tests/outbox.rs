@@ -911,3 +911,133 @@ async fn notifications_past_a_tenants_burst_get_429_with_retry_after_and_other_t
         .await;
     send(&app, &calm, id(&other), sms).await;
 }
+
+#[tokio::test]
+async fn a_node_killed_mid_delivery_loses_no_notification_and_a_redelivery_keeps_its_id() {
+    use axle_tests::node_process::NodeProcess;
+    let pg = match axle_tests::backend() {
+        axle_tests::Backend::Postgres => Some(axle_tests::PgDatabase::create().await),
+        axle_tests::Backend::Sqlite => None,
+    };
+    let mut args = vec![
+        "--admin-token",
+        axle_tests::ADMIN_TOKEN,
+        "--webhook-allow",
+        "127.0.0.0/8",
+        "--delivery-lease",
+        "2s",
+        "--webhook-timeout",
+        "1s",
+    ];
+    if let Some(pg) = &pg {
+        args.extend(["--database-url", pg.url.as_str()]);
+    }
+    let mut doomed = NodeProcess::start_with(&args);
+    let client = axle_host::tls::client();
+    let call = |method: reqwest::Method, key: &str, path: &str, body: Option<Value>| {
+        let mut request = client
+            .request(method, format!("{}{path}", doomed.url))
+            .bearer_auth(key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let response = request.send().await.expect("the node answers");
+            assert!(response.status().is_success(), "{}", response.status());
+            response.json::<Value>().await.expect("JSON")
+        }
+    };
+    let tenant = call(
+        reqwest::Method::POST,
+        axle_tests::ADMIN_TOKEN,
+        "/api/v1/tenants",
+        Some(json!({ "name": "Killed node OEM", "slug": "oem-killed" })),
+    )
+    .await;
+    let key = tenant["api_key"]["secret"].as_str().unwrap().to_owned();
+    let secret = call(reqwest::Method::GET, &key, "/api/v1/webhook-secret", None).await["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Every answer takes long enough that deliveries are in flight when the node dies.
+    let receiver =
+        Receiver::start(&secret, Duration::from_millis(300), |_| Answer::Status(200)).await;
+    let ticket = call(
+        reqwest::Method::POST,
+        &key,
+        "/api/v1/tickets",
+        Some(json!({ "description": "刹车踏板发软 soft brake pedal" })),
+    )
+    .await;
+    let path = format!("/api/v1/tickets/{}/notifications", id(&ticket));
+    const SENT: usize = 40;
+    for n in 0..SENT {
+        let hook =
+            json!({ "channel": "webhook", "to": receiver.url, "body": format!("update {n}") });
+        call(reqwest::Method::POST, &key, &path, Some(hook)).await;
+    }
+
+    receiver.wait_for_hits(3).await;
+    doomed.kill();
+    let seen_before = receiver.hits().len();
+    assert!(
+        seen_before < SENT,
+        "the node died before it delivered everything"
+    );
+    let mut settings = axle_host::app::Settings {
+        data_dir: doomed.data_dir().to_owned(),
+        database_url: pg.as_ref().map(|pg| pg.url.clone()),
+        admin_token: Some(axle_tests::ADMIN_TOKEN.to_owned()),
+        metrics_token: None,
+        public_url: None,
+        compiled_dir: None,
+        limits: Default::default(),
+        delivery: fast_delivery(),
+        redis_url: None,
+    };
+    settings.delivery.webhook_timeout = Duration::from_secs(1);
+    let survivor = axle_host::app::App::open(&settings)
+        .await
+        .expect("the survivor opens");
+    let worker = survivor.start_delivery().expect("the survivor delivers");
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let by_text = loop {
+        let mut by_text: HashMap<String, Vec<String>> = HashMap::new();
+        for hit in receiver.hits() {
+            by_text
+                .entry(hit.body["body"].as_str().unwrap_or_default().to_owned())
+                .or_default()
+                .push(hit.notification_id);
+        }
+        if by_text.len() == SENT {
+            break by_text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {SENT} notifications arrived after the node was killed",
+            by_text.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    worker.stop().await;
+
+    let ids: std::collections::HashSet<&String> = by_text.values().flatten().collect();
+    assert_eq!(ids.len(), SENT, "one id per notification");
+    for (text, deliveries) in &by_text {
+        assert!(
+            deliveries.iter().all(|id| id == &deliveries[0]),
+            "{text} was delivered under several ids: {deliveries:?}"
+        );
+    }
+    let redelivered = by_text.values().filter(|d| d.len() > 1).count();
+    assert!(
+        redelivered >= 1,
+        "a delivery cut off by the kill was made again (with the same id)"
+    );
+    let tenant_id = tenant["tenant"]["id"].as_str().unwrap();
+    let rows = axle_host::store::outbox::for_ticket(&survivor.core.db, tenant_id, id(&ticket))
+        .await
+        .unwrap();
+    assert!(rows.iter().all(|row| row.status == "delivered"), "{rows:?}");
+}

@@ -184,3 +184,85 @@ async fn a_suspension_by_the_circuit_breaker_reaches_the_peer() {
     );
     converges(&peer, &tenant, &[]).await;
 }
+
+/// Publishes `messages` on the reload channel of the Redis on `port`, as anyone who can
+/// reach that Redis could.
+fn publish_forged(port: u16, messages: impl Iterator<Item = String>) {
+    use std::io::Write;
+    let mut cli = std::process::Command::new("redis-cli")
+        .args(["-p", &port.to_string()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-cli");
+    let mut stdin = cli.stdin.take().unwrap();
+    for message in messages {
+        writeln!(
+            stdin,
+            "PUBLISH {} \"{message}\"",
+            axle_host::service::reload::CHANNEL
+        )
+        .unwrap();
+    }
+    drop(stdin);
+    assert!(cli.wait().unwrap().success());
+}
+
+#[tokio::test]
+async fn forged_and_flooded_reload_messages_are_clamped_to_the_database_and_bounded() {
+    let redis = RedisServer::start();
+    let app = TestApp::spawn_with_redis(&redis.url()).await;
+    let tenant = app.tenant("oem-forged").await;
+    let id = installed_with_two_versions(&app, &tenant).await;
+    let node = &app.app;
+    subscribed(node, true).await;
+    rules_on(node, &tenant).await;
+    let stored = axle_host::store::plugin_clock::generation(&node.core.db, &tenant.id)
+        .await
+        .unwrap();
+    let heard_before = node.core.registry.tenants_heard();
+
+    // One message far in the future for a real tenant, then a flood naming tenants that
+    // do not exist, and junk.
+    publish_forged(
+        redis.port,
+        std::iter::once(format!("{} 9000000000000000000", tenant.id))
+            .chain((0..20_000).map(|n| format!("t_forged_{n} {}", n + 1)))
+            .chain((0..100).map(|n| format!("not a reload {n}"))),
+    );
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while node.reload_state.clamped_over_redis.load(Ordering::SeqCst) == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the forged message was never checked"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    assert_eq!(
+        node.core.registry.heard_of(&tenant.id),
+        stored,
+        "the claim was taken at the database's generation"
+    );
+    assert!(
+        node.core.registry.current(&tenant.id).is_some(),
+        "the snapshot is still current, so requests do not rebuild it"
+    );
+    assert_eq!(
+        node.core.registry.tenants_heard(),
+        heard_before,
+        "tenants that do not exist were not remembered"
+    );
+    assert!(node.reload_state.dropped_over_redis.load(Ordering::SeqCst) >= 100);
+    // A real change still arrives over Redis after the flood.
+    let peer = app.peer(fast_delivery()).await;
+    subscribed(&peer, true).await;
+    converges(&peer, &tenant, &["safety-escalation@0.1.0"]).await;
+    flip(&app, &tenant, &id, "upgrade").await;
+    converges(&peer, &tenant, &["safety-escalation@0.2.0"]).await;
+    app.ticket(
+        &tenant,
+        json!({ "description": "刹车踏板发软 soft brake pedal" }),
+    )
+    .await;
+}

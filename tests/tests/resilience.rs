@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use axle_tests::{SAFETY_ESCALATION, SCRIPTED_STEP, Tenant, TestApp};
+use axle_tests::pg_cluster::PgCluster;
+use axle_tests::{Backend, SAFETY_ESCALATION, SCRIPTED_STEP, Tenant, TestApp, backend};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -237,4 +238,413 @@ async fn outbox_states(app: &TestApp, tenant: &Tenant, tickets: &[Value]) -> Vec
         }
     }
     states
+}
+
+/// `POST path` with an `Idempotency-Key`; the reply and whether it was replayed.
+async fn post_once(
+    app: &TestApp,
+    key: &str,
+    idempotency_key: &str,
+    path: &str,
+    body: &Value,
+) -> (axle_tests::Reply, bool) {
+    let response = app
+        .client
+        .post(format!("{}{path}", app.url))
+        .bearer_auth(key)
+        .header("idempotency-key", idempotency_key)
+        .json(body)
+        .send()
+        .await
+        .expect("POST");
+    let replayed = response
+        .headers()
+        .get("idempotent-replayed")
+        .is_some_and(|value| value == "true");
+    let status = response.status().as_u16();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (axle_tests::Reply { status, body }, replayed)
+}
+
+async fn ticket_count(app: &TestApp, tenant: &Tenant) -> usize {
+    app.get(&tenant.key, "/api/v1/tickets?limit=100")
+        .await
+        .expect(200)["items"]
+        .as_array()
+        .expect("items")
+        .len()
+}
+
+#[tokio::test]
+async fn a_retried_create_with_the_same_idempotency_key_gets_the_first_reply_and_makes_one_ticket()
+{
+    let app = TestApp::spawn_without_delivery().await;
+    let tenant = app.tenant("retrying-hotline").await;
+    let body = json!({ "description": "刹车踏板发软 soft brake pedal" });
+
+    let (first, first_replayed) =
+        post_once(&app, &tenant.key, "call-7781", "/api/v1/tickets", &body).await;
+    let first = first.expect(201);
+    let (retry, retry_replayed) =
+        post_once(&app, &tenant.key, "call-7781", "/api/v1/tickets", &body).await;
+
+    assert!(!first_replayed);
+    assert!(retry_replayed, "the retry is marked as a replay");
+    assert_eq!(retry.expect(201), first, "the retry gets the first reply");
+    assert_eq!(ticket_count(&app, &tenant).await, 1);
+
+    // A new key is a new request.
+    post_once(&app, &tenant.key, "call-7782", "/api/v1/tickets", &body)
+        .await
+        .0
+        .expect(201);
+    assert_eq!(ticket_count(&app, &tenant).await, 2);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_used_again_for_another_request_is_a_422_and_runs_nothing() {
+    let app = TestApp::spawn_without_delivery().await;
+    let tenant = app.tenant("key-reuser").await;
+    post_once(
+        &app,
+        &tenant.key,
+        "k-1",
+        "/api/v1/tickets",
+        &json!({ "description": "Engine light on" }),
+    )
+    .await
+    .0
+    .expect(201);
+
+    let (other_body, _) = post_once(
+        &app,
+        &tenant.key,
+        "k-1",
+        "/api/v1/tickets",
+        &json!({ "description": "Wipers squeak" }),
+    )
+    .await;
+    let other_route = post_once(
+        &app,
+        &tenant.key,
+        "k-1",
+        "/api/v1/customers",
+        &json!({ "name": "王芳" }),
+    )
+    .await
+    .0;
+
+    for reply in [other_body, other_route] {
+        let reply = reply.expect_error(422);
+        assert_eq!(reply.error_code(), "validation_failed");
+        assert!(
+            reply.error_message().contains("another request"),
+            "{}",
+            reply.error_message()
+        );
+    }
+    assert_eq!(ticket_count(&app, &tenant).await, 1);
+    let customers = app.get(&tenant.key, "/api/v1/customers").await.expect(200);
+    assert_eq!(customers["items"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn concurrent_retries_with_one_idempotency_key_make_one_ticket() {
+    let app = Arc::new(TestApp::spawn_without_delivery().await);
+    let tenant = app.tenant("impatient-client").await;
+    let body = json!({ "description": "Door will not lock", "priority": "high" });
+
+    let retries: Vec<_> = (0..8)
+        .map(|_| {
+            let (app, key, body) = (app.clone(), tenant.key.clone(), body.clone());
+            tokio::spawn(
+                async move { post_once(&app, &key, "door-1", "/api/v1/tickets", &body).await },
+            )
+        })
+        .collect();
+    let mut ids = std::collections::BTreeSet::new();
+    for retry in retries {
+        let (reply, _) = retry.await.unwrap();
+        match reply.status {
+            201 => {
+                ids.insert(reply.body["id"].as_str().unwrap().to_owned());
+            }
+            // Still running when this retry came: the client retries again later.
+            409 => assert_eq!(reply.error_code(), "conflict", "{:?}", reply.body),
+            other => panic!("unexpected {other}: {:?}", reply.body),
+        }
+    }
+
+    assert_eq!(ids.len(), 1, "every 201 names the same ticket: {ids:?}");
+    assert_eq!(ticket_count(&app, &tenant).await, 1);
+    let (late, replayed) = post_once(&app, &tenant.key, "door-1", "/api/v1/tickets", &body).await;
+    assert!(replayed);
+    assert_eq!(
+        late.expect(201)["id"].as_str(),
+        ids.first().map(String::as_str)
+    );
+}
+
+#[tokio::test]
+async fn a_failed_request_frees_its_idempotency_key_for_the_corrected_retry() {
+    let app = TestApp::spawn_without_delivery().await;
+    let tenant = app.tenant("typo-fixer").await;
+
+    let wrong = post_once(
+        &app,
+        &tenant.key,
+        "vin-fix",
+        "/api/v1/vehicles",
+        &json!({ "vin": "LSVAU2180N212345O" }),
+    )
+    .await
+    .0;
+    wrong.expect_error(422);
+    let fixed = post_once(
+        &app,
+        &tenant.key,
+        "vin-fix",
+        "/api/v1/vehicles",
+        &json!({ "vin": axle_tests::vin("LSVAU2180N2123456") }),
+    )
+    .await;
+
+    assert!(!fixed.1, "the corrected request runs, it is not a replay");
+    fixed.0.expect(201);
+}
+
+#[tokio::test]
+async fn idempotency_keys_belong_to_the_api_key_that_sent_them() {
+    let app = TestApp::spawn_without_delivery().await;
+    let oem = app.tenant("oem-keys-a").await;
+    let other = app.tenant("oem-keys-b").await;
+    let (_, agent) = axle_tests::agent_key(&app, &oem).await;
+    let body = json!({ "description": "Rattle from the rear axle" });
+
+    let first = post_once(&app, &oem.key, "shared", "/api/v1/tickets", &body)
+        .await
+        .0
+        .expect(201);
+    let (agents, agent_replayed) =
+        post_once(&app, &agent, "shared", "/api/v1/tickets", &body).await;
+    let (others, other_replayed) =
+        post_once(&app, &other.key, "shared", "/api/v1/tickets", &body).await;
+
+    assert!(!agent_replayed && !other_replayed);
+    let agents = agents.expect(201);
+    let others = others.expect(201);
+    assert_ne!(agents["id"], first["id"]);
+    assert_ne!(others["id"], first["id"]);
+    assert_eq!(ticket_count(&app, &other).await, 1);
+}
+
+#[tokio::test]
+async fn a_malformed_idempotency_key_or_an_upload_with_one_is_a_400() {
+    let app = TestApp::spawn_without_delivery().await;
+    let tenant = app.tenant("odd-keys").await;
+    let body = json!({ "description": "Horn stuck" });
+
+    let spaced = post_once(&app, &tenant.key, "has space", "/api/v1/tickets", &body).await;
+    let long = post_once(
+        &app,
+        &tenant.key,
+        &"k".repeat(256),
+        "/api/v1/tickets",
+        &body,
+    )
+    .await;
+    let csv = app
+        .send(
+            app.client
+                .post(format!("{}/api/v1/imports/customers", app.url))
+                .bearer_auth(&tenant.key)
+                .header("idempotency-key", "import-1")
+                .header("content-type", "text/csv")
+                .body("external_id,name\nC1,李雷\n"),
+        )
+        .await;
+
+    for reply in [spaced.0, long.0, csv] {
+        let reply = reply.expect_error(400);
+        assert!(
+            reply.error_message().contains("Idempotency-Key"),
+            "{}",
+            reply.error_message()
+        );
+    }
+    assert_eq!(ticket_count(&app, &tenant).await, 0);
+}
+
+#[tokio::test]
+async fn a_key_left_running_by_a_node_that_died_is_taken_over_after_it_goes_stale() {
+    use axle_host::service::idempotency::{self, Claim, STALE_AFTER_MS};
+    use axle_host::store::idempotency::{KeyRef, reserve};
+    let app = TestApp::spawn_without_delivery().await;
+    let tenant = app.tenant("dead-node").await;
+    let (key_id, agent) = axle_tests::agent_key(&app, &tenant).await;
+    let body = json!({ "description": "AC blows warm air" });
+    let fingerprint = idempotency::fingerprint(
+        "POST",
+        "/api/v1/tickets",
+        serde_json::to_string(&body).unwrap().as_bytes(),
+    );
+    let key = KeyRef {
+        tenant_id: &tenant.id,
+        key_id: &key_id,
+        key: "ac-1",
+    };
+    let long_ago = axle_host::ids::now_ms() - STALE_AFTER_MS - 1_000;
+    // A node reserved the key and died before answering.
+    reserve(&app.app.core.db, key, &fingerprint, long_ago, 0, 0)
+        .await
+        .unwrap()
+        .unwrap();
+    let fresh = axle_host::ids::now_ms();
+    reserve(
+        &app.app.core.db,
+        KeyRef { key: "ac-2", ..key },
+        &fingerprint,
+        fresh,
+        0,
+        0,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+
+    let (stale, _) = post_once(&app, &agent, "ac-1", "/api/v1/tickets", &body).await;
+    let (running, _) = post_once(&app, &agent, "ac-2", "/api/v1/tickets", &body).await;
+
+    stale.expect(201);
+    running.expect_error(409);
+    assert!(matches!(
+        idempotency::claim(&app.app.core, &tenant.id, &key_id, "ac-1", &fingerprint)
+            .await
+            .unwrap(),
+        Claim::Replay(_)
+    ));
+}
+
+/// What the writers of the restart test saw.
+#[derive(Default)]
+struct Seen {
+    acknowledged: Vec<String>,
+    unavailable: usize,
+}
+
+#[tokio::test]
+async fn a_postgres_restart_during_ticket_creation_keeps_every_acknowledged_ticket_and_the_node_recovers()
+ {
+    // PostgreSQL's own fault: the PostgreSQL pass of `cargo xtask test` runs it, on a
+    // private cluster so that stopping it touches no other test.
+    if backend() != Backend::Postgres {
+        return;
+    }
+    let cluster = PgCluster::start();
+    let app = Arc::new(TestApp::spawn_on(&cluster.url()).await);
+    let tenant = app.tenant("restart").await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(std::sync::Mutex::new(Seen::default()));
+    let writers: Vec<_> = (0..4)
+        .map(|writer| {
+            let (app, key, stop, seen) =
+                (app.clone(), tenant.key.clone(), stop.clone(), seen.clone());
+            tokio::spawn(async move {
+                let mut n = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    n += 1;
+                    let body =
+                        json!({ "description": format!("刹车异响 writer {writer} call {n}") });
+                    let reply = app.post(&key, "/api/v1/tickets", &body).await;
+                    match reply.status {
+                        201 => seen
+                            .lock()
+                            .unwrap()
+                            .acknowledged
+                            .push(reply.body["id"].as_str().unwrap().to_owned()),
+                        503 => {
+                            assert_eq!(
+                                reply.error_code(),
+                                "database_unavailable",
+                                "{:?}",
+                                reply.body
+                            );
+                            seen.lock().unwrap().unavailable += 1;
+                        }
+                        other => panic!("unexpected {other} during the restart: {:?}", reply.body),
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+            })
+        })
+        .collect();
+
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let before = seen.lock().unwrap().acknowledged.len();
+    cluster.stop_immediately();
+    // Longer than a request waits for a connection (10 s), so requests give up with 503.
+    tokio::time::sleep(std::time::Duration::from_secs(11)).await;
+    let during = seen.lock().unwrap().unavailable;
+    cluster.start_again();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let after_restart = loop {
+        let reply = app.get(&tenant.key, "/api/v1/tickets?limit=1").await;
+        if reply.status == 200 {
+            break reply;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the node never recovered: {:?}\n{}",
+            reply.body,
+            cluster.log_text()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let recovered = seen.lock().unwrap().acknowledged.len();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    stop.store(true, Ordering::SeqCst);
+    for writer in writers {
+        writer.await.expect("a writer saw only 201s and 503s");
+    }
+
+    assert!(before > 0, "tickets were created before the restart");
+    assert!(during > 0, "requests during the outage got 503");
+    assert!(after_restart.body["items"].is_array());
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen.acknowledged.len() > recovered,
+        "tickets were created again after the restart, without restarting the node"
+    );
+    let acknowledged: std::collections::BTreeSet<String> =
+        seen.acknowledged.iter().cloned().collect();
+    let stored = every_ticket_id(&app, &tenant).await;
+    let missing: Vec<_> = acknowledged.difference(&stored).collect();
+    assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
+    // A request cut off by the outage may have committed before its connection broke
+    // (its caller saw a 503 and would retry); at most one per writer.
+    assert!(
+        stored.len() - acknowledged.len() <= 4,
+        "{} unacknowledged tickets",
+        stored.len() - acknowledged.len()
+    );
+}
+
+/// Every ticket id of the tenant, page by page.
+async fn every_ticket_id(app: &TestApp, tenant: &Tenant) -> std::collections::BTreeSet<String> {
+    let mut ids = std::collections::BTreeSet::new();
+    let mut cursor = String::new();
+    loop {
+        let page = app
+            .get(
+                &tenant.key,
+                &format!("/api/v1/tickets?limit=200&cursor={cursor}"),
+            )
+            .await
+            .expect(200);
+        ids.extend(axle_tests::ids(&page));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => return ids,
+        }
+    }
 }

@@ -11,8 +11,9 @@ use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use super::openapi as doc;
 use crate::domain::{Customer, FieldEntity, Fields};
-use crate::service::customers::{checked_contact, normalise_phone};
+use crate::service::customers::checked_contact;
 use crate::service::field_checks;
+use crate::service::settings::phone_country;
 use crate::service::{FieldError, ServiceError};
 use crate::store::Paged;
 use crate::store::customers::{self, CustomerFilter, NewCustomer};
@@ -86,6 +87,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Customer>), ApiError> {
     let mut errors = Vec::new();
     let (name, phone, email) = checked_contact(
+        phone_country(&state.core, &caller.tenant_id).await?,
         &body.name,
         body.phone.as_deref(),
         body.email.as_deref(),
@@ -158,6 +160,7 @@ pub async fn update(
         .ok_or(ApiError::NotFound("customer"))?;
     let mut errors = Vec::new();
     let (name, phone, email) = checked_contact(
+        phone_country(&state.core, &caller.tenant_id).await?,
         change.name.as_deref().unwrap_or(&customer.name),
         change.phone.as_deref().or(customer.phone.as_deref()),
         change.email.as_deref().or(customer.email.as_deref()),
@@ -243,12 +246,16 @@ pub async fn list(
             next_cursor: None,
         }));
     }
-    let phone = query
-        .phone
-        .as_deref()
-        .map(normalise_phone)
-        .transpose()
-        .map_err(ApiError::BadRequest)?;
+    let phone = match query.phone.as_deref() {
+        Some(raw) => Some(
+            phone_country(&state.core, &caller.tenant_id)
+                .await?
+                .normalise(raw),
+        ),
+        None => None,
+    }
+    .transpose()
+    .map_err(ApiError::BadRequest)?;
     let filter = CustomerFilter {
         plate: super::vehicles::plate_filter(query.plate.as_deref())?,
         external_id: query.external_id,

@@ -82,6 +82,7 @@ pub async fn import(
     let media_type = content_type.split(';').next().unwrap_or_default().trim();
     let db = &state.core.db;
     let tenant_id = caller.tenant_id.as_str();
+    let country = crate::service::settings::phone_country(&state.core, tenant_id).await?;
     let report = if media_type == "multipart/form-data" {
         let mut multipart = Multipart::from_request(request, &state).await?;
         loop {
@@ -94,7 +95,7 @@ pub async fn import(
             // Other form fields (a browser may send some) are skipped.
             if field.name() == Some("file") {
                 let body = field.map_err(io::Error::other);
-                break imports::import(db, tenant_id, kind, body).await?;
+                break imports::import(db, tenant_id, kind, country, body).await?;
             }
         }
     } else if CSV_TYPES.contains(&media_type) {
@@ -103,7 +104,7 @@ pub async fn import(
             .into_body()
             .into_data_stream()
             .map_err(io::Error::other);
-        imports::import(db, tenant_id, kind, body).await?
+        imports::import(db, tenant_id, kind, country, body).await?
     } else {
         return Err(ApiError::BadRequest(format!(
             "send the file as `content-type: text/csv` (UTF-8) or as the `file` part of \

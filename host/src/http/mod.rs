@@ -7,6 +7,7 @@ mod dashboards;
 mod error;
 mod extract;
 mod field_definitions;
+mod idempotency;
 mod imports;
 mod installations;
 mod interactions;
@@ -205,7 +206,13 @@ pub fn router(state: AppState) -> Router {
         .route("/kb/{id}", get(knowledge_base::page_html))
         .route("/api/docs", get(openapi::docs_page))
         .route("/api/docs/{file}", get(openapi::docs_asset))
-        .nest("/api/v1", api)
+        .nest(
+            "/api/v1",
+            api.layer(middleware::from_fn_with_state(
+                state.clone(),
+                idempotency::at_most_once,
+            )),
+        )
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(middleware::from_fn(metrics::track))

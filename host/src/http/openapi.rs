@@ -159,7 +159,13 @@ use super::extract::ApiPath;
         Internal,
         Unavailable
     )),
-    modifiers(&Security, &CommonErrors, &FlattenedStayOpen, &UntaggedAsAnyOf),
+    modifiers(
+        &Security,
+        &CommonErrors,
+        &IdempotentPosts,
+        &FlattenedStayOpen,
+        &UntaggedAsAnyOf
+    ),
 )]
 struct ApiDoc;
 
@@ -326,6 +332,77 @@ impl Modify for CommonErrors {
                         .responses
                         .entry(status.to_owned())
                         .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+                }
+            }
+        }
+    }
+}
+
+/// Every keyed JSON POST takes an optional `Idempotency-Key` (`http::idempotency`): a
+/// retry with the same key and body gets the first reply back.
+struct IdempotentPosts;
+
+impl Modify for IdempotentPosts {
+    fn modify(&self, openapi: &mut Document) {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        use utoipa::openapi::{Required, header::HeaderBuilder};
+        for operation in openapi
+            .paths
+            .paths
+            .values_mut()
+            .filter_map(|item| item.post.as_mut())
+        {
+            let keyed = operation.security.as_ref().is_some_and(|requirements| {
+                serde_json::to_string(requirements).is_ok_and(|text| text.contains("api_key"))
+            });
+            let streamed = operation.request_body.as_ref().is_some_and(|body| {
+                body.content
+                    .keys()
+                    .any(|kind| kind.starts_with("multipart/") || kind.starts_with("text/csv"))
+            });
+            if !keyed || streamed {
+                continue;
+            }
+            let key = ParameterBuilder::new()
+                .name(crate::http::idempotency::IDEMPOTENCY_KEY.as_str())
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "Makes a retry safe: the first reply to this key (1-255 visible ASCII \
+                     characters, a UUID is good) is kept for 24 hours per API key, and a retry \
+                     with the same key, route and body gets it back with \
+                     `Idempotent-Replayed: true` instead of running again. The same key with \
+                     another request is a 422; a retry while the first still runs is a 409. \
+                     Error replies are not kept.",
+                ))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(crate::service::idempotency::MAX_KEY_CHARS)),
+                ))
+                .build();
+            operation.parameters.get_or_insert_with(Vec::new).push(key);
+            for (status, name) in [
+                ("409", Conflict::response().0),
+                ("422", Unprocessable::response().0),
+            ] {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+            }
+            for response in operation.responses.responses.values_mut() {
+                if let RefOr::T(response) = response {
+                    response.headers.insert(
+                        crate::http::idempotency::IDEMPOTENT_REPLAYED.as_str().to_owned(),
+                        HeaderBuilder::new()
+                            .schema(ObjectBuilder::new().schema_type(Type::String))
+                            .description(Some("`true` on a reply kept from the first request with this Idempotency-Key."))
+                            .build(),
+                    );
                 }
             }
         }

@@ -458,10 +458,11 @@ pub async fn create_agent(
     if name.is_empty() {
         errors.push(field("name", "must not be empty"));
     }
+    let country = crate::service::settings::phone_country(&state.core, &caller.tenant_id).await?;
     let phone = match body
         .phone
         .as_deref()
-        .map(crate::domain::normalise_phone)
+        .map(|raw| country.normalise(raw))
         .transpose()
     {
         Ok(phone) => phone,

@@ -9,6 +9,7 @@ use super::auth::TenantAdmin;
 use super::error::ApiError;
 use super::extract::ApiJson;
 use super::openapi as doc;
+use crate::phone::PhoneCountry;
 use crate::service::settings;
 use crate::service::{FieldError, ServiceError};
 use crate::store::settings::Settings;
@@ -40,6 +41,10 @@ pub async fn get(
 pub struct SettingsChange {
     /// Days a routing input is kept for replay; 0 records none.
     input_retention_days: Option<i64>,
+    /// The country (ISO 3166 alpha-2, such as `CN` or `DE`) of a phone number written
+    /// without `+<country code>`. Numbers already stored keep their E.164 form.
+    #[schema(example = "CN")]
+    phone_country: Option<String>,
 }
 
 /// Changes the tenant's settings.
@@ -76,6 +81,17 @@ pub async fn update(
             .into());
         }
         current.input_retention_days = days;
+    }
+    if let Some(code) = body.phone_country {
+        let country =
+            PhoneCountry::parse(&code).map_err(|message| ServiceError::Unprocessable {
+                message: format!("phone_country: {message}"),
+                errors: vec![FieldError {
+                    field: "phone_country".to_owned(),
+                    message,
+                }],
+            })?;
+        current.phone_country = country.code().to_owned();
     }
     settings::put(&state.core, &caller.tenant_id, &current).await?;
     Ok(Json(current))

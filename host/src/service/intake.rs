@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::field_checks;
 use super::tickets::{self, Actor, Linked, NewTicket, TicketView};
 use super::{Core, FieldError, ServiceError};
-use crate::domain::{FieldEntity, Fields, TicketChannel, normalise_phone};
+use crate::domain::{FieldEntity, Fields, TicketChannel};
 use crate::store::customers::{self, CustomerFilter, NewCustomer};
 use crate::store::vehicles::{self, NewVehicle};
 use crate::store::{Page, tickets as ticket_store};
@@ -98,7 +98,9 @@ pub async fn take(
         return Ok(done);
     }
     let mut errors = Vec::new();
-    let phone = normalise_phone(&call.phone)
+    let phone = super::settings::phone_country(core, tenant_id)
+        .await?
+        .normalise(&call.phone)
         .map_err(|message| {
             errors.push(FieldError {
                 field: "phone".into(),

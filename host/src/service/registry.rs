@@ -12,6 +12,7 @@ use std::sync::{Arc, RwLock};
 
 use super::plugins::{self, Ready};
 use super::{Core, ServiceError};
+use crate::phone::PhoneCountry;
 use crate::plugins::manifest::World;
 use crate::store::{installations, plugin_clock, plugin_policies, settings};
 
@@ -23,6 +24,8 @@ pub struct Snapshot {
     /// so a ticket's transaction need not read its settings. A settings change moves the
     /// generation like a plugin change.
     pub keeps_inputs: bool,
+    /// The tenant's default phone country, read with the same settings.
+    pub phone_country: PhoneCountry,
 }
 
 impl Snapshot {
@@ -78,6 +81,11 @@ impl Registry {
         (snapshot.generation >= self.heard_of(tenant_id)).then_some(snapshot)
     }
 
+    /// How many tenants this node has heard a generation of.
+    pub fn tenants_heard(&self) -> usize {
+        self.heard.read().expect("registry lock").len()
+    }
+
     /// How many tenants have a snapshot on this node.
     pub fn tenants(&self) -> usize {
         self.snapshots.read().expect("registry lock").len()
@@ -107,10 +115,12 @@ pub async fn snapshot(core: &Core, tenant_id: &str) -> Result<Arc<Snapshot>, Ser
     let generation = plugin_clock::generation(&core.db, tenant_id).await?;
     core.registry.heard(tenant_id, generation);
     let budget = plugin_policies::get(&core.db, tenant_id).await?.budget;
-    let keeps_inputs = settings::of(&core.db, tenant_id)
-        .await?
-        .input_retention_days
-        > 0;
+    let settings = settings::of(&core.db, tenant_id).await?;
+    let keeps_inputs = settings.input_retention_days > 0;
+    let phone_country = PhoneCountry::parse(&settings.phone_country).unwrap_or_else(|err| {
+        tracing::warn!(tenant = tenant_id, error = %err, "stored phone country is not usable; using the default");
+        PhoneCountry::default()
+    });
     let mut ready = Vec::new();
     for installation in installations::all_enabled(&core.db, tenant_id).await? {
         let label = installation.label();
@@ -134,6 +144,7 @@ pub async fn snapshot(core: &Core, tenant_id: &str) -> Result<Arc<Snapshot>, Ser
             generation,
             ready,
             keeps_inputs,
+            phone_country,
         }),
     ))
 }

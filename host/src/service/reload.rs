@@ -5,6 +5,13 @@
 //! tenant's snapshot on next use. Redis is only a fast path: every node also polls the
 //! database's plugin clock, often while Redis is down or not configured and rarely while
 //! it is up, so a lost message or an outage delays a reload but never loses one.
+//!
+//! Redis is not trusted: anyone who can publish on it could claim that a tenant is at a
+//! generation far ahead, which would make every request rebuild that tenant's snapshot,
+//! or name millions of tenants. So a message only says "look": the node reads the
+//! tenant's generation from the database and takes the smaller of the two, an unknown
+//! tenant is ignored, and the messages waiting to be looked at are a bounded queue whose
+//! overflow is dropped (polling still catches up).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -34,11 +41,20 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// How many stamps one poll reads; a backlog larger than this takes several polls.
 const POLL_BATCH: i64 = 1_000;
 
+/// Reload messages waiting to be checked against the database; more are dropped.
+const CHECK_QUEUE: usize = 1_024;
+
+/// Announcements waiting to be published; more are dropped and left to polling.
+const PUBLISH_QUEUE: usize = 1_024;
+
+/// A real message is a tenant id and a number; anything longer is not one of ours.
+const MAX_MESSAGE_BYTES: usize = 128;
+
 /// Announces this node's plugin changes. Cheap to clone.
 #[derive(Clone)]
 pub struct Announcer {
     registry: Arc<Registry>,
-    outgoing: Option<mpsc::UnboundedSender<String>>,
+    outgoing: Option<mpsc::Sender<String>>,
 }
 
 impl Announcer {
@@ -56,7 +72,8 @@ impl Announcer {
         self.registry.heard(tenant_id, generation);
         metrics::reloads_heard(Heard::Local, 1);
         if let Some(outgoing) = &self.outgoing {
-            let _ = outgoing.send(format!("{tenant_id} {generation}"));
+            // A full queue means Redis is slow or down; the others poll the change.
+            let _ = outgoing.try_send(format!("{tenant_id} {generation}"));
         }
     }
 }
@@ -68,14 +85,23 @@ pub struct ReloadState {
     pub redis_connected: AtomicBool,
     /// The highest plugin-clock value this node has caught up to by polling.
     pub caught_up_to: AtomicI64,
-    /// Reload messages received over Redis.
+    /// Reload messages received over Redis and confirmed by the database.
     pub heard_over_redis: AtomicU64,
+    /// Messages that claimed a generation the database has not reached (forged, or from
+    /// another cluster sharing the Redis), taken at the database's value.
+    pub clamped_over_redis: AtomicU64,
+    /// Messages dropped unread: malformed, too long, or past the bounded check queue.
+    pub dropped_over_redis: AtomicU64,
 }
 
 /// Parses a reload message: `tenant generation`.
 fn parse(message: &str) -> Option<(&str, i64)> {
+    if message.len() > MAX_MESSAGE_BYTES {
+        return None;
+    }
     let (tenant, generation) = message.split_once(' ')?;
-    Some((tenant, generation.parse().ok()?))
+    let generation: i64 = generation.parse().ok()?;
+    (!tenant.is_empty() && generation > 0).then_some((tenant, generation))
 }
 
 /// Starts the background tasks: the poller always, and the Redis publisher and
@@ -91,10 +117,12 @@ pub async fn start(
     let mut announcer = Announcer::local(registry.clone());
     if let Some(url) = redis_url.filter(|url| !url.is_empty()) {
         let client = redis::Client::open(url)?;
-        let (outgoing, incoming) = mpsc::unbounded_channel();
+        let (outgoing, incoming) = mpsc::channel(PUBLISH_QUEUE);
         announcer.outgoing = Some(outgoing);
         tokio::spawn(publish(client.clone(), incoming));
-        tokio::spawn(subscribe(client, registry.clone(), state.clone()));
+        let (to_check, checks) = mpsc::channel(CHECK_QUEUE);
+        tokio::spawn(subscribe(client, registry.clone(), state.clone(), to_check));
+        tokio::spawn(check(db.clone(), registry.clone(), state.clone(), checks));
     }
     tokio::spawn(poll(db, registry, state));
     Ok(announcer)
@@ -102,7 +130,7 @@ pub async fn start(
 
 /// Sends announcements to Redis, reconnecting as needed. A message that cannot be sent
 /// is dropped: the other nodes' polling picks the change up.
-async fn publish(client: redis::Client, mut incoming: mpsc::UnboundedReceiver<String>) {
+async fn publish(client: redis::Client, mut incoming: mpsc::Receiver<String>) {
     let mut connection = None;
     while let Some(message) = incoming.recv().await {
         if connection.is_none() {
@@ -124,8 +152,14 @@ async fn publish(client: redis::Client, mut incoming: mpsc::UnboundedReceiver<St
     }
 }
 
-/// Listens for other nodes' announcements, reconnecting with backoff while Redis is down.
-async fn subscribe(client: redis::Client, registry: Arc<Registry>, state: Arc<ReloadState>) {
+/// Listens for other nodes' announcements, reconnecting with backoff while Redis is down,
+/// and queues the news (a generation above what this node has heard) for [`check`].
+async fn subscribe(
+    client: redis::Client,
+    registry: Arc<Registry>,
+    state: Arc<ReloadState>,
+    to_check: mpsc::Sender<(String, i64)>,
+) {
     let mut backoff = Duration::from_millis(100);
     loop {
         match client.get_async_pubsub().await {
@@ -136,16 +170,16 @@ async fn subscribe(client: redis::Client, registry: Arc<Registry>, state: Arc<Re
                     backoff = Duration::from_millis(100);
                     let mut messages = pubsub.on_message();
                     while let Some(message) = messages.next().await {
-                        let Ok(payload) = message.get_payload::<String>() else {
+                        let payload = message.get_payload::<String>().unwrap_or_default();
+                        let Some((tenant, generation)) = parse(&payload) else {
+                            dropped(&state, "malformed");
                             continue;
                         };
-                        match parse(&payload) {
-                            Some((tenant, generation)) => {
-                                registry.heard(tenant, generation);
-                                state.heard_over_redis.fetch_add(1, Ordering::SeqCst);
-                                metrics::reloads_heard(Heard::Redis, 1);
-                            }
-                            None => tracing::warn!(payload, "ignoring a malformed reload message"),
+                        if generation <= registry.heard_of(tenant) {
+                            continue;
+                        }
+                        if to_check.try_send((tenant.to_owned(), generation)).is_err() {
+                            dropped(&state, "the check queue is full");
                         }
                     }
                     state.redis_connected.store(false, Ordering::SeqCst);
@@ -157,6 +191,61 @@ async fn subscribe(client: redis::Client, registry: Arc<Registry>, state: Arc<Re
         }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// Counts a message dropped unread, logging the first and every 10,000th: a flood must not
+/// also flood the log.
+fn dropped(state: &ReloadState, why: &'static str) {
+    let count = state.dropped_over_redis.fetch_add(1, Ordering::SeqCst);
+    if count % 10_000 == 0 {
+        tracing::warn!(
+            why,
+            dropped = count + 1,
+            "dropping reload messages from redis"
+        );
+    }
+}
+
+/// Checks queued reload messages against the database: the tenant's generation there is
+/// the most a message can move this node to.
+async fn check(
+    db: Db,
+    registry: Arc<Registry>,
+    state: Arc<ReloadState>,
+    mut checks: mpsc::Receiver<(String, i64)>,
+) {
+    while let Some((tenant, claimed)) = checks.recv().await {
+        // Several messages for one change, or a poll that got there first.
+        if claimed <= registry.heard_of(&tenant) {
+            continue;
+        }
+        let stored = match plugin_clock::generation(&db, &tenant).await {
+            Ok(stored) => stored,
+            Err(err) => {
+                tracing::debug!(error = %err, "cannot check a reload message; left to polling");
+                continue;
+            }
+        };
+        if claimed > stored {
+            let count = state.clamped_over_redis.fetch_add(1, Ordering::SeqCst);
+            if count % 10_000 == 0 {
+                tracing::warn!(
+                    tenant,
+                    claimed,
+                    stored,
+                    clamped = count + 1,
+                    "a reload message claimed a generation the database has not reached"
+                );
+            }
+        }
+        let generation = claimed.min(stored);
+        // 0: no such tenant (or none of its plugins ever changed), nothing to hear.
+        if generation > 0 {
+            registry.heard(&tenant, generation);
+            state.heard_over_redis.fetch_add(1, Ordering::SeqCst);
+            metrics::reloads_heard(Heard::Redis, 1);
+        }
     }
 }
 
@@ -197,5 +286,8 @@ mod tests {
         assert_eq!(parse("t_123 42"), Some(("t_123", 42)));
         assert_eq!(parse("t_123"), None);
         assert_eq!(parse("t_123 forty"), None);
+        assert_eq!(parse(" 42"), None);
+        assert_eq!(parse("t_123 -1"), None);
+        assert_eq!(parse(&format!("{} 1", "t".repeat(200))), None);
     }
 }

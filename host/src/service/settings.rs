@@ -3,12 +3,21 @@
 //! does, and every node rebuilds its snapshot on its next ticket.
 
 use super::{Core, ServiceError};
+use crate::phone::PhoneCountry;
 use crate::store::plugin_clock;
 use crate::store::settings::{self, Settings};
 
 /// The tenant's settings, defaults filled in.
 pub async fn get(core: &Core, tenant_id: &str) -> Result<Settings, ServiceError> {
     Ok(settings::of(&core.db, tenant_id).await?)
+}
+
+/// The country of the tenant's phone numbers written without a country code, from this
+/// node's snapshot of the tenant (a settings change moves it like a plugin change).
+pub async fn phone_country(core: &Core, tenant_id: &str) -> Result<PhoneCountry, ServiceError> {
+    Ok(super::registry::snapshot(core, tenant_id)
+        .await?
+        .phone_country)
 }
 
 /// Stores the tenant's settings whole and announces them to every node.

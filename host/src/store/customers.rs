@@ -339,3 +339,45 @@ pub async fn update_imported(
     .await?;
     Ok(())
 }
+
+/// Where people's phone numbers are kept: customers and agents.
+pub const PHONE_TABLES: [&str; 2] = ["customers", "agents"];
+
+/// `(tenant_id, id, phone)` of up to `limit` rows of `table` (one of [`PHONE_TABLES`])
+/// whose phone has no country code (stored before numbers were kept in E.164), after `id`.
+pub async fn national_phones(
+    db: &Db,
+    table: &'static str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<(String, String, String)>, StoreError> {
+    debug_assert!(PHONE_TABLES.contains(&table));
+    let sql = format!(
+        "SELECT tenant_id, id, phone FROM {table} \
+         WHERE phone IS NOT NULL AND phone NOT LIKE '+%' AND id > $1 ORDER BY id LIMIT $2"
+    );
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(db.reader())
+        .await?)
+}
+
+/// Sets the phone of row `id` of `table` (one of [`PHONE_TABLES`]).
+pub async fn set_phone(
+    db: &Db,
+    table: &'static str,
+    tenant_id: &str,
+    id: &str,
+    phone: &str,
+) -> Result<(), StoreError> {
+    debug_assert!(PHONE_TABLES.contains(&table));
+    let sql = format!("UPDATE {table} SET phone = $1 WHERE tenant_id = $2 AND id = $3");
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(phone)
+        .bind(tenant_id)
+        .bind(id)
+        .execute(db.writer())
+        .await?;
+    Ok(())
+}

@@ -6,6 +6,7 @@ pub mod campaigns;
 pub mod customers;
 pub mod dashboards;
 pub mod field_definitions;
+pub mod idempotency;
 pub mod installations;
 pub mod interactions;
 pub mod knowledge_base;

@@ -13,28 +13,35 @@ pub const DEFAULT_INPUT_RETENTION_DAYS: i64 = 30;
 pub struct Settings {
     /// Days a routing input is kept for replay; 0 records none.
     pub input_retention_days: i64,
+    /// The country (ISO 3166 alpha-2) of a phone number written without `+<country code>`.
+    #[schema(example = "CN")]
+    pub phone_country: String,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             input_retention_days: DEFAULT_INPUT_RETENTION_DAYS,
+            phone_country: crate::phone::PhoneCountry::default().code().to_owned(),
         }
     }
 }
 
 /// The tenant's settings, defaults filled in.
 pub async fn get(conn: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<Settings, StoreError> {
-    let row: Option<(i64,)> =
-        sqlx::query_as("SELECT input_retention_days FROM tenant_settings WHERE tenant_id = $1")
-            .bind(tenant_id)
-            .fetch_optional(conn)
-            .await?;
-    Ok(
-        row.map_or_else(Settings::default, |(input_retention_days,)| Settings {
-            input_retention_days,
-        }),
+    let row: Option<(i64, String)> = sqlx::query_as(
+        "SELECT input_retention_days, phone_country FROM tenant_settings WHERE tenant_id = $1",
     )
+    .bind(tenant_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map_or_else(
+        Settings::default,
+        |(input_retention_days, phone_country)| Settings {
+            input_retention_days,
+            phone_country,
+        },
+    ))
 }
 
 /// The tenant's settings, read from the pool.
@@ -50,11 +57,14 @@ pub async fn put(
     settings: &Settings,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO tenant_settings (tenant_id, input_retention_days) VALUES ($1, $2) \
-         ON CONFLICT (tenant_id) DO UPDATE SET input_retention_days = excluded.input_retention_days",
+        "INSERT INTO tenant_settings (tenant_id, input_retention_days, phone_country) \
+         VALUES ($1, $2, $3) ON CONFLICT (tenant_id) DO UPDATE SET \
+         input_retention_days = excluded.input_retention_days, \
+         phone_country = excluded.phone_country",
     )
     .bind(tenant_id)
     .bind(settings.input_retention_days)
+    .bind(&settings.phone_country)
     .execute(conn)
     .await?;
     Ok(())

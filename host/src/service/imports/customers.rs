@@ -39,6 +39,7 @@ impl Importer for Customers {
         }
         let before = errors.len();
         let (name, phone, email) = checked_contact(
+            cells.phone_country,
             cells.text("name"),
             Some(cells.text("phone")),
             Some(cells.text("email")),

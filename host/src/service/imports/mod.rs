@@ -7,7 +7,8 @@
 //!    groups them into batches, sent on over a second bounded channel;
 //! 3. the writer, which applies each batch in its own transaction.
 //!
-//! Memory stays bounded by the channels, whatever the file's size. Rows are matched by
+//! Memory stays bounded by the channels, whatever the file's size: a row is at most
+//! `MAX_ROW_BYTES`, and repeated keys are looked for within a batch. Rows are matched by
 //! external id, so importing the same file again changes nothing. A bad row is reported
 //! with its row number and column and never stops the good ones.
 
@@ -16,6 +17,7 @@ mod reading;
 mod service_records;
 mod vehicles;
 
+use crate::phone::PhoneCountry;
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
@@ -243,16 +245,21 @@ pub async fn import<S>(
     db: &Db,
     tenant_id: &str,
     kind: ImportKind,
+    phone_country: PhoneCountry,
     body: S,
 ) -> Result<ImportReport, ServiceError>
 where
     S: Stream<Item = io::Result<Bytes>> + Send,
 {
     match kind {
-        ImportKind::Customers => run::<customers::Customers, S>(db, tenant_id, body).await,
-        ImportKind::Vehicles => run::<vehicles::Vehicles, S>(db, tenant_id, body).await,
+        ImportKind::Customers => {
+            run::<customers::Customers, S>(db, tenant_id, phone_country, body).await
+        }
+        ImportKind::Vehicles => {
+            run::<vehicles::Vehicles, S>(db, tenant_id, phone_country, body).await
+        }
         ImportKind::ServiceRecords => {
-            run::<service_records::ServiceRecords, S>(db, tenant_id, body).await
+            run::<service_records::ServiceRecords, S>(db, tenant_id, phone_country, body).await
         }
     }
 }
@@ -260,6 +267,7 @@ where
 async fn run<K: Importer, S>(
     db: &Db,
     tenant_id: &str,
+    phone_country: PhoneCountry,
     body: S,
 ) -> Result<ImportReport, ServiceError>
 where
@@ -279,6 +287,7 @@ where
         parse_rows::<K>(
             ChunkReader::new(chunk_rx),
             declared.as_deref(),
+            phone_country,
             header_tx,
             batch_tx,
         )
@@ -362,6 +371,7 @@ async fn write_batch<K: Importer>(
 fn parse_rows<K: Importer>(
     reader: ChunkReader,
     declared: Option<&[FieldDefinition]>,
+    phone_country: PhoneCountry,
     header_tx: tokio::sync::oneshot::Sender<Header>,
     batch_tx: mpsc::Sender<Batch<K::Row>>,
 ) -> Result<(), ReadError> {
@@ -370,7 +380,9 @@ fn parse_rows<K: Importer>(
     if header_tx.send(header.clone()).is_err() {
         return Ok(());
     }
-    // The first row each unique value was seen in.
+    // The first row each unique value was seen in, within the current batch: a set for
+    // the whole file would grow with it (a 1 GiB file holds millions of keys). A key
+    // repeated in a later batch matches the record the earlier one wrote, and updates it.
     let mut seen: HashMap<(&'static str, String), u64> = HashMap::new();
     let mut record = csv::StringRecord::new();
     let mut batch = Batch::new();
@@ -378,9 +390,11 @@ fn parse_rows<K: Importer>(
     let mut field_errors = Vec::new();
     loop {
         row += 1;
+        let start = csv.position().byte();
+        csv.get_mut().next_row_at(start);
         let cells = match csv.read_record(&mut record) {
             Ok(false) => break,
-            Ok(true) => Cells::new(&header, &record),
+            Ok(true) => Cells::new(&header, &record, phone_country),
             Err(err) => match reading::utf8_error(&err) {
                 Some(field) => {
                     batch.read += 1;
@@ -395,7 +409,7 @@ fn parse_rows<K: Importer>(
                 None => {
                     // Send what was read before the stream broke, then report the break.
                     let _ = batch_tx.blocking_send(batch);
-                    return Err(ReadError::Broken { row, source: err });
+                    return Err(ReadError::at_row(row, err));
                 }
             },
         };
@@ -445,6 +459,7 @@ fn parse_rows<K: Importer>(
             }
         }
         if batch.read as usize >= BATCH_ROWS {
+            seen.clear();
             let full = std::mem::replace(&mut batch, Batch::new());
             if batch_tx.blocking_send(full).is_err() {
                 // The writer stopped; its error is the one to report.
@@ -521,9 +536,15 @@ mod tests {
             .chunks(5)
             .map(|chunk| Ok(Bytes::copy_from_slice(chunk)))
             .collect();
-        let report = import(&db, &tenant_id, ImportKind::Customers, stream::iter(chunks))
-            .await
-            .expect("import");
+        let report = import(
+            &db,
+            &tenant_id,
+            ImportKind::Customers,
+            PhoneCountry::default(),
+            stream::iter(chunks),
+        )
+        .await
+        .expect("import");
         assert_eq!((report.created, report.failed), (2, 0), "{report:?}");
         let mut conn = db.reader().acquire().await.expect("connection");
         let found = customers::by_external_ids(&mut conn, &tenant_id, &["C1", "C2"])
@@ -554,9 +575,15 @@ mod tests {
             Ok(Bytes::from(csv)),
             Err(io::Error::other("connection reset by peer")),
         ];
-        let err = import(&db, &tenant_id, ImportKind::Customers, stream::iter(chunks))
-            .await
-            .expect_err("a broken upload is an error");
+        let err = import(
+            &db,
+            &tenant_id,
+            ImportKind::Customers,
+            PhoneCountry::default(),
+            stream::iter(chunks),
+        )
+        .await
+        .expect_err("a broken upload is an error");
         let ServiceError::Invalid(message) = err else {
             panic!("expected Invalid, got {err:?}");
         };

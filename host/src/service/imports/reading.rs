@@ -1,6 +1,7 @@
 //! Reading an upload as CSV: body chunks from a channel as a blocking `Read`, the header
 //! row mapped to known columns, and the cells of a row.
 
+use crate::phone::PhoneCountry;
 use std::io::{self, Read};
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -19,6 +20,20 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Chinese names of the data rows must be in it.
 const SNIFF_BYTES: usize = 64 << 10;
 
+/// The longest row read. A customer, a vehicle or a service visit, notes included, is far
+/// shorter; a longer "row" is a quote never closed or a file without line breaks, which
+/// the CSV parser would otherwise hold whole in memory.
+pub const MAX_ROW_BYTES: u64 = 1 << 20;
+
+/// How far the CSV parser may read past the start of the row it is on before that row is
+/// too long: the row itself plus its read-ahead buffer (8 KiB), with room to spare.
+const ROW_READ_LIMIT: u64 = MAX_ROW_BYTES + (64 << 10);
+
+/// A row longer than [`MAX_ROW_BYTES`], as the reader's I/O error.
+#[derive(Debug, thiserror::Error)]
+#[error("a row is longer than {} MiB", MAX_ROW_BYTES >> 20)]
+pub(super) struct RowTooLong;
+
 /// Body chunks, received from a bounded channel, as a blocking reader of UTF-8. The
 /// sender hanging up is the end of the file. A file whose start is not UTF-8 is read as
 /// GB18030 (a superset of GBK: what Excel's "CSV" writes on Chinese Windows) and decoded
@@ -32,6 +47,10 @@ pub(super) struct ChunkReader {
     ended: bool,
     /// A break in the upload met while sniffing, for the read after the sniffed rows.
     broken: Option<io::Error>,
+    /// Bytes of text handed to the parser so far.
+    delivered: u64,
+    /// Where the row being parsed must end ([`ROW_READ_LIMIT`] past its start).
+    row_limit: u64,
 }
 
 impl ChunkReader {
@@ -42,7 +61,15 @@ impl ChunkReader {
             decoder: None,
             ended: false,
             broken: None,
+            delivered: 0,
+            row_limit: ROW_READ_LIMIT,
         }
+    }
+
+    /// Notes that the parser's next row starts at byte `start` of the text: reading far
+    /// past it is [`RowTooLong`].
+    pub(super) fn next_row_at(&mut self, start: u64) {
+        self.row_limit = start + ROW_READ_LIMIT;
     }
 
     /// The next non-empty chunk; `None` at the end of the body.
@@ -141,9 +168,14 @@ impl Read for ChunkReader {
                 return Ok(0);
             }
         }
-        let n = buf.len().min(self.chunk.len());
+        if self.delivered >= self.row_limit {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, RowTooLong));
+        }
+        let room = usize::try_from(self.row_limit - self.delivered).unwrap_or(usize::MAX);
+        let n = buf.len().min(self.chunk.len()).min(room);
         buf[..n].copy_from_slice(&self.chunk[..n]);
         self.chunk.advance(n);
+        self.delivered += n as u64;
         Ok(n)
     }
 }
@@ -158,6 +190,27 @@ pub(super) enum ReadError {
          importing the whole file again is safe"
     )]
     Broken { row: u64, source: csv::Error },
+    #[error(
+        "row {row} is longer than {} MiB: is a quote (\") never closed, or are the line breaks \
+         missing? The rows before it were imported",
+        MAX_ROW_BYTES >> 20
+    )]
+    RowTooLong { row: u64 },
+}
+
+impl ReadError {
+    /// `err`, met while reading row `row`, as the reason the file could not be read.
+    pub(super) fn at_row(row: u64, err: csv::Error) -> ReadError {
+        let too_long = matches!(
+            err.kind(),
+            csv::ErrorKind::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<RowTooLong>())
+        );
+        if too_long {
+            ReadError::RowTooLong { row }
+        } else {
+            ReadError::Broken { row, source: err }
+        }
+    }
 }
 
 /// A CSV reader over the upload, past any byte-order mark. Rows may have the wrong number
@@ -253,7 +306,7 @@ impl Header {
                     "the header row is not UTF-8 text; save the sheet as \"CSV UTF-8\"".to_owned(),
                 ));
             }
-            Err(source) => return Err(ReadError::Broken { row: 1, source }),
+            Err(source) => return Err(ReadError::at_row(1, source)),
         };
         if record.iter().all(|cell| cell.trim().is_empty()) {
             return Err(ReadError::Header(format!(
@@ -376,11 +429,21 @@ impl Header {
 pub(super) struct Cells<'a> {
     header: &'a Header,
     record: &'a csv::StringRecord,
+    /// The tenant's country for phone numbers written without a country code.
+    pub(super) phone_country: PhoneCountry,
 }
 
 impl<'a> Cells<'a> {
-    pub(super) fn new(header: &'a Header, record: &'a csv::StringRecord) -> Cells<'a> {
-        Cells { header, record }
+    pub(super) fn new(
+        header: &'a Header,
+        record: &'a csv::StringRecord,
+        phone_country: PhoneCountry,
+    ) -> Cells<'a> {
+        Cells {
+            header,
+            record,
+            phone_country,
+        }
     }
 
     /// Whether every cell is empty (spreadsheets write such rows as `,,,`).
