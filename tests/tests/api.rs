@@ -547,7 +547,7 @@ async fn a_malformed_phone_filter_is_a_bad_request() {
 
     assert_eq!(reply.status, 400, "{:?}", reply);
     assert!(
-        reply.error_message().contains("not a phone number"),
+        reply.error_message().contains("not a valid phone number"),
         "{}",
         reply.error_message()
     );

@@ -199,20 +199,19 @@ pub fn router(state: AppState) -> Router {
             get(knowledge_base::get)
                 .patch(knowledge_base::update)
                 .delete(knowledge_base::delete),
-        );
+        )
+        // Outermost on the API: a replayed reply skips the handler and its extractors.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::at_most_once,
+        ));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::scrape))
         .route("/kb/{id}", get(knowledge_base::page_html))
         .route("/api/docs", get(openapi::docs_page))
         .route("/api/docs/{file}", get(openapi::docs_asset))
-        .nest(
-            "/api/v1",
-            api.layer(middleware::from_fn_with_state(
-                state.clone(),
-                idempotency::at_most_once,
-            )),
-        )
+        .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(middleware::from_fn(metrics::track))
