@@ -34,9 +34,10 @@ fn main() -> ExitCode {
         "test" => test(rest),
         "bench" => bench(rest),
         "load" => load::run(rest),
+        "soak" => load::soak::run(rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask demo [axle demo args…] | test [cargo test args…] | bench [criterion args…] | load [--help]"
+                "usage: cargo xtask demo [axle demo args…] | test [cargo test args…] | bench [criterion args…] | load [--help] | soak [--help]"
             );
             return ExitCode::from(2);
         }

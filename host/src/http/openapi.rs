@@ -365,7 +365,7 @@ impl Modify for IdempotentPosts {
                 continue;
             }
             let key = ParameterBuilder::new()
-                .name(crate::http::idempotency::IDEMPOTENCY_KEY.as_str())
+                .name("Idempotency-Key")
                 .parameter_in(ParameterIn::Header)
                 .required(Required::False)
                 .description(Some(
@@ -397,7 +397,7 @@ impl Modify for IdempotentPosts {
             for response in operation.responses.responses.values_mut() {
                 if let RefOr::T(response) = response {
                     response.headers.insert(
-                        crate::http::idempotency::IDEMPOTENT_REPLAYED.as_str().to_owned(),
+                        "Idempotent-Replayed".to_owned(),
                         HeaderBuilder::new()
                             .schema(ObjectBuilder::new().schema_type(Type::String))
                             .description(Some("`true` on a reply kept from the first request with this Idempotency-Key."))

@@ -85,7 +85,7 @@ pub struct ReloadState {
     pub redis_connected: AtomicBool,
     /// The highest plugin-clock value this node has caught up to by polling.
     pub caught_up_to: AtomicI64,
-    /// Reload messages received over Redis and confirmed by the database.
+    /// Well-formed reload messages received over Redis.
     pub heard_over_redis: AtomicU64,
     /// Messages that claimed a generation the database has not reached (forged, or from
     /// another cluster sharing the Redis), taken at the database's value.
@@ -175,6 +175,8 @@ async fn subscribe(
                             dropped(&state, "malformed");
                             continue;
                         };
+                        state.heard_over_redis.fetch_add(1, Ordering::SeqCst);
+                        metrics::reloads_heard(Heard::Redis, 1);
                         if generation <= registry.heard_of(tenant) {
                             continue;
                         }
@@ -243,8 +245,6 @@ async fn check(
         // 0: no such tenant (or none of its plugins ever changed), nothing to hear.
         if generation > 0 {
             registry.heard(&tenant, generation);
-            state.heard_over_redis.fetch_add(1, Ordering::SeqCst);
-            metrics::reloads_heard(Heard::Redis, 1);
         }
     }
 }

@@ -70,6 +70,17 @@ impl Admin<'_> {
             .ok_or_else(|| format!("the demo tenant has no vehicle: {page}"))
     }
 
+    /// The id of a seeded customer, for the 360° view.
+    pub async fn demo_customer(&self) -> Result<String> {
+        let page = self
+            .call(reqwest::Method::GET, "/customers?limit=1", None)
+            .await?;
+        page["items"][0]["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("the demo tenant has no customer: {page}"))
+    }
+
     /// Every installation of the tenant (the demo has seven).
     pub async fn installations(&self) -> Result<Vec<Installation>> {
         let page = self

@@ -18,6 +18,8 @@ pub struct Target {
     pub url: String,
     pub key: String,
     pub vin: String,
+    /// A seeded customer, for the 360° view.
+    pub customer: String,
     /// Numbers the requests of a node so that no two intake calls look like one retried.
     pub sequence: AtomicU64,
 }
@@ -112,19 +114,11 @@ async fn client(
     requests: u64,
     deadline: Instant,
 ) -> Outcome {
-    let url = format!("{}{}", target.url, scenario.path());
     let mut outcome = Outcome::default();
     while issued.fetch_add(1, Ordering::Relaxed) < requests && Instant::now() < deadline {
         let n = target.sequence.fetch_add(1, Ordering::Relaxed);
-        let body = scenario.body(&target.vin, n);
         let sent = Instant::now();
-        let reply = target
-            .client
-            .post(&url)
-            .bearer_auth(&target.key)
-            .json(&body)
-            .send()
-            .await;
+        let reply = scenario.request(target, n).send().await;
         let error = match reply {
             Ok(reply) => {
                 let status = reply.status();

@@ -11,6 +11,7 @@ mod node;
 mod options;
 mod report;
 mod scenario;
+pub mod soak;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -51,6 +52,20 @@ pub fn run(args: &[String]) -> Result {
             options.backends.retain(|backend| !backend.is_postgres());
         }
     }
+    let artifacts = build()?;
+    let runtime =
+        tokio::runtime::Runtime::new().map_err(|err| format!("cannot start tokio: {err}"))?;
+    runtime.block_on(async {
+        tokio::select! {
+            result = measure(&options, &artifacts) => result,
+            // Dropping `measure` drops its nodes, which kills them and removes their data.
+            _ = tokio::signal::ctrl_c() => Err("interrupted; the nodes are stopped and their data removed".to_owned()),
+        }
+    })
+}
+
+/// Builds the release `axle` and the plugins; where they are.
+fn build() -> Result<Artifacts> {
     // The workspace's feature set, as `cargo xtask test` builds it: built with
     // `-p axle-host` alone, features unify differently and wasmtime compiles again.
     crate::run(cargo().current_dir(root()).args([
@@ -61,16 +76,17 @@ pub fn run(args: &[String]) -> Result {
         "--bins",
     ]))?;
     crate::build_plugins(false)?;
-    let artifacts = artifacts()?;
-    let runtime =
-        tokio::runtime::Runtime::new().map_err(|err| format!("cannot start tokio: {err}"))?;
-    runtime.block_on(async {
-        tokio::select! {
-            result = measure(&options, &artifacts) => result,
-            // Dropping `measure` drops its nodes, which kills them and removes their data.
-            _ = tokio::signal::ctrl_c() => Err("interrupted; the nodes are stopped and their data removed".to_owned()),
-        }
-    })
+    artifacts()
+}
+
+/// The client the load goes out on.
+fn client() -> Result<reqwest::Client> {
+    // No proxy: the traffic must stay on the loopback whatever the shell's HTTP_PROXY says.
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .map_err(|err| format!("cannot build the HTTP client: {err}"))
 }
 
 /// The release `axle` and the plugin components, wherever cargo put them
@@ -113,12 +129,7 @@ fn target_dir(workspace: &Path) -> Result<PathBuf> {
 
 async fn measure(options: &Options, artifacts: &Artifacts) -> Result {
     let started = Instant::now();
-    // No proxy: the traffic must stay on the loopback whatever the shell's HTTP_PROXY says.
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(REQUEST_TIMEOUT)
-        .build()
-        .map_err(|err| format!("cannot build the HTTP client: {err}"))?;
+    let client = client()?;
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     for backend in &options.backends {
@@ -173,6 +184,7 @@ async fn measure_node(
         url: node.url.clone(),
         key: node.key.clone(),
         vin: admin.demo_vin().await?,
+        customer: admin.demo_customer().await?,
         sequence: AtomicU64::new(0),
     });
     let mut suspended = Vec::new();

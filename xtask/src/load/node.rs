@@ -99,6 +99,16 @@ impl Node {
         })
     }
 
+    /// The node's resident memory in KiB, from `/proc` (Linux).
+    pub fn rss_kib(&self) -> Option<u64> {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.process.child.id())).ok()?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
     /// What the node has logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.process.log_path).unwrap_or_default()

@@ -2,6 +2,8 @@
 
 use serde_json::{Value, json};
 
+use super::drive::Target;
+
 /// A kind of request, repeated for the whole cell.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
@@ -13,10 +15,23 @@ pub enum Scenario {
     Brake,
     /// An answered hotline call from a new caller: customer and ticket in one transaction.
     Intake,
+    /// A manager opens a customer's 360° view: records, vehicles, tickets, campaigns.
+    View360,
+    /// A dashboard reads the KPIs (FCR, AHT, CSAT, NPS, backlog).
+    Kpis,
 }
 
 impl Scenario {
+    /// The writes `cargo xtask load` measures by default.
     pub const ALL: [Scenario; 3] = [Scenario::Neutral, Scenario::Brake, Scenario::Intake];
+    /// Everything a soak mixes: writes and the reads managers make meanwhile.
+    pub const MIXED: [Scenario; 5] = [
+        Scenario::Neutral,
+        Scenario::Brake,
+        Scenario::Intake,
+        Scenario::View360,
+        Scenario::Kpis,
+    ];
 
     /// The name `--scenarios` takes.
     pub fn name(self) -> &'static str {
@@ -24,11 +39,13 @@ impl Scenario {
             Scenario::Neutral => "neutral",
             Scenario::Brake => "brake",
             Scenario::Intake => "intake",
+            Scenario::View360 => "view360",
+            Scenario::Kpis => "kpis",
         }
     }
 
     pub fn parse(name: &str) -> Option<Scenario> {
-        Scenario::ALL
+        Scenario::MIXED
             .into_iter()
             .find(|scenario| scenario.name() == name)
     }
@@ -39,6 +56,8 @@ impl Scenario {
             Scenario::Neutral => "POST /tickets neutral",
             Scenario::Brake => "POST /tickets brake",
             Scenario::Intake => "POST /intake/calls",
+            Scenario::View360 => "GET /customers/{id}/360",
+            Scenario::Kpis => "GET /reports/kpis",
         }
     }
 
@@ -46,17 +65,29 @@ impl Scenario {
         matches!(self, Scenario::Neutral | Scenario::Brake)
     }
 
-    pub fn path(self) -> &'static str {
-        match self {
-            Scenario::Neutral | Scenario::Brake => "/api/v1/tickets",
-            Scenario::Intake => "/api/v1/intake/calls",
-        }
+    /// The request number `n` of the node's run, against `target`.
+    pub fn request(self, target: &Target, n: u64) -> reqwest::RequestBuilder {
+        let client = &target.client;
+        let url = &target.url;
+        let request = match self {
+            Scenario::Neutral | Scenario::Brake => client
+                .post(format!("{url}/api/v1/tickets"))
+                .json(&self.body(&target.vin, n)),
+            Scenario::Intake => client
+                .post(format!("{url}/api/v1/intake/calls"))
+                .json(&self.body(&target.vin, n)),
+            Scenario::View360 => {
+                client.get(format!("{url}/api/v1/customers/{}/360", target.customer))
+            }
+            Scenario::Kpis => client.get(format!("{url}/api/v1/reports/kpis")),
+        };
+        request.bearer_auth(&target.key)
     }
 
     /// The body of request number `n` of the node's run. `n` never repeats on a node, so
     /// every call has its own call id and caller and creates work instead of being
     /// answered as a retry.
-    pub fn body(self, vin: &str, n: u64) -> Value {
+    fn body(self, vin: &str, n: u64) -> Value {
         match self {
             Scenario::Neutral => json!({
                 "description": "Customer wants to change the email address on file",
@@ -74,6 +105,7 @@ impl Scenario {
                 "description": "客户来电：空调不制冷 / air conditioning does not cool",
                 "channel": "phone",
             }),
+            Scenario::View360 | Scenario::Kpis => Value::Null,
         }
     }
 }

@@ -1,0 +1,298 @@
+//! `cargo xtask soak`: a long, bounded load run against one release node, a benchmark and
+//! not a test. Clients spread over ticket creation, hotline intake, the 360° view and the
+//! KPIs for the whole run while a plugin is hot-reloaded every half minute; the node's
+//! resident memory is sampled throughout. What it answers: does a node stay correct and
+//! flat under hours of the traffic it serves, reloads included?
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+
+use super::admin::Admin;
+use super::drive::{self, Budget, Outcome, Target};
+use super::node::{Backend, Node};
+use super::scenario::Scenario;
+use crate::Result;
+
+pub const USAGE: &str = "usage: cargo xtask soak [OPTIONS]
+  --backend sqlite|postgres   default sqlite
+  --minutes N                 how long the traffic runs, default 10
+  --clients M                 concurrent clients, spread over the scenarios, default 10
+  --reload-every S            seconds between hot reloads of a plugin, default 30";
+
+struct Options {
+    backend: Backend,
+    run_for: Duration,
+    clients: usize,
+    reload_every: Duration,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> Result<Options> {
+        let mut options = Options {
+            backend: Backend::Sqlite,
+            run_for: Duration::from_secs(600),
+            clients: 10,
+            reload_every: Duration::from_secs(30),
+        };
+        let mut args = args.iter();
+        while let Some(flag) = args.next() {
+            let value = args
+                .next()
+                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+            let invalid = || format!("{flag} {value}: not valid\n{USAGE}");
+            let positive = || value.parse::<f64>().ok().filter(|n| *n > 0.0);
+            match flag.as_str() {
+                "--backend" => {
+                    options.backend = match value.as_str() {
+                        "sqlite" => Backend::Sqlite,
+                        "postgres" => Backend::Postgres,
+                        _ => return Err(invalid()),
+                    }
+                }
+                "--minutes" => {
+                    options.run_for =
+                        Duration::from_secs_f64(positive().ok_or_else(invalid)? * 60.0)
+                }
+                "--clients" => {
+                    options.clients = value.parse().ok().filter(|n| *n > 0).ok_or_else(invalid)?
+                }
+                "--reload-every" => {
+                    options.reload_every = Duration::from_secs_f64(positive().ok_or_else(invalid)?)
+                }
+                _ => return Err(format!("unknown option {flag}\n{USAGE}")),
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// Builds the release binary and the plugins, then soaks one node.
+pub fn run(args: &[String]) -> Result {
+    if args.iter().any(|arg| arg == "--help" || arg == "-h") {
+        println!("{USAGE}");
+        return Ok(());
+    }
+    let options = Options::parse(args)?;
+    if options.backend.is_postgres() && !crate::postgres_reachable() {
+        return Err(format!(
+            "PostgreSQL is not reachable on {}; start it or use --backend sqlite",
+            crate::POSTGRES_ADDR
+        ));
+    }
+    let artifacts = super::build()?;
+    let runtime =
+        tokio::runtime::Runtime::new().map_err(|err| format!("cannot start tokio: {err}"))?;
+    runtime.block_on(async {
+        tokio::select! {
+            result = soak(&options, &artifacts) => result,
+            _ = tokio::signal::ctrl_c() => Err("interrupted; the node is stopped and its data removed".to_owned()),
+        }
+    })
+}
+
+/// The resident memory at one moment of the run.
+struct Sample {
+    at: Duration,
+    rss_kib: u64,
+}
+
+async fn soak(options: &Options, artifacts: &super::node::Artifacts) -> Result {
+    let client = super::client()?;
+    eprintln!(
+        "xtask: seeding and starting a release node on {}",
+        options.backend.name()
+    );
+    let node = Node::start(&options.backend, artifacts).await?;
+    let admin = Admin {
+        client: &client,
+        url: &node.url,
+        key: &node.key,
+    };
+    let installations = admin.installations().await?;
+    // The station rule runs on every ticket: reloading it swaps code under live traffic.
+    let reloaded = installations
+        .iter()
+        .find(|installation| installation.plugin == "station-routing")
+        .or(installations.first())
+        .ok_or("the demo tenant has no installation to reload")?
+        .id
+        .clone();
+    let target = Arc::new(Target {
+        client: client.clone(),
+        url: node.url.clone(),
+        key: node.key.clone(),
+        vin: admin.demo_vin().await?,
+        customer: admin.demo_customer().await?,
+        sequence: AtomicU64::new(0),
+    });
+    // Warm up every path first, so the first sample is of a node that has served each.
+    for scenario in Scenario::MIXED {
+        let warm_up = Budget {
+            requests: 50,
+            time: Duration::from_secs(2),
+        };
+        drive::run(&target, scenario, 2, warm_up).await;
+    }
+    eprintln!(
+        "xtask: {} clients for {:.0} min on {}, a reload every {:.0} s",
+        options.clients,
+        options.run_for.as_secs_f64() / 60.0,
+        options.backend.name(),
+        options.reload_every.as_secs_f64()
+    );
+    let started = Instant::now();
+    let budget = Budget {
+        requests: u64::MAX,
+        time: options.run_for,
+    };
+    let runs: Vec<_> = Scenario::MIXED
+        .iter()
+        .enumerate()
+        .map(|(index, &scenario)| {
+            // The clients dealt out over the scenarios like cards, one at least each.
+            let clients = (options.clients / Scenario::MIXED.len()
+                + usize::from(index < options.clients % Scenario::MIXED.len()))
+            .max(1);
+            let target = Arc::clone(&target);
+            tokio::spawn(async move {
+                (
+                    scenario,
+                    clients,
+                    drive::run(&target, scenario, clients, budget).await,
+                )
+            })
+        })
+        .collect();
+
+    let mut samples = vec![Sample {
+        at: Duration::ZERO,
+        rss_kib: node.rss_kib().unwrap_or(0),
+    }];
+    let mut reloads = 0u64;
+    let mut reload_errors = Vec::new();
+    let mut next_reload = options.reload_every;
+    let mut next_sample = Duration::from_secs(30);
+    while started.elapsed() < options.run_for {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let at = started.elapsed();
+        if at >= next_reload {
+            next_reload += options.reload_every;
+            // Off and on again: two generations, two snapshot rebuilds under traffic.
+            for enabled in [false, true] {
+                match admin.set_enabled(&reloaded, enabled).await {
+                    Ok(()) => reloads += 1,
+                    Err(err) => reload_errors.push(err),
+                }
+            }
+        }
+        if at >= next_sample {
+            next_sample += Duration::from_secs(30);
+            if let Some(rss_kib) = node.rss_kib() {
+                samples.push(Sample { at, rss_kib });
+                eprintln!(
+                    "xtask: {:>4.1} min, RSS {:.1} MiB",
+                    at.as_secs_f64() / 60.0,
+                    rss_kib as f64 / 1024.0
+                );
+            }
+        }
+    }
+    let mut outcomes = Vec::new();
+    for run in runs {
+        outcomes.push(
+            run.await
+                .map_err(|err| format!("a scenario failed: {err}"))?,
+        );
+    }
+    if let Some(rss_kib) = node.rss_kib() {
+        samples.push(Sample {
+            at: started.elapsed(),
+            rss_kib,
+        });
+    }
+    print(options, &outcomes, &samples, reloads, &reload_errors);
+    let errors: u64 = outcomes.iter().map(|(_, _, outcome)| outcome.errors).sum();
+    if errors > 0 || !reload_errors.is_empty() {
+        return Err(format!(
+            "{errors} requests and {} reloads failed; see above",
+            reload_errors.len()
+        ));
+    }
+    Ok(())
+}
+
+fn ms(duration: Option<Duration>) -> String {
+    duration.map_or("-".to_owned(), |d| {
+        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+    })
+}
+
+fn print(
+    options: &Options,
+    outcomes: &[(Scenario, usize, Outcome)],
+    samples: &[Sample],
+    reloads: u64,
+    reload_errors: &[String],
+) {
+    println!();
+    println!(
+        "## Soak: {} clients, {:.0} min, {} (release build), a plugin reloaded every {:.0} s",
+        options.clients,
+        options.run_for.as_secs_f64() / 60.0,
+        options.backend.name(),
+        options.reload_every.as_secs_f64()
+    );
+    println!();
+    println!("| scenario | clients | requests | errors | req/s | p50 | p99 |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    let mut all: Vec<Duration> = Vec::new();
+    let mut total_errors = 0;
+    for (scenario, clients, outcome) in outcomes {
+        println!(
+            "| {} | {clients} | {} | {} | {:.0} | {} | {} |",
+            scenario.label(),
+            outcome.latencies.len() as u64 + outcome.errors,
+            outcome.errors,
+            outcome.rate(),
+            ms(outcome.percentile(50.0)),
+            ms(outcome.percentile(99.0)),
+        );
+        all.extend(outcome.latencies.iter().copied());
+        total_errors += outcome.errors;
+    }
+    all.sort_unstable();
+    let percentile = |p: f64| {
+        let rank = (p / 100.0 * all.len() as f64).ceil() as usize;
+        all.get(rank.max(1) - 1).copied()
+    };
+    println!(
+        "| **all** | {} | {} | {total_errors} | {:.0} | {} | {} |",
+        options.clients,
+        all.len() as u64 + total_errors,
+        all.len() as f64 / options.run_for.as_secs_f64(),
+        ms(percentile(50.0)),
+        ms(percentile(99.0)),
+    );
+    println!();
+    println!(
+        "Hot reloads: {reloads} plugin changes applied under traffic, {} failed.",
+        reload_errors.len()
+    );
+    for error in reload_errors.iter().take(3) {
+        println!("- {error}");
+    }
+    // After warm-up against the end: a node that leaks grows with every minute served.
+    if let (Some(first), Some(last)) = (samples.first(), samples.last()) {
+        let change = (last.rss_kib as f64 - first.rss_kib as f64) / first.rss_kib.max(1) as f64;
+        let peak = samples.iter().map(|s| s.rss_kib).max().unwrap_or(0);
+        println!(
+            "RSS: {:.1} MiB after warm-up, {:.1} MiB at {:.1} min ({:+.1} %), peak {:.1} MiB.",
+            first.rss_kib as f64 / 1024.0,
+            last.rss_kib as f64 / 1024.0,
+            last.at.as_secs_f64() / 60.0,
+            change * 100.0,
+            peak as f64 / 1024.0
+        );
+    }
+}
