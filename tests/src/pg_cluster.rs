@@ -3,7 +3,7 @@
 //! PostgreSQL refuses to run as root, so as root the cluster runs as the `postgres` user.
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -73,17 +73,21 @@ impl PgCluster {
         self.dir.path().join("data")
     }
 
-    /// Runs one of PostgreSQL's programs, as `postgres` when we are root.
-    fn run(&self, program: &str, args: &[&str]) -> Output {
+    /// One of PostgreSQL's programs, to run as `postgres` when we are root.
+    fn command(&self, program: &str) -> Command {
         let path = self.bin.join(program);
-        let mut command = if is_root() {
+        if is_root() {
             let mut command = Command::new("runuser");
             command.args(["-u", "postgres", "--"]).arg(&path);
             command
         } else {
             Command::new(&path)
-        };
-        let output = command.args(args).output().expect(program);
+        }
+    }
+
+    /// Runs one of PostgreSQL's programs and insists that it succeeds.
+    fn run(&self, program: &str, args: &[&str]) -> Output {
+        let output = self.command(program).args(args).output().expect(program);
         assert!(
             output.status.success(),
             "{program} failed: {}{}",
@@ -148,25 +152,13 @@ impl PgCluster {
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("postgres.log")).unwrap_or_default()
     }
-
-    /// Where the cluster lives.
-    pub fn path(&self) -> &Path {
-        self.dir.path()
-    }
 }
 
 impl Drop for PgCluster {
     fn drop(&mut self) {
         let data = self.data();
-        let path = self.bin.join("pg_ctl");
-        let mut command = if is_root() {
-            let mut command = Command::new("runuser");
-            command.args(["-u", "postgres", "--"]).arg(&path);
-            command
-        } else {
-            Command::new(&path)
-        };
-        let _ = command
+        let _ = self
+            .command("pg_ctl")
             .args(["-D", data.to_str().unwrap(), "-m", "immediate", "stop"])
             .output();
     }

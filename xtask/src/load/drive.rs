@@ -24,6 +24,20 @@ pub struct Target {
     pub sequence: AtomicU64,
 }
 
+impl Target {
+    /// The demo node `admin` speaks to, with a seeded car and customer to name.
+    pub async fn of(admin: &super::admin::Admin<'_>) -> crate::Result<Target> {
+        Ok(Target {
+            client: admin.client.clone(),
+            url: admin.url.to_owned(),
+            key: admin.key.to_owned(),
+            vin: admin.demo_vin().await?,
+            customer: admin.demo_customer().await?,
+            sequence: AtomicU64::new(0),
+        })
+    }
+}
+
 /// The most a phase may send and the longest it may take; whichever comes first ends it.
 #[derive(Clone, Copy)]
 pub struct Budget {

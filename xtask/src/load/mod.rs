@@ -15,7 +15,6 @@ pub mod soak;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use admin::Admin;
@@ -179,14 +178,7 @@ async fn measure_node(
         .filter(|installation| installation.status == "enabled")
         .count();
     admin.converge(enabled).await?;
-    let target = Arc::new(Target {
-        client: client.clone(),
-        url: node.url.clone(),
-        key: node.key.clone(),
-        vin: admin.demo_vin().await?,
-        customer: admin.demo_customer().await?,
-        sequence: AtomicU64::new(0),
-    });
+    let target = Arc::new(Target::of(&admin).await?);
     let mut suspended = Vec::new();
     for plugins in [true, false] {
         if !plugins {

@@ -5,7 +5,6 @@
 //! flat under hours of the traffic it serves, reloads included?
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use super::admin::Admin;
@@ -118,14 +117,7 @@ async fn soak(options: &Options, artifacts: &super::node::Artifacts) -> Result {
         .ok_or("the demo tenant has no installation to reload")?
         .id
         .clone();
-    let target = Arc::new(Target {
-        client: client.clone(),
-        url: node.url.clone(),
-        key: node.key.clone(),
-        vin: admin.demo_vin().await?,
-        customer: admin.demo_customer().await?,
-        sequence: AtomicU64::new(0),
-    });
+    let target = Arc::new(Target::of(&admin).await?);
     // Warm up every path first, so the first sample is of a node that has served each.
     for scenario in Scenario::MIXED {
         let warm_up = Budget {
