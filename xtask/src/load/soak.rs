@@ -17,13 +17,15 @@ pub const USAGE: &str = "usage: cargo xtask soak [OPTIONS]
   --backend sqlite|postgres   default sqlite
   --minutes N                 how long the traffic runs, default 10
   --clients M                 concurrent clients, spread over the scenarios, default 10
-  --reload-every S            seconds between hot reloads of a plugin, default 30";
+  --reload-every S            seconds between hot reloads of a plugin, default 30
+  --scenarios a,b,…           default neutral,brake,intake,view360,kpis";
 
 struct Options {
     backend: Backend,
     run_for: Duration,
     clients: usize,
     reload_every: Duration,
+    scenarios: Vec<Scenario>,
 }
 
 impl Options {
@@ -33,6 +35,7 @@ impl Options {
             run_for: Duration::from_secs(600),
             clients: 10,
             reload_every: Duration::from_secs(30),
+            scenarios: Scenario::MIXED.to_vec(),
         };
         let mut args = args.iter();
         while let Some(flag) = args.next() {
@@ -58,6 +61,14 @@ impl Options {
                 }
                 "--reload-every" => {
                     options.reload_every = Duration::from_secs_f64(positive().ok_or_else(invalid)?)
+                }
+                "--scenarios" => {
+                    options.scenarios = value
+                        .split(',')
+                        .map(|name| Scenario::parse(name.trim()))
+                        .collect::<Option<Vec<_>>>()
+                        .filter(|scenarios| !scenarios.is_empty())
+                        .ok_or_else(invalid)?;
                 }
                 _ => return Err(format!("unknown option {flag}\n{USAGE}")),
             }
@@ -119,7 +130,7 @@ async fn soak(options: &Options, artifacts: &super::node::Artifacts) -> Result {
         .clone();
     let target = Arc::new(Target::of(&admin).await?);
     // Warm up every path first, so the first sample is of a node that has served each.
-    for scenario in Scenario::MIXED {
+    for &scenario in &options.scenarios {
         let warm_up = Budget {
             requests: 50,
             time: Duration::from_secs(2),
@@ -138,14 +149,15 @@ async fn soak(options: &Options, artifacts: &super::node::Artifacts) -> Result {
         requests: u64::MAX,
         time: options.run_for,
     };
-    let runs: Vec<_> = Scenario::MIXED
+    let kinds = options.scenarios.len();
+    let runs: Vec<_> = options
+        .scenarios
         .iter()
         .enumerate()
         .map(|(index, &scenario)| {
             // The clients dealt out over the scenarios like cards, one at least each.
-            let clients = (options.clients / Scenario::MIXED.len()
-                + usize::from(index < options.clients % Scenario::MIXED.len()))
-            .max(1);
+            let clients =
+                (options.clients / kinds + usize::from(index < options.clients % kinds)).max(1);
             let target = Arc::clone(&target);
             tokio::spawn(async move {
                 (
