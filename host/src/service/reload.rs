@@ -198,7 +198,7 @@ async fn subscribe(
 /// also flood the log.
 fn dropped(state: &ReloadState, why: &'static str) {
     let count = state.dropped_over_redis.fetch_add(1, Ordering::SeqCst);
-    if count % 10_000 == 0 {
+    if count.is_multiple_of(10_000) {
         tracing::warn!(
             why,
             dropped = count + 1,
@@ -229,7 +229,7 @@ async fn check(
         };
         if claimed > stored {
             let count = state.clamped_over_redis.fetch_add(1, Ordering::SeqCst);
-            if count % 10_000 == 0 {
+            if count.is_multiple_of(10_000) {
                 tracing::warn!(
                     tenant,
                     claimed,
