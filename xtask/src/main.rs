@@ -1,4 +1,4 @@
-//! `cargo xtask demo | test | bench | load`: the README's commands.
+//! `cargo xtask demo | test | bench | load | fuzz`: the README's commands.
 //!
 //! - `demo`: adds the wasm32-wasip2 target if missing, builds the plugins, and serves the
 //!   seeded demo tenant on embedded SQLite.
@@ -9,7 +9,11 @@
 //!   compiled cache.
 //! - `load`: builds the release binary and the plugins, and measures HTTP throughput and
 //!   latency against release nodes on SQLite and PostgreSQL, with plugins on and off.
+//! - `fuzz`: installs cargo-fuzz if missing and runs the fuzz targets in `fuzz/` on
+//!   nightly (the upload checks, the CSV reader, the VIN and plate parsers), reporting each
+//!   one's executions and crashes.
 
+mod fuzz;
 mod load;
 
 use std::net::{SocketAddr, TcpStream};
@@ -35,9 +39,10 @@ fn main() -> ExitCode {
         "bench" => bench(rest),
         "load" => load::run(rest),
         "soak" => load::soak::run(rest),
+        "fuzz" => fuzz::run_targets(rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask demo [axle demo args…] | test [cargo test args…] | bench [criterion args…] | load [--help] | soak [--help]"
+                "usage: cargo xtask demo [axle demo args…] | test [cargo test args…] | bench [criterion args…] | load [--help] | soak [--help] | fuzz [TARGET…] [--time SECONDS]"
             );
             return ExitCode::from(2);
         }

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+use wasmparser::WasmFeatures;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// How often the epoch advances; deadlines are counted in these ticks.
@@ -29,6 +30,16 @@ fn base_config() -> Config {
     // takes (see `compile_slots`); a component's functions are not spread over all.
     config.parallel_compilation(false);
     config
+}
+
+/// The WebAssembly proposals the engine accepts, for validating a component before it is
+/// compiled. wasmtime keeps its own set private, so this follows how its `Config` derives
+/// it for the crate features and [`base_config`] Axle uses: wasmtime's defaults (the
+/// WebAssembly 3.0 set and the component model) without GC, exceptions and threads,
+/// whose crate features are off. A test checks the two agree.
+pub fn wasm_features() -> WasmFeatures {
+    (WasmFeatures::WASM3 | WasmFeatures::COMPONENT_MODEL)
+        - (WasmFeatures::GC_TYPES | WasmFeatures::EXCEPTIONS | WasmFeatures::THREADS)
 }
 
 fn pooling_config() -> PoolingAllocationConfig {
@@ -129,4 +140,59 @@ pub fn compatibility_key(engine: &Engine) -> [u8; 32] {
     let mut hasher = Sha256Hasher(Sha256::new());
     engine.precompile_compatibility_hash().hash(&mut hasher);
     hasher.0.finalize().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A core module's preamble.
+    const MODULE: &[u8] = b"\0asm\x01\0\0\0";
+
+    /// `sections` after the preamble.
+    fn module(sections: &[u8]) -> Vec<u8> {
+        [MODULE, sections].concat()
+    }
+
+    #[test]
+    fn wasm_features_accept_and_refuse_what_the_engine_does() {
+        // (what, module, whether Axle's engine accepts it)
+        let probes = [
+            (
+                "shared memory (threads)",
+                module(b"\x05\x04\x01\x03\x01\x01"),
+                false,
+            ),
+            (
+                "a tag (exceptions)",
+                module(b"\x01\x04\x01\x60\0\0\x0d\x03\x01\0\0"),
+                false,
+            ),
+            ("a struct type (gc)", module(b"\x01\x03\x01\x5f\0"), false),
+            (
+                "a 64-bit memory (memory64)",
+                module(b"\x05\x03\x01\x04\x01"),
+                true,
+            ),
+            (
+                "two memories (multi-memory)",
+                module(b"\x05\x05\x02\0\x01\0\x01"),
+                true,
+            ),
+            (
+                "a v128 parameter (simd)",
+                module(b"\x01\x05\x01\x60\x01\x7b\0"),
+                true,
+            ),
+        ];
+        let engine = Engine::new(&base_config()).expect("engine");
+        for (what, bytes, accepted) in probes {
+            let by_wasmtime = wasmtime::Module::validate(&engine, &bytes).is_ok();
+            let by_us = wasmparser::Validator::new_with_features(wasm_features())
+                .validate_all(&bytes)
+                .is_ok();
+            assert_eq!(by_wasmtime, accepted, "{what}: wasmtime");
+            assert_eq!(by_us, accepted, "{what}: wasm_features()");
+        }
+    }
 }

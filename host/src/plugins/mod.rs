@@ -12,6 +12,7 @@ mod memory_cache;
 pub mod runtime;
 pub mod sandbox;
 mod since_v0_1_0;
+pub mod validation;
 mod wasi_deadline;
 
 pub use capabilities::notification_from_wit;

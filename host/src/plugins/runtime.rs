@@ -23,6 +23,7 @@ use super::limits::{Limits, PlatformLimits};
 use super::manifest::{Capability, WitVersion, World};
 use super::memory_cache::MemoryCache;
 use super::sandbox::{CallContext, HostAccess, LogBudget, Sandbox};
+use super::validation::check_header;
 use crate::domain::Notification;
 
 /// Why a component was rejected at upload or load.
@@ -844,36 +845,5 @@ fn trap_message(err: &wasmtime::Error) -> String {
         top.to_owned()
     } else {
         format!("{top}: {}", root.lines().next().unwrap_or_default())
-    }
-}
-
-fn check_header(bytes: &[u8]) -> Result<(), ComponentError> {
-    if bytes.len() < 8 || &bytes[0..4] != b"\0asm" {
-        return Err(ComponentError::NotWasm);
-    }
-    // The preamble's layer field (bytes 6..8) is 0 for core modules and 1 for components.
-    if bytes[6..8] != [1, 0] {
-        return Err(ComponentError::CoreModule);
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rejects_files_that_are_not_wasm() {
-        assert!(matches!(
-            check_header(b"PK\x03\x04zipfile"),
-            Err(ComponentError::NotWasm)
-        ));
-    }
-
-    #[test]
-    fn rejects_core_modules_with_a_hint_to_build_for_wasip2() {
-        let core = b"\0asm\x01\0\0\0";
-        let err = check_header(core).unwrap_err();
-        assert!(err.to_string().contains("wasm32-wasip2"), "{err}");
     }
 }

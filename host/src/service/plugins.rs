@@ -6,10 +6,11 @@ use std::sync::Arc;
 use super::plugin_policy;
 use super::{Core, ServiceError};
 use crate::db::Tx;
-use crate::plugins::limits::{Limits, RequestedLimits};
+use crate::plugins::limits::{Limits, PlatformLimits, RequestedLimits};
 use crate::plugins::manifest::{self, Capability, Manifest};
 use crate::plugins::runtime::{Candidate, Loaded, Runtime, sha256_hex};
 use crate::plugins::sandbox::CallContext;
+use crate::plugins::validation::validate_component;
 use crate::store::installations::{self, Installation, InstallationPatch, NewInstallation};
 use crate::store::plugins::{self as versions, PluginVersion, Stored};
 use crate::store::{plugin_clock, plugin_policies};
@@ -24,19 +25,17 @@ pub struct Checked {
     pub candidate: Candidate,
 }
 
-/// The checks every upload passes — manifest, limits, size, then the component loaded as
-/// the manifest's world with its imports within the declared capabilities. The server's
-/// upload and `axle plugin build` both call this, so a build that passes locally uploads.
-/// Slow (compiles): call it off the async runtime.
-pub fn check_upload(
-    runtime: &Runtime,
+/// The checks an upload passes before its component is compiled — the manifest, its
+/// limits against the platform's, the component's size and its validation. Cheap: the
+/// fuzzer runs it millions of times, and a broken upload never takes a compile slot.
+pub fn precheck(
+    platform: &PlatformLimits,
     manifest_text: &str,
     bytes: &[u8],
-) -> Result<Checked, ServiceError> {
+) -> Result<Manifest, ServiceError> {
     let manifest =
         Manifest::parse(manifest_text).map_err(|err| ServiceError::Invalid(err.to_string()))?;
-    runtime
-        .platform
+    platform
         .check(&manifest.limits)
         .map_err(|err| ServiceError::Invalid(format!("plugin.toml [limits]: {err}")))?;
     if bytes.is_empty() {
@@ -50,6 +49,20 @@ pub fn check_upload(
             bytes.len()
         )));
     }
+    validate_component(bytes)?;
+    Ok(manifest)
+}
+
+/// The checks every upload passes — [`precheck`], then the component loaded as the
+/// manifest's world with its imports within the declared capabilities. The server's
+/// upload and `axle plugin build` both call this, so a build that passes locally uploads.
+/// Slow (compiles): call it off the async runtime.
+pub fn check_upload(
+    runtime: &Runtime,
+    manifest_text: &str,
+    bytes: &[u8],
+) -> Result<Checked, ServiceError> {
+    let manifest = precheck(&runtime.platform, manifest_text, bytes)?;
     let candidate = runtime.candidate(bytes, manifest.world)?;
     let loaded = &candidate.loaded;
     if let Some(component) = loaded.wit.filter(|&wit| wit != manifest.wit) {

@@ -13,6 +13,7 @@
 //! with its row number and column and never stops the good ones.
 
 mod customers;
+mod dry_run;
 mod reading;
 mod service_records;
 mod vehicles;
@@ -33,6 +34,8 @@ use crate::domain::{FieldEntity, Fields, merge_fields};
 use crate::store::StoreError;
 use crate::store::field_definitions::{self, FieldDefinition};
 use reading::{Cells, ChunkReader, Header, ReadError};
+
+pub use dry_run::{DryRun, dry_run};
 
 /// Rows per transaction: large enough that commits do not dominate, small enough that a
 /// batch's lookups and multi-row inserts stay well under both engines' bind limits.
