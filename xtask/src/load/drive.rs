@@ -68,8 +68,7 @@ impl Outcome {
 
     /// The nearest-rank percentile of the 2xx latencies.
     pub fn percentile(&self, p: f64) -> Option<Duration> {
-        let rank = (p / 100.0 * self.latencies.len() as f64).ceil() as usize;
-        self.latencies.get(rank.max(1) - 1).copied()
+        percentile(&self.latencies, p)
     }
 
     fn merge(&mut self, other: Outcome) {
@@ -81,6 +80,12 @@ impl Outcome {
             }
         }
     }
+}
+
+/// The nearest-rank percentile of `sorted` latencies.
+pub fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
+    let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
+    sorted.get(rank.max(1) - 1).copied()
 }
 
 /// Runs `clients` concurrent clients until `budget` is spent.

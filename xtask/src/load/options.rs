@@ -79,7 +79,7 @@ impl Options {
 }
 
 /// A non-empty comma-separated list whose every item parses.
-fn list<T>(value: &str, parse: impl Fn(&str) -> Option<T>) -> Option<Vec<T>> {
+pub(super) fn list<T>(value: &str, parse: impl Fn(&str) -> Option<T>) -> Option<Vec<T>> {
     let items: Option<Vec<T>> = value.split(',').map(|item| parse(item.trim())).collect();
     items.filter(|items| !items.is_empty())
 }

@@ -62,7 +62,7 @@ fn rate(rate: f64) -> String {
     }
 }
 
-fn ms(latency: Option<Duration>) -> String {
+pub(super) fn ms(latency: Option<Duration>) -> String {
     match latency {
         Some(latency) => format!("{:.1} ms", latency.as_secs_f64() * 1000.0),
         None => "-".to_owned(),

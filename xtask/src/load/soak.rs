@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use super::admin::Admin;
 use super::drive::{self, Budget, Outcome, Target};
 use super::node::{Backend, Node};
+use super::options::list;
+use super::report::ms;
 use super::scenario::Scenario;
 use crate::Result;
 
@@ -63,12 +65,7 @@ impl Options {
                     options.reload_every = Duration::from_secs_f64(positive().ok_or_else(invalid)?)
                 }
                 "--scenarios" => {
-                    options.scenarios = value
-                        .split(',')
-                        .map(|name| Scenario::parse(name.trim()))
-                        .collect::<Option<Vec<_>>>()
-                        .filter(|scenarios| !scenarios.is_empty())
-                        .ok_or_else(invalid)?;
+                    options.scenarios = list(value, Scenario::parse).ok_or_else(invalid)?;
                 }
                 _ => return Err(format!("unknown option {flag}\n{USAGE}")),
             }
@@ -226,12 +223,6 @@ async fn soak(options: &Options, artifacts: &super::node::Artifacts) -> Result {
     Ok(())
 }
 
-fn ms(duration: Option<Duration>) -> String {
-    duration.map_or("-".to_owned(), |d| {
-        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-    })
-}
-
 fn print(
     options: &Options,
     outcomes: &[(Scenario, usize, Outcome)],
@@ -266,17 +257,13 @@ fn print(
         total_errors += outcome.errors;
     }
     all.sort_unstable();
-    let percentile = |p: f64| {
-        let rank = (p / 100.0 * all.len() as f64).ceil() as usize;
-        all.get(rank.max(1) - 1).copied()
-    };
     println!(
         "| **all** | {} | {} | {total_errors} | {:.0} | {} | {} |",
         options.clients,
         all.len() as u64 + total_errors,
         all.len() as f64 / options.run_for.as_secs_f64(),
-        ms(percentile(50.0)),
-        ms(percentile(99.0)),
+        ms(drive::percentile(&all, 50.0)),
+        ms(drive::percentile(&all, 99.0)),
     );
     println!();
     println!(
