@@ -1,5 +1,9 @@
 //! Idempotency keys: the first reply to a POST sent with an `Idempotency-Key`, per API key.
 
+use sqlx::Any;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+
 use super::StoreError;
 use crate::db::Db;
 
@@ -9,6 +13,16 @@ pub struct KeyRef<'a> {
     pub tenant_id: &'a str,
     pub key_id: &'a str,
     pub key: &'a str,
+}
+
+impl<'a> KeyRef<'a> {
+    /// `sql` with the key bound as `$1` (tenant), `$2` (API key) and `$3` (the key).
+    fn bound(self, sql: &'static str) -> Query<'a, Any, AnyArguments> {
+        sqlx::query(sql)
+            .bind(self.tenant_id)
+            .bind(self.key_id)
+            .bind(self.key)
+    }
 }
 
 /// A key's row as a retry finds it.
@@ -34,14 +48,12 @@ pub async fn reserve(
     expired_before: i64,
     stale_before: i64,
 ) -> Result<Result<(), Kept>, StoreError> {
-    let inserted = sqlx::query(
-        "INSERT INTO idempotency_keys (tenant_id, key_id, idempotency_key, fingerprint, locked_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (tenant_id, key_id, idempotency_key) DO NOTHING",
-    )
-    .bind(key.tenant_id)
-    .bind(key.key_id)
-    .bind(key.key)
-    .bind(fingerprint)
+    let inserted = key
+        .bound(
+            "INSERT INTO idempotency_keys (tenant_id, key_id, idempotency_key, fingerprint, locked_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (tenant_id, key_id, idempotency_key) DO NOTHING",
+        )
+        .bind(fingerprint)
     .bind(now)
     .execute(db.writer())
     .await?;
@@ -50,21 +62,19 @@ pub async fn reserve(
     }
     // The conditions are checked again in the UPDATE, so of two retries racing for an
     // expired or stale row only one takes it.
-    let taken = sqlx::query(
-        "UPDATE idempotency_keys SET fingerprint = $4, status = NULL, content_type = NULL, \
-         body = NULL, locked_at = $5, created_at = $5 \
-         WHERE tenant_id = $1 AND key_id = $2 AND idempotency_key = $3 \
-         AND (created_at < $6 OR (status IS NULL AND locked_at < $7))",
-    )
-    .bind(key.tenant_id)
-    .bind(key.key_id)
-    .bind(key.key)
-    .bind(fingerprint)
-    .bind(now)
-    .bind(expired_before)
-    .bind(stale_before)
-    .execute(db.writer())
-    .await?;
+    let taken = key
+        .bound(
+            "UPDATE idempotency_keys SET fingerprint = $4, status = NULL, content_type = NULL, \
+             body = NULL, locked_at = $5, created_at = $5 \
+             WHERE tenant_id = $1 AND key_id = $2 AND idempotency_key = $3 \
+             AND (created_at < $6 OR (status IS NULL AND locked_at < $7))",
+        )
+        .bind(fingerprint)
+        .bind(now)
+        .bind(expired_before)
+        .bind(stale_before)
+        .execute(db.writer())
+        .await?;
     if taken.rows_affected() == 1 {
         return Ok(Ok(()));
     }
@@ -95,14 +105,11 @@ pub async fn complete(
     content_type: Option<&str>,
     body: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    key.bound(
         "UPDATE idempotency_keys SET status = $5, content_type = $6, body = $7 \
          WHERE tenant_id = $1 AND key_id = $2 AND idempotency_key = $3 AND locked_at = $4 \
          AND status IS NULL",
     )
-    .bind(key.tenant_id)
-    .bind(key.key_id)
-    .bind(key.key)
     .bind(locked_at)
     .bind(i64::from(status))
     .bind(content_type)
@@ -114,14 +121,11 @@ pub async fn complete(
 
 /// Lets the key go again after a reply that is not kept (an error the client may retry).
 pub async fn release(db: &Db, key: KeyRef<'_>, locked_at: i64) -> Result<(), StoreError> {
-    sqlx::query(
+    key.bound(
         "DELETE FROM idempotency_keys \
          WHERE tenant_id = $1 AND key_id = $2 AND idempotency_key = $3 AND locked_at = $4 \
          AND status IS NULL",
     )
-    .bind(key.tenant_id)
-    .bind(key.key_id)
-    .bind(key.key)
     .bind(locked_at)
     .execute(db.writer())
     .await?;
