@@ -92,9 +92,7 @@ async fn run(state: &AppState, request: Request, next: Next) -> Result<Response,
     parts.extensions.insert(caller);
     let response = next.run(Request::from_parts(parts, Body::from(body))).await;
     if !response.status().is_success() {
-        if let Err(err) = reservation.let_go(&state.core).await {
-            tracing::warn!(error = %err, "cannot free an idempotency key after a failed request");
-        }
+        reservation.let_go(&state.core).await;
         return Ok(response);
     }
     let (parts, body) = response.into_parts();
@@ -102,7 +100,7 @@ async fn run(state: &AppState, request: Request, next: Next) -> Result<Response,
     let body = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(body) => body,
         Err(err) => {
-            let _ = reservation.let_go(&state.core).await;
+            reservation.let_go(&state.core).await;
             tracing::error!(error = %err, "cannot read a reply to keep it for retries");
             return Ok(StatusCode::INTERNAL_SERVER_ERROR.into_response());
         }
@@ -118,15 +116,10 @@ async fn run(state: &AppState, request: Request, next: Next) -> Result<Response,
                     .map(str::to_owned),
                 body: text.to_owned(),
             };
-            // The request is done whatever happens here; a key that could not be kept
-            // stays reserved until it is stale, so a retry meanwhile gets a 409.
-            if let Err(err) = reservation.keep(&state.core, &reply).await {
-                tracing::warn!(error = %err, "cannot keep a reply for its idempotency key");
-            }
+            reservation.keep(&state.core, &reply).await;
         }
-        Err(_) => {
-            let _ = reservation.let_go(&state.core).await;
-        }
+        // Not text, so not a reply that can be kept: a retry runs again.
+        Err(_) => reservation.let_go(&state.core).await,
     }
     Ok(Response::from_parts(parts, Body::from(body)))
 }

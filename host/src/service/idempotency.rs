@@ -60,9 +60,11 @@ impl Reservation {
         }
     }
 
-    /// Keeps `reply` for retries.
-    pub async fn keep(self, core: &Core, reply: &KeptReply) -> Result<(), ServiceError> {
-        idempotency::complete(
+    /// Keeps `reply` for retries. The request is done whatever happens here, so a failure
+    /// is only logged: the key stays reserved until it is stale, and a retry meanwhile
+    /// gets a 409.
+    pub async fn keep(self, core: &Core, reply: &KeptReply) {
+        let kept = idempotency::complete(
             &core.db,
             self.key(),
             self.locked_at,
@@ -70,14 +72,18 @@ impl Reservation {
             reply.content_type.as_deref(),
             &reply.body,
         )
-        .await?;
-        Ok(())
+        .await;
+        if let Err(err) = kept {
+            tracing::warn!(error = %err, "cannot keep a reply for its idempotency key");
+        }
     }
 
-    /// Frees the key: the request failed, and a retry should run it again.
-    pub async fn let_go(self, core: &Core) -> Result<(), ServiceError> {
-        idempotency::release(&core.db, self.key(), self.locked_at).await?;
-        Ok(())
+    /// Frees the key: the request failed, and a retry should run it again. A failure is
+    /// only logged, as for [`keep`](Self::keep).
+    pub async fn let_go(self, core: &Core) {
+        if let Err(err) = idempotency::release(&core.db, self.key(), self.locked_at).await {
+            tracing::warn!(error = %err, "cannot free an idempotency key");
+        }
     }
 }
 
