@@ -196,16 +196,17 @@ async fn subscribe(
     }
 }
 
-/// Counts a message dropped unread, logging the first and every 10,000th: a flood must not
-/// also flood the log.
+/// Counts one more on `counter`; the new count when it is the first or a 10,000th, the
+/// ones worth a log line: a flood of messages must not also flood the log.
+fn count_to_tell(counter: &AtomicU64) -> Option<u64> {
+    let count = counter.fetch_add(1, Ordering::SeqCst) + 1;
+    (count % 10_000 == 1).then_some(count)
+}
+
+/// Counts a message dropped unread.
 fn dropped(state: &ReloadState, why: &'static str) {
-    let count = state.dropped_over_redis.fetch_add(1, Ordering::SeqCst);
-    if count.is_multiple_of(10_000) {
-        tracing::warn!(
-            why,
-            dropped = count + 1,
-            "dropping reload messages from redis"
-        );
+    if let Some(dropped) = count_to_tell(&state.dropped_over_redis) {
+        tracing::warn!(why, dropped, "dropping reload messages from redis");
     }
 }
 
@@ -229,17 +230,16 @@ async fn check(
                 continue;
             }
         };
-        if claimed > stored {
-            let count = state.clamped_over_redis.fetch_add(1, Ordering::SeqCst);
-            if count.is_multiple_of(10_000) {
-                tracing::warn!(
-                    tenant,
-                    claimed,
-                    stored,
-                    clamped = count + 1,
-                    "a reload message claimed a generation the database has not reached"
-                );
-            }
+        if claimed > stored
+            && let Some(clamped) = count_to_tell(&state.clamped_over_redis)
+        {
+            tracing::warn!(
+                tenant,
+                claimed,
+                stored,
+                clamped,
+                "a reload message claimed a generation the database has not reached"
+            );
         }
         let generation = claimed.min(stored);
         // 0: no such tenant (or none of its plugins ever changed), nothing to hear.
