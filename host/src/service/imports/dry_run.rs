@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 
 use super::reading::{ChunkReader, Header};
 use super::{
-    BATCH_ROWS, Batch, ImportKind, Importer, MAX_LISTED_ERRORS, RowError, customers, parse_rows,
+    BATCH_ROWS, Batch, ImportKind, Importer, RowError, customers, list_errors, parse_rows,
     service_records, vehicles,
 };
 use crate::phone::PhoneCountry;
@@ -84,13 +84,7 @@ fn read<K: Importer>(body: impl IntoIterator<Item = Bytes>) -> Result<DryRun, Se
         report.rows += batch.read;
         report.valid += batch.rows.len() as u64;
         report.failed += batch.failed;
-        for error in batch.errors {
-            if report.errors.len() < MAX_LISTED_ERRORS {
-                report.errors.push(error);
-            } else {
-                report.errors_omitted += 1;
-            }
-        }
+        list_errors(&mut report.errors, &mut report.errors_omitted, batch.errors);
     }
     read.map_err(|err| ServiceError::Invalid(err.to_string()))?;
     Ok(report)

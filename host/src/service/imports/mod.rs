@@ -18,7 +18,6 @@ mod reading;
 mod service_records;
 mod vehicles;
 
-use crate::phone::PhoneCountry;
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
@@ -31,6 +30,7 @@ use tokio::sync::mpsc;
 use super::{FieldError, ServiceError};
 use crate::db::Db;
 use crate::domain::{FieldEntity, Fields, merge_fields};
+use crate::phone::PhoneCountry;
 use crate::store::StoreError;
 use crate::store::field_definitions::{self, FieldDefinition};
 use reading::{Cells, ChunkReader, Header, ReadError};
@@ -140,12 +140,18 @@ impl ImportReport {
         self.updated += outcome.updated;
         self.unchanged += outcome.unchanged;
         self.failed += outcome.failed;
-        for error in outcome.errors {
-            if self.errors.len() < MAX_LISTED_ERRORS {
-                self.errors.push(error);
-            } else {
-                self.errors_omitted += 1;
-            }
+        list_errors(&mut self.errors, &mut self.errors_omitted, outcome.errors);
+    }
+}
+
+/// Adds `more` to the `listed` errors up to [`MAX_LISTED_ERRORS`], counting the rest as
+/// `omitted`.
+fn list_errors(listed: &mut Vec<RowError>, omitted: &mut u64, more: Vec<RowError>) {
+    for error in more {
+        if listed.len() < MAX_LISTED_ERRORS {
+            listed.push(error);
+        } else {
+            *omitted += 1;
         }
     }
 }
@@ -529,6 +535,22 @@ mod tests {
             .expect("count")
     }
 
+    /// Imports customers from `chunks`, as the body streams them.
+    async fn import_customers(
+        db: &Db,
+        tenant_id: &str,
+        chunks: Vec<io::Result<Bytes>>,
+    ) -> Result<ImportReport, ServiceError> {
+        import(
+            db,
+            tenant_id,
+            ImportKind::Customers,
+            PhoneCountry::default(),
+            stream::iter(chunks),
+        )
+        .await
+    }
+
     #[tokio::test]
     async fn rows_split_anywhere_across_chunks_are_read_whole() {
         let (_dir, db, tenant_id) = tenant_db().await;
@@ -539,15 +561,9 @@ mod tests {
             .chunks(5)
             .map(|chunk| Ok(Bytes::copy_from_slice(chunk)))
             .collect();
-        let report = import(
-            &db,
-            &tenant_id,
-            ImportKind::Customers,
-            PhoneCountry::default(),
-            stream::iter(chunks),
-        )
-        .await
-        .expect("import");
+        let report = import_customers(&db, &tenant_id, chunks)
+            .await
+            .expect("import");
         assert_eq!((report.created, report.failed), (2, 0), "{report:?}");
         let mut conn = db.reader().acquire().await.expect("connection");
         let found = customers::by_external_ids(&mut conn, &tenant_id, &["C1", "C2"])
@@ -578,15 +594,9 @@ mod tests {
             Ok(Bytes::from(csv)),
             Err(io::Error::other("connection reset by peer")),
         ];
-        let err = import(
-            &db,
-            &tenant_id,
-            ImportKind::Customers,
-            PhoneCountry::default(),
-            stream::iter(chunks),
-        )
-        .await
-        .expect_err("a broken upload is an error");
+        let err = import_customers(&db, &tenant_id, chunks)
+            .await
+            .expect_err("a broken upload is an error");
         let ServiceError::Invalid(message) = err else {
             panic!("expected Invalid, got {err:?}");
         };

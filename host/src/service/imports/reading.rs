@@ -1,7 +1,6 @@
 //! Reading an upload as CSV: body chunks from a channel as a blocking `Read`, the header
 //! row mapped to known columns, and the cells of a row.
 
-use crate::phone::PhoneCountry;
 use std::io::{self, Read};
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -9,6 +8,7 @@ use tokio::sync::mpsc;
 
 use super::ImportKind;
 use crate::domain::Fields;
+use crate::phone::PhoneCountry;
 use crate::service::FieldError;
 use crate::service::field_checks::{error_field, value_from_text};
 use crate::store::field_definitions::FieldDefinition;
