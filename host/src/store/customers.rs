@@ -345,6 +345,8 @@ pub const PHONE_TABLES: [&str; 2] = ["customers", "agents"];
 
 /// `(tenant_id, id, phone)` of up to `limit` rows of `table` (one of [`PHONE_TABLES`])
 /// whose phone has no country code (stored before numbers were kept in E.164), after `id`.
+/// The condition is the one of the tables' partial indexes (migration 0021), so this reads
+/// only such rows.
 pub async fn national_phones(
     db: &Db,
     table: &'static str,
