@@ -20,6 +20,10 @@ const RETENTION_TICK: std::time::Duration = std::time::Duration::from_secs(300);
 /// How often the SLA scheduler looks for due warnings and breaches.
 const SLA_TICK: std::time::Duration = std::time::Duration::from_secs(15);
 
+/// How often a node looks for workflow events whose holder died or failed. An event waits
+/// for its lease (a minute) to run out first, so a shorter tick would only add queries.
+const WORKFLOW_REDELIVERY_TICK: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// How a node is configured.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -157,12 +161,17 @@ impl App {
         Ok(app)
     }
 
-    /// Starts serving HTTP on `listen`, with the SLA scheduler and the purges of expired
-    /// recorded inputs and idempotency keys in the background.
+    /// Starts serving HTTP on `listen`, with the SLA scheduler, the workflow events'
+    /// redelivery and the purges of expired recorded inputs and idempotency keys in the
+    /// background.
     pub async fn serve(&self, listen: &str) -> std::io::Result<Server> {
         tokio::spawn(crate::service::sla::run_scheduler(
             self.core.clone(),
             SLA_TICK,
+        ));
+        tokio::spawn(crate::service::workflow_queue::run_redelivery(
+            self.core.clone(),
+            WORKFLOW_REDELIVERY_TICK,
         ));
         tokio::spawn(crate::service::shadow::run_retention(
             self.core.clone(),

@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use axle_host::service::workflow_queue;
+use axle_host::store::workflow_events::{self, Held};
 use axle_tests::pg_cluster::PgCluster;
 use axle_tests::{Backend, SAFETY_ESCALATION, SCRIPTED_STEP, Tenant, TestApp, backend};
 use serde_json::{Value, json};
@@ -646,4 +648,197 @@ async fn every_ticket_id(app: &TestApp, tenant: &Tenant) -> std::collections::BT
             None => return ids,
         }
     }
+}
+
+/// A tenant whose scripted workflow step comments on every `ticket.updated`, and one of
+/// its tickets.
+async fn a_ticket_with_a_commenting_step(app: &TestApp, name: &str) -> (Tenant, String) {
+    let tenant = app.tenant(name).await;
+    app.install(
+        &tenant,
+        &SCRIPTED_STEP,
+        json!({ "rules": [{ "on": "ticket.updated" }] }),
+        &[],
+    )
+    .await;
+    let ticket = app
+        .ticket(
+            &tenant,
+            json!({ "description": "仪表盘异响 rattle in the dashboard" }),
+        )
+        .await;
+    (tenant, ticket["id"].as_str().unwrap().to_owned())
+}
+
+/// What a node leaves behind when it commits a change and dies before the workflow steps
+/// ran: the change's event, written in its transaction and still held under its lease.
+async fn an_event_whose_node_died(app: &TestApp, tenant: &Tenant, ticket_id: &str) -> Held {
+    let mut tx = app.app.core.db.begin_write().await.unwrap();
+    let held = workflow_queue::enqueue(
+        &mut tx,
+        &tenant.id,
+        ticket_id,
+        "ticket.updated",
+        &json!({ "status": { "from": "new", "to": "in_progress" } }),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    held
+}
+
+/// The step's comments on `ticket.updated` in the ticket's timeline.
+async fn update_comments(app: &TestApp, tenant: &Tenant, ticket_id: &str) -> usize {
+    app.timeline(tenant, ticket_id)
+        .await
+        .iter()
+        .filter(|e| e["kind"] == "comment")
+        .filter(|e| {
+            e["data"]["body"]
+                .as_str()
+                .is_some_and(|b| b.starts_with("ticket.updated"))
+        })
+        .count()
+}
+
+/// After the lease of every event written now has run out.
+fn past_the_lease() -> i64 {
+    axle_host::ids::now_ms() + 2 * workflow_queue::LEASE_MS
+}
+
+#[tokio::test]
+async fn an_event_whose_node_died_before_the_steps_ran_is_delivered_once_by_another_node() {
+    let app = TestApp::spawn().await;
+    let (tenant, ticket) = a_ticket_with_a_commenting_step(&app, "wf-died").await;
+    an_event_whose_node_died(&app, &tenant, &ticket).await;
+    let core = &app.app.core;
+
+    let early = workflow_queue::redeliver_due(core, axle_host::ids::now_ms())
+        .await
+        .unwrap();
+    assert_eq!(early, 0, "the holder's lease has not run out yet");
+    assert_eq!(update_comments(&app, &tenant, &ticket).await, 0);
+
+    // Two nodes' passes at once, once the lease ran out: one of them gets the event.
+    let later = past_the_lease();
+    let (a, b) = tokio::join!(
+        workflow_queue::redeliver_due(core, later),
+        workflow_queue::redeliver_due(core, later)
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    assert_eq!(update_comments(&app, &tenant, &ticket).await, 1);
+    assert_eq!(
+        workflow_events::owed_for_ticket(&core.db, &tenant.id, &ticket)
+            .await
+            .unwrap(),
+        vec![],
+        "nothing is owed once applied"
+    );
+    assert_eq!(workflow_queue::redeliver_due(core, later).await.unwrap(), 0);
+    assert_eq!(update_comments(&app, &tenant, &ticket).await, 1);
+}
+
+#[tokio::test]
+async fn a_slow_holder_whose_event_was_taken_over_applies_nothing() {
+    let app = TestApp::spawn().await;
+    let (tenant, ticket) = a_ticket_with_a_commenting_step(&app, "wf-slow").await;
+    let held = an_event_whose_node_died(&app, &tenant, &ticket).await;
+    let core = &app.app.core;
+    assert_eq!(
+        workflow_queue::redeliver_due(core, past_the_lease())
+            .await
+            .unwrap(),
+        1
+    );
+
+    // The first holder wakes up after its lease and delivers what it still holds.
+    workflow_queue::deliver(core, &held).await;
+
+    assert_eq!(
+        update_comments(&app, &tenant, &ticket).await,
+        1,
+        "the actions are applied once"
+    );
+}
+
+#[tokio::test]
+async fn an_event_whose_actions_cannot_be_saved_is_retried_then_kept_as_failed() {
+    let app = TestApp::spawn().await;
+    let (tenant, ticket) = a_ticket_with_a_commenting_step(&app, "wf-fails").await;
+    an_event_whose_node_died(&app, &tenant, &ticket).await;
+    let core = &app.app.core;
+    // The step's decision cannot be recorded, so its actions cannot commit.
+    sqlx::query("ALTER TABLE plugin_decisions RENAME TO plugin_decisions_away")
+        .execute(core.db.writer())
+        .await
+        .unwrap();
+
+    let mut passes = 0;
+    loop {
+        let owed = workflow_events::owed_for_ticket(&core.db, &tenant.id, &ticket)
+            .await
+            .unwrap();
+        assert_eq!(owed.len(), 1, "the event is kept: {owed:?}");
+        if owed[0].failed {
+            assert_eq!(owed[0].attempts, workflow_queue::MAX_ATTEMPTS);
+            assert!(
+                owed[0]
+                    .last_error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("plugin_decisions")),
+                "{owed:?}"
+            );
+            break;
+        }
+        assert!(passes < workflow_queue::MAX_ATTEMPTS, "{owed:?}");
+        assert_eq!(
+            workflow_queue::redeliver_due(core, past_the_lease() + passes * 120_000)
+                .await
+                .unwrap(),
+            1
+        );
+        passes += 1;
+    }
+    assert_eq!(
+        passes,
+        workflow_queue::MAX_ATTEMPTS - 1,
+        "the holder's attempt counts"
+    );
+
+    sqlx::query("ALTER TABLE plugin_decisions_away RENAME TO plugin_decisions")
+        .execute(core.db.writer())
+        .await
+        .unwrap();
+    assert_eq!(
+        workflow_queue::redeliver_due(core, past_the_lease() + 3_600_000)
+            .await
+            .unwrap(),
+        0,
+        "a failed event is not tried again"
+    );
+    assert_eq!(update_comments(&app, &tenant, &ticket).await, 0);
+}
+
+#[tokio::test]
+async fn a_ticket_update_reaches_the_steps_at_once_and_leaves_nothing_queued() {
+    let app = TestApp::spawn().await;
+    let (tenant, ticket) = a_ticket_with_a_commenting_step(&app, "wf-update").await;
+
+    let updated = app
+        .patch(
+            &tenant.key,
+            &format!("/api/v1/tickets/{ticket}"),
+            &json!({ "status": "in_progress" }),
+        )
+        .await
+        .expect(200);
+
+    assert_eq!(updated["status"], "in_progress");
+    assert_eq!(update_comments(&app, &tenant, &ticket).await, 1);
+    assert_eq!(
+        workflow_events::owed_for_ticket(&app.app.core.db, &tenant.id, &ticket)
+            .await
+            .unwrap(),
+        vec![]
+    );
 }

@@ -32,6 +32,7 @@ pub mod tickets;
 pub mod vehicles;
 pub mod warm_up;
 pub mod workflow;
+pub mod workflow_queue;
 
 use std::sync::Arc;
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-use super::workflow::{self, WorkflowRun};
+use super::workflow_queue;
 use super::{Core, ServiceError};
 use crate::calendar::Calendar;
 use crate::db::Tx;
@@ -19,7 +19,8 @@ use crate::store::audit;
 use crate::store::org;
 use crate::store::outbox;
 use crate::store::sla::{self, Clock, ClockKind, Stage};
-use crate::store::{customers, tickets, vehicles};
+use crate::store::tickets;
+use crate::store::workflow_events::Held;
 use sqlx::AnyConnection;
 
 fn timestamp(ms: i64) -> Timestamp {
@@ -226,14 +227,6 @@ pub struct Fired {
 /// Clocks looked at per pass.
 const BATCH: i64 = 500;
 
-/// The workflow steps an event fired for a tenant with steps installed still owe.
-struct StepsDue {
-    tenant_id: String,
-    kind: &'static str,
-    payload: serde_json::Value,
-    ticket: Ticket,
-}
-
 /// One scheduler pass at `now` (unix ms): fires every warning and breach that has fallen
 /// due. Safe to run on several nodes at once: each event fires on exactly one.
 ///
@@ -257,8 +250,9 @@ pub async fn tick(core: &Core, now: i64) -> Result<Fired, ServiceError> {
                     Stage::Warning => fired.warnings += 1,
                     Stage::Breach => fired.breaches += 1,
                 }
-                if let Some(owed) = owed {
-                    steps.spawn(run_steps(core.clone(), owed));
+                if let Some(held) = owed {
+                    let core = core.clone();
+                    steps.spawn(async move { workflow_queue::deliver(&core, &held).await });
                 }
             }
             Err(err) => {
@@ -274,26 +268,23 @@ pub async fn tick(core: &Core, now: i64) -> Result<Fired, ServiceError> {
         }
     }
     while let Some(done) = steps.join_next().await {
-        match done {
-            Ok(Ok(())) => {}
-            Ok(Err(err)) => {
-                tracing::warn!(error = %err, "workflow steps on an SLA event failed")
-            }
-            Err(err) => tracing::error!(error = %err, "workflow steps on an SLA event panicked"),
+        if let Err(err) = done {
+            tracing::error!(error = %err, "workflow steps on an SLA event panicked");
         }
     }
     Ok(fired)
 }
 
-/// Claims and fires one event: `None` when another node fired it first, else the
-/// workflow steps it owes, if the tenant has any. The claim, the timeline event and the
-/// default escalation commit together, so the event happens once.
+/// Claims and fires one event: `None` when another node fired it first, else the event
+/// it owes the workflow steps, if the tenant has any. The claim, the timeline event, the
+/// steps' queued event and the default escalation commit together, so the event happens
+/// once and the steps get it once.
 async fn fire(
     core: &Core,
     clock: &Clock,
     stage: Stage,
     now: i64,
-) -> Result<Option<Option<StepsDue>>, ServiceError> {
+) -> Result<Option<Option<Held>>, ServiceError> {
     let tenant_id = clock.tenant_id.as_str();
     let Some(ticket) = tickets::get(&core.db, tenant_id, &clock.ticket_id).await? else {
         return Ok(None);
@@ -307,13 +298,7 @@ async fn fire(
         "target_minutes": clock.target_minutes,
         "due_at": clock.due_at.map(crate::ids::rfc3339),
     });
-    let has_steps = !super::plugins::ready_for(
-        core,
-        tenant_id,
-        crate::plugins::manifest::World::WorkflowStep,
-    )
-    .await?
-    .is_empty();
+    let has_steps = workflow_queue::owes_steps(core, tenant_id).await?;
     let escalation = if has_steps {
         None
     } else {
@@ -340,44 +325,14 @@ async fn fire(
         )
         .await?;
     }
+    let held = match has_steps {
+        true => {
+            Some(workflow_queue::enqueue(&mut tx, tenant_id, &ticket.id, kind, &payload).await?)
+        }
+        false => None,
+    };
     tx.commit().await?;
-
-    Ok(Some(has_steps.then(|| StepsDue {
-        tenant_id: tenant_id.to_owned(),
-        kind,
-        payload,
-        ticket,
-    })))
-}
-
-/// Runs the tenant's workflow steps on a fired event and applies what they ask for.
-async fn run_steps(core: Core, owed: StepsDue) -> Result<(), ServiceError> {
-    let StepsDue {
-        tenant_id,
-        kind,
-        payload,
-        ticket,
-    } = owed;
-    let customer = match &ticket.customer_id {
-        Some(id) => customers::get(&core.db, &tenant_id, id).await?,
-        None => None,
-    };
-    let vehicle = match &ticket.vehicle_id {
-        Some(id) => vehicles::get(&core.db, &tenant_id, id).await?,
-        None => None,
-    };
-    let run: WorkflowRun = workflow::run(
-        &core,
-        &tenant_id,
-        kind,
-        payload,
-        &ticket,
-        customer.as_ref(),
-        vehicle.as_ref(),
-    )
-    .await?;
-    super::tickets::apply_event_actions(&core, &tenant_id, &ticket.id, customer.as_ref(), &run)
-        .await
+    Ok(Some(held))
 }
 
 /// The default escalation, when the tenant has no workflow step: the ticket's team

@@ -311,6 +311,7 @@ pub async fn answer(
 
     let (tenant_id, survey) = (&found.tenant_id, &found.survey);
     let now = now_ms();
+    let owes_steps = super::workflow_queue::owes_steps(core, tenant_id).await?;
     let mut tx = core.db.begin_write().await?;
     let answer = Answer {
         csat,
@@ -345,15 +346,25 @@ pub async fn answer(
         &payload,
     )
     .await?;
+    let held = match owes_steps {
+        true => Some(
+            super::workflow_queue::enqueue(
+                &mut tx,
+                tenant_id,
+                &survey.ticket_id,
+                SURVEY_RECEIVED,
+                &payload,
+            )
+            .await?,
+        ),
+        false => None,
+    };
     tx.commit().await?;
 
-    // The answer is committed; a failure from here on must not tell the customer to
-    // answer again (they would get a 409), so it is logged instead.
-    if let Err(err) =
-        super::tickets::fire_event(core, tenant_id, &survey.ticket_id, SURVEY_RECEIVED, payload)
-            .await
-    {
-        tracing::error!(tenant = %tenant_id, ticket = %survey.ticket_id, error = %err, "survey.received workflow steps failed; the answer stands");
+    // The answer and the steps' event are committed; a failure from here on leaves the
+    // event to the redelivery pass and must not tell the customer to answer again.
+    if let Some(held) = held {
+        super::workflow_queue::deliver(core, &held).await;
     }
     Ok(Answered {
         csat,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::routing::{self, RoutingRun};
 use super::surveys;
 use super::workflow::{self, WorkflowRun};
+use super::workflow_queue;
 use super::{Core, FieldError, ServiceError};
 use crate::db::Tx;
 use crate::domain::{
@@ -16,6 +17,7 @@ use crate::domain::{
 use crate::ids::{new_id, now_ms, rfc3339};
 use crate::store::audit::{self, Decision};
 use crate::store::outbox::{self, OutboxEntry};
+use crate::store::workflow_events::{self, Held};
 use crate::store::{StoreError, customers, tickets, vehicles};
 use crate::vin::Vin;
 
@@ -534,6 +536,7 @@ async fn try_update(
     }
     let now = now_ms().max(stamp + 1);
     ticket.updated_at = rfc3339(now);
+    let owes_steps = workflow_queue::owes_steps(core, tenant_id).await?;
 
     let mut tx = core.db.begin_write().await?;
     if !tickets::update(&mut tx, tenant_id, &ticket, stamp, now).await? {
@@ -562,14 +565,22 @@ async fn try_update(
         customer.as_ref(),
     )
     .await?;
+    // The steps' event commits with the change, so a node dying after the commit still
+    // owes it to them (and any node's redelivery pass pays it).
+    let held = match owes_steps {
+        true => Some(
+            workflow_queue::enqueue(&mut tx, tenant_id, &ticket.id, "ticket.updated", &payload)
+                .await?,
+        ),
+        false => None,
+    };
     tx.commit().await?;
     super::shadow::after_commit(core, tenant_id, &ticket.id, &routed);
 
     after_change(
         core,
         tenant_id,
-        "ticket.updated",
-        payload,
+        held,
         (ticket, now),
         customer.as_ref(),
         vehicle.as_ref(),
@@ -599,77 +610,82 @@ pub async fn view_of(
     })
 }
 
-/// Sends `kind` with `payload` about a ticket to the tenant's workflow steps and applies
-/// their actions, for events that happen to a ticket without changing it (a survey
-/// answer, an SLA clock running out).
-pub async fn fire_event(
-    core: &Core,
-    tenant_id: &str,
-    ticket_id: &str,
-    kind: &str,
-    payload: serde_json::Value,
-) -> Result<TicketView, ServiceError> {
-    let committed = tickets::get_stamped(&core.db, tenant_id, ticket_id)
-        .await?
-        .ok_or(ServiceError::NotFound("ticket"))?;
+/// Delivers a held workflow event: runs the steps against the ticket as it is now and
+/// applies their actions together with settling the event. A ticket that no longer
+/// exists owes its steps nothing, and its event is settled.
+pub(super) async fn apply_event(core: &Core, held: &Held) -> Result<(), ServiceError> {
+    let tenant_id = held.tenant_id.as_str();
+    let Some(committed) = tickets::get_stamped(&core.db, tenant_id, &held.ticket_id).await? else {
+        let mut tx = core.db.begin_write().await?;
+        workflow_events::settle(&mut tx, held).await?;
+        tx.commit().await?;
+        return Ok(());
+    };
     let (customer, vehicle) = load_links(core, tenant_id, &committed.0).await?;
-    after_change(
-        core,
-        tenant_id,
-        kind,
-        payload,
-        committed,
-        customer.as_ref(),
-        vehicle.as_ref(),
-    )
-    .await
+    deliver_to_steps(core, held, committed, customer.as_ref(), vehicle.as_ref()).await?;
+    Ok(())
 }
 
-/// Runs the workflow steps for `kind` and applies their actions in a second
-/// transaction; the change itself is already committed whatever happens here.
-/// `committed` is the ticket as committed and its stamp (`updated_at` in unix ms).
+/// Runs the steps on `held` against `committed` (the ticket and its stamp, `updated_at`
+/// in unix ms) and applies their actions; returns the ticket as it stands afterwards.
+async fn deliver_to_steps(
+    core: &Core,
+    held: &Held,
+    committed: (Ticket, i64),
+    customer: Option<&Customer>,
+    vehicle: Option<&Vehicle>,
+) -> Result<Ticket, ServiceError> {
+    let tenant_id = held.tenant_id.as_str();
+    let (mut ticket, stamp) = committed;
+    let run = workflow::run(
+        core,
+        tenant_id,
+        &held.kind,
+        held.payload.clone(),
+        &ticket,
+        customer,
+        vehicle,
+    )
+    .await?;
+    if !apply_workflow(core, tenant_id, &mut ticket, stamp, customer, &run, held).await? {
+        // Another node took the event over after the lease ran out and applied it.
+        ticket = tickets::get(&core.db, tenant_id, &held.ticket_id)
+            .await?
+            .ok_or(ServiceError::NotFound("ticket"))?;
+    }
+    Ok(ticket)
+}
+
+/// Delivers the event a committed change owes the workflow steps, if it owes one, and
+/// replies with the ticket as the steps left it. The change is committed whatever
+/// happens here: a failure leaves the event queued for the redelivery pass.
 async fn after_change(
     core: &Core,
     tenant_id: &str,
-    kind: &str,
-    payload: serde_json::Value,
+    held: Option<Held>,
     committed: (Ticket, i64),
     customer: Option<&Customer>,
     vehicle: Option<&Vehicle>,
 ) -> Result<TicketView, ServiceError> {
-    let (mut ticket, stamp) = committed;
-    let run = workflow::run(core, tenant_id, kind, payload, &ticket, customer, vehicle).await?;
-    if !run.audits.is_empty()
-        && let Err(err) = apply_workflow(core, tenant_id, &mut ticket, stamp, customer, &run).await
-    {
-        tracing::error!(ticket = %ticket.id, error = %err, "applying workflow actions failed; the ticket change stands");
-        ticket = tickets::get(&core.db, tenant_id, &ticket.id)
-            .await?
-            .ok_or(ServiceError::NotFound("ticket"))?;
-    }
+    let Some(held) = held else {
+        return view_of(core, tenant_id, committed.0).await;
+    };
+    let ticket = match deliver_to_steps(core, &held, committed, customer, vehicle).await {
+        Ok(ticket) => ticket,
+        Err(err) => {
+            workflow_queue::retry_later(core, &held, &err).await;
+            tickets::get(&core.db, tenant_id, &held.ticket_id)
+                .await?
+                .ok_or(ServiceError::NotFound("ticket"))?
+        }
+    };
     view_of(core, tenant_id, ticket).await
 }
 
-/// Applies the actions workflow steps returned for an event that was not itself a ticket
-/// change (an SLA event, a survey answer) to the ticket as it is now.
-pub async fn apply_event_actions(
-    core: &Core,
-    tenant_id: &str,
-    ticket_id: &str,
-    customer: Option<&Customer>,
-    run: &WorkflowRun,
-) -> Result<(), ServiceError> {
-    if run.audits.is_empty() {
-        return Ok(());
-    }
-    let (mut ticket, stamp) = tickets::get_stamped(&core.db, tenant_id, ticket_id)
-        .await?
-        .ok_or(ServiceError::NotFound("ticket"))?;
-    apply_workflow(core, tenant_id, &mut ticket, stamp, customer, run).await
-}
-
-/// Applies the steps' actions to `ticket` (stamped `stamp`); when someone changed the
-/// ticket in between, the actions are applied again to the fresh copy.
+/// Applies the steps' actions to `ticket` (stamped `stamp`) in the transaction that
+/// settles `held`; when someone changed the ticket in between, the actions are applied
+/// again to the fresh copy. False, with nothing written, when `held` is no longer this
+/// caller's to settle.
 async fn apply_workflow(
     core: &Core,
     tenant_id: &str,
@@ -677,11 +693,16 @@ async fn apply_workflow(
     mut stamp: i64,
     customer: Option<&Customer>,
     run: &WorkflowRun,
-) -> Result<(), ServiceError> {
+    held: &Held,
+) -> Result<bool, ServiceError> {
     for _ in 0..WRITE_ATTEMPTS {
         let before = ticket.clone();
         let (applied, notifications) = workflow::apply(ticket, customer, run);
         let mut tx = core.db.begin_write().await?;
+        if !workflow_events::settle(&mut tx, held).await? {
+            tx.rollback().await?;
+            return Ok(false);
+        }
         if diff(&before, ticket).next().is_some() {
             let now = now_ms().max(stamp + 1);
             ticket.updated_at = rfc3339(now);
@@ -707,7 +728,7 @@ async fn apply_workflow(
         surveys::issue_on_resolve(core, &mut tx, tenant_id, before.status, ticket, customer)
             .await?;
         tx.commit().await?;
-        return Ok(());
+        return Ok(true);
     }
     Err(kept_changing())
 }

@@ -27,6 +27,7 @@ pub mod tenants;
 pub mod tickets;
 pub mod vehicles;
 pub mod webhook_secrets;
+pub mod workflow_events;
 
 use serde::Serialize;
 
@@ -200,6 +201,21 @@ impl Placeholders {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// Longest `last_error` kept, in bytes.
+const MAX_ERROR_BYTES: usize = 1000;
+
+/// `error` cut to [`MAX_ERROR_BYTES`] on a character boundary, for a `last_error` column.
+pub(crate) fn truncated(error: &str) -> String {
+    if error.len() <= MAX_ERROR_BYTES {
+        return error.to_owned();
+    }
+    let mut end = MAX_ERROR_BYTES;
+    while !error.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &error[..end])
 }
 
 #[cfg(test)]

@@ -182,9 +182,6 @@ pub enum Settlement {
 const LEASE_EXPIRED: &str =
     "the node delivering it stopped before finishing; claimed again after its lease ended";
 
-/// Longest `last_error` kept, in bytes.
-const MAX_ERROR_BYTES: usize = 1000;
-
 /// Claims up to `limit` due rows of any tenant for `lease_ms`: pending rows whose
 /// `next_attempt_at` has come, and rows whose claim expired because the node holding it
 /// died. Tenants take turns: each tenant's oldest due row comes before any tenant's
@@ -261,12 +258,12 @@ pub async fn settle(db: &Db, row: &Claimed, outcome: &Settlement) -> Result<bool
              claim_token = NULL WHERE tenant_id = $3 AND id = $4 AND claim_token = $5",
         )
         .bind(*at_ms)
-        .bind(truncated(error)),
+        .bind(super::truncated(error)),
         Settlement::Failed { error } => sqlx::query(
             "UPDATE outbox SET status = 'failed', last_error = $1, claimed_until = NULL, claim_token = NULL \
              WHERE tenant_id = $2 AND id = $3 AND claim_token = $4",
         )
-        .bind(truncated(error)),
+        .bind(super::truncated(error)),
     };
     let result = query
         .bind(&row.tenant_id)
@@ -275,15 +272,4 @@ pub async fn settle(db: &Db, row: &Claimed, outcome: &Settlement) -> Result<bool
         .execute(db.writer())
         .await?;
     Ok(result.rows_affected() == 1)
-}
-
-fn truncated(error: &str) -> String {
-    if error.len() <= MAX_ERROR_BYTES {
-        return error.to_owned();
-    }
-    let mut end = MAX_ERROR_BYTES;
-    while !error.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &error[..end])
 }
