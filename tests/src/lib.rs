@@ -5,6 +5,7 @@
 //! production node, a test node runs a delivery worker for the notifications outbox,
 //! tuned to poll and retry quickly.
 
+pub mod crafted;
 pub mod node_process;
 pub mod pg_cluster;
 pub mod redis_server;
@@ -543,19 +544,37 @@ impl TestApp {
         config: Value,
         grants: &[&str],
     ) -> Value {
-        let reply = self
-            .upload(tenant, &plugin.manifest(), plugin.component())
-            .await;
+        self.install_component(
+            tenant,
+            plugin.name,
+            &plugin.manifest(),
+            plugin.component(),
+            config,
+            grants,
+        )
+        .await
+    }
+
+    /// Uploads `component` with `manifest` as the plugin `name` and installs it for
+    /// `tenant` with `config` and `grants`; returns the installation JSON.
+    pub async fn install_component(
+        &self,
+        tenant: &Tenant,
+        name: &str,
+        manifest: &str,
+        component: Vec<u8>,
+        config: Value,
+        grants: &[&str],
+    ) -> Value {
+        let reply = self.upload(tenant, manifest, component).await;
         assert!(
             reply.status == 201 || reply.status == 200,
-            "upload {}: {:?}",
-            plugin.name,
-            reply
+            "upload {name}: {reply:?}"
         );
         self.post(
             &tenant.key,
             "/api/v1/installations",
-            &json!({ "plugin": plugin.name, "config": config, "capabilities": grants }),
+            &json!({ "plugin": name, "config": config, "capabilities": grants }),
         )
         .await
         .expect(201)

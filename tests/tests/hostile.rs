@@ -3,7 +3,7 @@
 //! circuit breaker.
 
 use axle_host::plugins::limits::PlatformLimits;
-use axle_tests::{HOSTILE, Tenant, TestApp, tags};
+use axle_tests::{HOSTILE, Tenant, TestApp, crafted, tags};
 use serde_json::{Value, json};
 
 /// Installs the hostile guest in `mode` with `grants`; returns the installation id.
@@ -79,19 +79,27 @@ fn is_sha256(value: &Value) -> bool {
 async fn assert_failure_recorded(
     app: &TestApp,
     tenant: &Tenant,
-    installation: &str,
+    installation_id: &str,
     ticket: &Value,
     outcome: &str,
 ) -> Value {
-    let items = invocations(app, tenant, installation).await;
+    let items = invocations(app, tenant, installation_id).await;
     let invocation = items
         .iter()
         .find(|row| row["subject_id"] == ticket["id"])
         .expect("an audited invocation for the ticket");
     assert_eq!(invocation["outcome"], outcome, "{invocation}");
-    assert_eq!(invocation["plugin"], "hostile@0.1.0");
+    let installed = installation(app, tenant, installation_id).await;
+    assert_eq!(
+        invocation["plugin"],
+        format!(
+            "{}@{}",
+            installed["plugin"].as_str().unwrap(),
+            installed["version"].as_str().unwrap()
+        )
+    );
     assert_eq!(invocation["hook"], "route");
-    assert_eq!(invocation["installation_id"], installation);
+    assert_eq!(invocation["installation_id"], installation_id);
     assert!(is_sha256(&invocation["input_digest"]), "{invocation}");
     assert!(
         invocation["detail"]
@@ -688,7 +696,8 @@ async fn a_plugin_holding_host_resources_without_end_is_stopped_at_the_cap_and_t
 }
 
 #[tokio::test]
-async fn sleeping_flooding_and_hoarding_plugins_leave_another_tenants_plugin_unaffected() {
+async fn sleeping_flooding_hoarding_and_memory_spreading_plugins_leave_another_tenants_plugin_unaffected()
+ {
     let app = TestApp::spawn().await;
     let calm = app.tenant("oem-calm-neighbour").await;
     let calm_id = install_hostile(&app, &calm, "ok", &[]).await;
@@ -698,6 +707,17 @@ async fn sleeping_flooding_and_hoarding_plugins_leave_another_tenants_plugin_una
         install_hostile(&app, &tenant, mode, &[]).await;
         hostile.push(tenant);
     }
+    let spreading = app.tenant("oem-multi-memory").await;
+    app.install_component(
+        &spreading,
+        "multi-memory",
+        &crafted::manifest("multi-memory"),
+        crafted::multi_memory_rule(),
+        json!({}),
+        &[],
+    )
+    .await;
+    hostile.push(spreading);
 
     for n in 1..=3 {
         let body = json!({ "description": format!("Brake squeal, report {n}") });
@@ -720,5 +740,93 @@ async fn sleeping_flooding_and_hoarding_plugins_leave_another_tenants_plugin_una
     assert_eq!(
         installation(&app, &calm, &calm_id).await["consecutive_failures"],
         0
+    );
+}
+
+#[tokio::test]
+async fn a_plugin_spreading_memory_over_two_memories_is_stopped_at_their_summed_cap_and_the_ticket_is_saved()
+ {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("oem-multi-memory").await;
+    let installed = app
+        .install_component(
+            &tenant,
+            "multi-memory",
+            &crafted::manifest("multi-memory"),
+            crafted::multi_memory_rule(),
+            json!({}),
+            &[],
+        )
+        .await;
+    let id = installed["id"].as_str().unwrap();
+    long_deadline(&app, &tenant, id).await;
+
+    // The second memory grows to the cap; under a cap per memory the first would then
+    // grow too and the rule would answer. The cap is on their sum, so it traps.
+    let ticket = saved_ticket(&app, &tenant, "Infotainment reboots while driving").await;
+
+    assert_eq!(ticket["decisions"], json!([]));
+    let invocation = assert_failure_recorded(&app, &tenant, id, &ticket, "memory_limit").await;
+    assert!(
+        invocation["detail"].as_str().unwrap().contains("32 MiB"),
+        "{invocation}"
+    );
+    assert_host_stays_up(&app, &tenant).await;
+}
+
+/// The slow-compile rule's size: about 5 s of compiling on the CI machine, well past
+/// the test node's 2 s compile timeout.
+const SLOW_COMPILE_SIZE: usize = 800;
+
+#[tokio::test]
+async fn a_component_slow_to_compile_is_refused_at_the_timeout_while_tickets_and_other_tenants_plugins_carry_on()
+ {
+    let app = std::sync::Arc::new(
+        TestApp::spawn_with(PlatformLimits {
+            compile_timeout: std::time::Duration::from_secs(2),
+            ..PlatformLimits::default()
+        })
+        .await,
+    );
+    let calm = app.tenant("oem-calm-compiler").await;
+    let calm_id = install_hostile(&app, &calm, "ok", &[]).await;
+    let slow = app.tenant("oem-slow-compile").await;
+
+    let upload = {
+        let (app, slow) = (app.clone(), slow.clone());
+        tokio::spawn(async move {
+            app.upload(
+                &slow,
+                &crafted::manifest("slow-compile"),
+                crafted::slow_compile_rule(SLOW_COMPILE_SIZE),
+            )
+            .await
+        })
+    };
+    // While the compile runs, both tenants' tickets are saved and the calm tenant's
+    // plugin answers within its 50 ms deadline every time.
+    for n in 1..=3 {
+        let body = json!({ "description": format!("Door lock sticks, report {n}") });
+        let (calmed, slowed) =
+            tokio::join!(app.ticket(&calm, body.clone()), app.ticket(&slow, body));
+        assert_eq!(tags(&calmed), ["hostile-ok"], "report {n}");
+        assert_eq!(slowed["status"], "new", "report {n}");
+    }
+    let refused = upload.await.unwrap();
+
+    assert_eq!(refused.status, 400, "{refused:?}");
+    assert!(
+        refused
+            .error_message()
+            .contains("compiling the component took longer than 2s"),
+        "{refused:?}"
+    );
+    let plugins = app.get(&slow.key, "/api/v1/plugins").await.expect(200);
+    assert_eq!(plugins["items"], json!([]), "nothing was stored");
+    let audited = invocations(&app, &calm, &calm_id).await;
+    assert_eq!(audited.len(), 3);
+    assert!(
+        audited.iter().all(|row| row["outcome"] == "ok"),
+        "the calm plugin met its 50 ms deadline every time: {audited:?}"
     );
 }

@@ -52,6 +52,9 @@ fn pooling_config() -> PoolingAllocationConfig {
         .total_tables(2_000)
         .max_memory_size(MAX_MEMORY_BYTES)
         .max_core_instances_per_component(50)
+        // Multi-memory is on (WASM3): a module may define a few memories, and the
+        // sandbox caps their sum, not each.
+        .max_memories_per_module(4)
         .max_memories_per_component(10)
         .max_tables_per_component(20);
     // A fresh instance per call frees a slot per call, and each free returned its memory
