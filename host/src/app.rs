@@ -20,6 +20,10 @@ const RETENTION_TICK: std::time::Duration = std::time::Duration::from_secs(300);
 /// How often the SLA scheduler looks for due warnings and breaches.
 const SLA_TICK: std::time::Duration = std::time::Duration::from_secs(15);
 
+/// How often SQLite's write-ahead log is emptied. Under heavy writes it grows by tens of
+/// MB a second; an empty checkpoint (nothing written since) costs a statement.
+const WAL_CHECKPOINT_TICK: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// How often a node looks for workflow events whose holder died or failed. An event waits
 /// for its lease (a minute) to run out first, so a shorter tick would only add queries.
 const WORKFLOW_REDELIVERY_TICK: std::time::Duration = std::time::Duration::from_secs(10);
@@ -168,6 +172,10 @@ impl App {
         tokio::spawn(crate::service::sla::run_scheduler(
             self.core.clone(),
             SLA_TICK,
+        ));
+        tokio::spawn(crate::db::run_wal_checkpoints(
+            self.core.db.clone(),
+            WAL_CHECKPOINT_TICK,
         ));
         tokio::spawn(crate::service::workflow_queue::run_redelivery(
             self.core.clone(),

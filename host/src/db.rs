@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Executor};
+use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Executor, Row};
 
 /// Which engine is behind the pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,6 +147,14 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// SQLite read connections. Reads are short; more connections than cores only adds threads.
 const SQLITE_READERS: u32 = 8;
 
+/// How long SQLite's writer waits for another process's lock (`axle seed` beside a node).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a WAL checkpoint waits for readers on the log, holding the writer meanwhile:
+/// under reads that never pause (dashboards polled back to back) it keeps failing, and
+/// then costs the writer at most this per tick.
+const CHECKPOINT_WAIT: Duration = Duration::from_millis(50);
+
 impl Db {
     /// Connects to `url` and runs pending migrations.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
@@ -175,10 +183,11 @@ impl Db {
                             // WAL lets readers run while the writer commits. The busy timeout
                             // only matters for another process on the same file (`axle seed`
                             // beside a server): inside this one, writers queue for the pool.
-                            conn.execute(
+                            conn.execute(AssertSqlSafe(format!(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                            )
+                                 PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;",
+                                BUSY_TIMEOUT.as_millis()
+                            )))
                             .await?;
                             Ok(())
                         })
@@ -273,6 +282,44 @@ impl Db {
         })
     }
 
+    /// On SQLite, copies the write-ahead log into the database and empties it
+    /// (`wal_checkpoint(TRUNCATE)`); `None` on PostgreSQL, which needs nothing of the kind.
+    ///
+    /// SQLite's own checkpoint after each commit copies frames but restarts the log only
+    /// when no reader is on it, and under steady traffic one always is: the log then grows
+    /// without end (5 GB in two minutes of the soak) and with it every connection's
+    /// mapping of its index. A truncating checkpoint holds the writer while it waits for
+    /// the readers already on the log (new ones read the database file), at most
+    /// [`CHECKPOINT_WAIT`].
+    pub async fn checkpoint_wal(&self) -> Result<Option<WalCheckpoint>, sqlx::Error> {
+        if self.backend != Backend::Sqlite {
+            return Ok(None);
+        }
+        let mut conn = self.writer().acquire().await?;
+        // The writer's busy timeout (10 s) is how long the checkpoint would wait for
+        // readers, holding every writer back: wait a moment instead, and try again on the
+        // next tick when a reader is still on the log.
+        conn.execute(AssertSqlSafe(format!(
+            "PRAGMA busy_timeout = {}",
+            CHECKPOINT_WAIT.as_millis()
+        )))
+        .await?;
+        let done = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&mut *conn)
+            .await;
+        conn.execute(AssertSqlSafe(format!(
+            "PRAGMA busy_timeout = {}",
+            BUSY_TIMEOUT.as_millis()
+        )))
+        .await?;
+        let row = done?;
+        Ok(Some(WalCheckpoint {
+            blocked: row.try_get::<i64, _>(0)? != 0,
+            frames: row.try_get(1)?,
+            copied: row.try_get(2)?,
+        }))
+    }
+
     /// Closes the pools, waiting for connections to be returned.
     pub async fn close(&self) {
         self.reader.close().await;
@@ -298,6 +345,39 @@ impl Db {
             panic!("{message}");
         }
         tracing::error!("{message}");
+    }
+}
+
+/// What one [`Db::checkpoint_wal`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WalCheckpoint {
+    /// A reader kept the log from being emptied; the next checkpoint tries again.
+    pub blocked: bool,
+    /// Frames left in the log: 0 once it was emptied.
+    pub frames: i64,
+    /// Frames copied into the database.
+    pub copied: i64,
+}
+
+/// Checkpoints SQLite's write-ahead log every `interval` until the process ends, so it
+/// stays small under any traffic (see [`Db::checkpoint_wal`]). Returns at once on
+/// PostgreSQL.
+pub async fn run_wal_checkpoints(db: Db, interval: Duration) {
+    if db.backend() != Backend::Sqlite {
+        return;
+    }
+    let mut timer = tokio::time::interval(interval);
+    timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        timer.tick().await;
+        match db.checkpoint_wal().await {
+            Ok(Some(done)) if done.blocked => tracing::info!(
+                frames = done.frames,
+                "readers kept the WAL from being emptied; trying again on the next tick"
+            ),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "WAL checkpoint failed"),
+        }
     }
 }
 
@@ -522,5 +602,49 @@ mod tests {
             .await
             .expect_err("read-only");
         assert!(err.to_string().contains("readonly"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_checkpoint_empties_the_wal_once_the_readers_on_it_are_done() {
+        let (db, dir) = sqlite().await;
+        let wal = dir.path().join("axle.db-wal");
+        let wal_len = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        for n in 0..200 {
+            sqlx::query("INSERT INTO tenants (id, name, slug, created_at) VALUES ($1, $2, $1, 0)")
+                .bind(format!("t{n}"))
+                .bind(format!("Tenant {n}"))
+                .execute(db.writer())
+                .await
+                .unwrap();
+        }
+        assert!(wal_len() > 0, "the writes went to the WAL");
+        // A reader in the middle of a read transaction holds the log's old frames.
+        let mut reader = db.reader().begin().await.unwrap();
+        sqlx::query("SELECT COUNT(*) FROM tenants")
+            .fetch_one(&mut *reader)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO tenants (id, name, slug, created_at) VALUES ('late', 'Late', 'late', 0)",
+        )
+        .execute(db.writer())
+        .await
+        .unwrap();
+        let held = tokio::spawn({
+            let db = db.clone();
+            async move { db.checkpoint_wal().await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        reader.rollback().await.unwrap();
+
+        let done = held.await.unwrap().unwrap().expect("SQLite checkpoints");
+        assert!(!done.blocked, "{done:?}");
+        assert_eq!(done.frames, 0, "truncated: {done:?}");
+        assert_eq!(wal_len(), 0);
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
+            .fetch_one(db.reader())
+            .await
+            .unwrap();
+        assert_eq!(count, 201, "every write is in the database");
     }
 }

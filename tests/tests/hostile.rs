@@ -17,6 +17,24 @@ async fn install_hostile(app: &TestApp, tenant: &Tenant, mode: &str, grants: &[&
         .to_owned()
 }
 
+/// Installs the crafted rule that spreads memory over two memories; returns its id.
+async fn install_multi_memory(app: &TestApp, tenant: &Tenant) -> String {
+    let installation = app
+        .install_component(
+            tenant,
+            "multi-memory",
+            &crafted::manifest("multi-memory"),
+            crafted::multi_memory_rule(),
+            json!({}),
+            &[],
+        )
+        .await;
+    installation["id"]
+        .as_str()
+        .expect("installation id")
+        .to_owned()
+}
+
 /// Raises the installation's deadline to 1 s, for tests about limits other than time:
 /// on a loaded 2-core machine a debug host can take longer than the 50 ms default.
 async fn long_deadline(app: &TestApp, tenant: &Tenant, id: &str) {
@@ -708,15 +726,7 @@ async fn sleeping_flooding_hoarding_and_memory_spreading_plugins_leave_another_t
         hostile.push(tenant);
     }
     let spreading = app.tenant("oem-multi-memory").await;
-    app.install_component(
-        &spreading,
-        "multi-memory",
-        &crafted::manifest("multi-memory"),
-        crafted::multi_memory_rule(),
-        json!({}),
-        &[],
-    )
-    .await;
+    install_multi_memory(&app, &spreading).await;
     hostile.push(spreading);
 
     for n in 1..=3 {
@@ -748,17 +758,7 @@ async fn a_plugin_spreading_memory_over_two_memories_is_stopped_at_their_summed_
  {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("oem-multi-memory").await;
-    let installed = app
-        .install_component(
-            &tenant,
-            "multi-memory",
-            &crafted::manifest("multi-memory"),
-            crafted::multi_memory_rule(),
-            json!({}),
-            &[],
-        )
-        .await;
-    let id = installed["id"].as_str().unwrap();
+    let id = &install_multi_memory(&app, &tenant).await;
     long_deadline(&app, &tenant, id).await;
 
     // The second memory grows to the cap; under a cap per memory the first would then

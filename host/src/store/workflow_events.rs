@@ -126,27 +126,28 @@ pub async fn settle(tx: &mut Tx, held: &Held) -> Result<bool, StoreError> {
 
 /// Keeps a held event for another attempt at `retry_at`, noting why this one failed.
 pub async fn postpone(db: &Db, held: &Held, retry_at: i64, error: &str) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE workflow_events SET claimed_until = $1, last_error = $2 \
-         WHERE tenant_id = $3 AND id = $4 AND claim_token = $5",
-    )
-    .bind(retry_at)
-    .bind(super::truncated(error))
-    .bind(&held.tenant_id)
-    .bind(&held.id)
-    .bind(&held.claim_token)
-    .execute(db.writer())
-    .await?;
-    Ok(())
+    note_failure(db, held, "claimed_until", retry_at, error).await
 }
 
 /// Stops retrying a held event: it stays, with `failed_at` and the reason, for an operator.
 pub async fn give_up(db: &Db, held: &Held, now: i64, error: &str) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE workflow_events SET failed_at = $1, last_error = $2 \
-         WHERE tenant_id = $3 AND id = $4 AND claim_token = $5",
-    )
-    .bind(now)
+    note_failure(db, held, "failed_at", now, error).await
+}
+
+/// Sets `column` (one of Axle's own, never input) to `at` and `last_error`, if the
+/// claim is still the caller's.
+async fn note_failure(
+    db: &Db,
+    held: &Held,
+    column: &'static str,
+    at: i64,
+    error: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(AssertSqlSafe(format!(
+        "UPDATE workflow_events SET {column} = $1, last_error = $2 \
+         WHERE tenant_id = $3 AND id = $4 AND claim_token = $5"
+    )))
+    .bind(at)
     .bind(super::truncated(error))
     .bind(&held.tenant_id)
     .bind(&held.id)
