@@ -605,7 +605,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_checkpoint_empties_the_wal_once_the_readers_on_it_are_done() {
+    async fn a_checkpoint_waits_briefly_for_a_reader_on_the_wal_and_empties_it_once_the_reader_is_done()
+     {
         let (db, dir) = sqlite().await;
         let wal = dir.path().join("axle.db-wal");
         let wal_len = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
@@ -630,14 +631,20 @@ mod tests {
         .execute(db.writer())
         .await
         .unwrap();
-        let held = tokio::spawn({
-            let db = db.clone();
-            async move { db.checkpoint_wal().await }
-        });
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        let blocked = db
+            .checkpoint_wal()
+            .await
+            .unwrap()
+            .expect("SQLite checkpoints");
+        assert!(blocked.blocked, "the reader keeps the log: {blocked:?}");
+        assert!(wal_len() > 0);
         reader.rollback().await.unwrap();
 
-        let done = held.await.unwrap().unwrap().expect("SQLite checkpoints");
+        let done = db
+            .checkpoint_wal()
+            .await
+            .unwrap()
+            .expect("SQLite checkpoints");
         assert!(!done.blocked, "{done:?}");
         assert_eq!(done.frames, 0, "truncated: {done:?}");
         assert_eq!(wal_len(), 0);
