@@ -298,7 +298,8 @@ fn test_all(args: &[String], tally: &mut Tally) -> Result {
     run_tests(
         cargo()
             .current_dir(&root)
-            .args(["test", "--workspace"])
+            // Every test binary runs even after one fails, so one failure hides no other.
+            .args(["test", "--workspace", "--no-fail-fast"])
             .args(args)
             .env("AXLE_TEST_BACKEND", "sqlite"),
         tally,
@@ -314,7 +315,7 @@ fn test_all(args: &[String], tally: &mut Tally) -> Result {
                 .current_dir(&root)
                 // `--workspace` for the same feature set as the SQLite pass, so nothing
                 // recompiles; `--tests` skips the doctests that already ran.
-                .args(["test", "--workspace", "--tests"])
+                .args(["test", "--workspace", "--tests", "--no-fail-fast"])
                 .args(args)
                 .env("AXLE_TEST_BACKEND", "postgres")
                 .env("AXLE_TEST_DATABASE_URL", url),
