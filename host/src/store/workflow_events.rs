@@ -99,8 +99,7 @@ pub async fn claim_due(
                 tenant_id: row.try_get("tenant_id")?,
                 ticket_id: row.try_get("ticket_id")?,
                 kind: row.try_get("kind")?,
-                payload: serde_json::from_str(&payload)
-                    .map_err(|err| StoreError::Corrupt(format!("workflow event payload: {err}")))?,
+                payload: super::json_column("workflow_events.payload", &payload)?,
                 attempts: row.try_get("attempts")?,
                 claim_token: row.try_get("claim_token")?,
             })
