@@ -147,6 +147,12 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// SQLite read connections. Reads are short; more connections than cores only adds threads.
 const SQLITE_READERS: u32 = 8;
 
+/// The memory all SQLite connections of the process may hold together (the limit is
+/// process-wide) before SQLite reuses cached pages rather than allocating more. Each
+/// connection's own cache (2 MiB by default) and those of the temporary tables a
+/// KPI query builds otherwise fill one after the other as the data grows.
+const SQLITE_HEAP_LIMIT: u64 = 24 * 1024 * 1024;
+
 /// How long SQLite's writer waits for another process's lock (`axle seed` beside a node).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -154,6 +160,14 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// under reads that never pause (dashboards polled back to back) it keeps failing, and
 /// then costs the writer at most this per tick.
 const CHECKPOINT_WAIT: Duration = Duration::from_millis(50);
+
+/// Frames (4 KiB pages) the WAL may hold before a blocked checkpoint holds reads back to
+/// get through: about 32 MiB, a second or two of the heaviest write load measured.
+const WAL_DRAIN_FRAMES: i64 = 8_192;
+
+/// How long a checkpoint that holds reads back waits for the reads already running; new
+/// reads queue meanwhile, so this is what it may add to a request's latency.
+const READ_DRAIN_WAIT: Duration = Duration::from_secs(2);
 
 impl Db {
     /// Connects to `url` and runs pending migrations.
@@ -185,7 +199,8 @@ impl Db {
                             // beside a server): inside this one, writers queue for the pool.
                             conn.execute(AssertSqlSafe(format!(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;",
+                                 PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; \
+                                 PRAGMA soft_heap_limit = {SQLITE_HEAP_LIMIT};",
                                 BUSY_TIMEOUT.as_millis()
                             )))
                             .await?;
@@ -320,6 +335,39 @@ impl Db {
         }))
     }
 
+    /// Like [`Db::checkpoint_wal`], but first takes every read connection from the pool,
+    /// so no read of this process is on the log when it is emptied: new reads queue until
+    /// the ones already running finish (at most [`READ_DRAIN_WAIT`], else nothing is done
+    /// and `None` is returned) and the checkpoint is over.
+    ///
+    /// Reads that follow each other without a pause (dashboards polled back to back) keep
+    /// some reader on an old snapshot at every moment, so the plain checkpoint never
+    /// empties the log and it grows by the write rate. This is the way through, used only
+    /// when the log has grown ([`run_wal_checkpoints`]). No deadlock: a task holding a
+    /// transaction never waits for a read connection (see the module notes), so every
+    /// read connection is given back without waiting for the writer; and were one to, the
+    /// wait ends after [`READ_DRAIN_WAIT`].
+    pub async fn checkpoint_wal_between_reads(&self) -> Result<Option<WalCheckpoint>, sqlx::Error> {
+        if self.backend != Backend::Sqlite {
+            return Ok(None);
+        }
+        let drained = tokio::time::timeout(READ_DRAIN_WAIT, async {
+            let mut held = Vec::with_capacity(SQLITE_READERS as usize);
+            for _ in 0..SQLITE_READERS {
+                held.push(self.reader.acquire().await?);
+            }
+            Ok::<_, sqlx::Error>(held)
+        })
+        .await;
+        let held = match drained {
+            Ok(held) => held?,
+            Err(_) => return Ok(None),
+        };
+        let done = self.checkpoint_wal().await;
+        drop(held);
+        done
+    }
+
     /// Closes the pools, waiting for connections to be returned.
     pub async fn close(&self) {
         self.reader.close().await;
@@ -370,12 +418,21 @@ pub async fn run_wal_checkpoints(db: Db, interval: Duration) {
     timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         timer.tick().await;
-        match db.checkpoint_wal().await {
+        let done = match db.checkpoint_wal().await {
+            Ok(Some(done)) if done.blocked && done.frames > WAL_DRAIN_FRAMES => {
+                db.checkpoint_wal_between_reads().await
+            }
+            done => done,
+        };
+        match done {
             Ok(Some(done)) if done.blocked => tracing::info!(
                 frames = done.frames,
                 "readers kept the WAL from being emptied; trying again on the next tick"
             ),
-            Ok(_) => {}
+            Ok(None) => tracing::info!(
+                "reads ran too long to empty the WAL between them; trying again on the next tick"
+            ),
+            Ok(Some(_)) => {}
             Err(err) => tracing::warn!(error = %err, "WAL checkpoint failed"),
         }
     }
@@ -653,5 +710,65 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(count, 201, "every write is in the database");
+    }
+
+    #[tokio::test]
+    async fn a_checkpoint_between_reads_holds_new_reads_back_until_the_running_read_is_done_then_empties_the_wal()
+     {
+        let (db, dir) = sqlite().await;
+        let wal = dir.path().join("axle.db-wal");
+        let wal_len = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        for n in 0..200 {
+            sqlx::query("INSERT INTO tenants (id, name, slug, created_at) VALUES ($1, $2, $1, 0)")
+                .bind(format!("t{n}"))
+                .bind(format!("Tenant {n}"))
+                .execute(db.writer())
+                .await
+                .unwrap();
+        }
+        let mut running = db.reader().begin().await.unwrap();
+        sqlx::query("SELECT COUNT(*) FROM tenants")
+            .fetch_one(&mut *running)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO tenants (id, name, slug, created_at) VALUES ('late', 'Late', 'late', 0)",
+        )
+        .execute(db.writer())
+        .await
+        .unwrap();
+
+        let checkpoint = tokio::spawn({
+            let db = db.clone();
+            async move { db.checkpoint_wal_between_reads().await }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!checkpoint.is_finished(), "it waits for the running read");
+        let new_read = tokio::spawn({
+            let db = db.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM tenants")
+                    .fetch_one(db.reader())
+                    .await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!new_read.is_finished(), "a read begun meanwhile waits");
+        assert!(wal_len() > 0);
+
+        running.rollback().await.unwrap();
+        let done = checkpoint
+            .await
+            .unwrap()
+            .unwrap()
+            .expect("the reads were done within the wait");
+        assert!(!done.blocked, "{done:?}");
+        assert_eq!(done.frames, 0, "truncated: {done:?}");
+        assert_eq!(wal_len(), 0);
+        assert_eq!(
+            new_read.await.unwrap().unwrap(),
+            201,
+            "the held-back read runs after, on every write"
+        );
     }
 }
