@@ -24,6 +24,10 @@ const SLA_TICK: std::time::Duration = std::time::Duration::from_secs(15);
 /// MB a second; an empty checkpoint (nothing written since) costs a statement.
 const WAL_CHECKPOINT_TICK: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// How often freed memory is handed back to the kernel: a walk of every allocator arena,
+/// a millisecond or two for a node's heap.
+const HEAP_TRIM_TICK: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// How often a node looks for workflow events whose holder died or failed. An event waits
 /// for its lease (a minute) to run out first, so a shorter tick would only add queries.
 const WORKFLOW_REDELIVERY_TICK: std::time::Duration = std::time::Duration::from_secs(10);
@@ -173,6 +177,7 @@ impl App {
             self.core.clone(),
             SLA_TICK,
         ));
+        tokio::spawn(crate::heap::run_trim(HEAP_TRIM_TICK));
         tokio::spawn(crate::db::run_wal_checkpoints(
             self.core.db.clone(),
             WAL_CHECKPOINT_TICK,

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod db;
 pub mod delivery;
 pub mod domain;
+pub mod heap;
 pub mod hours;
 pub mod http;
 pub mod ids;
