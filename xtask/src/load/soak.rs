@@ -98,6 +98,9 @@ pub fn run(args: &[String]) -> Result {
     })
 }
 
+/// When the node has been under every client long enough for its memory to be compared.
+const STEADY_AFTER: Duration = Duration::from_secs(60);
+
 /// The resident memory at one moment of the run.
 struct Sample {
     at: Duration,
@@ -273,17 +276,33 @@ fn print(
     for error in reload_errors.iter().take(3) {
         println!("- {error}");
     }
-    // After warm-up against the end: a node that leaks grows with every minute served.
-    if let (Some(first), Some(last)) = (samples.first(), samples.last()) {
-        let change = (last.rss_kib as f64 - first.rss_kib as f64) / first.rss_kib.max(1) as f64;
-        let peak = samples.iter().map(|s| s.rss_kib).max().unwrap_or(0);
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    if let (Some(start), Some(last)) = (samples.first(), samples.last()) {
         println!(
-            "RSS: {:.1} MiB after warm-up, {:.1} MiB at {:.1} min ({:+.1} %), peak {:.1} MiB.",
-            first.rss_kib as f64 / 1024.0,
-            last.rss_kib as f64 / 1024.0,
+            "RSS: {:.1} MiB after the warm-up requests, {:.1} MiB at {:.1} min.",
+            mib(start.rss_kib),
+            mib(last.rss_kib),
+            last.at.as_secs_f64() / 60.0
+        );
+    }
+    // The first minute under every client fills what a loaded node holds for good (a
+    // connection's page cache, an instance slot per concurrent call, a thread's arena).
+    // From there on, a node that leaks grows with every minute served.
+    let steady: Vec<&Sample> = samples.iter().filter(|s| s.at >= STEADY_AFTER).collect();
+    if let (Some(first), Some(last)) = (steady.first(), steady.last()) {
+        let change = (last.rss_kib as f64 - first.rss_kib as f64) / first.rss_kib.max(1) as f64;
+        let low = steady.iter().map(|s| s.rss_kib).min().unwrap_or(0);
+        let peak = steady.iter().map(|s| s.rss_kib).max().unwrap_or(0);
+        println!(
+            "RSS under load: {:.1} MiB at {:.1} min, {:.1} MiB at {:.1} min ({:+.1} %); \
+             between {:.1} and {:.1} MiB.",
+            mib(first.rss_kib),
+            first.at.as_secs_f64() / 60.0,
+            mib(last.rss_kib),
             last.at.as_secs_f64() / 60.0,
             change * 100.0,
-            peak as f64 / 1024.0
+            mib(low),
+            mib(peak)
         );
     }
 }
