@@ -568,6 +568,40 @@ mod tests {
         (db, dir)
     }
 
+    /// The size of the database's write-ahead log in `dir`.
+    fn wal_len(dir: &tempfile::TempDir) -> u64 {
+        std::fs::metadata(dir.path().join("axle.db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0)
+    }
+
+    /// Writes 200 tenants, opens a read transaction that reads them, then writes a 201st:
+    /// the returned reader sits on an old snapshot, holding the log's frames.
+    async fn a_reader_behind_the_last_of_201_writes(
+        db: &Db,
+    ) -> sqlx::Transaction<'static, sqlx::Any> {
+        for n in 0..200 {
+            sqlx::query("INSERT INTO tenants (id, name, slug, created_at) VALUES ($1, $2, $1, 0)")
+                .bind(format!("t{n}"))
+                .bind(format!("Tenant {n}"))
+                .execute(db.writer())
+                .await
+                .unwrap();
+        }
+        let mut reader = db.reader().begin().await.unwrap();
+        sqlx::query("SELECT COUNT(*) FROM tenants")
+            .fetch_one(&mut *reader)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO tenants (id, name, slug, created_at) VALUES ('late', 'Late', 'late', 0)",
+        )
+        .execute(db.writer())
+        .await
+        .unwrap();
+        reader
+    }
+
     /// The panic message of `work` run as a task (a request handler or a worker is one;
     /// the guard follows tasks), or `None` when it finished.
     async fn panic_of(
@@ -665,29 +699,9 @@ mod tests {
     async fn a_checkpoint_waits_briefly_for_a_reader_on_the_wal_and_empties_it_once_the_reader_is_done()
      {
         let (db, dir) = sqlite().await;
-        let wal = dir.path().join("axle.db-wal");
-        let wal_len = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
-        for n in 0..200 {
-            sqlx::query("INSERT INTO tenants (id, name, slug, created_at) VALUES ($1, $2, $1, 0)")
-                .bind(format!("t{n}"))
-                .bind(format!("Tenant {n}"))
-                .execute(db.writer())
-                .await
-                .unwrap();
-        }
+        let wal_len = || wal_len(&dir);
+        let reader = a_reader_behind_the_last_of_201_writes(&db).await;
         assert!(wal_len() > 0, "the writes went to the WAL");
-        // A reader in the middle of a read transaction holds the log's old frames.
-        let mut reader = db.reader().begin().await.unwrap();
-        sqlx::query("SELECT COUNT(*) FROM tenants")
-            .fetch_one(&mut *reader)
-            .await
-            .unwrap();
-        sqlx::query(
-            "INSERT INTO tenants (id, name, slug, created_at) VALUES ('late', 'Late', 'late', 0)",
-        )
-        .execute(db.writer())
-        .await
-        .unwrap();
         let blocked = db
             .checkpoint_wal()
             .await
@@ -716,27 +730,8 @@ mod tests {
     async fn a_checkpoint_between_reads_holds_new_reads_back_until_the_running_read_is_done_then_empties_the_wal()
      {
         let (db, dir) = sqlite().await;
-        let wal = dir.path().join("axle.db-wal");
-        let wal_len = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
-        for n in 0..200 {
-            sqlx::query("INSERT INTO tenants (id, name, slug, created_at) VALUES ($1, $2, $1, 0)")
-                .bind(format!("t{n}"))
-                .bind(format!("Tenant {n}"))
-                .execute(db.writer())
-                .await
-                .unwrap();
-        }
-        let mut running = db.reader().begin().await.unwrap();
-        sqlx::query("SELECT COUNT(*) FROM tenants")
-            .fetch_one(&mut *running)
-            .await
-            .unwrap();
-        sqlx::query(
-            "INSERT INTO tenants (id, name, slug, created_at) VALUES ('late', 'Late', 'late', 0)",
-        )
-        .execute(db.writer())
-        .await
-        .unwrap();
+        let wal_len = || wal_len(&dir);
+        let running = a_reader_behind_the_last_of_201_writes(&db).await;
 
         let checkpoint = tokio::spawn({
             let db = db.clone();

@@ -101,6 +101,10 @@ pub fn run(args: &[String]) -> Result {
 /// When the node has been under every client long enough for its memory to be compared.
 const STEADY_AFTER: Duration = Duration::from_secs(60);
 
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
 /// The resident memory at one moment of the run.
 struct Sample {
     at: Duration,
@@ -197,7 +201,7 @@ async fn soak(options: &Options, artifacts: &super::node::Artifacts) -> Result {
                 eprintln!(
                     "xtask: {:>4.1} min, RSS {:.1} MiB",
                     at.as_secs_f64() / 60.0,
-                    rss_kib as f64 / 1024.0
+                    mib(rss_kib)
                 );
             }
         }
@@ -276,7 +280,6 @@ fn print(
     for error in reload_errors.iter().take(3) {
         println!("- {error}");
     }
-    let mib = |kib: u64| kib as f64 / 1024.0;
     if let (Some(start), Some(last)) = (samples.first(), samples.last()) {
         println!(
             "RSS: {:.1} MiB after the warm-up requests, {:.1} MiB at {:.1} min.",
