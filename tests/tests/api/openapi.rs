@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 /// The official schema of OpenAPI 3.1 documents, version 2022-10-07, from
 /// https://spec.openapis.org/oas/3.1/schema/2022-10-07.
-const OPENAPI_31_SCHEMA: &str = include_str!("../fixtures/openapi-3.1-schema.json");
+const OPENAPI_31_SCHEMA: &str = include_str!("../../fixtures/openapi-3.1-schema.json");
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",

@@ -1,7 +1,6 @@
 //! Tenant isolation: tenant B's key cannot read, list, change or route through anything of
 //! tenant A, and a plugin installed in B sees only B's records.
 
-#[path = "isolation/route_matrix.rs"]
 mod route_matrix;
 
 use axle_tests::{HOSTILE, Reply, SAFETY_ESCALATION, Tenant, TestApp, vin};
