@@ -461,27 +461,27 @@ pub async fn drill_down(
         _ => {}
     }
     let dimension = query.group_by.map_or(Dimension::Total, GroupBy::dimension);
-    let rows = if matches_nothing {
-        Vec::new()
-    } else {
-        kpis::tickets(db, tenant_id, &population, dimension).await?
-    };
     let mut sum = Facts::default();
     let mut items = Vec::new();
-    for row in rows {
+    let mut total = 0;
+    let mut visit = |row: kpis::TicketFacts| {
         if let Some(group_by) = query.group_by
             && labels
                 .key(group_by, row.dim_a.as_deref(), row.dim_b.as_deref())
                 .as_deref()
                 != group
         {
-            continue;
+            return;
         }
         // Every ticket of the group adds to the sums (those not behind the cell add 0,
         // except open tickets to backlog's denominator), so they equal the cell's.
         sum += row.facts;
         if !metric.behind(&row.facts) {
-            continue;
+            return;
+        }
+        total += 1;
+        if items.len() == DRILL_LIMIT {
+            return;
         }
         let (numerator, denominator) = metric.parts(&row.facts);
         items.push(DrillTicket {
@@ -498,9 +498,10 @@ pub async fn drill_down(
             numerator,
             denominator,
         });
+    };
+    if !matches_nothing {
+        kpis::each_ticket(db, tenant_id, &population, dimension, &mut visit).await?;
     }
-    let total = items.len();
-    items.truncate(DRILL_LIMIT);
     let (numerator, denominator) = metric.parts(&sum);
     Ok(DrillDown {
         metric: metric.as_str(),

@@ -477,6 +477,46 @@ async fn drill_down_returns_exactly_the_tickets_behind_a_cell() {
 }
 
 #[tokio::test]
+async fn a_drill_down_past_its_limit_counts_every_ticket_and_lists_the_oldest_500() {
+    const LIMIT: usize = 500;
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("kpi-drill-limit").await;
+    let mut created = Vec::new();
+    for n in 0..LIMIT + 3 {
+        let ticket = app
+            .ticket(
+                &tenant,
+                json!({
+                    "subject": format!("刹车异响 #{n}"),
+                    "description": "踩刹车时前轮有异响",
+                    "category": "brakes",
+                }),
+            )
+            .await;
+        created.push(id(&ticket));
+    }
+    let backlog = drill(
+        &app,
+        &tenant.key,
+        &format!("/api/v1/reports/kpis/tickets?{WINDOW}&metric=backlog"),
+    )
+    .await;
+    assert_eq!(
+        (&backlog["total"], &backlog["limit"], &backlog["truncated"]),
+        (&json!(LIMIT + 3), &json!(LIMIT), &json!(true))
+    );
+    // The cell's figures count every ticket, not only the listed ones.
+    assert_eq!(backlog["numerator"], json!(LIMIT + 3));
+    let listed: Vec<String> = backlog["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed, created[..LIMIT]);
+}
+
+#[tokio::test]
 async fn a_dealer_key_sees_only_its_subtree_and_another_tenant_sees_nothing() {
     let app = TestApp::spawn().await;
     let d = desk(&app, "kpi-scope").await;
