@@ -24,6 +24,14 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Executor, Row};
 
+/// The bytes the process's SQLite has allocated (caches, statements, sorts), whichever
+/// database is open; 0 when SQLite was never used.
+pub fn sqlite_heap_bytes() -> i64 {
+    // SAFETY: a read of SQLite's global counter; safe from any thread, before or after
+    // sqlite3_initialize.
+    unsafe { libsqlite3_sys::sqlite3_memory_used() }
+}
+
 /// Which engine is behind the pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {

@@ -5,6 +5,9 @@
 //! that builds a large reply (a KPI report over a growing month) leaves holes below live
 //! data that stay resident: the soak measured a live heap of 39 MB in an RSS of 130 MB and
 //! growing. `malloc_trim` walks every arena and hands the free pages back.
+//!
+//! Each pass also reports what the heap holds (`axle_heap_bytes`, `axle_sqlite_heap_bytes`),
+//! so a growing RSS can be told apart: live data, free holes, or SQLite's caches.
 
 use std::time::Duration;
 
@@ -16,17 +19,27 @@ pub async fn run_trim(interval: Duration) {
     loop {
         timer.tick().await;
         // It holds each arena's lock while it walks it: off the async threads.
-        let _ = tokio::task::spawn_blocking(trim).await;
+        if let Ok(Some((in_use, free))) = tokio::task::spawn_blocking(trim).await {
+            crate::telemetry::metrics::heap(in_use, free);
+        }
+        crate::telemetry::metrics::sqlite_heap(crate::db::sqlite_heap_bytes());
     }
 }
 
+/// Trims, then returns the bytes allocated and the bytes held free.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn trim() {
-    // SAFETY: malloc_trim takes no pointers and is thread-safe; 0 keeps no padding.
-    unsafe {
+fn trim() -> Option<(u64, u64)> {
+    // SAFETY: malloc_trim and mallinfo2 take no pointers and are thread-safe; 0 keeps no
+    // padding.
+    let info = unsafe {
         libc::malloc_trim(0);
-    }
+        libc::mallinfo2()
+    };
+    // uordblks: in use in the arenas; hblkhd: large blocks mmapped on their own.
+    Some(((info.uordblks + info.hblkhd) as u64, info.fordblks as u64))
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn trim() {}
+fn trim() -> Option<(u64, u64)> {
+    None
+}

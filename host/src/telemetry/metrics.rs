@@ -14,6 +14,8 @@ const SNAPSHOT_REBUILDS: &str = "axle_plugin_snapshot_rebuilds_total";
 const RELOADS_HEARD: &str = "axle_plugin_reloads_heard_total";
 const HTTP_REQUESTS: &str = "axle_http_requests_total";
 const HTTP_DURATION: &str = "axle_http_request_duration_seconds";
+const HEAP: &str = "axle_heap_bytes";
+const SQLITE_HEAP: &str = "axle_sqlite_heap_bytes";
 
 /// A fresh instance plus a call takes tens of µs; a deadline stops a call at about 1 s.
 const PLUGIN_BUCKETS: &[f64] = &[
@@ -66,7 +68,7 @@ pub fn render() -> String {
 }
 
 fn describe() {
-    use ::metrics::{Unit, describe_counter, describe_histogram};
+    use ::metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
     describe_counter!(
         PLUGIN_INVOCATIONS,
         "Plugin invocations by plugin, version, hook and outcome (ok, trap, timeout, memory_limit, …)"
@@ -97,6 +99,27 @@ fn describe() {
         Unit::Seconds,
         "HTTP request time by method and route template"
     );
+    describe_gauge!(
+        HEAP,
+        Unit::Bytes,
+        "The allocator's heap by part: in_use (live allocations) and free (held, not in use)"
+    );
+    describe_gauge!(
+        SQLITE_HEAP,
+        Unit::Bytes,
+        "Memory SQLite holds (page caches, statements, sorts); 0 on PostgreSQL"
+    );
+}
+
+/// The allocator's heap after a trim: what is allocated and what it holds unused.
+pub fn heap(in_use: u64, free: u64) {
+    ::metrics::gauge!(HEAP, "part" => "in_use").set(in_use as f64);
+    ::metrics::gauge!(HEAP, "part" => "free").set(free as f64);
+}
+
+/// The bytes SQLite has allocated, process-wide.
+pub fn sqlite_heap(bytes: i64) {
+    ::metrics::gauge!(SQLITE_HEAP).set(bytes as f64);
 }
 
 /// One plugin invocation; `outcome` is `ok` or a `Failure::outcome`.

@@ -47,6 +47,8 @@ pub struct Artifacts {
 pub struct Node {
     pub url: String,
     pub key: String,
+    /// The token `GET /metrics` takes on this node.
+    pub metrics_token: String,
     process: Process,
     _data_dir: tempfile::TempDir,
     _database: Option<Database>,
@@ -65,6 +67,7 @@ impl Node {
             Backend::Sqlite => None,
             Backend::Postgres => Some(Database::create()?),
         };
+        let metrics_token = format!("load-metrics-{}", std::process::id());
         let mut command = Command::new(&artifacts.axle);
         command
             .arg("demo")
@@ -82,6 +85,7 @@ impl Node {
             .env_remove("AXLE_PUBLIC_URL")
             .env_remove("AXLE_COMPILED_DIR")
             .env_remove("AXLE_ADMIN_TOKEN")
+            .env("AXLE_METRICS_TOKEN", &metrics_token)
             // The log goes to a file: colour codes would only clutter it.
             .env("NO_COLOR", "1");
         if let Some(database) = &database {
@@ -93,6 +97,7 @@ impl Node {
         Ok(Node {
             url,
             key,
+            metrics_token,
             process,
             _data_dir: data_dir,
             _database: database,

@@ -109,6 +109,51 @@ fn mib(kib: u64) -> f64 {
 struct Sample {
     at: Duration,
     rss_kib: u64,
+    heap: Option<Heap>,
+}
+
+/// What the node's heap held at its last report (it reports every 10 s), in MiB: the
+/// split that tells live data from free holes from SQLite's caches when RSS moves.
+#[derive(Clone, Copy)]
+struct Heap {
+    in_use: f64,
+    free: f64,
+    sqlite: f64,
+}
+
+impl std::fmt::Display for Heap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "heap {:.1} MiB in use, {:.1} MiB free; SQLite {:.1} MiB of it",
+            self.in_use, self.free, self.sqlite
+        )
+    }
+}
+
+/// The node's `axle_heap_bytes` and `axle_sqlite_heap_bytes`, or `None` before its first
+/// report or where the allocator does not say.
+async fn heap(client: &reqwest::Client, node: &Node) -> Option<Heap> {
+    let text = client
+        .get(format!("{}/metrics", node.url))
+        .bearer_auth(&node.metrics_token)
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    let mib_of = |series: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(series))
+            .and_then(|value| value.trim().parse::<f64>().ok())
+            .map(|bytes| bytes / (1024.0 * 1024.0))
+    };
+    Some(Heap {
+        in_use: mib_of("axle_heap_bytes{part=\"in_use\"} ")?,
+        free: mib_of("axle_heap_bytes{part=\"free\"} ")?,
+        sqlite: mib_of("axle_sqlite_heap_bytes ")?,
+    })
 }
 
 async fn soak(options: &Options, artifacts: &super::node::Artifacts) -> Result {
@@ -176,6 +221,7 @@ async fn soak(options: &Options, artifacts: &super::node::Artifacts) -> Result {
     let mut samples = vec![Sample {
         at: Duration::ZERO,
         rss_kib: node.rss_kib().unwrap_or(0),
+        heap: heap(&client, &node).await,
     }];
     let mut reloads = 0u64;
     let mut reload_errors = Vec::new();
@@ -197,12 +243,14 @@ async fn soak(options: &Options, artifacts: &super::node::Artifacts) -> Result {
         if at >= next_sample {
             next_sample += Duration::from_secs(30);
             if let Some(rss_kib) = node.rss_kib() {
-                samples.push(Sample { at, rss_kib });
+                let heap = heap(&client, &node).await;
                 eprintln!(
-                    "xtask: {:>4.1} min, RSS {:.1} MiB",
+                    "xtask: {:>4.1} min, RSS {:.1} MiB{}",
                     at.as_secs_f64() / 60.0,
-                    mib(rss_kib)
+                    mib(rss_kib),
+                    heap.map(|h| format!(" ({h})")).unwrap_or_default()
                 );
+                samples.push(Sample { at, rss_kib, heap });
             }
         }
     }
@@ -217,6 +265,7 @@ async fn soak(options: &Options, artifacts: &super::node::Artifacts) -> Result {
         samples.push(Sample {
             at: started.elapsed(),
             rss_kib,
+            heap: heap(&client, &node).await,
         });
     }
     print(options, &outcomes, &samples, reloads, &reload_errors);
@@ -307,5 +356,8 @@ fn print(
             mib(low),
             mib(peak)
         );
+        if let (Some(from), Some(to)) = (first.heap, last.heap) {
+            println!("Heap under load: {from} at the first; {to} at the last.");
+        }
     }
 }
