@@ -354,6 +354,33 @@ async fn metrics_need_their_scrape_token_and_not_the_admin_token() {
 }
 
 #[tokio::test]
+async fn a_node_reports_its_heap_in_use_and_free_and_what_sqlite_holds() {
+    let app = TestApp::spawn().await;
+    // A node reports when it starts serving, then every 10 s, from a blocking thread.
+    let mut text = scrape(&app).await;
+    for _ in 0..50 {
+        if text.contains("axle_heap_bytes{") && text.contains("axle_sqlite_heap_bytes ") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        text = scrape(&app).await;
+    }
+    let in_use = value(&text, "axle_heap_bytes", &[("part", "in_use")]);
+    // A node holds at least its plugin snapshot and its connection pools.
+    assert!(in_use > 1024.0 * 1024.0, "heap in use: {in_use}\n{text}");
+    assert!(text.contains("axle_heap_bytes{part=\"free\"} "), "{text}");
+    let sqlite = value(&text, "axle_sqlite_heap_bytes", &[]);
+    match axle_tests::backend() {
+        axle_tests::Backend::Sqlite => assert!(sqlite > 0.0, "SQLite's heap: {text}"),
+        // Process-wide, and no node of this process need have opened SQLite: reported, 0
+        // or more.
+        axle_tests::Backend::Postgres => {
+            assert!(text.contains("axle_sqlite_heap_bytes "), "{text}")
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_node_without_a_scrape_token_refuses_every_scrape() {
     let mut app = TestApp::spawn().await;
     let mut settings = app.settings.clone();
