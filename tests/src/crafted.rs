@@ -102,14 +102,8 @@ fn routing_rule(wat: &str) -> Vec<u8> {
         .select_world(&[package], Some("routing-rule"))
         .expect("the routing-rule world");
     let mut module = wat::parse_str(wat).expect("the crafted WAT parses");
-    wit_component::embed_component_metadata(
-        &mut module,
-        &resolve,
-        world,
-        StringEncoding::UTF8,
-        false,
-    )
-    .expect("the world's metadata embeds");
+    wit_component::embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8)
+        .expect("the world's metadata embeds");
     ComponentEncoder::default()
         .validate(true)
         .module(&module)
