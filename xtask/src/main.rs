@@ -98,6 +98,7 @@ fn run_tests(command: &mut Command, tally: &mut Tally) -> Result {
     use std::io::{BufRead, BufReader};
     let shown = format!("{command:?}");
     eprintln!("xtask: running {shown}");
+    let started = std::time::Instant::now();
     let mut child = command
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -114,6 +115,7 @@ fn run_tests(command: &mut Command, tally: &mut Tally) -> Result {
     let status = child
         .wait()
         .map_err(|err| format!("waiting for {shown}: {err}"))?;
+    eprintln!("xtask: took {:.0} s", started.elapsed().as_secs_f64());
     if status.success() {
         Ok(())
     } else {
@@ -124,9 +126,12 @@ fn run_tests(command: &mut Command, tally: &mut Tally) -> Result {
 fn run(command: &mut Command) -> Result {
     let shown = format!("{command:?}");
     eprintln!("xtask: running {shown}");
+    // Each step's time, so a slow CI run says where its minutes went.
+    let started = std::time::Instant::now();
     let status = command
         .status()
         .map_err(|err| format!("cannot start {shown}: {err}"))?;
+    eprintln!("xtask: took {:.0} s", started.elapsed().as_secs_f64());
     if status.success() {
         Ok(())
     } else {
