@@ -472,9 +472,16 @@ async fn start(app: &App, listen: &str) -> anyhow::Result<(Server, DeliveryWorke
     Ok((server, delivery))
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+fn main() -> anyhow::Result<()> {
+    axle_host::heap::limit_arenas();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(run(Cli::parse()))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Plugin { command } = cli.command {
         // Developer commands print their own reports; `plugin test` captures plugin logs.
         let code = plugin_command(command).await.unwrap_or_else(|err| {

@@ -16,6 +16,7 @@ const HTTP_REQUESTS: &str = "axle_http_requests_total";
 const HTTP_DURATION: &str = "axle_http_request_duration_seconds";
 const HEAP: &str = "axle_heap_bytes";
 const SQLITE_HEAP: &str = "axle_sqlite_heap_bytes";
+const HEAP_ARENAS: &str = "axle_heap_arenas";
 
 /// A fresh instance plus a call takes tens of µs; a deadline stops a call at about 1 s.
 const PLUGIN_BUCKETS: &[f64] = &[
@@ -105,16 +106,22 @@ fn describe() {
         "The allocator's heap by part: in_use (live allocations) and free (held, not in use)"
     );
     describe_gauge!(
+        HEAP_ARENAS,
+        "The allocator's arenas, each holding its own free memory; two unless GLIBC_TUNABLES says otherwise"
+    );
+    describe_gauge!(
         SQLITE_HEAP,
         Unit::Bytes,
         "Memory SQLite holds (page caches, statements, sorts); 0 on PostgreSQL"
     );
 }
 
-/// The allocator's heap after a trim: what is allocated and what it holds unused.
-pub fn heap(in_use: u64, free: u64) {
+/// The allocator's heap after a trim: what is allocated, what it holds unused, and in how
+/// many arenas.
+pub fn heap(in_use: u64, free: u64, arenas: u64) {
     ::metrics::gauge!(HEAP, "part" => "in_use").set(in_use as f64);
     ::metrics::gauge!(HEAP, "part" => "free").set(free as f64);
+    ::metrics::gauge!(HEAP_ARENAS).set(arenas as f64);
 }
 
 /// The bytes SQLite has allocated, process-wide.

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use axle_tests::node_process::NodeProcess;
 use axle_tests::{
     ADMIN_TOKEN, HOSTILE, METRICS_TOKEN, Plugin, Tenant, TestApp, VIN_DECODER, VIP_ROUTING, vin,
 };
@@ -366,6 +367,7 @@ async fn a_node_reports_its_heap_in_use_and_free_and_what_sqlite_holds() {
         text = scrape(&app).await;
     }
     let in_use = value(&text, "axle_heap_bytes", &[("part", "in_use")]);
+    assert!(value(&text, "axle_heap_arenas", &[]) >= 1.0, "{text}");
     // A node holds at least its plugin snapshot and its connection pools.
     assert!(in_use > 1024.0 * 1024.0, "heap in use: {in_use}\n{text}");
     assert!(text.contains("axle_heap_bytes{part=\"free\"} "), "{text}");
@@ -378,6 +380,54 @@ async fn a_node_reports_its_heap_in_use_and_free_and_what_sqlite_holds() {
             assert!(text.contains("axle_sqlite_heap_bytes "), "{text}")
         }
     }
+}
+
+#[tokio::test]
+async fn a_served_node_shares_at_most_two_malloc_arenas_among_its_threads() {
+    let node = NodeProcess::start_with(&[
+        "--admin-token",
+        ADMIN_TOKEN,
+        "--metrics-token",
+        METRICS_TOKEN,
+    ]);
+    let client = axle_host::tls::client();
+    // Threads that allocate at once are what makes glibc open arenas: tenants created in
+    // parallel keep the runtime's workers, SQLite's connection threads and key hashing busy.
+    let creates = (0..24).map(|n| {
+        client
+            .post(format!("{}/api/v1/tenants", node.url))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&json!({ "name": format!("Arena {n}"), "slug": format!("arena-{n}") }))
+            .send()
+    });
+    for reply in futures_util::future::join_all(creates).await {
+        assert_eq!(reply.expect("POST /tenants").status().as_u16(), 201);
+    }
+    // The gauges are read at each heap trim, every 10 s (the heap in use is never the same
+    // twice); arenas are never given back, so the next report after the load counts every
+    // arena the load opened.
+    let scrape = || async {
+        let reply = client
+            .get(format!("{}/metrics", node.url))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .expect("GET /metrics");
+        assert_eq!(reply.status().as_u16(), 200);
+        reply.text().await.expect("metrics text")
+    };
+    let in_use = |text: &str| value(text, "axle_heap_bytes", &[("part", "in_use")]);
+    let before = in_use(&scrape().await);
+    let mut text = scrape().await;
+    for _ in 0..150 {
+        if in_use(&text) != before {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        text = scrape().await;
+    }
+    let arenas = value(&text, "axle_heap_arenas", &[]);
+    assert!((1.0..=2.0).contains(&arenas), "arenas: {arenas}\n{text}");
 }
 
 #[tokio::test]

@@ -118,6 +118,7 @@ struct Sample {
 struct Heap {
     in_use: f64,
     free: f64,
+    arenas: f64,
     sqlite: f64,
 }
 
@@ -125,14 +126,14 @@ impl std::fmt::Display for Heap {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "heap {:.1} MiB in use, {:.1} MiB free; SQLite {:.1} MiB of it",
-            self.in_use, self.free, self.sqlite
+            "heap {:.1} MiB in use, {:.1} MiB free in {} arenas; SQLite {:.1} MiB of it",
+            self.in_use, self.free, self.arenas, self.sqlite
         )
     }
 }
 
-/// The node's `axle_heap_bytes` and `axle_sqlite_heap_bytes`, or `None` before its first
-/// report or where the allocator does not say.
+/// The node's `axle_heap_bytes`, `axle_heap_arenas` and `axle_sqlite_heap_bytes`, or
+/// `None` before its first report or where the allocator does not say.
 async fn heap(client: &reqwest::Client, node: &Node) -> Option<Heap> {
     let text = client
         .get(format!("{}/metrics", node.url))
@@ -143,15 +144,16 @@ async fn heap(client: &reqwest::Client, node: &Node) -> Option<Heap> {
         .text()
         .await
         .ok()?;
-    let mib_of = |series: &str| {
+    let value_of = |series: &str| {
         text.lines()
             .find_map(|line| line.strip_prefix(series))
             .and_then(|value| value.trim().parse::<f64>().ok())
-            .map(|bytes| bytes / (1024.0 * 1024.0))
     };
+    let mib_of = |series: &str| value_of(series).map(|bytes| bytes / (1024.0 * 1024.0));
     Some(Heap {
         in_use: mib_of("axle_heap_bytes{part=\"in_use\"} ")?,
         free: mib_of("axle_heap_bytes{part=\"free\"} ")?,
+        arenas: value_of("axle_heap_arenas ")?,
         sqlite: mib_of("axle_sqlite_heap_bytes ")?,
     })
 }
