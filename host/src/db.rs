@@ -22,7 +22,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Executor, Row};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Executor, Row, SqlSafeStr};
 
 /// The bytes the process's SQLite has allocated (caches, statements, sorts), whichever
 /// database is open; 0 when SQLite was never used.
@@ -147,7 +148,131 @@ pub enum DbError {
     },
 }
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The schema's migrations as `(version, description, SQL)`, embedded in the binary.
+/// Listed here rather than by `sqlx::migrate!`, whose proc macro links both database
+/// drivers (SQLite's C build too) a second time at build time; the test
+/// `the_embedded_migrations_are_the_directory_as_sqlx_reads_it` holds this list to
+/// `host/migrations/`, checksums included, so a database migrated by either agrees.
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/0001_foundation.sql"),
+    ),
+    (2, "org", include_str!("../migrations/0002_org.sql")),
+    (
+        3,
+        "outbox delivery",
+        include_str!("../migrations/0003_outbox_delivery.sql"),
+    ),
+    (4, "import", include_str!("../migrations/0004_import.sql")),
+    (
+        5,
+        "interactions surveys",
+        include_str!("../migrations/0005_interactions_surveys.sql"),
+    ),
+    (6, "sla", include_str!("../migrations/0006_sla.sql")),
+    (7, "kpis", include_str!("../migrations/0007_kpis.sql")),
+    (
+        8,
+        "campaigns",
+        include_str!("../migrations/0008_campaigns.sql"),
+    ),
+    (9, "intake", include_str!("../migrations/0009_intake.sql")),
+    (
+        10,
+        "knowledge base",
+        include_str!("../migrations/0010_knowledge_base.sql"),
+    ),
+    (
+        11,
+        "custom fields",
+        include_str!("../migrations/0011_custom_fields.sql"),
+    ),
+    (
+        12,
+        "dashboards",
+        include_str!("../migrations/0012_dashboards.sql"),
+    ),
+    (
+        13,
+        "plugin lifecycle",
+        include_str!("../migrations/0013_plugin_lifecycle.sql"),
+    ),
+    (
+        15,
+        "shadow replay",
+        include_str!("../migrations/0015_shadow_replay.sql"),
+    ),
+    (
+        16,
+        "plugin policy",
+        include_str!("../migrations/0016_plugin_policy.sql"),
+    ),
+    (
+        17,
+        "customer phone lookup",
+        include_str!("../migrations/0017_customer_phone_lookup.sql"),
+    ),
+    (
+        18,
+        "outbox link token",
+        include_str!("../migrations/0018_outbox_link_token.sql"),
+    ),
+    (
+        19,
+        "idempotency keys",
+        include_str!("../migrations/0019_idempotency_keys.sql"),
+    ),
+    (
+        20,
+        "phone country",
+        include_str!("../migrations/0020_phone_country.sql"),
+    ),
+    (
+        21,
+        "national phone index",
+        include_str!("../migrations/0021_national_phone_index.sql"),
+    ),
+    (
+        22,
+        "workflow events",
+        include_str!("../migrations/0022_workflow_events.sql"),
+    ),
+];
+
+/// The migrator for [`MIGRATIONS`], built once.
+fn migrator() -> &'static Migrator {
+    static MIGRATOR: std::sync::OnceLock<Migrator> = std::sync::OnceLock::new();
+    MIGRATOR.get_or_init(|| {
+        Migrator::with_migrations(
+            MIGRATIONS
+                .iter()
+                .map(|&(version, description, sql)| {
+                    Migration::new(
+                        version,
+                        description.into(),
+                        MigrationType::Simple,
+                        sql.into_sql_str(),
+                        sql.starts_with("-- no-transaction"),
+                    )
+                })
+                .collect(),
+        )
+    })
+}
+
+/// What the migrations hold, as hex: two databases migrated under the same fingerprint have
+/// the same schema. Test harnesses key a migrated template database by it.
+pub fn schema_fingerprint() -> String {
+    use sha2::Digest;
+    let mut hash = sha2::Sha256::new();
+    for migration in migrator().iter() {
+        hash.update(migration.version.to_le_bytes());
+        hash.update(&migration.checksum);
+    }
+    hex::encode(hash.finalize())
+}
 
 /// How long a request waits for a pooled connection before it fails.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -222,7 +347,7 @@ impl Db {
                     .await
                     .map_err(DbError::Connect)?;
                 // Migrate before the readers open, so they find the database in WAL mode.
-                MIGRATOR.run(&writer).await?;
+                migrator().run(&writer).await?;
                 let reader = options()
                     .max_connections(SQLITE_READERS)
                     .after_connect(|conn, _| {
@@ -243,7 +368,7 @@ impl Db {
                     .connect(url)
                     .await
                     .map_err(DbError::Connect)?;
-                MIGRATOR.run(&pool).await?;
+                migrator().run(&pool).await?;
                 (pool.clone(), pool)
             }
         };
@@ -572,6 +697,28 @@ impl SqlBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_embedded_migrations_are_the_directory_as_sqlx_reads_it() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let read = Migrator::new(dir.as_path())
+            .await
+            .expect("read host/migrations");
+        let shown = |m: &Migrator| -> Vec<_> {
+            m.iter()
+                .map(|migration| {
+                    (
+                        migration.version,
+                        migration.description.to_string(),
+                        migration.migration_type,
+                        hex::encode(&migration.checksum),
+                        migration.no_tx,
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(shown(migrator()), shown(&read));
+    }
 
     async fn sqlite() -> (Db, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("temp dir");

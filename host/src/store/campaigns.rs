@@ -59,7 +59,6 @@ impl Campaign {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct CampaignRow {
     id: String,
     code: String,
@@ -72,6 +71,19 @@ struct CampaignRow {
     active: i64,
     created_at: i64,
 }
+
+crate::store::from_row!(CampaignRow {
+    id,
+    code,
+    kind,
+    title,
+    description,
+    vin_prefixes,
+    model_year_from,
+    model_year_to,
+    active,
+    created_at
+});
 
 impl CampaignRow {
     fn into_domain(self) -> Result<Campaign, StoreError> {

@@ -33,7 +33,6 @@ pub struct CustomerFilter {
     pub plate: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
 struct CustomerRow {
     id: String,
     external_id: Option<String>,
@@ -47,6 +46,20 @@ struct CustomerRow {
     created_at: i64,
     updated_at: i64,
 }
+
+crate::store::from_row!(CustomerRow {
+    id,
+    external_id,
+    name,
+    phone,
+    email,
+    region,
+    city,
+    vip,
+    fields,
+    created_at,
+    updated_at
+});
 
 impl CustomerRow {
     fn into_domain(self) -> Result<Customer, StoreError> {

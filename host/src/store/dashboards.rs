@@ -19,13 +19,19 @@ pub struct Dashboard {
 }
 
 /// One widget of a dashboard: an installation of a report-widget plugin.
-#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Widget {
     pub id: String,
     pub installation_id: String,
     /// Shown instead of the title the plugin describes.
     pub title: Option<String>,
 }
+
+crate::store::from_row!(Widget {
+    id,
+    installation_id,
+    title
+});
 
 /// A widget to store: the installation and an optional title override.
 #[derive(Clone, Debug)]
@@ -50,7 +56,6 @@ pub struct DashboardPatch {
     pub widgets: Option<Vec<NewWidget>>,
 }
 
-#[derive(sqlx::FromRow)]
 struct DashboardRow {
     id: String,
     name: String,
@@ -58,6 +63,14 @@ struct DashboardRow {
     created_at: i64,
     updated_at: i64,
 }
+
+crate::store::from_row!(DashboardRow {
+    id,
+    name,
+    description,
+    created_at,
+    updated_at
+});
 
 impl DashboardRow {
     fn with(self, widgets: Vec<Widget>) -> Dashboard {
@@ -72,12 +85,12 @@ impl DashboardRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct WidgetRow {
     dashboard_id: String,
-    #[sqlx(flatten)]
     widget: Widget,
 }
+
+crate::store::from_row!(WidgetRow { dashboard_id; flatten widget });
 
 const COLUMNS: &str = "id, name, description, created_at, updated_at";
 

@@ -38,7 +38,6 @@ pub struct NewDefinition {
     pub description: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
 struct DefinitionRow {
     id: String,
     entity: String,
@@ -51,6 +50,19 @@ struct DefinitionRow {
     created_at: i64,
     updated_at: i64,
 }
+
+crate::store::from_row!(DefinitionRow {
+    id,
+    entity,
+    name,
+    label,
+    kind,
+    required,
+    options,
+    description,
+    created_at,
+    updated_at
+});
 
 impl DefinitionRow {
     fn into_domain(self) -> Result<FieldDefinition, StoreError> {

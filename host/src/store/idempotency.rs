@@ -26,7 +26,7 @@ impl<'a> KeyRef<'a> {
 }
 
 /// A key's row as a retry finds it.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub struct Kept {
     pub fingerprint: String,
     /// `None` while the first request still runs.
@@ -36,6 +36,15 @@ pub struct Kept {
     pub locked_at: i64,
     pub created_at: i64,
 }
+
+crate::store::from_row!(Kept {
+    fingerprint,
+    status,
+    content_type,
+    body,
+    locked_at,
+    created_at
+});
 
 /// Takes the key for a request with `fingerprint`, locked at `now`: true when this request
 /// is the first. A row created before `expired_before`, or still running since before

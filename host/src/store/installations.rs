@@ -121,7 +121,6 @@ pub struct InstallationFilter {
     pub status: Option<InstallationStatus>,
 }
 
-#[derive(sqlx::FromRow)]
 struct InstallationRow {
     id: String,
     plugin_version_id: String,
@@ -140,6 +139,25 @@ struct InstallationRow {
     created_at: i64,
     updated_at: i64,
 }
+
+crate::store::from_row!(InstallationRow {
+    id,
+    plugin_version_id,
+    plugin_name,
+    plugin_version,
+    world,
+    config,
+    capabilities,
+    limits,
+    status,
+    status_reason,
+    consecutive_failures,
+    run_order,
+    pending_capabilities,
+    shadow,
+    created_at,
+    updated_at
+});
 
 impl InstallationRow {
     fn into_domain(self) -> Result<Installation, StoreError> {
@@ -528,7 +546,7 @@ pub async fn set_pending(
 }
 
 /// One version an installation ran.
-#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
     /// `install`, `upgrade` or `rollback`.
     pub action: String,
@@ -540,6 +558,15 @@ pub struct HistoryEntry {
     #[serde(skip)]
     pub created_ms: i64,
 }
+
+crate::store::from_row!(HistoryEntry {
+    action,
+    from_version,
+    to_version,
+    plugin_version_id,
+    capabilities,
+    created_ms
+});
 
 impl HistoryEntry {
     /// The capabilities granted while it ran.

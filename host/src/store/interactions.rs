@@ -20,7 +20,6 @@ pub struct NewInteraction<'a> {
     pub created_ms: i64,
 }
 
-#[derive(sqlx::FromRow)]
 struct InteractionRow {
     id: String,
     ticket_id: String,
@@ -33,6 +32,19 @@ struct InteractionRow {
     occurred_at: i64,
     created_at: i64,
 }
+
+crate::store::from_row!(InteractionRow {
+    id,
+    ticket_id,
+    kind,
+    direction,
+    handle_time_s,
+    summary,
+    body,
+    actor,
+    occurred_at,
+    created_at
+});
 
 impl InteractionRow {
     fn into_domain(self) -> Result<Interaction, StoreError> {

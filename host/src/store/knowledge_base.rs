@@ -71,7 +71,6 @@ pub struct ArticleFilter {
     pub status: Option<ArticleStatus>,
 }
 
-#[derive(sqlx::FromRow)]
 struct ArticleRow {
     id: String,
     title: String,
@@ -82,6 +81,17 @@ struct ArticleRow {
     created_at: i64,
     updated_at: i64,
 }
+
+crate::store::from_row!(ArticleRow {
+    id,
+    title,
+    body,
+    category,
+    tags,
+    status,
+    created_at,
+    updated_at
+});
 
 impl ArticleRow {
     fn into_domain(self) -> Result<Article, StoreError> {

@@ -75,7 +75,7 @@ impl Dimension {
 }
 
 /// Additive counts behind every KPI, for one ticket or summed over a group.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Facts {
     /// Tickets in the population.
     pub tickets: i64,
@@ -104,6 +104,23 @@ pub struct Facts {
     /// SLA clocks met or breached.
     pub sla_decided: i64,
 }
+
+crate::store::from_row!(Facts {
+    tickets,
+    resolved,
+    fcr,
+    open,
+    overdue,
+    handle_s,
+    handled,
+    csat_answers,
+    csat_good,
+    nps_answers,
+    promoters,
+    detractors,
+    sla_met,
+    sla_decided
+});
 
 impl std::ops::AddAssign for Facts {
     fn add_assign(&mut self, other: Facts) {
@@ -142,16 +159,17 @@ const FACT_NAMES: [&str; 14] = [
 ];
 
 /// Facts summed over the tickets sharing one pair of dimension values.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub struct GroupFacts {
     pub dim_a: Option<String>,
     pub dim_b: Option<String>,
-    #[sqlx(flatten)]
     pub facts: Facts,
 }
 
+crate::store::from_row!(GroupFacts { dim_a, dim_b; flatten facts });
+
 /// One ticket of the population with its facts.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub struct TicketFacts {
     pub id: String,
     pub subject: String,
@@ -165,9 +183,10 @@ pub struct TicketFacts {
     pub created_at: i64,
     pub dim_a: Option<String>,
     pub dim_b: Option<String>,
-    #[sqlx(flatten)]
     pub facts: Facts,
 }
+
+crate::store::from_row!(TicketFacts { id, subject, status, priority, category, channel, site_id, team, assignee, created_at, dim_a, dim_b; flatten facts });
 
 const CLOSED: &str = "('resolved', 'closed')";
 
@@ -460,7 +479,7 @@ pub const MAX_ATTRIBUTES: usize = 3;
 
 /// The counts behind a dataset's measures for one group of tickets; `values` holds the
 /// group's attribute values in the order asked for (unused ones are `None`).
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub struct AttributeGroup {
     pub g1: Option<String>,
     pub g2: Option<String>,
@@ -472,6 +491,17 @@ pub struct AttributeGroup {
     /// The sum of the open tickets' creation times (Unix ms), for their mean age.
     pub open_created_ms: i64,
 }
+
+crate::store::from_row!(AttributeGroup {
+    g1,
+    g2,
+    g3,
+    tickets,
+    open,
+    resolved,
+    critical,
+    open_created_ms
+});
 
 /// The population's ticket counts per combination of `attributes` (at most
 /// [`MAX_ATTRIBUTES`]), with the same open and resolved definitions as the KPI reports.
@@ -513,13 +543,20 @@ pub async fn by_attributes(
 }
 
 /// A site's kind, name and path, for deriving and labelling groups.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub struct SiteLabel {
     pub id: String,
     pub kind: String,
     pub name: String,
     pub path: String,
 }
+
+crate::store::from_row!(SiteLabel {
+    id,
+    kind,
+    name,
+    path
+});
 
 /// Every site of the tenant (a tree of dozens to hundreds of rows).
 pub async fn sites(db: &Db, tenant_id: &str) -> Result<Vec<SiteLabel>, StoreError> {

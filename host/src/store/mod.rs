@@ -31,6 +31,26 @@ pub mod workflow_events;
 
 use serde::Serialize;
 
+/// Reads a row struct from a query's row: each listed field from the column of its name,
+/// each field after `flatten` from the same row by its own `FromRow`. It is what
+/// `#[derive(sqlx::FromRow)]` writes; by hand because sqlx's derive is a proc macro that
+/// links both database drivers, SQLite's C build included, a second time at build time.
+/// A field left out or misspelt is a compile error: the struct literal names them all.
+macro_rules! from_row {
+    ($row:ident { $($field:ident),* $(,)? $(; flatten $($nested:ident),+ $(,)?)? }) => {
+        impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for $row {
+            fn from_row(row: &'r sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+                use sqlx::Row as _;
+                Ok(Self {
+                    $($field: row.try_get(stringify!($field))?,)*
+                    $($($nested: sqlx::FromRow::from_row(row)?,)+)?
+                })
+            }
+        }
+    };
+}
+pub(crate) use from_row;
+
 /// Errors at the storage boundary.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -85,7 +85,6 @@ impl Site {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct SiteRow {
     id: String,
     parent_id: Option<String>,
@@ -99,6 +98,20 @@ struct SiteRow {
     created_at: i64,
     updated_at: i64,
 }
+
+crate::store::from_row!(SiteRow {
+    id,
+    parent_id,
+    kind,
+    code,
+    name,
+    path,
+    service_area,
+    opening_hours,
+    timezone,
+    created_at,
+    updated_at
+});
 
 impl SiteRow {
     fn into_domain(self) -> Result<Site, StoreError> {
@@ -292,7 +305,6 @@ pub struct Team {
     pub updated_at: String,
 }
 
-#[derive(sqlx::FromRow)]
 struct TeamRow {
     id: String,
     site_id: String,
@@ -301,6 +313,15 @@ struct TeamRow {
     created_at: i64,
     updated_at: i64,
 }
+
+crate::store::from_row!(TeamRow {
+    id,
+    site_id,
+    name,
+    skills,
+    created_at,
+    updated_at
+});
 
 impl TeamRow {
     fn into_domain(self) -> Result<Team, StoreError> {
@@ -442,7 +463,6 @@ pub struct Agent {
     pub updated_at: String,
 }
 
-#[derive(sqlx::FromRow)]
 struct AgentRow {
     id: String,
     team_id: String,
@@ -454,6 +474,18 @@ struct AgentRow {
     created_at: i64,
     updated_at: i64,
 }
+
+crate::store::from_row!(AgentRow {
+    id,
+    team_id,
+    name,
+    email,
+    phone,
+    role,
+    active,
+    created_at,
+    updated_at
+});
 
 impl AgentRow {
     fn into_domain(self) -> Result<Agent, StoreError> {

@@ -49,7 +49,6 @@ pub struct PluginFilter {
     pub world: Option<World>,
 }
 
-#[derive(sqlx::FromRow)]
 struct VersionRow {
     id: String,
     name: String,
@@ -64,6 +63,21 @@ struct VersionRow {
     size_bytes: i64,
     created_at: i64,
 }
+
+crate::store::from_row!(VersionRow {
+    id,
+    name,
+    version,
+    world,
+    wit_version,
+    description,
+    capabilities,
+    config_schema,
+    limits,
+    sha256,
+    size_bytes,
+    created_at
+});
 
 impl VersionRow {
     fn into_domain(self) -> Result<PluginVersion, StoreError> {

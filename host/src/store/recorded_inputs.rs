@@ -25,7 +25,7 @@ pub struct NewRecordedInput<'a> {
 }
 
 /// A recorded invocation.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub struct RecordedInput {
     pub id: String,
     pub version: String,
@@ -36,6 +36,17 @@ pub struct RecordedInput {
     pub duration_us: i64,
     pub created_at: i64,
 }
+
+crate::store::from_row!(RecordedInput {
+    id,
+    version,
+    subject_id,
+    input,
+    output,
+    error,
+    duration_us,
+    created_at
+});
 
 impl RecordedInput {
     /// When it was recorded, RFC 3339.

@@ -70,7 +70,7 @@ pub struct NewRun {
 }
 
 /// A stored comparison.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub struct Run {
     pub subject_id: Option<String>,
     pub primary_version: String,
@@ -85,6 +85,21 @@ pub struct Run {
     pub candidate_us: i64,
     pub created_at: i64,
 }
+
+crate::store::from_row!(Run {
+    subject_id,
+    primary_version,
+    candidate_version,
+    input,
+    primary_output,
+    primary_error,
+    candidate_output,
+    candidate_error,
+    agreed,
+    primary_us,
+    candidate_us,
+    created_at
+});
 
 /// Stores comparisons in one transaction.
 pub async fn insert_all(db: &Db, tenant_id: &str, runs: &[NewRun]) -> Result<(), StoreError> {

@@ -36,7 +36,6 @@ pub struct Answer<'a> {
     pub comment: Option<&'a str>,
 }
 
-#[derive(sqlx::FromRow)]
 struct SurveyRow {
     id: String,
     tenant_id: String,
@@ -50,6 +49,20 @@ struct SurveyRow {
     nps: Option<i64>,
     comment: Option<String>,
 }
+
+crate::store::from_row!(SurveyRow {
+    id,
+    tenant_id,
+    ticket_id,
+    customer_id,
+    sent_via,
+    issued_at,
+    expires_at,
+    answered_at,
+    csat,
+    nps,
+    comment
+});
 
 impl SurveyRow {
     fn into_domain(self) -> Result<Survey, StoreError> {

@@ -35,7 +35,6 @@ pub struct TicketSummary {
     pub created_at: String,
 }
 
-#[derive(sqlx::FromRow)]
 struct TicketRow {
     id: String,
     subject: String,
@@ -55,6 +54,26 @@ struct TicketRow {
     created_at: i64,
     updated_at: i64,
 }
+
+crate::store::from_row!(TicketRow {
+    id,
+    subject,
+    description,
+    status,
+    priority,
+    category,
+    channel,
+    customer_id,
+    vehicle_id,
+    site_id,
+    queue,
+    team,
+    assignee,
+    tags,
+    fields,
+    created_at,
+    updated_at
+});
 
 fn parse<T>(column: &str, text: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
     parse(text).ok_or_else(|| StoreError::Corrupt(format!("tickets.{column} = `{text}`")))

@@ -33,7 +33,6 @@ pub struct VehicleFilter {
     pub customer_id: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
 struct VehicleRow {
     id: String,
     external_id: Option<String>,
@@ -48,6 +47,21 @@ struct VehicleRow {
     created_at: i64,
     updated_at: i64,
 }
+
+crate::store::from_row!(VehicleRow {
+    id,
+    external_id,
+    vin,
+    plate,
+    customer_id,
+    make,
+    model,
+    model_year,
+    mileage_km,
+    fields,
+    created_at,
+    updated_at
+});
 
 impl VehicleRow {
     fn into_domain(self) -> Result<Vehicle, StoreError> {
