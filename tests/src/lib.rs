@@ -51,35 +51,118 @@ fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
-/// A fresh, empty PostgreSQL database, dropped with the value.
-/// A fresh PostgreSQL database, dropped with this value.
+/// A fresh PostgreSQL database with Axle's schema, dropped with this value.
 pub struct PgDatabase {
     name: String,
     pub url: String,
 }
 
 impl PgDatabase {
-    /// Creates one on the test server.
+    /// Creates one on the test server, a copy of the migrated template.
     pub async fn create() -> PgDatabase {
         use sqlx::Connection;
         let admin = postgres_admin_url();
+        let template = migrated_template().await;
         let name = format!("axle_t_{}", uuid::Uuid::now_v7().simple());
         let mut conn = sqlx::PgConnection::connect(&admin)
             .await
             .unwrap_or_else(|err| panic!("cannot reach PostgreSQL at {admin}: {err}"));
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
-            .await
-            .expect("create the test database");
-        let base = admin
-            .rsplit_once('/')
-            .map(|(base, _)| base.to_owned())
-            .expect("database url has a path");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE {name} TEMPLATE {template}"
+        )))
+        .execute(&mut conn)
+        .await
+        .expect("create the test database");
         PgDatabase {
-            url: format!("{base}/{name}"),
+            url: database_url(&admin, &name),
             name,
         }
     }
+}
+
+/// Whether the server has a database named `name`.
+async fn template_exists(conn: &mut sqlx::PgConnection, name: &str) -> bool {
+    use sqlx::Row;
+    let row = sqlx::query("SELECT count(*) FROM pg_database WHERE datname = $1")
+        .bind(name.to_owned())
+        .fetch_one(conn)
+        .await
+        .expect("look up the template");
+    row.get::<i64, _>(0) == 1
+}
+
+/// `admin`'s server with `name` for its database.
+fn database_url(admin: &str, name: &str) -> String {
+    let base = admin
+        .rsplit_once('/')
+        .map(|(base, _)| base)
+        .expect("database url has a path");
+    format!("{base}/{name}")
+}
+
+/// The name of a database that holds Axle's migrated, empty schema, created on the test
+/// server the first time any test process asks for it. Copying it is what makes a test
+/// database cheap: running the migrations takes PostgreSQL a second of commits, a copy a
+/// tenth of that. It is named for the migrations, so a changed schema gets a new one.
+async fn migrated_template() -> &'static str {
+    static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            use sqlx::Connection;
+            let admin = postgres_admin_url();
+            let fingerprint = axle_host::db::schema_fingerprint();
+            let template = format!("axle_template_{}", &fingerprint[..16]);
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .unwrap_or_else(|err| panic!("cannot reach PostgreSQL at {admin}: {err}"));
+            if template_exists(&mut conn, &template).await {
+                return template;
+            }
+            // Another test process may be building it too: one builds, under a lock held
+            // on the server, and the rest find it done.
+            let lock = i64::from_str_radix(&fingerprint[..15], 16).expect("hex");
+            sqlx::query("SELECT pg_advisory_lock($1)")
+                .bind(lock)
+                .execute(&mut conn)
+                .await
+                .expect("lock the template");
+            if !template_exists(&mut conn, &template).await {
+                // Built under another name and renamed when complete, so a run that dies
+                // half-way leaves no half-migrated template behind the real name.
+                let building = format!("axle_building_{}", uuid::Uuid::now_v7().simple());
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {building}")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create the template database");
+                let db = axle_host::db::Db::connect(&database_url(&admin, &building))
+                    .await
+                    .expect("migrate the template database");
+                db.close().await;
+                // The server may still be ending the closed connections' backends, and a
+                // database with sessions cannot be renamed: a few tries.
+                let rename = format!("ALTER DATABASE {building} RENAME TO {template}");
+                for attempt in 1.. {
+                    match sqlx::raw_sql(sqlx::AssertSqlSafe(rename.clone()))
+                        .execute(&mut conn)
+                        .await
+                    {
+                        Ok(_) => break,
+                        Err(err) if attempt < 50 => {
+                            tracing::debug!(%err, "template still in use");
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                        Err(err) => panic!("cannot name the template database: {err}"),
+                    }
+                }
+            }
+            sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(lock)
+                .execute(&mut conn)
+                .await
+                .expect("unlock the template");
+            template
+        })
+        .await
 }
 
 impl Drop for PgDatabase {
@@ -125,6 +208,14 @@ pub fn fast_delivery() -> DeliverySettings {
         outbound: OutboundPolicy::allowing(["127.0.0.0/8".parse().expect("a CIDR")]),
         trusted_roots: Default::default(),
     }
+}
+
+/// Which compiled cache a test node uses.
+enum Compiled {
+    /// The suite's, [`shared_compiled_dir`].
+    Shared,
+    /// One of its own, in its data directory.
+    Own,
 }
 
 /// A running node and a client for it.
@@ -234,6 +325,12 @@ impl TestApp {
         Self::spawn_node(limits, fast_delivery(), true).await
     }
 
+    /// Starts a node with `limits` and a compiled cache of its own, empty: for a test of
+    /// what compiling does, which the suite's shared cache would answer from disk.
+    pub async fn spawn_compiling(limits: PlatformLimits) -> TestApp {
+        Self::spawn_with_database(limits, fast_delivery(), true, None, None, Compiled::Own).await
+    }
+
     /// Starts a node whose delivery worker runs with `delivery`.
     pub async fn spawn_delivering(delivery: DeliverySettings) -> TestApp {
         Self::spawn_node(PlatformLimits::default(), delivery, true).await
@@ -274,6 +371,7 @@ impl TestApp {
             true,
             None,
             Some(database_url.to_owned()),
+            Compiled::Shared,
         )
         .await
     }
@@ -284,7 +382,8 @@ impl TestApp {
         deliver: bool,
         redis_url: Option<String>,
     ) -> TestApp {
-        Self::spawn_with_database(limits, delivery, deliver, redis_url, None).await
+        Self::spawn_with_database(limits, delivery, deliver, redis_url, None, Compiled::Shared)
+            .await
     }
 
     async fn spawn_with_database(
@@ -293,8 +392,13 @@ impl TestApp {
         deliver: bool,
         redis_url: Option<String>,
         database_url: Option<String>,
+        compiled: Compiled,
     ) -> TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");
+        let compiled_dir = match compiled {
+            Compiled::Shared => shared_compiled_dir(),
+            Compiled::Own => Settings::default_compiled_dir(data_dir.path()),
+        };
         let pg = match (backend(), &database_url) {
             (_, Some(_)) | (Backend::Sqlite, None) => None,
             (Backend::Postgres, None) => Some(PgDatabase::create().await),
@@ -305,7 +409,7 @@ impl TestApp {
             admin_token: Some(ADMIN_TOKEN.to_owned()),
             metrics_token: Some(METRICS_TOKEN.to_owned()),
             public_url: Some(PUBLIC_URL.to_owned()),
-            compiled_dir: Some(Settings::default_compiled_dir(data_dir.path())),
+            compiled_dir: Some(compiled_dir),
             limits,
             delivery,
             redis_url,
@@ -706,6 +810,16 @@ pub const TICKET_RULES: Plugin = Plugin {
 };
 
 /// The repository root.
+/// The compiled cache every test node shares, as the nodes of one deployment share a
+/// plugin's bytes: each component is compiled once per engine configuration and then
+/// loaded from disk, so the suite spends its time on what it tests rather than in
+/// Cranelift. Entries are written under a temporary name and renamed, so concurrent
+/// tests (and the two backends' passes) can share it. Tests of compiling itself use
+/// [`TestApp::spawn_compiling`].
+pub fn shared_compiled_dir() -> PathBuf {
+    repo_root().join("target").join("test-compiled")
+}
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()

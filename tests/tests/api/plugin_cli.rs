@@ -3,8 +3,10 @@
 //!
 //! The scaffolded crates compile axle-sdk and serde for wasm32-wasip2; they share one
 //! CARGO_TARGET_DIR (target/plugin-cli-tests), so only the first build is slow. Each test
-//! uses its own plugin name: the component's file name comes from it, and two tests
-//! building the same name into the shared target directory would overwrite each other.
+//! uses its own plugin name, suffixed with the backend ([`rule_name`]): the component's
+//! file name comes from it, and two tests building the same name into the shared target
+//! directory would overwrite each other, as would the SQLite and PostgreSQL passes, which
+//! run at once.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -36,6 +38,15 @@ async fn axle_with(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
         .expect("run the axle binary")
 }
 
+/// The name a test's rule is scaffolded under: `stem` and this pass's backend.
+fn rule_name(stem: &str) -> String {
+    let backend = match axle_tests::backend() {
+        axle_tests::Backend::Sqlite => "sqlite",
+        axle_tests::Backend::Postgres => "postgres",
+    };
+    format!("{stem}-{backend}")
+}
+
 fn text(output: &Output) -> String {
     format!(
         "exit: {:?}\n--- stdout\n{}\n--- stderr\n{}",
@@ -49,9 +60,10 @@ fn assert_exit(output: &Output, code: i32) {
     assert_eq!(output.status.code(), Some(code), "{}", text(output));
 }
 
-/// Scaffolds a routing rule called `name` in a fresh temporary directory.
-async fn new_rule(temp: &tempfile::TempDir, name: &str) -> PathBuf {
-    let output = axle(temp.path(), &["new", name, "--world", "routing-rule"]).await;
+/// Scaffolds a routing rule called [`rule_name`]`(stem)` in a fresh temporary directory.
+async fn new_rule(temp: &tempfile::TempDir, stem: &str) -> PathBuf {
+    let name = rule_name(stem);
+    let output = axle(temp.path(), &["new", &name, "--world", "routing-rule"]).await;
     assert_exit(&output, 0);
     temp.path().join(name)
 }
@@ -123,10 +135,11 @@ async fn a_new_plugin_goes_from_scaffold_to_routing_live_tickets() {
     assert_exit(&build, 0);
     let built = String::from_utf8_lossy(&build.stdout);
     assert!(built.contains("sha256"), "{built}");
-    assert!(
-        built.contains("axle_plugin_powertrain_rule.wasm"),
-        "{built}"
+    let file = format!(
+        "axle_plugin_{}.wasm",
+        rule_name("powertrain-rule").replace('-', "_")
     );
+    assert!(built.contains(&file), "{built}");
 
     let app = TestApp::spawn().await;
     let tenant = app.tenant("plugin-cli").await;
@@ -134,7 +147,8 @@ async fn a_new_plugin_goes_from_scaffold_to_routing_live_tickets() {
     let publish = axle(&crate_dir, &[&["publish"][..], &remote].concat()).await;
     assert_exit(&publish, 0);
     assert!(
-        String::from_utf8_lossy(&publish.stdout).contains("Published powertrain-rule@0.1.0"),
+        String::from_utf8_lossy(&publish.stdout)
+            .contains(&format!("Published {}@0.1.0", rule_name("powertrain-rule"))),
         "{}",
         text(&publish)
     );
@@ -289,12 +303,17 @@ async fn publishing_over_https_needs_a_certificate_the_machine_trusts() {
     let trusted = axle_with(&crate_dir, &publish, &[("SSL_CERT_FILE", &ca)]).await;
     assert_exit(&trusted, 0);
     assert!(
-        String::from_utf8_lossy(&trusted.stdout).contains("Published tls-rule@0.1.0"),
+        String::from_utf8_lossy(&trusted.stdout)
+            .contains(&format!("Published {}@0.1.0", rule_name("tls-rule"))),
         "{}",
         text(&trusted)
     );
     let versions = app.get(&tenant.key, "/api/v1/plugins").await.expect(200);
-    assert_eq!(versions["items"][0]["name"], "tls-rule", "{versions}");
+    assert_eq!(
+        versions["items"][0]["name"],
+        rule_name("tls-rule").as_str(),
+        "{versions}"
+    );
 }
 
 #[tokio::test]

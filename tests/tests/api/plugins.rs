@@ -71,7 +71,7 @@ async fn component_declared_for_the_wrong_world_is_rejected_as_invalid_component
 
 #[tokio::test]
 async fn component_importing_a_capability_its_manifest_does_not_request_is_rejected_naming_it() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_compiling(PlatformLimits::default()).await;
     let tenant = app.tenant("oem-caps").await;
     let manifest: String = HOSTILE
         .manifest()
@@ -107,7 +107,7 @@ async fn component_importing_a_capability_its_manifest_does_not_request_is_rejec
 
 #[tokio::test]
 async fn a_component_slower_to_compile_than_the_timeout_is_refused_and_nothing_is_stored() {
-    let app = TestApp::spawn_with(PlatformLimits {
+    let app = TestApp::spawn_compiling(PlatformLimits {
         compile_timeout: std::time::Duration::from_millis(1),
         ..PlatformLimits::default()
     })
