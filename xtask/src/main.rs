@@ -93,6 +93,72 @@ impl Tally {
     }
 }
 
+/// A test command running beside others, its output kept until it is asked for, so two
+/// passes' lines do not interleave.
+struct Beside {
+    shown: String,
+    started: std::time::Instant,
+    child: std::process::Child,
+    output: std::thread::JoinHandle<Vec<String>>,
+}
+
+impl Beside {
+    fn start(command: &mut Command) -> Result<Beside> {
+        use std::io::{BufRead, BufReader};
+        let shown = format!("{command:?}");
+        eprintln!("xtask: starting beside the next step: {shown}");
+        let mut child = command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|err| format!("cannot start {shown}: {err}"))?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        // Cargo's progress goes to stderr, the tests' lines to stdout: both are read, or a
+        // full pipe would stop the child.
+        let errors = std::thread::spawn(move || {
+            BufReader::new(stderr)
+                .lines()
+                .map_while(std::result::Result::ok)
+                .collect::<Vec<_>>()
+        });
+        let output = std::thread::spawn(move || {
+            let mut lines: Vec<String> = BufReader::new(stdout)
+                .lines()
+                .map_while(std::result::Result::ok)
+                .collect();
+            lines.extend(errors.join().unwrap_or_default());
+            lines
+        });
+        Ok(Beside {
+            shown,
+            started: std::time::Instant::now(),
+            child,
+            output,
+        })
+    }
+
+    /// Waits for the command, then prints its output and counts its results.
+    fn finish(mut self, tally: &mut Tally) -> Result {
+        let status = self
+            .child
+            .wait()
+            .map_err(|err| format!("waiting for {}: {err}", self.shown))?;
+        let elapsed = self.started.elapsed().as_secs_f64();
+        eprintln!("xtask: output of {}", self.shown);
+        for line in self.output.join().unwrap_or_default() {
+            println!("{line}");
+            tally.add_line(&line);
+        }
+        eprintln!("xtask: took {elapsed:.0} s");
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("{} failed with {status}", self.shown))
+        }
+    }
+}
+
 /// Runs a test command, echoing its output and counting its results.
 fn run_tests(command: &mut Command, tally: &mut Tally) -> Result {
     use std::io::{BufRead, BufReader};
@@ -152,15 +218,11 @@ fn ensure_wasm_target() -> Result {
     run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
 }
 
-/// The package names of a wasm workspace's members (one directory each), grouped by the
-/// SDK world feature they enable. Cargo unifies features across the packages of one
-/// build, so packages of one world build together (and their LTO links run in parallel),
-/// while two worlds in one build would enable both in the SDK, which refuses that. A
-/// member without the SDK joins the first group.
-fn member_groups(workspace: &Path) -> Result<Vec<Vec<String>>> {
-    let mut by_world: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+/// Each package directly under `workspace`: its name and directory.
+fn members(workspace: &Path) -> Result<Vec<(String, PathBuf)>> {
     let entries = std::fs::read_dir(workspace)
         .map_err(|err| format!("reading {}: {err}", workspace.display()))?;
+    let mut members = Vec::new();
     for entry in entries.filter_map(std::result::Result::ok) {
         let manifest = entry.path().join("Cargo.toml");
         let Ok(text) = std::fs::read_to_string(&manifest) else {
@@ -174,6 +236,22 @@ fn member_groups(workspace: &Path) -> Result<Vec<Vec<String>>> {
                     .map(|name| name.trim_matches('"').to_owned())
             })
             .ok_or_else(|| format!("{} has no package name", manifest.display()))?;
+        members.push((name, entry.path()));
+    }
+    Ok(members)
+}
+
+/// The package names of a wasm workspace's members (one directory each), grouped by the
+/// SDK world feature they enable. Cargo unifies features across the packages of one
+/// build, so packages of one world build together (and their LTO links run in parallel),
+/// while two worlds in one build would enable both in the SDK, which refuses that. A
+/// member without the SDK joins the first group.
+fn member_groups(workspace: &Path) -> Result<Vec<Vec<String>>> {
+    let mut by_world: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (name, dir) in members(workspace)? {
+        let manifest = dir.join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest)
+            .map_err(|err| format!("reading {}: {err}", manifest.display()))?;
         let world = text
             .lines()
             .filter(|line| line.trim_start().starts_with("axle-sdk"))
@@ -203,6 +281,34 @@ fn member_groups(workspace: &Path) -> Result<Vec<Vec<String>>> {
         group.sort();
     }
     Ok(groups)
+}
+
+/// The members of `workspace` with a `#[test]` in their sources: a guest that only exists
+/// to be loaded by the host's tests has nothing to run natively, and building it for the
+/// host costs a link.
+fn members_with_tests(workspace: &Path) -> Result<std::collections::BTreeSet<String>> {
+    fn mentions_test(dir: &Path) -> bool {
+        std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .filter_map(std::result::Result::ok)
+            .any(|entry| {
+                let path = entry.path();
+                if path.is_dir() {
+                    mentions_test(&path)
+                } else {
+                    path.extension().is_some_and(|ext| ext == "rs")
+                        && std::fs::read_to_string(&path).is_ok_and(|text| text.contains("#[test]"))
+                }
+            })
+    }
+    let mut tested = std::collections::BTreeSet::new();
+    for (name, dir) in members(workspace)? {
+        if mentions_test(&dir.join("src")) {
+            tested.insert(name);
+        }
+    }
+    Ok(tested)
 }
 
 /// `-p NAME` for each package of a group.
@@ -276,11 +382,19 @@ fn test(args: &[String]) -> Result {
 fn test_all(args: &[String], tally: &mut Tally) -> Result {
     build_plugins(true)?;
     let root = root();
-    // Plugin logic is ordinary Rust: its unit tests run natively, one plugin at a time.
+    // Plugin logic is ordinary Rust: its unit tests run natively, one world at a time.
     let host_triple = host_triple()?;
     for workspace in ["plugins", "tests/guests"] {
         let dir = root.join(workspace);
+        let tested = members_with_tests(&dir)?;
         for group in member_groups(&dir)? {
+            let group: Vec<String> = group
+                .into_iter()
+                .filter(|name| tested.contains(name))
+                .collect();
+            if group.is_empty() {
+                continue;
+            }
             run_tests(
                 cargo()
                     .current_dir(&dir)
@@ -290,17 +404,44 @@ fn test_all(args: &[String], tally: &mut Tally) -> Result {
             )?;
         }
     }
-    sdk_doctests(&root, tally)?;
+    sdk_tests(&root, &host_triple, tally)?;
     // The multi-node and `axle plugin` tests run the `axle` binary itself, as an operator
     // would. Built with the test targets, so with exactly the feature set the tests below
-    // use: built with `-p axle-host` alone, features unify differently (the SDK's
-    // build-time crates, its schemars) and wasmtime would compile a second time; built
-    // without `--tests`, the dev-dependencies' features are off and a dozen crates and
+    // use: built with `-p axle-host` alone, features unify differently and wasmtime would
+    // compile a second time; built without `--tests`, the dev-dependencies' features are off and a dozen crates and
     // axle-host compile twice.
     run(cargo()
         .current_dir(&root)
         .args(["build", "--quiet", "--workspace", "--bins", "--tests"]))?;
-    run_tests(
+    // The PostgreSQL pass runs the one suite that depends on the backend, beside the
+    // SQLite pass: it mostly waits on the server (57 % of one core alone), so the two
+    // passes share the machine's cores instead of taking turns.
+    let postgres = if postgres_reachable() {
+        let url =
+            std::env::var("AXLE_TEST_DATABASE_URL").unwrap_or_else(|_| POSTGRES_URL.to_owned());
+        eprintln!(
+            "xtask: PostgreSQL answers on {POSTGRES_ADDR}; running the database-backed suite against it"
+        );
+        Some(Beside::start(
+            cargo()
+                .current_dir(&root)
+                // `--workspace` for the same feature set as the build above, so nothing
+                // recompiles; the integration tests are the suite that reads the backend.
+                .args(["test", "--workspace", "--test", "api", "--no-fail-fast"])
+                .args(args)
+                .env("AXLE_TEST_BACKEND", "postgres")
+                // Two tests at a time, as in the SQLite pass: at six the pass takes 70 s
+                // instead of 104, but timing-bound tests (a plugin call's deadline, a
+                // redelivery's lease) start to fail now and then.
+                .env("AXLE_TEST_DATABASE_URL", url),
+        )?)
+    } else {
+        eprintln!(
+            "xtask: PostgreSQL is not reachable on {POSTGRES_ADDR}; the PostgreSQL suite did not run"
+        );
+        None
+    };
+    let sqlite = run_tests(
         cargo()
             .current_dir(&root)
             // Every test binary runs even after one fails, so one failure hides no other.
@@ -308,52 +449,36 @@ fn test_all(args: &[String], tally: &mut Tally) -> Result {
             .args(args)
             .env("AXLE_TEST_BACKEND", "sqlite"),
         tally,
-    )?;
-    if postgres_reachable() {
-        let url =
-            std::env::var("AXLE_TEST_DATABASE_URL").unwrap_or_else(|_| POSTGRES_URL.to_owned());
-        eprintln!(
-            "xtask: PostgreSQL answers on {POSTGRES_ADDR}; running the database-backed suite against it"
-        );
-        run_tests(
-            cargo()
-                .current_dir(&root)
-                // `--workspace` for the same feature set as the SQLite pass, so nothing
-                // recompiles; `--tests` skips the doctests that already ran.
-                .args(["test", "--workspace", "--tests", "--no-fail-fast"])
-                .args(args)
-                .env("AXLE_TEST_BACKEND", "postgres")
-                .env("AXLE_TEST_DATABASE_URL", url),
-            tally,
-        )?;
-    } else {
-        eprintln!(
-            "xtask: PostgreSQL is not reachable on {POSTGRES_ADDR}; the PostgreSQL suite did not run"
-        );
-    }
-    Ok(())
+    );
+    let postgres = postgres.map_or(Ok(()), |pass| pass.finish(tally));
+    sqlite.and(postgres)
 }
 
-/// The SDK's per-world docs carry complete example plugins, and only the enabled world's
-/// module exists: one doctest run per world feature.
-fn sdk_doctests(root: &Path, tally: &mut Tally) -> Result {
+/// The SDK's own tests, natively, in the plugins' workspace it belongs to: its unit tests
+/// and world-free doctests, then its per-world docs, which carry complete example plugins
+/// and exist only with their world's feature: one doctest run per world.
+fn sdk_tests(root: &Path, host_triple: &str, tally: &mut Tally) -> Result {
+    let plugins = root.join("plugins");
+    let sdk = || {
+        let mut command = cargo();
+        command.current_dir(&plugins).args([
+            "test",
+            "--quiet",
+            "-p",
+            "axle-sdk",
+            "--target",
+            host_triple,
+        ]);
+        command
+    };
+    run_tests(&mut sdk(), tally)?;
     for world in [
         "routing-rule",
         "workflow-step",
         "field-provider",
         "report-widget",
     ] {
-        run_tests(
-            cargo().current_dir(root).args([
-                "test",
-                "-p",
-                "axle-sdk",
-                "--doc",
-                "--features",
-                world,
-            ]),
-            tally,
-        )?;
+        run_tests(sdk().args(["--doc", "--features", world]), tally)?;
     }
     Ok(())
 }

@@ -774,10 +774,6 @@ async fn a_plugin_spreading_memory_over_two_memories_is_stopped_at_their_summed_
     assert_host_stays_up(&app, &tenant).await;
 }
 
-/// The slow-compile rule's size: about 5 s of compiling on the CI machine, well past
-/// the test node's 2 s compile timeout.
-const SLOW_COMPILE_SIZE: usize = 800;
-
 #[tokio::test]
 async fn a_component_slow_to_compile_is_refused_at_the_timeout_while_tickets_and_other_tenants_plugins_carry_on()
  {
@@ -798,7 +794,7 @@ async fn a_component_slow_to_compile_is_refused_at_the_timeout_while_tickets_and
             app.upload(
                 &slow,
                 &crafted::manifest("slow-compile"),
-                crafted::slow_compile_rule(SLOW_COMPILE_SIZE),
+                crafted::slow_compile_rule(),
             )
             .await
         })
