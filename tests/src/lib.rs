@@ -809,7 +809,6 @@ pub const TICKET_RULES: Plugin = Plugin {
     wasm: "axle_guest_ticket_rules.wasm",
 };
 
-/// The repository root.
 /// The compiled cache every test node shares, as the nodes of one deployment share a
 /// plugin's bytes: each component is compiled once per engine configuration and then
 /// loaded from disk, so the suite spends its time on what it tests rather than in
@@ -820,6 +819,7 @@ pub fn shared_compiled_dir() -> PathBuf {
     repo_root().join("target").join("test-compiled")
 }
 
+/// The repository root.
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -144,18 +144,23 @@ impl Beside {
             .child
             .wait()
             .map_err(|err| format!("waiting for {}: {err}", self.shown))?;
-        let elapsed = self.started.elapsed().as_secs_f64();
         eprintln!("xtask: output of {}", self.shown);
         for line in self.output.join().unwrap_or_default() {
             println!("{line}");
             tally.add_line(&line);
         }
-        eprintln!("xtask: took {elapsed:.0} s");
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!("{} failed with {status}", self.shown))
-        }
+        concluded(&self.shown, status, self.started)
+    }
+}
+
+/// Prints how long a step took and turns its exit status into the step's result.
+fn concluded(shown: &str, status: std::process::ExitStatus, started: std::time::Instant) -> Result {
+    // Each step's time, so a slow CI run says where its minutes went.
+    eprintln!("xtask: took {:.0} s", started.elapsed().as_secs_f64());
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed with {status}"))
     }
 }
 
@@ -181,28 +186,17 @@ fn run_tests(command: &mut Command, tally: &mut Tally) -> Result {
     let status = child
         .wait()
         .map_err(|err| format!("waiting for {shown}: {err}"))?;
-    eprintln!("xtask: took {:.0} s", started.elapsed().as_secs_f64());
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{shown} failed with {status}"))
-    }
+    concluded(&shown, status, started)
 }
 
 fn run(command: &mut Command) -> Result {
     let shown = format!("{command:?}");
     eprintln!("xtask: running {shown}");
-    // Each step's time, so a slow CI run says where its minutes went.
     let started = std::time::Instant::now();
     let status = command
         .status()
         .map_err(|err| format!("cannot start {shown}: {err}"))?;
-    eprintln!("xtask: took {:.0} s", started.elapsed().as_secs_f64());
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{shown} failed with {status}"))
-    }
+    concluded(&shown, status, started)
 }
 
 /// Adds the wasm32-wasip2 target through rustup when it is not installed.
@@ -218,8 +212,8 @@ fn ensure_wasm_target() -> Result {
     run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
 }
 
-/// Each package directly under `workspace`: its name and directory.
-fn members(workspace: &Path) -> Result<Vec<(String, PathBuf)>> {
+/// Each package directly under `workspace`: its name, directory and manifest text.
+fn members(workspace: &Path) -> Result<Vec<(String, PathBuf, String)>> {
     let entries = std::fs::read_dir(workspace)
         .map_err(|err| format!("reading {}: {err}", workspace.display()))?;
     let mut members = Vec::new();
@@ -236,7 +230,7 @@ fn members(workspace: &Path) -> Result<Vec<(String, PathBuf)>> {
                     .map(|name| name.trim_matches('"').to_owned())
             })
             .ok_or_else(|| format!("{} has no package name", manifest.display()))?;
-        members.push((name, entry.path()));
+        members.push((name, entry.path(), text));
     }
     Ok(members)
 }
@@ -248,11 +242,8 @@ fn members(workspace: &Path) -> Result<Vec<(String, PathBuf)>> {
 /// member without the SDK joins the first group.
 fn member_groups(workspace: &Path) -> Result<Vec<Vec<String>>> {
     let mut by_world: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for (name, dir) in members(workspace)? {
-        let manifest = dir.join("Cargo.toml");
-        let text = std::fs::read_to_string(&manifest)
-            .map_err(|err| format!("reading {}: {err}", manifest.display()))?;
-        let world = text
+    for (name, _, manifest) in members(workspace)? {
+        let world = manifest
             .lines()
             .filter(|line| line.trim_start().starts_with("axle-sdk"))
             .find_map(|line| {
@@ -303,7 +294,7 @@ fn members_with_tests(workspace: &Path) -> Result<std::collections::BTreeSet<Str
             })
     }
     let mut tested = std::collections::BTreeSet::new();
-    for (name, dir) in members(workspace)? {
+    for (name, dir, _) in members(workspace)? {
         if mentions_test(&dir.join("src")) {
             tested.insert(name);
         }
@@ -408,8 +399,8 @@ fn test_all(args: &[String], tally: &mut Tally) -> Result {
     // The multi-node and `axle plugin` tests run the `axle` binary itself, as an operator
     // would. Built with the test targets, so with exactly the feature set the tests below
     // use: built with `-p axle-host` alone, features unify differently and wasmtime would
-    // compile a second time; built without `--tests`, the dev-dependencies' features are off and a dozen crates and
-    // axle-host compile twice.
+    // compile a second time; built without `--tests`, the dev-dependencies' features are
+    // off and a dozen crates and axle-host compile twice.
     run(cargo()
         .current_dir(&root)
         .args(["build", "--quiet", "--workspace", "--bins", "--tests"]))?;
@@ -430,9 +421,9 @@ fn test_all(args: &[String], tally: &mut Tally) -> Result {
                 .args(["test", "--workspace", "--test", "api", "--no-fail-fast"])
                 .args(args)
                 .env("AXLE_TEST_BACKEND", "postgres")
-                // Two tests at a time, as in the SQLite pass: at six the pass takes 70 s
-                // instead of 104, but timing-bound tests (a plugin call's deadline, a
-                // redelivery's lease) start to fail now and then.
+                // Left at libtest's two tests at a time, as the SQLite pass: at six the pass
+                // takes 70 s instead of 104, but timing-bound tests (a plugin call's
+                // deadline, a redelivery's lease) start to fail now and then.
                 .env("AXLE_TEST_DATABASE_URL", url),
         )?)
     } else {

@@ -23,9 +23,13 @@ use tracing_subscriber::registry::LookupSpan;
 
 /// The metrics text, scraped with the scrape token.
 async fn scrape(app: &TestApp) -> String {
-    let response = app
-        .client
-        .get(format!("{}/metrics", app.url))
+    scrape_at(&app.client, &app.url).await
+}
+
+/// The metrics text of the node at `url`, scraped with the scrape token.
+async fn scrape_at(client: &reqwest::Client, url: &str) -> String {
+    let response = client
+        .get(format!("{url}/metrics"))
         .bearer_auth(METRICS_TOKEN)
         .send()
         .await
@@ -406,25 +410,15 @@ async fn a_served_node_shares_at_most_two_malloc_arenas_among_its_threads() {
     // The gauges are read at each heap trim, every 10 s (the heap in use is never the same
     // twice); arenas are never given back, so the next report after the load counts every
     // arena the load opened.
-    let scrape = || async {
-        let reply = client
-            .get(format!("{}/metrics", node.url))
-            .bearer_auth(METRICS_TOKEN)
-            .send()
-            .await
-            .expect("GET /metrics");
-        assert_eq!(reply.status().as_u16(), 200);
-        reply.text().await.expect("metrics text")
-    };
     let in_use = |text: &str| value(text, "axle_heap_bytes", &[("part", "in_use")]);
-    let before = in_use(&scrape().await);
-    let mut text = scrape().await;
+    let before = in_use(&scrape_at(&client, &node.url).await);
+    let mut text = scrape_at(&client, &node.url).await;
     for _ in 0..150 {
         if in_use(&text) != before {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        text = scrape().await;
+        text = scrape_at(&client, &node.url).await;
     }
     let arenas = value(&text, "axle_heap_arenas", &[]);
     assert!((1.0..=2.0).contains(&arenas), "arenas: {arenas}\n{text}");
