@@ -200,14 +200,20 @@ pub async fn claim(
         Backend::Sqlite => "",
     };
     let token = new_id();
+    // The due test is repeated where the rows are locked and updated. On PostgreSQL the
+    // candidates come from the statement's snapshot: a row another node claimed and
+    // committed after it was taken is not locked any more, so SKIP LOCKED does not skip
+    // it, and only a condition on the locked row's latest version (re-checked there)
+    // keeps it from being claimed, and delivered, twice.
+    let due = "((status = 'pending' AND next_attempt_at <= $4) OR (status = 'sending' AND claimed_until <= $4))";
     let rows = sqlx::query(AssertSqlSafe(format!(
         "UPDATE outbox SET status = 'sending', claimed_until = $1, claim_token = $2, attempts = attempts + 1, \
          last_error = CASE WHEN status = 'sending' THEN $3 ELSE last_error END \
-         WHERE id IN (SELECT id FROM outbox WHERE id IN (\
+         WHERE {due} AND id IN (SELECT id FROM outbox WHERE {due} AND id IN (\
            SELECT id FROM (SELECT id, next_attempt_at, \
                ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY next_attempt_at, id) AS turn \
              FROM outbox \
-             WHERE (status = 'pending' AND next_attempt_at <= $4) OR (status = 'sending' AND claimed_until <= $4)) due \
+             WHERE {due}) due \
            ORDER BY turn, next_attempt_at, id LIMIT $5){lock}) \
          RETURNING id, tenant_id, ticket_id, channel, recipient, subject, body, source, created_at, attempts, \
          link_token"

@@ -76,12 +76,16 @@ pub async fn claim_due(
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
+    // The due test is repeated on the locked rows, as in `outbox::claim`: an event another
+    // node claimed and committed after this statement's snapshot is no longer locked, and
+    // only the re-checked condition keeps it from being claimed twice.
+    let due = "failed_at IS NULL AND claimed_until <= $3";
     let rows = sqlx::query(AssertSqlSafe(format!(
         "UPDATE workflow_events SET claimed_until = $1, claim_token = $2, attempts = attempts + 1 \
-         WHERE id IN (SELECT id FROM workflow_events WHERE id IN (\
+         WHERE {due} AND id IN (SELECT id FROM workflow_events WHERE {due} AND id IN (\
            SELECT id FROM (SELECT id, created_at, \
                ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY created_at, id) AS turn \
-             FROM workflow_events WHERE failed_at IS NULL AND claimed_until <= $3) due \
+             FROM workflow_events WHERE {due}) due \
            ORDER BY turn, created_at, id LIMIT $4){lock}) \
          RETURNING id, tenant_id, ticket_id, kind, payload, attempts, claim_token"
     )))

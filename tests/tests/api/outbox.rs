@@ -184,6 +184,12 @@ async fn receive(
     }
 }
 
+/// Milliseconds since the epoch, as the store's claims take the time.
+fn now_ms() -> i64 {
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    i64::try_from(since.as_millis()).unwrap()
+}
+
 fn id(value: &Value) -> &str {
     value["id"].as_str().expect("an id")
 }
@@ -512,8 +518,10 @@ async fn two_nodes_deliver_each_notification_exactly_once() {
     let app = TestApp::spawn_without_delivery().await;
     let tenant = app.tenant("oem-pair").await;
     let secret = webhook_secret(&app, &tenant).await;
+    // Slow enough that one node alone needs 800 ms for the 24 rows, three at a time: on a
+    // loaded machine the second node's first poll can come a few hundred ms after the first's.
     let receiver =
-        Receiver::start(&secret, Duration::from_millis(30), |_| Answer::Status(200)).await;
+        Receiver::start(&secret, Duration::from_millis(100), |_| Answer::Status(200)).await;
     let mut queued = Vec::new();
     for t in 0..3 {
         let ticket = app
@@ -566,6 +574,70 @@ async fn two_nodes_deliver_each_notification_exactly_once() {
         one_stats.delivered > 0 && two_stats.delivered > 0,
         "both nodes took part: {one_stats:?} {two_stats:?}"
     );
+}
+
+#[tokio::test]
+async fn claims_racing_from_many_nodes_never_take_the_same_row_twice() {
+    let app = TestApp::spawn_without_delivery().await;
+    let tenant = app.tenant("oem-race").await;
+    let ticket = app
+        .ticket(&tenant, json!({ "description": "Clunk over speed bumps" }))
+        .await;
+    let mut queued = Vec::new();
+    for n in 0..48 {
+        let entry = webhook(
+            &app,
+            &tenant,
+            id(&ticket),
+            "http://127.0.0.1:9/",
+            &format!("update {n}"),
+        )
+        .await;
+        queued.push(id(&entry).to_owned());
+    }
+
+    // Six nodes claiming at the same moment, round after round, as their workers do when
+    // they start on a backlog together: each one's candidates are the rows another is
+    // claiming and committing just then.
+    let mut nodes = Vec::new();
+    for _ in 0..6 {
+        nodes.push(app.peer(fast_delivery()).await);
+    }
+    let start = Arc::new(tokio::sync::Barrier::new(nodes.len()));
+    let claimers = nodes.iter().map(|node| {
+        let (db, start) = (node.core.db.clone(), start.clone());
+        tokio::spawn(async move {
+            let mut taken = Vec::new();
+            for _round in 0..16 {
+                start.wait().await;
+                let claimed = axle_host::store::outbox::claim(&db, now_ms(), 60_000, 2)
+                    .await
+                    .expect("claim");
+                taken.extend(claimed.into_iter().map(|row| row.id));
+            }
+            taken
+        })
+    });
+    let claimers: Vec<_> = claimers.collect();
+    let mut per_id: HashMap<String, usize> = HashMap::new();
+    for claimer in claimers {
+        for taken in claimer.await.unwrap() {
+            *per_id.entry(taken).or_default() += 1;
+        }
+    }
+    // Claimers that lose every race may leave rows behind; one more claim takes them.
+    for row in axle_host::store::outbox::claim(&app.app.core.db, now_ms(), 60_000, 100)
+        .await
+        .expect("claim the rest")
+    {
+        *per_id.entry(row.id).or_default() += 1;
+    }
+    let twice: Vec<_> = per_id.iter().filter(|(_, count)| **count > 1).collect();
+    assert!(twice.is_empty(), "claimed more than once: {twice:?}");
+    let mut claimed: Vec<_> = per_id.into_keys().collect();
+    claimed.sort();
+    queued.sort();
+    assert_eq!(claimed, queued, "every queued row was claimed");
 }
 
 #[tokio::test]
