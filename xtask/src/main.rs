@@ -421,9 +421,12 @@ fn test_all(args: &[String], tally: &mut Tally) -> Result {
                 .args(["test", "--workspace", "--test", "api", "--no-fail-fast"])
                 .args(args)
                 .env("AXLE_TEST_BACKEND", "postgres")
-                // Left at libtest's two tests at a time, as the SQLite pass: at six the pass
-                // takes 70 s instead of 104, but timing-bound tests (a plugin call's
-                // deadline, a redelivery's lease) start to fail now and then.
+                // Six at a time: the pass mostly waits on the server, so at libtest's two
+                // (one per core) it took 162 s beside the SQLite pass; at six, 105 s.
+                .env(
+                    "RUST_TEST_THREADS",
+                    std::env::var("RUST_TEST_THREADS").unwrap_or_else(|_| "6".to_owned()),
+                )
                 .env("AXLE_TEST_DATABASE_URL", url),
         )?)
     } else {

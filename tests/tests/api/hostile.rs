@@ -1,6 +1,7 @@
 //! Hostile plugins cannot take the host down, lose a ticket or reach another tenant: each
 //! failure is contained, audited with its outcome and input digest, and counted by the
-//! circuit breaker.
+//! circuit breaker. Their nodes run with production's limits (a 50 ms default deadline),
+//! not the suite's patient ones: the deadline is part of what they test.
 
 use axle_host::plugins::limits::PlatformLimits;
 use axle_tests::{HOSTILE, Tenant, TestApp, crafted, tags};
@@ -130,7 +131,7 @@ async fn assert_failure_recorded(
 
 #[tokio::test]
 async fn endless_loop_times_out_at_the_deadline_and_the_ticket_is_saved() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(PlatformLimits::default()).await;
     let tenant = app.tenant("oem-loop").await;
     let id = install_hostile(&app, &tenant, "loop", &[]).await;
 
@@ -151,7 +152,7 @@ async fn endless_loop_times_out_at_the_deadline_and_the_ticket_is_saved() {
 
 #[tokio::test]
 async fn memory_bomb_hits_the_memory_cap_and_the_ticket_is_saved() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(PlatformLimits::default()).await;
     let tenant = app.tenant("oem-memory").await;
     let id = install_hostile(&app, &tenant, "memory-bomb", &[]).await;
     long_deadline(&app, &tenant, &id).await;
@@ -168,7 +169,7 @@ async fn memory_bomb_hits_the_memory_cap_and_the_ticket_is_saved() {
 
 #[tokio::test]
 async fn huge_output_is_refused_over_the_output_cap_and_the_ticket_is_saved() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(PlatformLimits::default()).await;
     let tenant = app.tenant("oem-output").await;
     let upload = app
         .upload(&tenant, &HOSTILE.manifest(), HOSTILE.component())
@@ -208,7 +209,7 @@ async fn huge_output_is_refused_over_the_output_cap_and_the_ticket_is_saved() {
 
 #[tokio::test]
 async fn panicking_plugin_traps_and_the_ticket_is_saved() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(PlatformLimits::default()).await;
     let tenant = app.tenant("oem-panic").await;
     let id = install_hostile(&app, &tenant, "panic", &[]).await;
 
@@ -227,7 +228,7 @@ async fn panicking_plugin_traps_and_the_ticket_is_saved() {
 
 #[tokio::test]
 async fn ungranted_capability_call_is_denied_to_the_guest_and_never_reaches_the_data() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(PlatformLimits::default()).await;
     let tenant = app.tenant("oem-ungranted").await;
     let id = install_hostile(&app, &tenant, "ungranted", &[]).await;
 
@@ -276,7 +277,7 @@ async fn ungranted_capability_call_is_denied_to_the_guest_and_never_reaches_the_
 
 #[tokio::test]
 async fn log_flood_is_cut_at_the_log_budget_and_the_plugin_still_routes() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(PlatformLimits::default()).await;
     let tenant = app.tenant("oem-logs").await;
     let id = install_hostile(&app, &tenant, "log-flood", &[]).await;
     // 10,000 log calls take a while on a loaded machine; this test is about the log
@@ -309,7 +310,7 @@ async fn log_flood_is_cut_at_the_log_budget_and_the_plugin_still_routes() {
 
 #[tokio::test]
 async fn circuit_breaker_suspends_after_five_failures_in_a_row_until_an_admin_re_enables_it() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(PlatformLimits::default()).await;
     assert_eq!(app.app.core.runtime.platform.failures_before_suspend, 5);
     let tenant = app.tenant("oem-breaker").await;
     let id = install_hostile(&app, &tenant, "panic", &[]).await;
@@ -430,7 +431,7 @@ async fn failures_further_apart_than_the_window_do_not_suspend() {
 
 #[tokio::test]
 async fn deadline_can_be_raised_per_installation_and_limits_over_the_maximum_are_rejected() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(PlatformLimits::default()).await;
     let tenant = app.tenant("oem-deadline").await;
     let reply = app
         .upload(&tenant, &HOSTILE.manifest(), HOSTILE.component())
@@ -538,7 +539,7 @@ fn noise(len: usize) -> Vec<u8> {
 
 #[tokio::test]
 async fn malformed_wasm_uploads_get_400_with_a_reason_and_nothing_is_stored() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(PlatformLimits::default()).await;
     let tenant = app.tenant("oem-malformed").await;
     let component = HOSTILE.component();
     let cases: [(&str, Vec<u8>, &str); 4] = [
@@ -649,7 +650,7 @@ async fn plugins_failing_in_one_tenant_do_not_affect_another_tenants_plugin_call
 
 #[tokio::test]
 async fn a_plugin_sleeping_through_wasi_is_stopped_at_its_deadline_and_the_ticket_is_saved() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(PlatformLimits::default()).await;
     let tenant = app.tenant("oem-sleep").await;
     let id = install_hostile(&app, &tenant, "sleep", &[]).await;
 
@@ -669,7 +670,7 @@ async fn a_plugin_sleeping_through_wasi_is_stopped_at_its_deadline_and_the_ticke
 
 #[tokio::test]
 async fn empty_log_lines_are_charged_so_a_flood_of_them_is_cut_and_the_plugin_still_routes() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(PlatformLimits::default()).await;
     let tenant = app.tenant("oem-empty-logs").await;
     let id = install_hostile(&app, &tenant, "empty-log-flood", &[]).await;
     long_deadline(&app, &tenant, &id).await;
@@ -697,7 +698,7 @@ async fn empty_log_lines_are_charged_so_a_flood_of_them_is_cut_and_the_plugin_st
 #[tokio::test]
 async fn a_plugin_holding_host_resources_without_end_is_stopped_at_the_cap_and_the_ticket_is_saved()
 {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(PlatformLimits::default()).await;
     let tenant = app.tenant("oem-resources").await;
     let id = install_hostile(&app, &tenant, "resource-flood", &[]).await;
     long_deadline(&app, &tenant, &id).await;
@@ -716,7 +717,7 @@ async fn a_plugin_holding_host_resources_without_end_is_stopped_at_the_cap_and_t
 #[tokio::test]
 async fn sleeping_flooding_hoarding_and_memory_spreading_plugins_leave_another_tenants_plugin_unaffected()
  {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(PlatformLimits::default()).await;
     let calm = app.tenant("oem-calm-neighbour").await;
     let calm_id = install_hostile(&app, &calm, "ok", &[]).await;
     let mut hostile = Vec::new();
@@ -756,7 +757,7 @@ async fn sleeping_flooding_hoarding_and_memory_spreading_plugins_leave_another_t
 #[tokio::test]
 async fn a_plugin_spreading_memory_over_two_memories_is_stopped_at_their_summed_cap_and_the_ticket_is_saved()
  {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(PlatformLimits::default()).await;
     let tenant = app.tenant("oem-multi-memory").await;
     let id = &install_multi_memory(&app, &tenant).await;
     long_deadline(&app, &tenant, id).await;

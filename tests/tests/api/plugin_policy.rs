@@ -61,7 +61,7 @@ async fn a_plugin_whose_limits_exceed_the_budget_installs_only_with_lower_limits
     .expect(200);
     app.upload(
         &tenant,
-        &SAFETY_ESCALATION.manifest(),
+        &SAFETY_ESCALATION.shipped_manifest(),
         SAFETY_ESCALATION.component(),
     )
     .await

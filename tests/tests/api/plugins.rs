@@ -140,7 +140,7 @@ async fn a_component_slower_to_compile_than_the_timeout_is_refused_and_nothing_i
 async fn bad_manifests_are_rejected_with_what_is_wrong() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("oem-manifest").await;
-    let manifest = VIP_ROUTING.manifest();
+    let manifest = VIP_ROUTING.shipped_manifest();
     let cases = [
         (
             "an unknown key",
