@@ -8,13 +8,14 @@
 //!   CSV import of 100k rows on SQLite, and a restart with 500 plugin versions on a warm
 //!   compiled cache.
 //! - `load`: builds the release binary and the plugins, and measures HTTP throughput and
-//!   latency against release nodes on SQLite and PostgreSQL, with plugins on and off.
+//!   latency against release nodes on SQLite and PostgreSQL, with plugins on and off
+//!   (`soak`: one node for many minutes, its memory sampled); both run `axle-load`, of
+//!   the `bench/` package.
 //! - `fuzz`: installs cargo-fuzz if missing and runs the fuzz targets in `fuzz/` on
 //!   nightly (the upload checks, the CSV reader, the VIN and plate parsers), reporting each
 //!   one's executions and crashes.
 
 mod fuzz;
-mod load;
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -37,8 +38,7 @@ fn main() -> ExitCode {
         "demo" => demo(rest),
         "test" => test(rest),
         "bench" => bench(rest),
-        "load" => load::run(rest),
-        "soak" => load::soak::run(rest),
+        "load" | "soak" => measure(command, rest),
         "fuzz" => fuzz::run_targets(rest),
         _ => {
             eprintln!(
@@ -356,6 +356,44 @@ fn demo(args: &[String]) -> Result {
         .args(args))
 }
 
+/// `load` and `soak`: builds the release binaries (the workspace's feature set, as
+/// `test` builds it: with `-p axle-host` alone wasmtime would compile again) and the
+/// plugins, then hands over to `axle-load`, which starts the nodes and drives them.
+fn measure(command: &str, args: &[String]) -> Result {
+    let root = root();
+    if args.iter().any(|arg| arg == "--help" || arg == "-h") {
+        // Its options are the tool's own: a debug build of it alone is enough to list them.
+        return run(cargo()
+            .current_dir(&root)
+            .args([
+                "run",
+                "--quiet",
+                "-p",
+                "axle-bench",
+                "--bin",
+                "axle-load",
+                "--",
+            ])
+            .arg(command)
+            .args(args));
+    }
+    run(cargo().current_dir(&root).args([
+        "build",
+        "--release",
+        "--quiet",
+        "--workspace",
+        "--bins",
+    ]))?;
+    build_plugins(false)?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|dir| root.join(dir))
+        .unwrap_or_else(|| root.join("target"));
+    let tool = target
+        .join("release")
+        .join(format!("axle-load{}", std::env::consts::EXE_SUFFIX));
+    run(Command::new(tool).arg(command).args(args))
+}
+
 fn postgres_reachable() -> bool {
     let addr: SocketAddr = POSTGRES_ADDR.parse().expect("a socket address");
     TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok()
@@ -495,7 +533,7 @@ fn bench(args: &[String]) -> Result {
         .args([
             "bench",
             "-p",
-            "axle-host",
+            "axle-bench",
             "--bench",
             "invocation",
             "--bench",

@@ -1,9 +1,9 @@
-//! `cargo xtask load`: a bounded HTTP load run against release nodes, a benchmark and not
-//! a test. For each backend it starts a seeded demo node, then measures ticket creation and
-//! hotline intake at several client counts, first with the demo's plugins and then with
-//! every installation disabled, so the table shows what the plugins cost. Each cell stops
-//! at a request count or a time limit, whichever comes first; all traffic stays on
-//! 127.0.0.1.
+//! `cargo xtask load` (which builds, then runs `axle-load load`): a bounded HTTP load run
+//! against release nodes, a benchmark and not a test. For each backend it starts a seeded
+//! demo node, then measures ticket creation and hotline intake at several client counts,
+//! first with the demo's plugins and then with every installation disabled, so the table
+//! shows what the plugins cost. Each cell stops at a request count or a time limit,
+//! whichever comes first; all traffic stays on 127.0.0.1.
 
 mod admin;
 mod drive;
@@ -29,7 +29,7 @@ use crate::{Result, cargo, root};
 /// node's own 10 s database timeouts, so their replies arrive and say what went wrong.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Builds the release binary and the plugins, then measures every backend.
+/// Measures every backend, on the release binary and plugins `cargo xtask load` built.
 pub fn run(args: &[String]) -> Result {
     if args.iter().any(|arg| arg == "--help" || arg == "-h") {
         println!("{USAGE}");
@@ -51,7 +51,7 @@ pub fn run(args: &[String]) -> Result {
             options.backends.retain(|backend| !backend.is_postgres());
         }
     }
-    let artifacts = build()?;
+    let artifacts = artifacts()?;
     let runtime =
         tokio::runtime::Runtime::new().map_err(|err| format!("cannot start tokio: {err}"))?;
     runtime.block_on(async {
@@ -61,21 +61,6 @@ pub fn run(args: &[String]) -> Result {
             _ = tokio::signal::ctrl_c() => Err("interrupted; the nodes are stopped and their data removed".to_owned()),
         }
     })
-}
-
-/// Builds the release `axle` and the plugins; where they are.
-fn build() -> Result<Artifacts> {
-    // The workspace's feature set, as `cargo xtask test` builds it: built with
-    // `-p axle-host` alone, features unify differently and wasmtime compiles again.
-    crate::run(cargo().current_dir(root()).args([
-        "build",
-        "--release",
-        "--quiet",
-        "--workspace",
-        "--bins",
-    ]))?;
-    crate::build_plugins(false)?;
-    artifacts()
 }
 
 /// The client the load goes out on.

@@ -74,7 +74,7 @@ impl Options {
     }
 }
 
-/// Builds the release binary and the plugins, then soaks one node.
+/// Soaks one node, on the release binary and plugins `cargo xtask soak` built.
 pub fn run(args: &[String]) -> Result {
     if args.iter().any(|arg| arg == "--help" || arg == "-h") {
         println!("{USAGE}");
@@ -87,7 +87,7 @@ pub fn run(args: &[String]) -> Result {
             crate::POSTGRES_ADDR
         ));
     }
-    let artifacts = super::build()?;
+    let artifacts = super::artifacts()?;
     let runtime =
         tokio::runtime::Runtime::new().map_err(|err| format!("cannot start tokio: {err}"))?;
     runtime.block_on(async {
