@@ -409,39 +409,26 @@ fn test(args: &[String]) -> Result {
 }
 
 fn test_all(args: &[String], tally: &mut Tally) -> Result {
-    build_plugins(true)?;
     let root = root();
-    // Plugin logic is ordinary Rust: its unit tests run natively, one world at a time.
-    let host_triple = host_triple()?;
-    for workspace in ["plugins", "tests/guests"] {
-        let dir = root.join(workspace);
-        let tested = members_with_tests(&dir)?;
-        for group in member_groups(&dir)? {
-            let group: Vec<String> = group
-                .into_iter()
-                .filter(|name| tested.contains(name))
-                .collect();
-            if group.is_empty() {
-                continue;
-            }
-            run_tests(
-                cargo()
-                    .current_dir(&dir)
-                    .args(["test", "--quiet", "--target", &host_triple])
-                    .args(package_args(&group)),
-                tally,
-            )?;
-        }
-    }
-    sdk_tests(&root, &host_triple, tally)?;
     // The multi-node and `axle plugin` tests run the `axle` binary itself, as an operator
     // would. Built with the test targets, so with exactly the feature set the tests below
     // use: built with `-p axle-host` alone, features unify differently and wasmtime would
     // compile a second time; built without `--tests`, the dev-dependencies' features are
     // off and a dozen crates and axle-host compile twice.
-    run(cargo()
-        .current_dir(&root)
-        .args(["build", "--quiet", "--workspace", "--bins", "--tests"]))?;
+    //
+    // The longest step, so the plugins and their native tests run beside it, in their own
+    // workspaces and target directory: they fill the cores its slow single crates
+    // (cranelift-codegen, axle-host) leave idle.
+    let build = Beside::start(cargo().current_dir(&root).args([
+        "build",
+        "--quiet",
+        "--workspace",
+        "--bins",
+        "--tests",
+    ]))?;
+    let components = component_tests(tally);
+    let built = build.finish(tally);
+    components.and(built)?;
     // The PostgreSQL pass runs the one suite that depends on the backend, beside the
     // SQLite pass: it mostly waits on the server (57 % of one core alone), so the two
     // passes share the machine's cores instead of taking turns.
@@ -484,6 +471,36 @@ fn test_all(args: &[String], tally: &mut Tally) -> Result {
     );
     let postgres = postgres.map_or(Ok(()), |pass| pass.finish(tally));
     sqlite.and(postgres)
+}
+
+/// Builds the plugins and test guests for wasm32-wasip2, then runs the plugins' and the
+/// SDK's own unit tests natively.
+fn component_tests(tally: &mut Tally) -> Result {
+    build_plugins(true)?;
+    let root = root();
+    // Plugin logic is ordinary Rust: its unit tests run natively, one world at a time.
+    let host_triple = host_triple()?;
+    for workspace in ["plugins", "tests/guests"] {
+        let dir = root.join(workspace);
+        let tested = members_with_tests(&dir)?;
+        for group in member_groups(&dir)? {
+            let group: Vec<String> = group
+                .into_iter()
+                .filter(|name| tested.contains(name))
+                .collect();
+            if group.is_empty() {
+                continue;
+            }
+            run_tests(
+                cargo()
+                    .current_dir(&dir)
+                    .args(["test", "--quiet", "--target", &host_triple])
+                    .args(package_args(&group)),
+                tally,
+            )?;
+        }
+    }
+    sdk_tests(&root, &host_triple, tally)
 }
 
 /// The SDK's own tests, natively, in the plugins' workspace it belongs to: its unit tests
