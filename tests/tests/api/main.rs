@@ -15,6 +15,7 @@ mod interactions;
 mod isolation;
 mod knowledge_base;
 mod kpis;
+mod layering;
 mod lifecycle;
 mod metrics;
 mod multi_node;
