@@ -20,6 +20,13 @@ const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 type Result<T = ()> = std::result::Result<T, String>;
 
 fn main() -> ExitCode {
+    // The workspace builds reqwest without a TLS provider of its own (the host picks ring);
+    // its client refuses to start without one, plain-HTTP loopback traffic or not. Ring's
+    // provider is deprecated for lacking post-quantum key exchange, which the loopback
+    // does not need (see `axle_host::tls`).
+    #[allow(deprecated)]
+    let provider = rustls::crypto::ring::default_provider();
+    let _ = provider.install_default();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.split_first() {
         Some((command, rest)) if command == "load" => load::run(rest),
