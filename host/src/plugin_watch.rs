@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::ids::now_ms;
+use crate::ids::sha256_hex;
 use crate::plugins::manifest::{self, Capability, Manifest};
-use crate::plugins::runtime::sha256_hex;
 use crate::seed;
 use crate::service::plugins::{self, InstallRequest, Upgraded, VersionRequest};
 use crate::service::{Core, ServiceError};

@@ -8,7 +8,8 @@ use std::process::{Command, Stdio};
 use super::DevError;
 use super::progress::{Step, size};
 use super::project::{Project, TARGET, cargo};
-use crate::plugins::runtime::{Runtime, sha256_hex};
+use crate::ids::sha256_hex;
+use crate::plugins::runtime::Runtime;
 use crate::service::plugins::check_upload;
 
 /// A built and checked component.

@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store, Trap};
 
@@ -25,6 +24,7 @@ use super::memory_cache::MemoryCache;
 use super::sandbox::{CallContext, HostAccess, LogBudget, Sandbox};
 use super::validation::check_header;
 use crate::domain::Notification;
+use crate::ids::sha256_hex;
 
 /// Why a component was rejected at upload or load.
 #[derive(Debug, thiserror::Error)]
@@ -202,11 +202,6 @@ pub struct Runtime {
     pub platform: PlatformLimits,
     /// The fuel each call gets on a metered runtime; `None` on the server's.
     fuel_per_call: Option<u64>,
-}
-
-/// sha256 as lower-case hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 impl Runtime {

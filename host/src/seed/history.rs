@@ -414,7 +414,7 @@ pub async fn seed(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
                         id: &survey_id,
                         ticket_id: &ticket.id,
                         customer_id: Some(&customer.id),
-                        token_hash: &crate::plugins::runtime::sha256_hex(survey_id.as_bytes()),
+                        token_hash: &crate::ids::sha256_hex(survey_id.as_bytes()),
                         sent_via: Some(NotifyChannel::Sms),
                         issued_ms: resolved_at,
                         expires_ms: resolved_at + 30 * DAY_MS,

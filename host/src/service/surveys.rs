@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::{Core, FieldError, ServiceError};
 use crate::db::Tx;
 use crate::domain::{Customer, Notification, Survey, Ticket, TicketStatus};
+use crate::ids::sha256_hex;
 use crate::ids::{new_id, now_ms, rfc3339};
-use crate::plugins::runtime::sha256_hex;
 use crate::store::surveys::{self, Answer, NewSurvey};
 use crate::store::{audit, outbox, tickets};
 

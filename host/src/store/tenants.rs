@@ -41,7 +41,7 @@ pub struct KeyOwner {
 
 /// sha256 of an API key secret, as stored.
 pub fn hash_key(secret: &str) -> String {
-    crate::plugins::runtime::sha256_hex(secret.as_bytes())
+    crate::ids::sha256_hex(secret.as_bytes())
 }
 
 fn new_secret() -> String {

@@ -95,7 +95,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("store/settings.rs", "utoipa"),
     ("store/shadow_runs.rs", "utoipa"),
     ("store/sla.rs", "utoipa"),
-    ("store/tenants.rs", "plugins"),
     ("store/tenants.rs", "utoipa"),
 ];
 
