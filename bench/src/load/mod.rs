@@ -73,13 +73,16 @@ fn client() -> Result<reqwest::Client> {
         .map_err(|err| format!("cannot build the HTTP client: {err}"))
 }
 
-/// The release `axle` and the plugin components, wherever cargo put them
-/// (`CARGO_TARGET_DIR` moves both).
+/// The release `axle` and the plugin components. `axle` is the binary beside this one:
+/// `cargo xtask` built both in one release build, wherever `CARGO_TARGET_DIR` put it. The
+/// plugins' workspace has a target directory of its own.
 fn artifacts() -> Result<Artifacts> {
     let root = root();
+    let this = std::env::current_exe()
+        .map_err(|err| format!("cannot find this binary's own path: {err}"))?;
     let binary = format!("axle{}", std::env::consts::EXE_SUFFIX);
     Ok(Artifacts {
-        axle: target_dir(&root)?.join("release").join(binary),
+        axle: this.with_file_name(binary),
         plugins: root.join("plugins"),
         wasm: target_dir(&root.join("plugins"))?
             .join(crate::WASM_TARGET)

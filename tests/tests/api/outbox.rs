@@ -604,21 +604,23 @@ async fn claims_racing_from_many_nodes_never_take_the_same_row_twice() {
         nodes.push(app.peer(fast_delivery()).await);
     }
     let start = Arc::new(tokio::sync::Barrier::new(nodes.len()));
-    let claimers = nodes.iter().map(|node| {
-        let (db, start) = (node.core.db.clone(), start.clone());
-        tokio::spawn(async move {
-            let mut taken = Vec::new();
-            for _round in 0..16 {
-                start.wait().await;
-                let claimed = axle_host::store::outbox::claim(&db, now_ms(), 60_000, 2)
-                    .await
-                    .expect("claim");
-                taken.extend(claimed.into_iter().map(|row| row.id));
-            }
-            taken
+    let claimers: Vec<_> = nodes
+        .iter()
+        .map(|node| {
+            let (db, start) = (node.core.db.clone(), start.clone());
+            tokio::spawn(async move {
+                let mut taken = Vec::new();
+                for _round in 0..16 {
+                    start.wait().await;
+                    let claimed = axle_host::store::outbox::claim(&db, now_ms(), 60_000, 2)
+                        .await
+                        .expect("claim");
+                    taken.extend(claimed.into_iter().map(|row| row.id));
+                }
+                taken
+            })
         })
-    });
-    let claimers: Vec<_> = claimers.collect();
+        .collect();
     let mut per_id: HashMap<String, usize> = HashMap::new();
     for claimer in claimers {
         for taken in claimer.await.unwrap() {
