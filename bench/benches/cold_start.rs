@@ -16,10 +16,10 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axle_host::ids::sha256_hex;
+use axle_host::domain::ids::sha256_hex;
+use axle_host::domain::plugin::World;
 use axle_host::plugins::engine;
 use axle_host::plugins::limits::PlatformLimits;
-use axle_host::plugins::manifest::World;
 use axle_host::plugins::runtime::Runtime;
 use axle_host::service::warm_up::{WarmUp, load_all};
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -31,13 +31,13 @@ use std::time::{Duration, Instant};
 
 use axle_host::app::{App, Settings};
 use axle_host::delivery::DeliverySettings;
-use axle_host::ids::new_id;
+use axle_host::domain::ids::new_id;
+use axle_host::domain::installations::Installation;
+use axle_host::domain::plugin::{Capability, World};
 use axle_host::plugins::limits::PlatformLimits;
-use axle_host::plugins::manifest::{Capability, World};
-use axle_host::service::Core;
 use axle_host::service::plugins::{self, InstallRequest, Upgraded, VersionRequest};
-use axle_host::service::registry;
-use axle_host::store::installations::{self, Installation, NewInstallation};
+use axle_host::service::{Core, registry};
+use axle_host::store::installations::{self, NewInstallation};
 use axle_host::store::{plugin_clock, tenants};
 use criterion::Criterion;
 use serde_json::json;

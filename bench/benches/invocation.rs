@@ -9,11 +9,11 @@ use std::collections::BTreeSet;
 use std::hint::black_box;
 use std::sync::Arc;
 
+use axle_host::domain::plugin::{Capability, World};
 use axle_host::plugins::bindings::routing::{RoutingRule, RoutingRulePre};
 use axle_host::plugins::bindings::{config, directory, kv, log, notify, records, types};
 use axle_host::plugins::engine;
 use axle_host::plugins::limits::PlatformLimits;
-use axle_host::plugins::manifest::{Capability, World};
 use axle_host::plugins::runtime::Runtime;
 use axle_host::plugins::sandbox::CallContext;
 use criterion::{Criterion, criterion_group, criterion_main};

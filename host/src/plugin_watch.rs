@@ -11,15 +11,16 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::ids::now_ms;
-use crate::ids::sha256_hex;
-use crate::plugins::manifest::{self, Capability, Manifest};
+use crate::domain::ids::{now_ms, sha256_hex};
+use crate::domain::installations::Installation;
+use crate::domain::page::Page;
+use crate::domain::plugin::Capability;
+use crate::plugins::manifest::{self, Manifest};
 use crate::seed;
 use crate::service::plugins::{self, InstallRequest, Upgraded, VersionRequest};
 use crate::service::{Core, ServiceError};
 use crate::store::installations::{self, InstallationFilter};
-use crate::store::plugins as versions;
-use crate::store::{Page, StoreError};
+use crate::store::{StoreError, plugins as versions};
 
 /// How often the background loop looks at the files.
 pub const POLL_EVERY: Duration = Duration::from_millis(200);
@@ -269,10 +270,7 @@ impl PluginWatch {
         true
     }
 
-    async fn installations(
-        &self,
-        plugin: &str,
-    ) -> Result<Vec<installations::Installation>, StoreError> {
+    async fn installations(&self, plugin: &str) -> Result<Vec<Installation>, StoreError> {
         let filter = InstallationFilter {
             plugin: Some(plugin.to_owned()),
             ..Default::default()

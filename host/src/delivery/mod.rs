@@ -14,7 +14,7 @@ use std::time::Duration;
 pub use worker::{DeliveryStats, DeliveryWorker};
 
 use crate::db::Db;
-use crate::domain::NotifyChannel;
+use crate::domain::records::NotifyChannel;
 use crate::store::outbox::Claimed;
 
 /// How the delivery worker of a node behaves.

@@ -24,7 +24,7 @@ use sha2::Sha256;
 use super::DeliveryError;
 use super::outbound::{GuardedResolver, OutboundPolicy, Refused};
 use crate::db::Db;
-use crate::ids::rfc3339;
+use crate::domain::ids::rfc3339;
 use crate::store::outbox::Claimed;
 use crate::store::webhook_secrets;
 use crate::tls::ExtraRoots;

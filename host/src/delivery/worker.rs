@@ -12,7 +12,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use super::{Adapters, DeliveryError, DeliverySettings, SetupError, backoff};
 use crate::db::Db;
-use crate::ids::now_ms;
+use crate::domain::ids::now_ms;
 use crate::store::outbox::{self, Claimed, Settlement};
 
 /// The shortest wait after the database failed, so an outage is not logged in a loop.

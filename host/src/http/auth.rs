@@ -11,9 +11,9 @@ use subtle::ConstantTimeEq;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::domain::Role;
-use crate::store::org::{self, Site};
-use crate::store::tenants;
+use crate::domain::org::Site;
+use crate::domain::records::Role;
+use crate::store::{org, tenants};
 
 /// The part of the org tree a key is limited to.
 #[derive(Clone, Debug)]

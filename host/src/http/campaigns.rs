@@ -10,10 +10,11 @@ use super::auth::{Caller, TenantAdmin};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use super::openapi as doc;
+use crate::domain::campaigns::{Campaign, CampaignKind};
+use crate::domain::page::Paged;
 use crate::service::customer360::{self, Customer360};
 use crate::service::{FieldError, ServiceError};
-use crate::store::Paged;
-use crate::store::campaigns::{self, Campaign, CampaignKind, NewCampaign};
+use crate::store::campaigns::{self, NewCampaign};
 use crate::store::org;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -183,7 +184,7 @@ pub async fn customer_360(
                     within: caller.within(),
                     ..Default::default()
                 },
-                &crate::store::Page {
+                &crate::domain::page::Page {
                     limit: 10_000,
                     cursor: None,
                 },
@@ -199,7 +200,7 @@ pub async fn customer_360(
         }
         None => None,
     };
-    let sees = |ticket: &crate::domain::Ticket| match &paths {
+    let sees = |ticket: &crate::domain::records::Ticket| match &paths {
         None => true,
         Some(visible) => ticket
             .site_id

@@ -13,10 +13,11 @@ use super::auth::{Caller, TenantAdmin};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use super::openapi as doc;
+use crate::domain::dashboards::Dashboard;
+use crate::domain::page::Paged;
 use crate::service::dashboards::{self, DashboardInput, RenderedDashboard};
 use crate::service::datasets::Scope;
-use crate::store::Paged;
-use crate::store::dashboards::{self as store, Dashboard};
+use crate::store::dashboards as store;
 
 fn scope(caller: &Caller) -> Scope {
     Scope {

@@ -70,16 +70,6 @@ impl From<MultipartRejection> for ApiError {
     }
 }
 
-fn is_unavailable(err: &sqlx::Error) -> bool {
-    matches!(
-        err,
-        sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::WorkerCrashed
-    )
-}
-
 impl ApiError {
     /// The status code and the stable error code.
     pub fn status_code(&self) -> (StatusCode, &'static str) {
@@ -102,7 +92,7 @@ impl ApiError {
                 ServiceError::IllegalTransition { .. } => {
                     (StatusCode::CONFLICT, "illegal_transition")
                 }
-                ServiceError::Store(StoreError::Db(db)) if is_unavailable(db) => {
+                err if err.is_unavailable() => {
                     (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
                 }
                 ServiceError::Store(_) | ServiceError::Internal(_) => {
@@ -142,7 +132,7 @@ pub struct ErrorDetail {
     /// The statuses the ticket may move to, on a 409 `illegal_transition`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
-    pub allowed: Option<&'static [crate::domain::TicketStatus]>,
+    pub allowed: Option<&'static [crate::domain::records::TicketStatus]>,
 }
 
 impl IntoResponse for ApiError {
@@ -159,7 +149,7 @@ impl IntoResponse for ApiError {
         };
         let allowed = match &self {
             ApiError::Service(ServiceError::IllegalTransition { from, .. }) => {
-                crate::domain::TicketStatus::parse(from).map(|status| status.next())
+                crate::domain::records::TicketStatus::parse(from).map(|status| status.next())
             }
             _ => None,
         };

@@ -25,14 +25,17 @@ const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 200;
 
 /// Turns `?limit=&cursor=` into a page request.
-pub fn page(limit: Option<i64>, cursor: Option<String>) -> Result<crate::store::Page, ApiError> {
+pub fn page(
+    limit: Option<i64>,
+    cursor: Option<String>,
+) -> Result<crate::domain::page::Page, ApiError> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::BadRequest(format!(
             "limit must be between 1 and {MAX_LIMIT}, not {limit}"
         )));
     }
-    Ok(crate::store::Page {
+    Ok(crate::domain::page::Page {
         limit,
         cursor: cursor.filter(|c| !c.is_empty()),
     })

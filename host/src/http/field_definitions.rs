@@ -10,13 +10,14 @@ use super::auth::{Caller, TenantAdmin};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use super::openapi as doc;
-use crate::domain::FieldEntity;
+use crate::domain::field_definitions::FieldDefinition;
+use crate::domain::page::Paged;
+use crate::domain::records::FieldEntity;
 use crate::service::ServiceError;
 use crate::service::field_definitions::{
     DefinitionBody, DefinitionChange, apply_change, checked_new,
 };
-use crate::store::Paged;
-use crate::store::field_definitions::{self, FieldDefinition};
+use crate::store::field_definitions;
 
 fn invalid(errors: Vec<crate::service::FieldError>) -> ApiError {
     ServiceError::Unprocessable {

@@ -12,14 +12,13 @@ use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use super::items::Items;
 use super::openapi as doc;
-use crate::plugins::manifest::Capability;
-use crate::plugins::manifest::World;
+use crate::domain::audit::Invocation;
+use crate::domain::installations::{HistoryEntry, Installation, InstallationStatus};
+use crate::domain::page::Paged;
+use crate::domain::plugin::{Capability, World};
 use crate::service::plugins::{self, InstallRequest, InstallationChange, Upgraded, VersionRequest};
-use crate::store::Paged;
-use crate::store::audit::{self, Invocation, InvocationFilter};
-use crate::store::installations::{
-    self as store, HistoryEntry, Installation, InstallationFilter, InstallationStatus,
-};
+use crate::store::audit::{self, InvocationFilter};
+use crate::store::installations::{self as store, InstallationFilter};
 
 /// Installs a plugin version for the tenant.
 ///

@@ -10,9 +10,9 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use super::openapi as doc;
-use crate::domain::Interaction;
+use crate::domain::page::Paged;
+use crate::domain::records::Interaction;
 use crate::service::interactions::{self, NewInteractionRequest};
-use crate::store::Paged;
 use crate::store::interactions as store;
 
 /// Logs a call, email, chat, visit or note on a ticket.

@@ -12,9 +12,10 @@ use super::auth::{Caller, TenantAdmin};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use super::openapi as doc;
-use crate::service::knowledge_base::{self as kb, ArticleInput, ArticleView, Hit};
-use crate::store::Paged;
-use crate::store::knowledge_base::{self as store, ArticleFilter, ArticleStatus};
+use crate::domain::knowledge_base::{ArticleStatus, ArticleView, Hit};
+use crate::domain::page::Paged;
+use crate::service::knowledge_base::{self as kb, ArticleInput};
+use crate::store::knowledge_base::{self as store, ArticleFilter};
 
 /// Writes a knowledge-base article.
 ///

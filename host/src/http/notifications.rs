@@ -11,8 +11,8 @@ use super::extract::{ApiJson, ApiPath};
 use super::items::Items;
 use super::openapi as doc;
 use crate::delivery::webhook::SIGNATURE_HEADER;
+use crate::domain::notifications::OutboxEntry;
 use crate::service::notifications::{self, NewNotification};
-use crate::store::outbox::OutboxEntry;
 use crate::store::webhook_secrets;
 
 /// A ticket's notifications with their delivery state, oldest first.

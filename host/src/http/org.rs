@@ -11,13 +11,11 @@ use super::auth::{Admin, Caller};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use super::openapi as doc;
-use crate::hours::OpeningHours;
+use crate::domain::hours::OpeningHours;
+use crate::domain::org::{Agent, AgentRole, Site, SiteKind, Team};
+use crate::domain::page::Paged;
 use crate::service::{FieldError, ServiceError};
-use crate::store::Paged;
-use crate::store::org::{
-    self, Agent, AgentFilter, AgentRole, NewAgent, NewSite, Site, SiteFilter, SiteKind, Team,
-    TeamFilter,
-};
+use crate::store::org::{self, AgentFilter, NewAgent, NewSite, SiteFilter, TeamFilter};
 
 /// The time zone of sites that name none: Axle's first market is China.
 const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";

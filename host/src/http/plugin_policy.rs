@@ -10,8 +10,8 @@ use super::auth::{Caller, PlatformAdmin, TenantAdmin};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
 use super::openapi as doc;
+use crate::domain::plugin::PluginPolicy;
 use crate::service::plugin_policy::{self, PolicyView};
-use crate::store::plugin_policies::PluginPolicy;
 use crate::store::tenants;
 
 /// The tenant's plugin policy and how much of its quota is used.

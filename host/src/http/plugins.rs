@@ -10,10 +10,10 @@ use super::auth::{Caller, TenantAdmin};
 use super::error::ApiError;
 use super::extract::{ApiPath, ApiQuery, page};
 use super::openapi as doc;
-use crate::plugins::manifest::World;
+use crate::domain::page::Paged;
+use crate::domain::plugin::{PluginVersion, World};
 use crate::service::plugins;
-use crate::store::Paged;
-use crate::store::plugins::{self as store, PluginFilter, PluginVersion};
+use crate::store::plugins::{self as store, PluginFilter};
 
 /// A plugin version: its manifest and its component.
 // Only documents the form: the handler reads the parts one by one instead of building this.

@@ -10,8 +10,8 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::ApiQuery;
 use super::openapi as doc;
-use crate::domain::{Priority, TicketChannel};
-use crate::ids::{now_ms, rfc3339};
+use crate::domain::ids::{now_ms, rfc3339};
+use crate::domain::records::{Priority, TicketChannel};
 use crate::service::kpis::{self, DrillDown, DrillLink, GroupBy, KpiQuery, KpiReport, Metric};
 use crate::store::kpis::{Column, Population};
 

@@ -11,7 +11,7 @@ use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
 use super::items::Items;
 use super::openapi as doc;
-use crate::domain::ServiceRecord;
+use crate::domain::records::ServiceRecord;
 use crate::service::service_records::{self, ServiceRecordInput};
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -9,10 +9,9 @@ use super::auth::TenantAdmin;
 use super::error::ApiError;
 use super::extract::ApiJson;
 use super::openapi as doc;
-use crate::phone::PhoneCountry;
-use crate::service::settings;
-use crate::service::{FieldError, ServiceError};
-use crate::store::settings::Settings;
+use crate::domain::phone::PhoneCountry;
+use crate::domain::tenants::Settings;
+use crate::service::{FieldError, ServiceError, settings};
 
 /// The longest input retention a tenant can set, in days.
 const MAX_RETENTION_DAYS: i64 = 3_650;

@@ -10,9 +10,9 @@ use super::auth::TenantAdmin;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::openapi as doc;
+use crate::domain::installations::Installation;
+use crate::domain::plugin::Source;
 use crate::service::shadow::{self, CandidateRequest, ReplayRequest, Report};
-use crate::store::installations::Installation;
-use crate::store::shadow_runs::Source;
 
 /// Runs a candidate version in shadow beside the installed one.
 ///

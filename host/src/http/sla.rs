@@ -11,9 +11,10 @@ use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
 use super::items::Items;
 use super::openapi as doc;
-use crate::domain::Priority;
+use crate::domain::records::Priority;
+use crate::domain::sla::{ClockView, Holiday, Policy};
 use crate::service::{ServiceError, sla as service};
-use crate::store::sla::{self, ClockView, Holiday, Policy};
+use crate::store::sla;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -11,7 +11,7 @@ use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
 use super::items::Items;
 use super::openapi as doc;
-use crate::domain::Survey;
+use crate::domain::records::Survey;
 use crate::service::surveys::{self, AnswerRequest, Answered, SurveyForm};
 
 /// A survey's questions and the ticket's subject.

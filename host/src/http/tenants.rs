@@ -9,10 +9,11 @@ use super::auth::{Admin, PlatformAdmin};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
 use super::openapi as doc;
-use crate::domain::Role;
+use crate::domain::page::Paged;
+use crate::domain::records::Role;
+use crate::domain::tenants::ApiKey;
 use crate::service::{FieldError, ServiceError};
-use crate::store::Paged;
-use crate::store::tenants::{self, ApiKey};
+use crate::store::tenants;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -11,10 +11,11 @@ use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use super::items::Items;
 use super::openapi as doc;
-use crate::domain::{Priority, Ticket, TicketChannel, TicketStatus};
+use crate::domain::audit::TicketEvent;
+use crate::domain::page::Paged;
+use crate::domain::records::{Priority, Ticket, TicketChannel, TicketStatus};
 use crate::service::tickets::{self, NewTicket, TicketChange, TicketView};
-use crate::store::Paged;
-use crate::store::audit::{self, TicketEvent};
+use crate::store::audit;
 use crate::store::tickets::{self as store, TicketFilter};
 
 /// Turns a hotline call into a routed ticket.

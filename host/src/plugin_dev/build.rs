@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use super::DevError;
 use super::progress::{Step, size};
 use super::project::{Project, TARGET, cargo};
-use crate::ids::sha256_hex;
+use crate::domain::ids::sha256_hex;
 use crate::plugins::runtime::Runtime;
 use crate::service::plugins::check_upload;
 

@@ -50,7 +50,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use super::DevError;
-use crate::plugins::manifest::Capability;
+use crate::domain::plugin::Capability;
 
 /// One fixture file.
 #[derive(Debug, Deserialize)]

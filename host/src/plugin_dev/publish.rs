@@ -11,8 +11,8 @@ use super::DevError;
 use super::build::{self, Built};
 use super::progress::Step;
 use super::project::Project;
+use crate::domain::plugin::Capability;
 use crate::plugins::limits::PlatformLimits;
-use crate::plugins::manifest::Capability;
 use crate::plugins::runtime::Runtime;
 
 /// Components from this size up show upload progress.

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::DevError;
 use crate::db::Db;
-use crate::domain::Role;
+use crate::domain::records::Role;
 use crate::http::{AppState, Server};
 use crate::plugins::runtime::Runtime;
 use crate::service::Core;

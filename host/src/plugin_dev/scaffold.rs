@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use super::DevError;
-use crate::plugins::manifest::{Manifest, ManifestError, WitVersion, World};
+use crate::domain::plugin::{WitVersion, World};
+use crate::plugins::manifest::{Manifest, ManifestError};
 
 const CARGO_TOML: &str = include_str!("../../templates/plugin/Cargo.toml.in");
 const GITIGNORE: &str = include_str!("../../templates/plugin/gitignore.in");

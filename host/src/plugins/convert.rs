@@ -1,8 +1,8 @@
 //! Axle's records in their WIT shape and back.
 
 use super::bindings::types;
-use crate::domain::{Customer, Fields, Priority, Ticket, TicketStatus, Vehicle};
-use crate::service::knowledge_base::Hit;
+use crate::domain::knowledge_base::Hit;
+use crate::domain::records::{Customer, Fields, Priority, Ticket, TicketStatus, Vehicle};
 use crate::store::tickets::TicketSummary;
 
 /// Custom fields as WIT field values. JSON strings become text, integers integer,

@@ -3,23 +3,8 @@
 
 use std::time::Duration;
 
+use crate::domain::plugin::RequestedLimits;
 use serde::{Deserialize, Serialize};
-
-/// Limits a manifest or an installation asks for; unset parts fall back.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RequestedLimits {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deadline_ms: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory_mib: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_kib: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output_kib: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub log_kib: Option<u64>,
-}
 
 /// The limits one invocation runs under.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,8 +8,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Weak};
 
-use super::manifest::World;
 use super::runtime::Loaded;
+use crate::domain::plugin::World;
 
 pub(super) struct MemoryCache {
     by_sha256: HashMap<String, Vec<Weak<Loaded>>>,

@@ -19,12 +19,12 @@ use super::compile_slots::CompileSlots;
 use super::compiled_cache::{CompiledCache, Lookup};
 use super::engine;
 use super::limits::{Limits, PlatformLimits};
-use super::manifest::{Capability, WitVersion, World};
 use super::memory_cache::MemoryCache;
 use super::sandbox::{CallContext, HostAccess, LogBudget, Sandbox};
 use super::validation::check_header;
-use crate::domain::Notification;
-use crate::ids::sha256_hex;
+use crate::domain::ids::sha256_hex;
+use crate::domain::plugin::{Capability, WitVersion, World};
+use crate::domain::records::Notification;
 
 /// Why a component was rejected at upload or load.
 #[derive(Debug, thiserror::Error)]

@@ -7,15 +7,18 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
+
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::types;
 use super::limits::Limits;
-use super::manifest::Capability;
 use crate::db::Db;
-use crate::domain::Notification;
+use crate::domain::knowledge_base::Hit;
+use crate::domain::plugin::Capability;
+use crate::domain::records::Notification;
 
 /// Who an invocation runs for. Built once per installation load and shared by its calls.
 #[derive(Debug)]
@@ -68,12 +71,39 @@ impl CallContext {
 }
 
 /// What host functions need to reach the tenant's data: the database, a runtime handle
-/// to block on from the invocation's blocking thread, and the node's public URL for links.
+/// to block on from the invocation's blocking thread, and the backend for the answers
+/// that are more than a lookup.
 #[derive(Clone, Debug)]
 pub struct HostAccess {
     pub db: Db,
     pub runtime: tokio::runtime::Handle,
-    pub public_url: Arc<str>,
+    pub backend: Arc<dyn CapabilityBackend>,
+}
+
+/// What capabilities ask of the layer above the runtime: answers that take the service's
+/// rules, not only a row. The service implements it and hands it in with `HostAccess`, so
+/// the runtime calls up without importing the service, and the dependency keeps pointing
+/// one way (service → runtime).
+pub trait CapabilityBackend: Send + Sync + std::fmt::Debug {
+    /// Published knowledge-base articles of the tenant that match `query`, best first, as
+    /// a customer answered without an agent is shown them.
+    fn search_articles<'a>(
+        &'a self,
+        tenant_id: &'a str,
+        query: &'a str,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<Hit>, BackendError>>;
+}
+
+/// Why the backend could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// The plugin asked for something that cannot be answered, e.g. a query with no words.
+    #[error("{0}")]
+    Invalid(String),
+    /// The data could not be reached.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl HostAccess {

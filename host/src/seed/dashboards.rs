@@ -1,11 +1,12 @@
 //! The demo's "Service overview" dashboard: the installed report widgets side by side,
 //! the KPI table first. Created once; seeding again leaves it (and any edits) alone.
 
-use crate::plugins::manifest::World;
+use crate::domain::page::Page;
+use crate::domain::plugin::World;
 use crate::service::Core;
 use crate::service::dashboards::{self, DashboardInput, WidgetInput};
+use crate::store::dashboards as stored;
 use crate::store::installations::{self, InstallationFilter};
-use crate::store::{Page, dashboards as stored};
 
 /// The dashboard's name.
 pub const SERVICE_OVERVIEW: &str = "Service overview 服务概览";

@@ -8,19 +8,22 @@
 
 use std::collections::HashMap;
 
-use crate::domain::{
+use crate::domain::ids::{new_id, now_ms, rfc3339};
+use crate::domain::org::SiteKind;
+use crate::domain::page::Page;
+use crate::domain::records::{
     Direction, InteractionKind, NotifyChannel, Priority, Ticket, TicketChannel, TicketStatus,
 };
-use crate::ids::{new_id, now_ms, rfc3339};
+use crate::domain::sla::ClockKind;
+use crate::domain::vin::Vin;
 use crate::service::Core;
 use crate::store::customers::NewCustomer;
 use crate::store::interactions::{self, NewInteraction};
-use crate::store::org::{self, SiteFilter, SiteKind};
-use crate::store::sla::{self, ClockKind, NewClock};
+use crate::store::org::{self, SiteFilter};
+use crate::store::sla::{self, NewClock};
 use crate::store::surveys::{self, Answer, NewSurvey};
 use crate::store::vehicles::NewVehicle;
-use crate::store::{Page, audit, customers, tickets, vehicles};
-use crate::vin::Vin;
+use crate::store::{audit, customers, tickets, vehicles};
 
 /// A small deterministic generator (64-bit LCG): the same demo every time.
 struct Dice(u64);
@@ -414,7 +417,7 @@ pub async fn seed(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
                         id: &survey_id,
                         ticket_id: &ticket.id,
                         customer_id: Some(&customer.id),
-                        token_hash: &crate::ids::sha256_hex(survey_id.as_bytes()),
+                        token_hash: &crate::domain::ids::sha256_hex(survey_id.as_bytes()),
                         sent_via: Some(NotifyChannel::Sms),
                         issued_ms: resolved_at,
                         expires_ms: resolved_at + 30 * DAY_MS,

@@ -1,9 +1,9 @@
 //! The demo tenant's knowledge base: bilingual FAQ articles that `faq-autoreply` links
 //! to when no configured entry matches a new ticket.
 
+use crate::domain::knowledge_base::ArticleStatus;
 use crate::service::Core;
 use crate::service::knowledge_base::{self, ArticleInput};
-use crate::store::knowledge_base::ArticleStatus;
 
 /// (title, category, tags, body, status)
 const ARTICLES: [(&str, &str, &[&str], &str, ArticleStatus); 6] = [

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::domain::{Role, TicketChannel};
+use crate::domain::org::Site;
+use crate::domain::records::{Role, TicketChannel};
+use crate::domain::vin::Vin;
 use crate::plugins::manifest::Manifest;
 use crate::service::Core;
 use crate::service::plugins::{self, InstallRequest};
@@ -19,7 +21,6 @@ use crate::service::tickets::{self, Actor, NewTicket};
 use crate::store::customers::{self, NewCustomer};
 use crate::store::tenants;
 use crate::store::vehicles::{self, NewVehicle};
-use crate::vin::Vin;
 
 /// The demo tenant's slug.
 pub const DEMO_SLUG: &str = "demo";
@@ -109,22 +110,22 @@ const TEAMS: [(&str, &[&str]); 2] = [
 /// Builds 1 OEM, 3 regions, 12 dealers and 30 stations (the first six dealers run three
 /// stations, the rest two), each station with its teams and their managers.
 async fn seed_org(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
-    use crate::hours::OpeningHours;
-    use crate::store::org::{self, AgentRole, NewAgent, NewSite, SiteKind};
+    use crate::domain::hours::OpeningHours;
+    use crate::domain::org::{AgentRole, SiteKind};
+    use crate::store::org::{self, NewAgent, NewSite};
     let hours: OpeningHours = serde_json::from_value(serde_json::json!({
         "mon": ["08:30-18:00"], "tue": ["08:30-18:00"], "wed": ["08:30-18:00"], "thu": ["08:30-18:00"],
         "fri": ["08:30-18:00"], "sat": ["09:00-17:00"]
     }))?;
-    let site =
-        |parent: Option<org::Site>, kind, code: &str, name: &str, area: Vec<String>| NewSite {
-            parent,
-            kind,
-            code: code.to_owned(),
-            name: name.to_owned(),
-            service_area: area,
-            opening_hours: hours.clone(),
-            timezone: "Asia/Shanghai".to_owned(),
-        };
+    let site = |parent: Option<Site>, kind, code: &str, name: &str, area: Vec<String>| NewSite {
+        parent,
+        kind,
+        code: code.to_owned(),
+        name: name.to_owned(),
+        service_area: area,
+        opening_hours: hours.clone(),
+        timezone: "Asia/Shanghai".to_owned(),
+    };
     let oem = org::insert_site(
         &core.db,
         tenant_id,
@@ -351,8 +352,8 @@ const TICKETS: [(usize, &str, TicketChannel, &str, &str); 10] = [
     ),
 ];
 
-fn demo_config(name: &str) -> (serde_json::Value, Vec<crate::plugins::manifest::Capability>) {
-    use crate::plugins::manifest::Capability;
+fn demo_config(name: &str) -> (serde_json::Value, Vec<crate::domain::plugin::Capability>) {
+    use crate::domain::plugin::Capability;
     match name {
         "safety-escalation" => {
             let managers: serde_json::Map<String, serde_json::Value> = REGIONS
@@ -509,7 +510,7 @@ async fn seed_records(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
             tenant_id,
             NewVehicle {
                 plate: Some(
-                    crate::plate::normalise_plate(PLATES[index])
+                    crate::domain::plate::normalise_plate(PLATES[index])
                         .map_err(|message| anyhow::anyhow!("demo plate: {message}"))?,
                 ),
                 vin,
@@ -534,7 +535,7 @@ async fn seed_records(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
                 customer_id: Some(customer_ids[customer].clone()),
                 ..Default::default()
             },
-            &crate::store::Page {
+            &crate::domain::page::Page {
                 limit: 1,
                 cursor: None,
             },

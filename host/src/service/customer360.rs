@@ -5,12 +5,11 @@
 use serde::Serialize;
 
 use super::{Core, ServiceError};
-use crate::domain::ServiceRecord;
-use crate::domain::{Customer, Interaction, Survey, Ticket, Vehicle};
-use crate::store::campaigns::{self, Campaign};
-use crate::store::service_records;
+use crate::domain::campaigns::Campaign;
+use crate::domain::page::Page;
+use crate::domain::records::{Customer, Interaction, ServiceRecord, Survey, Ticket, Vehicle};
 use crate::store::vehicles::{self, VehicleFilter};
-use crate::store::{Page, customers, interactions, surveys, tickets};
+use crate::store::{campaigns, customers, interactions, service_records, surveys, tickets};
 
 /// How much history the view carries: the newest tickets, and interactions per ticket.
 const MAX_TICKETS: i64 = 100;

@@ -1,8 +1,203 @@
-//! Customer validation shared by the API and the CSV import: names, phone numbers and
-//! email addresses are checked and normalised the same way wherever a customer comes from.
+//! Customers: created, changed, found and read. Names, phone numbers and email addresses
+//! are checked and normalised the same way wherever a customer comes from (the API, the
+//! CSV import, the seed).
 
-use super::FieldError;
-use crate::phone::PhoneCountry;
+use serde::Deserialize;
+
+use super::settings::phone_country;
+use super::{Core, FieldError, ServiceError, field_checks};
+use crate::domain::page::{Page, Paged};
+use crate::domain::phone::PhoneCountry;
+use crate::domain::records::{Customer, FieldEntity, Fields, merge_fields};
+use crate::domain::vin::Vin;
+use crate::store::customers::{self as store, CustomerFilter, NewCustomer};
+use crate::store::vehicles;
+
+/// A customer as created.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerBody {
+    /// The customer's id in the dealer's sheet or DMS.
+    #[serde(default)]
+    external_id: Option<String>,
+    /// Defaulted so a missing name is reported with the other fields, not as bad JSON.
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    city: Option<String>,
+    #[serde(default)]
+    vip: bool,
+    #[serde(default)]
+    #[schema(value_type = BTreeMap<String, Value>)]
+    fields: Fields,
+}
+
+/// Changes to a customer; unset parts stay, an empty string clears an optional field.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerChange {
+    name: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    region: Option<String>,
+    city: Option<String>,
+    vip: Option<bool>,
+    /// Merged over the existing fields; `null` removes a field.
+    #[schema(value_type = Option<BTreeMap<String, Value>>)]
+    fields: Option<Fields>,
+}
+
+/// What a customer search asks for, as the caller typed it.
+#[derive(Clone, Debug, Default)]
+pub struct Search {
+    pub external_id: Option<String>,
+    /// In any spelling; read in the tenant's phone country.
+    pub phone: Option<String>,
+    pub vip: Option<bool>,
+    pub region: Option<String>,
+    /// Part of the name.
+    pub name: Option<String>,
+    /// The owner of the car with this VIN.
+    pub vin: Option<String>,
+    /// Owners of a car with this plate, in any spelling.
+    pub plate: Option<String>,
+}
+
+fn invalid(errors: Vec<FieldError>) -> ServiceError {
+    ServiceError::Unprocessable {
+        message: "the customer is not valid".into(),
+        errors,
+    }
+}
+
+fn non_empty(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+/// Creates a customer. Declared custom fields are checked with the other fields, and
+/// every problem is reported at once.
+pub async fn create(
+    core: &Core,
+    tenant_id: &str,
+    body: CustomerBody,
+) -> Result<Customer, ServiceError> {
+    let mut errors = Vec::new();
+    let (name, phone, email) = checked_contact(
+        phone_country(core, tenant_id).await?,
+        &body.name,
+        body.phone.as_deref(),
+        body.email.as_deref(),
+        &mut errors,
+    );
+    errors.extend(
+        field_checks::check_record(core, tenant_id, FieldEntity::Customer, &body.fields).await?,
+    );
+    if !errors.is_empty() {
+        return Err(invalid(errors));
+    }
+    let new = NewCustomer {
+        external_id: non_empty(body.external_id),
+        name,
+        phone,
+        email,
+        region: non_empty(body.region),
+        city: non_empty(body.city),
+        vip: body.vip,
+        fields: body.fields,
+    };
+    Ok(store::insert(&core.db, tenant_id, new).await?)
+}
+
+/// Changes a customer. The result must be valid, not only the change: removing a
+/// required field fails.
+pub async fn update(
+    core: &Core,
+    tenant_id: &str,
+    id: &str,
+    change: CustomerChange,
+) -> Result<Customer, ServiceError> {
+    let mut customer = get(core, tenant_id, id).await?;
+    let mut errors = Vec::new();
+    let (name, phone, email) = checked_contact(
+        phone_country(core, tenant_id).await?,
+        change.name.as_deref().unwrap_or(&customer.name),
+        change.phone.as_deref().or(customer.phone.as_deref()),
+        change.email.as_deref().or(customer.email.as_deref()),
+        &mut errors,
+    );
+    if let Some(fields) = change.fields {
+        merge_fields(&mut customer.fields, fields);
+        errors.extend(
+            field_checks::check_record(core, tenant_id, FieldEntity::Customer, &customer.fields)
+                .await?,
+        );
+    }
+    if !errors.is_empty() {
+        return Err(invalid(errors));
+    }
+    customer.name = name;
+    customer.phone = phone;
+    customer.email = email;
+    if let Some(region) = change.region {
+        customer.region = non_empty(Some(region));
+    }
+    if let Some(city) = change.city {
+        customer.city = non_empty(Some(city));
+    }
+    if let Some(vip) = change.vip {
+        customer.vip = vip;
+    }
+    Ok(store::update(&core.db, tenant_id, customer).await?)
+}
+
+/// One customer of the tenant.
+pub async fn get(core: &Core, tenant_id: &str, id: &str) -> Result<Customer, ServiceError> {
+    store::get(&core.db, tenant_id, id)
+        .await?
+        .ok_or(ServiceError::NotFound("customer"))
+}
+
+/// Customers matching `search`, newest first. A VIN finds its car's owner, or nobody.
+pub async fn list(
+    core: &Core,
+    tenant_id: &str,
+    search: Search,
+    page: &Page,
+) -> Result<Paged<Customer>, ServiceError> {
+    if let Some(raw) = &search.vin {
+        let vin = Vin::parse(raw).map_err(|err| ServiceError::Invalid(format!("vin: {err}")))?;
+        let vehicle = vehicles::get_by_vin(&core.db, tenant_id, vin.as_str()).await?;
+        let owner = match vehicle.and_then(|v| v.customer_id) {
+            Some(id) => store::get(&core.db, tenant_id, &id).await?,
+            None => None,
+        };
+        return Ok(Paged {
+            items: owner.into_iter().collect(),
+            next_cursor: None,
+        });
+    }
+    let phone = match search.phone.as_deref() {
+        Some(raw) => Some(phone_country(core, tenant_id).await?.normalise(raw)),
+        None => None,
+    }
+    .transpose()
+    .map_err(ServiceError::Invalid)?;
+    let filter = CustomerFilter {
+        plate: super::vehicles::plate_search(search.plate.as_deref())?,
+        external_id: search.external_id,
+        phone,
+        vip: search.vip,
+        region: search.region,
+        name: search.name,
+    };
+    Ok(store::list(&core.db, tenant_id, &filter, page).await?)
+}
 
 /// Checks and normalises the fields a customer is created or changed with (a phone number
 /// to E.164, read in `country` when it has no country code); problems go to `errors`, one

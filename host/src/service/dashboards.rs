@@ -9,13 +9,15 @@ use serde_json::{Value, json};
 use super::datasets::{self, Scope};
 use super::invocations::{self, Audit};
 use super::plugins::{self, Ready};
+use super::svg;
 use super::{Core, FieldError, ServiceError};
-use crate::ids::now_ms;
+use crate::domain::dashboards::{Dashboard, Widget};
+use crate::domain::ids::now_ms;
+use crate::domain::installations::InstallationStatus;
+use crate::domain::plugin::World;
 use crate::plugins::bindings::widget::{ChartKind, DatasetQuery, Rendering};
-use crate::plugins::manifest::World;
-use crate::store::dashboards::{self, Dashboard, DashboardPatch, NewDashboard, NewWidget, Widget};
-use crate::store::installations::{self, InstallationStatus};
-use crate::svg;
+use crate::store::dashboards::{self, DashboardPatch, NewDashboard, NewWidget};
+use crate::store::installations;
 
 /// The most widgets a dashboard holds.
 pub const MAX_WIDGETS: usize = 24;

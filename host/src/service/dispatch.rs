@@ -6,9 +6,10 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::{Core, ServiceError};
-use crate::domain::{Customer, Ticket};
-use crate::store::Page;
-use crate::store::org::{self, Site, SiteFilter, SiteKind, Team, TeamFilter};
+use crate::domain::org::{Site, SiteKind, Team};
+use crate::domain::page::Page;
+use crate::domain::records::{Customer, Ticket};
+use crate::store::org::{self, SiteFilter, TeamFilter};
 
 /// Where the dispatcher put a ticket, and why, for the timeline.
 #[derive(Clone, Debug, Serialize)]

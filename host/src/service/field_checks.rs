@@ -5,8 +5,9 @@
 //! from before a field was declared, and field providers' computed values.
 
 use super::{Core, FieldError, ServiceError};
-use crate::domain::{FieldEntity, FieldKind, Fields};
-use crate::store::field_definitions::{self, FieldDefinition};
+use crate::domain::field_definitions::FieldDefinition;
+use crate::domain::records::{FieldEntity, FieldKind, Fields};
+use crate::store::field_definitions;
 
 /// The longest text value, in characters: a field is not a document store.
 pub const MAX_TEXT_CHARS: usize = 2000;

@@ -3,8 +3,9 @@
 use serde::Deserialize;
 
 use super::FieldError;
-use crate::domain::{FieldEntity, FieldKind};
-use crate::store::field_definitions::{FieldDefinition, NewDefinition};
+use crate::domain::field_definitions::FieldDefinition;
+use crate::domain::records::{FieldEntity, FieldKind};
+use crate::store::field_definitions::NewDefinition;
 
 /// The longest field name; names are keys in the records' JSON and in CSV headers.
 const MAX_NAME: usize = 64;

@@ -5,10 +5,10 @@
 use super::invocations::{self, Audit};
 use super::plugins::{self, Ready};
 use super::{Core, FieldError, ServiceError};
-use crate::domain::{Fields, Vehicle};
+use crate::domain::plugin::World;
+use crate::domain::records::{Fields, Vehicle};
 use crate::plugins::bindings::fields::Subject;
 use crate::plugins::convert;
-use crate::plugins::manifest::World;
 use crate::plugins::runtime::Runtime;
 use crate::plugins::sandbox::HostAccess;
 
@@ -64,8 +64,8 @@ fn run_all(
 pub async fn for_ticket(
     core: &Core,
     tenant_id: &str,
-    ticket: &crate::domain::Ticket,
-    customer: Option<&crate::domain::Customer>,
+    ticket: &crate::domain::records::Ticket,
+    customer: Option<&crate::domain::records::Customer>,
     vehicle: Option<&Vehicle>,
 ) -> Result<FieldsRun, ServiceError> {
     let providers = plugins::ready_for(core, tenant_id, World::FieldProvider).await?;

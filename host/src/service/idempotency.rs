@@ -11,7 +11,7 @@
 use sha2::{Digest, Sha256};
 
 use super::{Core, FieldError, ServiceError};
-use crate::ids::now_ms;
+use crate::domain::ids::now_ms;
 use crate::store::idempotency::{self, Kept, KeyRef};
 
 /// How long a kept reply is replayed.

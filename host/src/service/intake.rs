@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 use super::field_checks;
 use super::tickets::{self, Actor, Linked, NewTicket, TicketView};
 use super::{Core, FieldError, ServiceError};
-use crate::domain::{FieldEntity, Fields, TicketChannel};
+use crate::domain::page::Page;
+use crate::domain::records::{FieldEntity, Fields, TicketChannel};
+use crate::domain::vin::Vin;
 use crate::store::customers::{self, CustomerFilter, NewCustomer};
+use crate::store::tickets as ticket_store;
 use crate::store::vehicles::{self, NewVehicle};
-use crate::store::{Page, tickets as ticket_store};
-use crate::vin::Vin;
 
 /// An answered call.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]

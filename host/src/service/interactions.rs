@@ -10,11 +10,10 @@ use serde::Deserialize;
 
 use super::tickets::Actor;
 use super::{Core, FieldError, ServiceError};
-use crate::domain::{Direction, Interaction, InteractionKind, TicketStatus};
-use crate::ids::{new_id, now_ms};
-use crate::store::audit;
+use crate::domain::ids::{new_id, now_ms};
+use crate::domain::records::{Direction, Interaction, InteractionKind, TicketStatus};
 use crate::store::interactions::{self, NewInteraction};
-use crate::store::tickets;
+use crate::store::{audit, tickets};
 
 /// The longest handle time accepted: a day.
 const MAX_HANDLE_TIME_SECONDS: i64 = 24 * 60 * 60;
@@ -323,7 +322,7 @@ mod tests {
             .as_millisecond();
         let at = |ms: i64| {
             let mut input = request("note");
-            input.occurred_at = Some(crate::ids::rfc3339(ms));
+            input.occurred_at = Some(crate::domain::ids::rfc3339(ms));
             check(input, now)
         };
         assert!(at(now + 60_000).is_ok());

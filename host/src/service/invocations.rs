@@ -1,13 +1,19 @@
 //! Running plugin calls off the async runtime and auditing each one: the audit row,
 //! the failure log line, and the circuit breaker.
 
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+
 use super::plugins::Ready;
-use super::{Core, ServiceError};
-use crate::db::Tx;
-use crate::domain::{Notification, NotifyChannel};
+use super::{Core, ServiceError, knowledge_base};
+use crate::db::{Db, Tx};
+use crate::domain::knowledge_base::{ArticleStatus, Hit};
+use crate::domain::records::{Notification, NotifyChannel};
 use crate::plugins::runtime::{Failure, Outcome};
-use crate::plugins::sandbox::HostAccess;
+use crate::plugins::sandbox::{BackendError, CapabilityBackend, HostAccess};
 use crate::store::audit::{self, NewInvocation};
+use crate::store::knowledge_base::ArticleFilter;
 use crate::store::{installations, outbox, plugin_policies};
 use crate::telemetry::metrics;
 
@@ -239,7 +245,49 @@ pub fn host_access(core: &Core) -> HostAccess {
     HostAccess {
         db: core.db.clone(),
         runtime: tokio::runtime::Handle::current(),
-        public_url: core.public_url.clone(),
+        backend: Arc::new(Backend {
+            db: core.db.clone(),
+            public_url: core.public_url.clone(),
+        }),
+    }
+}
+
+/// The service's side of the capabilities: what a host function asks for that takes the
+/// service's rules, answered with them.
+#[derive(Debug)]
+struct Backend {
+    db: Db,
+    public_url: Arc<str>,
+}
+
+impl CapabilityBackend for Backend {
+    fn search_articles<'a>(
+        &'a self,
+        tenant_id: &'a str,
+        query: &'a str,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<Hit>, BackendError>> {
+        Box::pin(async move {
+            let published = ArticleFilter {
+                status: Some(ArticleStatus::Published),
+                ..Default::default()
+            };
+            knowledge_base::search(
+                &self.db,
+                &self.public_url,
+                tenant_id,
+                query,
+                &published,
+                limit,
+                // Plugins answer customers with no agent in between.
+                knowledge_base::Reader::Customer,
+            )
+            .await
+            .map_err(|err| match err {
+                ServiceError::Invalid(message) => BackendError::Invalid(message),
+                other => BackendError::Unavailable(other.to_string()),
+            })
+        })
     }
 }
 

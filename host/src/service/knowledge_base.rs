@@ -1,14 +1,13 @@
 //! The knowledge base: validated FAQ articles, text search over them, and the public link
 //! each article has. HTTP and the plugins' `records.search-articles` both search here.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::{FieldError, ServiceError};
 use crate::db::Db;
-use crate::store::knowledge_base::{
-    self as store, Article, ArticleContent, ArticleFilter, ArticleStatus,
-};
-use crate::text_search::{self, Document};
+use crate::domain::knowledge_base::{Article, ArticleStatus, ArticleView, Hit};
+use crate::domain::text_search::{self, Document};
+use crate::store::knowledge_base::{self as store, ArticleContent, ArticleFilter};
 
 /// Longest title, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -41,26 +40,6 @@ pub struct ArticleInput {
     /// `draft` or `published`; checked with the other fields.
     #[serde(default)]
     pub status: Option<String>,
-}
-
-/// An article with its customer-facing link.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct ArticleView {
-    #[serde(flatten)]
-    pub article: Article,
-    pub url: String,
-}
-
-/// A search result: the article, how well it matched, and a piece of its body.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Hit {
-    #[serde(flatten)]
-    pub article: ArticleView,
-    pub score: u32,
-    /// How many of the query's terms the article contains.
-    #[serde(skip)]
-    pub matched_terms: usize,
-    pub excerpt: String,
 }
 
 /// Who reads the results: an agent sees every article that matches at all; a customer

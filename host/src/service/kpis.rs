@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::ServiceError;
 use crate::db::Db;
-use crate::ids::rfc3339;
+use crate::domain::ids::rfc3339;
 use crate::store::kpis::{self, Column, Dimension, Facts, Population, SiteLabel};
 
 /// What a report's rows are grouped by.

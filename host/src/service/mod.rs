@@ -28,6 +28,7 @@ pub mod settings;
 pub mod shadow;
 pub mod sla;
 pub mod surveys;
+pub mod svg;
 pub mod tickets;
 pub mod vehicles;
 pub mod warm_up;
@@ -91,6 +92,22 @@ pub enum ServiceError {
     Store(StoreError),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl ServiceError {
+    /// Whether the database could not be reached (as opposed to refusing the statement):
+    /// the caller may retry later, so HTTP answers 503 rather than 500.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            ServiceError::Store(StoreError::Db(
+                sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Io(_)
+                    | sqlx::Error::WorkerCrashed
+            ))
+        )
+    }
 }
 
 impl From<StoreError> for ServiceError {

@@ -6,9 +6,9 @@ use serde::Deserialize;
 
 use super::tickets::Actor;
 use super::{Core, FieldError, ServiceError};
-use crate::domain::{Notification, NotifyChannel};
-use crate::store::outbox::{self, OutboxEntry};
-use crate::store::{audit, tickets};
+use crate::domain::notifications::OutboxEntry;
+use crate::domain::records::{Notification, NotifyChannel};
+use crate::store::{audit, outbox, tickets};
 
 /// A notification to send on a ticket.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]

@@ -4,9 +4,9 @@
 
 use super::{Core, FieldError, ServiceError};
 use crate::db::Tx;
-use crate::plugins::limits::{Limits, RequestedLimits};
-use crate::store::plugin_clock;
-use crate::store::plugin_policies::{self, PluginPolicy};
+use crate::domain::plugin::{PluginPolicy, RequestedLimits};
+use crate::plugins::limits::Limits;
+use crate::store::{plugin_clock, plugin_policies};
 
 /// The tenant's policy with how much of the quota is used.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]

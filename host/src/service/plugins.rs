@@ -6,14 +6,16 @@ use std::sync::Arc;
 use super::plugin_policy;
 use super::{Core, ServiceError};
 use crate::db::Tx;
-use crate::ids::sha256_hex;
-use crate::plugins::limits::{Limits, PlatformLimits, RequestedLimits};
-use crate::plugins::manifest::{self, Capability, Manifest};
+use crate::domain::ids::sha256_hex;
+use crate::domain::installations::{HistoryEntry, Installation, PendingUpgrade};
+use crate::domain::plugin::{Capability, PluginVersion, RequestedLimits, World};
+use crate::plugins::limits::{Limits, PlatformLimits};
+use crate::plugins::manifest::{self, Manifest};
 use crate::plugins::runtime::{Candidate, Loaded, Runtime};
 use crate::plugins::sandbox::CallContext;
 use crate::plugins::validation::validate_component;
-use crate::store::installations::{self, Installation, InstallationPatch, NewInstallation};
-use crate::store::plugins::{self as versions, PluginVersion, Stored};
+use crate::store::installations::{self, InstallationPatch, NewInstallation};
+use crate::store::plugins::{self as versions, Stored};
 use crate::store::{plugin_clock, plugin_policies};
 
 /// The largest component accepted.
@@ -108,16 +110,20 @@ pub async fn upload(
         candidate,
     } = checked?;
     let sha256 = sha256_hex(&bytes);
-    let stored = versions::insert(
-        &core.db,
-        tenant_id,
-        &manifest,
+    let upload = versions::Upload {
+        name: &manifest.name,
+        version: manifest.version.to_string(),
+        world: manifest.world,
+        wit_version: manifest.wit.as_str(),
+        description: &manifest.description,
+        capabilities: &manifest.capabilities,
+        config_schema: manifest.config_schema.as_ref(),
+        limits: manifest.limits,
         manifest_text,
-        manifest.wit.as_str(),
-        &bytes,
-        &sha256,
-    )
-    .await?;
+        bytes: &bytes,
+        sha256: &sha256,
+    };
+    let stored = versions::insert(&core.db, tenant_id, &upload).await?;
     // Stored: now the compiled component may be kept, in memory and on disk.
     core.runtime.keep(candidate);
     match stored {
@@ -472,7 +478,7 @@ pub(super) async fn loaded(
 pub async fn ready_for(
     core: &Core,
     tenant_id: &str,
-    world: manifest::World,
+    world: World,
 ) -> Result<Vec<Ready>, ServiceError> {
     Ok(super::registry::snapshot(core, tenant_id).await?.of(world))
 }
@@ -593,7 +599,7 @@ pub async fn upgrade(
     check_config(&target, &config)?;
     let added = difference(&running.capabilities, &target.capabilities);
     if !added.is_empty() {
-        let pending = installations::PendingUpgrade {
+        let pending = PendingUpgrade {
             plugin_version_id: target.id.clone(),
             version: target.version.clone(),
             added_capabilities: added,
@@ -763,7 +769,7 @@ pub async fn history(
     core: &Core,
     tenant_id: &str,
     id: &str,
-) -> Result<Vec<installations::HistoryEntry>, ServiceError> {
+) -> Result<Vec<HistoryEntry>, ServiceError> {
     if installations::get(&core.db, tenant_id, id).await?.is_none() {
         return Err(ServiceError::NotFound("installation"));
     }

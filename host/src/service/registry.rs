@@ -12,8 +12,8 @@ use std::sync::{Arc, RwLock};
 
 use super::plugins::{self, Ready};
 use super::{Core, ServiceError};
-use crate::phone::PhoneCountry;
-use crate::plugins::manifest::World;
+use crate::domain::phone::PhoneCountry;
+use crate::domain::plugin::World;
 use crate::store::{installations, plugin_clock, plugin_policies, settings};
 
 /// One tenant's enabled installations at one generation, in world and run order.

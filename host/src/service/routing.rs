@@ -5,10 +5,10 @@
 use super::invocations::{self, Audit};
 use super::plugins::Ready;
 use super::{Core, ServiceError};
-use crate::domain::{Customer, Notification, Ticket, TicketStatus, Vehicle};
+use crate::domain::plugin::World;
+use crate::domain::records::{Customer, Notification, Ticket, TicketStatus, Vehicle};
 use crate::plugins::bindings::routing::RoutingDecision;
 use crate::plugins::convert;
-use crate::plugins::manifest::World;
 
 /// One rule's decision, as returned.
 #[derive(Clone, Debug)]
@@ -156,7 +156,7 @@ pub fn decision_json(decision: &RoutingDecision) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Priority, TicketChannel};
+    use crate::domain::records::{Priority, TicketChannel};
     use crate::plugins::bindings::types;
 
     fn ticket() -> Ticket {

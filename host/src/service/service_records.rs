@@ -3,8 +3,8 @@
 
 use super::{FieldError, ServiceError};
 use crate::db::Db;
-use crate::domain::ServiceRecord;
-use crate::money::Amount;
+use crate::domain::money::Amount;
+use crate::domain::records::ServiceRecord;
 use crate::store::service_records::{self, ServiceVisit};
 use crate::store::vehicles;
 

@@ -3,9 +3,9 @@
 //! does, and every node rebuilds its snapshot on its next ticket.
 
 use super::{Core, ServiceError};
-use crate::phone::PhoneCountry;
-use crate::store::plugin_clock;
-use crate::store::settings::{self, Settings};
+use crate::domain::phone::PhoneCountry;
+use crate::domain::tenants::Settings;
+use crate::store::{plugin_clock, settings};
 
 /// The tenant's settings, defaults filled in.
 pub async fn get(core: &Core, tenant_id: &str) -> Result<Settings, ServiceError> {

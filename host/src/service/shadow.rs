@@ -20,17 +20,15 @@ use super::plugins::{self, Ready, Upgraded, VersionRequest};
 use super::routing::{self, RoutingRun};
 use super::{Core, FieldError, ServiceError};
 use crate::db::Tx;
-use crate::ids::{now_ms, rfc3339};
+use crate::domain::ids::{now_ms, rfc3339};
+use crate::domain::installations::{Installation, ShadowCandidate};
+use crate::domain::plugin::{PluginVersion, RequestedLimits, Source, World};
 use crate::plugins::bindings::types;
-use crate::plugins::limits::RequestedLimits;
-use crate::plugins::manifest::World;
 use crate::plugins::runtime::{Loaded, Outcome};
 use crate::plugins::sandbox::{CallContext, HostAccess};
-use crate::store::installations::{self, Installation, ShadowCandidate};
-use crate::store::plugins::{self as versions, PluginVersion};
 use crate::store::recorded_inputs::{self, NewRecordedInput, RecordedInput};
-use crate::store::shadow_runs::{self, NewRun, Run, Source};
-use crate::store::{plugin_policies, settings};
+use crate::store::shadow_runs::{self, NewRun, Run};
+use crate::store::{installations, plugin_policies, plugins as versions, settings};
 
 const DAY_MS: i64 = 86_400_000;
 /// Differing decisions and error samples shown in a report.

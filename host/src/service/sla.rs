@@ -11,16 +11,14 @@ use jiff::civil::Date;
 
 use super::workflow_queue;
 use super::{Core, ServiceError};
-use crate::calendar::Calendar;
 use crate::db::Tx;
-use crate::domain::{Notification, NotifyChannel, Priority, Ticket, TicketStatus};
-use crate::ids::now_ms;
-use crate::store::audit;
-use crate::store::org;
-use crate::store::outbox;
-use crate::store::sla::{self, Clock, ClockKind, Stage};
-use crate::store::tickets;
+use crate::domain::calendar::Calendar;
+use crate::domain::ids::now_ms;
+use crate::domain::records::{Notification, NotifyChannel, Priority, Ticket, TicketStatus};
+use crate::domain::sla::{ClockKind, Policy};
+use crate::store::sla::{self, Clock, Stage};
 use crate::store::workflow_events::Held;
+use crate::store::{audit, org, outbox, tickets};
 use sqlx::AnyConnection;
 
 fn timestamp(ms: i64) -> Timestamp {
@@ -296,7 +294,7 @@ async fn fire(
     let payload = serde_json::json!({
         "clock": clock.kind.as_str(),
         "target_minutes": clock.target_minutes,
-        "due_at": clock.due_at.map(crate::ids::rfc3339),
+        "due_at": clock.due_at.map(crate::domain::ids::rfc3339),
     });
     let has_steps = workflow_queue::owes_steps(core, tenant_id).await?;
     let escalation = if has_steps {
@@ -408,7 +406,7 @@ pub async fn run_scheduler(core: Core, interval: Duration) {
 }
 
 /// Checks a policy's numbers.
-pub fn check_policy(policy: &sla::Policy) -> Result<(), Vec<super::FieldError>> {
+pub fn check_policy(policy: &Policy) -> Result<(), Vec<super::FieldError>> {
     let mut errors = Vec::new();
     let field = |field: &str, message: &str| super::FieldError {
         field: field.to_owned(),
@@ -434,7 +432,7 @@ pub fn check_policy(policy: &sla::Policy) -> Result<(), Vec<super::FieldError>> 
 }
 
 /// Whether `priority` has a policy is up to the tenant; this is the demo's set.
-pub fn demo_policies() -> Vec<sla::Policy> {
+pub fn demo_policies() -> Vec<Policy> {
     [
         (Priority::Critical, 15, 240),
         (Priority::High, 60, 8 * 60),
@@ -442,7 +440,7 @@ pub fn demo_policies() -> Vec<sla::Policy> {
         (Priority::Low, 8 * 60, 5 * 8 * 60),
     ]
     .into_iter()
-    .map(|(priority, first, resolution)| sla::Policy {
+    .map(|(priority, first, resolution)| Policy {
         priority,
         first_response_minutes: first,
         resolution_minutes: resolution,

@@ -8,9 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Core, FieldError, ServiceError};
 use crate::db::Tx;
-use crate::domain::{Customer, Notification, Survey, Ticket, TicketStatus};
-use crate::ids::sha256_hex;
-use crate::ids::{new_id, now_ms, rfc3339};
+use crate::domain::ids::{new_id, now_ms, rfc3339, sha256_hex};
+use crate::domain::records::{Customer, Notification, Survey, Ticket, TicketStatus};
 use crate::store::surveys::{self, Answer, NewSurvey};
 use crate::store::{audit, outbox, tickets};
 

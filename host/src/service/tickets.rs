@@ -10,16 +10,16 @@ use super::workflow::{self, WorkflowRun};
 use super::workflow_queue;
 use super::{Core, FieldError, ServiceError};
 use crate::db::Tx;
-use crate::domain::{
+use crate::domain::audit::Decision;
+use crate::domain::ids::{new_id, now_ms, rfc3339};
+use crate::domain::notifications::OutboxEntry;
+use crate::domain::records::{
     Customer, FieldEntity, Fields, Notification, Priority, Ticket, TicketChannel, TicketStatus,
     Vehicle,
 };
-use crate::ids::{new_id, now_ms, rfc3339};
-use crate::store::audit::{self, Decision};
-use crate::store::outbox::{self, OutboxEntry};
+use crate::domain::vin::Vin;
 use crate::store::workflow_events::{self, Held};
-use crate::store::{StoreError, customers, tickets, vehicles};
-use crate::vin::Vin;
+use crate::store::{StoreError, audit, customers, outbox, tickets, vehicles};
 
 /// How many times a write starts again from a fresh read when the ticket changed between
 /// the read and the write, before the caller is told to retry.
@@ -496,7 +496,7 @@ async fn try_update(
         ticket.tags = tags;
     }
     if let Some(fields) = change.fields {
-        crate::domain::merge_fields(&mut ticket.fields, fields);
+        crate::domain::records::merge_fields(&mut ticket.fields, fields);
         // The result must be valid, not only the change: removing a required field fails.
         let errors =
             super::field_checks::check_record(core, tenant_id, FieldEntity::Ticket, &ticket.fields)

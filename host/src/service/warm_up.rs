@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 
 use super::Core;
-use crate::plugins::manifest::World;
+use crate::domain::plugin::World;
 use crate::plugins::runtime::{LoadSource, Runtime};
 use crate::store::plugins as versions;
 

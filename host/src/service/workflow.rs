@@ -4,10 +4,10 @@
 use super::invocations::{self, Audit};
 use super::plugins::{self, Ready};
 use super::{Core, ServiceError};
-use crate::domain::{Customer, Notification, Ticket, Vehicle};
+use crate::domain::plugin::World;
+use crate::domain::records::{Customer, Notification, Ticket, Vehicle};
 use crate::plugins::bindings::workflow::{Action, Event};
 use crate::plugins::convert;
-use crate::plugins::manifest::World;
 use crate::plugins::runtime::Runtime;
 use crate::plugins::sandbox::HostAccess;
 
@@ -44,7 +44,7 @@ pub async fn run(
         kind: kind.to_owned(),
         ticket: convert::ticket(ticket, customer, vehicle),
         payload: payload.to_string(),
-        occurred_at: crate::ids::rfc3339(crate::ids::now_ms()),
+        occurred_at: crate::domain::ids::rfc3339(crate::domain::ids::now_ms()),
     };
     let runtime = core.runtime.clone();
     let host = invocations::host_access(core);

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use super::{Core, ServiceError};
 use crate::db::Tx;
-use crate::ids::now_ms;
+use crate::domain::ids::now_ms;
 use crate::store::workflow_events::{self, Held};
 
 /// How long a node holds an event it is delivering before another may take it over.
@@ -29,13 +29,11 @@ const BATCH: i64 = 32;
 /// Whether the tenant has workflow steps, so a change owes them an event. Read before
 /// the change's transaction opens: the snapshot may need the database on a cold node.
 pub async fn owes_steps(core: &Core, tenant_id: &str) -> Result<bool, ServiceError> {
-    Ok(!super::plugins::ready_for(
-        core,
-        tenant_id,
-        crate::plugins::manifest::World::WorkflowStep,
+    Ok(
+        !super::plugins::ready_for(core, tenant_id, crate::domain::plugin::World::WorkflowStep)
+            .await?
+            .is_empty(),
     )
-    .await?
-    .is_empty())
 }
 
 /// Writes `kind` about `ticket_id` inside the change's `tx`, held by this node.

@@ -1,31 +1,13 @@
 //! The audit trail: every plugin invocation, every plugin decision, and every ticket
 //! event with its actor.
 
-use serde::Serialize;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{Page, Paged, StoreError, finish_page, json_column};
+use super::{StoreError, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder, Tx, values_placeholders};
-use crate::ids::{new_id, now_ms, rfc3339};
-
-/// One plugin invocation, as audited.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Invocation {
-    pub id: String,
-    pub installation_id: String,
-    /// `name@version`.
-    pub plugin: String,
-    /// `route`, `on-event`, `compute`, `validate`, `describe`, `render`.
-    pub hook: String,
-    /// The ticket (or other record) the call was about.
-    pub subject_id: Option<String>,
-    pub input_digest: String,
-    /// `ok`, or the failure kind: `timeout`, `trap`, `memory_limit`, …
-    pub outcome: String,
-    pub detail: Option<String>,
-    pub duration_us: i64,
-    pub created_at: String,
-}
+use crate::domain::audit::{Decision, Invocation, TicketEvent};
+use crate::domain::ids::{new_id, now_ms, rfc3339};
+use crate::domain::page::{Page, Paged};
 
 /// An invocation to record.
 #[derive(Clone, Debug)]
@@ -137,16 +119,6 @@ pub async fn list_invocations(
     Ok(Paged::from_rows(items, page.limit, |inv| &inv.id))
 }
 
-/// What one plugin decided about a ticket.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Decision {
-    pub installation_id: String,
-    pub plugin: String,
-    pub hook: String,
-    pub decision: serde_json::Value,
-    pub created_at: String,
-}
-
 /// Records a plugin's decision inside `tx`.
 pub async fn record_decision(
     tx: &mut Tx,
@@ -200,18 +172,6 @@ pub async fn decisions(
             })
         })
         .collect()
-}
-
-/// One entry on a ticket's timeline.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct TicketEvent {
-    pub id: String,
-    pub kind: String,
-    /// A user (`key:<id>`), `system`, `plugin@version`, or the customer answering a
-    /// survey (`customer:<id>`).
-    pub actor: String,
-    pub data: serde_json::Value,
-    pub created_at: String,
 }
 
 /// Records a ticket event inside `tx`.

@@ -1,63 +1,12 @@
 //! Recall and service campaigns and the vehicles they cover.
 
-use serde::Serialize;
 use sqlx::AssertSqlSafe;
 
-use super::{Page, Paged, StoreError, finish_page, json_column};
+use super::{StoreError, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder};
-use crate::domain::Vehicle;
-use crate::ids::{new_id, now_ms, rfc3339};
-
-/// A recall (safety, mandatory) or a service campaign (goodwill, software update).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CampaignKind {
-    Recall,
-    Service,
-}
-
-impl CampaignKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            CampaignKind::Recall => "recall",
-            CampaignKind::Service => "service",
-        }
-    }
-}
-
-/// A campaign.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Campaign {
-    pub id: String,
-    /// The OEM's campaign number, e.g. `R-2026-014`.
-    pub code: String,
-    pub kind: CampaignKind,
-    pub title: String,
-    pub description: String,
-    /// A vehicle is covered when its VIN starts with one of these.
-    pub vin_prefixes: Vec<String>,
-    pub model_year_from: Option<i64>,
-    pub model_year_to: Option<i64>,
-    pub active: bool,
-    pub created_at: String,
-}
-
-impl Campaign {
-    /// Whether the campaign covers `vehicle`.
-    pub fn covers(&self, vehicle: &Vehicle) -> bool {
-        let year_ok = |year: i64| {
-            self.model_year_from.is_none_or(|from| year >= from)
-                && self.model_year_to.is_none_or(|to| year <= to)
-        };
-        self.active
-            && self
-                .vin_prefixes
-                .iter()
-                .any(|prefix| vehicle.vin.starts_with(prefix.as_str()))
-            && (self.model_year_from.is_none() && self.model_year_to.is_none()
-                || vehicle.model_year.is_some_and(year_ok))
-    }
-}
+use crate::domain::campaigns::{Campaign, CampaignKind};
+use crate::domain::ids::{new_id, now_ms, rfc3339};
+use crate::domain::page::{Page, Paged};
 
 struct CampaignRow {
     id: String,

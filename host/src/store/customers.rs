@@ -2,10 +2,11 @@
 
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::{Page, Paged, Placeholders, StoreError, fields_json, finish_page, json_column};
+use super::{Placeholders, StoreError, fields_json, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder};
-use crate::domain::{Customer, Fields};
-use crate::ids::{new_id, now_ms, rfc3339};
+use crate::domain::ids::{new_id, now_ms, rfc3339};
+use crate::domain::page::{Page, Paged};
+use crate::domain::records::{Customer, Fields};
 
 /// A customer to create.
 #[derive(Clone, Debug, Default)]

@@ -1,31 +1,11 @@
 //! Dashboards and their ordered widgets. A dashboard and its widgets are written in one
 //! transaction, so a reader never sees half a change.
 
-use serde::Serialize;
-
-use super::{Page, Paged, StoreError, finish_page};
+use super::{StoreError, finish_page};
 use crate::db::{Arg, Db, SqlBuilder, Tx};
-use crate::ids::{new_id, now_ms, rfc3339};
-
-/// A dashboard with its widgets in display order.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Dashboard {
-    pub id: String,
-    pub name: String,
-    pub description: String,
-    pub widgets: Vec<Widget>,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-/// One widget of a dashboard: an installation of a report-widget plugin.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Widget {
-    pub id: String,
-    pub installation_id: String,
-    /// Shown instead of the title the plugin describes.
-    pub title: Option<String>,
-}
+use crate::domain::dashboards::{Dashboard, Widget};
+use crate::domain::ids::{new_id, now_ms, rfc3339};
+use crate::domain::page::{Page, Paged};
 
 crate::store::from_row!(Widget {
     id,

@@ -1,30 +1,14 @@
 //! Custom field definitions: the fields a tenant declares on its customers, vehicles and
 //! tickets, unique by name per tenant and entity.
 
-use serde::Serialize;
 use sqlx::AssertSqlSafe;
 
-use super::{Page, Paged, StoreError, finish_page, json_column};
+use super::{StoreError, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder};
-use crate::domain::{FieldEntity, FieldKind};
-use crate::ids::{new_id, now_ms, rfc3339};
-
-/// A declared custom field.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct FieldDefinition {
-    pub id: String,
-    pub entity: FieldEntity,
-    /// The key in the record's `fields`.
-    pub name: String,
-    pub label: String,
-    pub kind: FieldKind,
-    pub required: bool,
-    /// The allowed values of a `choice`; empty for other kinds.
-    pub options: Vec<String>,
-    pub description: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-}
+use crate::domain::field_definitions::FieldDefinition;
+use crate::domain::ids::{new_id, now_ms, rfc3339};
+use crate::domain::page::{Page, Paged};
+use crate::domain::records::{FieldEntity, FieldKind};
 
 /// A definition to create, already checked.
 #[derive(Clone, Debug)]

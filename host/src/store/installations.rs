@@ -6,98 +6,14 @@ use serde::Serialize;
 use sqlx::AssertSqlSafe;
 
 use super::plugin_clock;
-use super::{Page, Paged, StoreError, finish_page, json_column};
+use super::{StoreError, finish_page, json_column};
 use crate::db::{Arg, Backend, Db, SqlBuilder, Tx};
-use crate::ids::{new_id, now_ms, rfc3339};
-use crate::plugins::limits::RequestedLimits;
-use crate::plugins::manifest::{Capability, World};
-
-/// Whether an installation runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum InstallationStatus {
-    Enabled,
-    Disabled,
-    /// Stopped by the circuit breaker; an admin re-enables it.
-    Suspended,
-}
-
-impl InstallationStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            InstallationStatus::Enabled => "enabled",
-            InstallationStatus::Disabled => "disabled",
-            InstallationStatus::Suspended => "suspended",
-        }
-    }
-
-    fn parse(text: &str) -> Option<Self> {
-        match text {
-            "enabled" => Some(InstallationStatus::Enabled),
-            "disabled" => Some(InstallationStatus::Disabled),
-            "suspended" => Some(InstallationStatus::Suspended),
-            _ => None,
-        }
-    }
-}
-
-/// An installation.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Installation {
-    pub id: String,
-    pub plugin_version_id: String,
-    pub plugin: String,
-    pub version: String,
-    pub world: World,
-    pub config: serde_json::Value,
-    /// Capabilities granted by the tenant admin.
-    pub capabilities: Vec<Capability>,
-    /// Per-installation limit overrides.
-    pub limits: RequestedLimits,
-    pub status: InstallationStatus,
-    pub status_reason: Option<String>,
-    pub consecutive_failures: i64,
-    /// Installations of one world run in ascending order.
-    pub run_order: i64,
-    /// An upgrade waiting for the tenant admin to approve the capabilities it adds.
-    pub pending_upgrade: Option<PendingUpgrade>,
-    /// The candidate version running in shadow beside this one, if any.
-    pub shadow: Option<ShadowCandidate>,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-/// An upgrade that asks for capabilities the running version did not.
-#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct PendingUpgrade {
-    pub plugin_version_id: String,
-    pub version: String,
-    /// What the new version requests and the running one did not: the difference the
-    /// admin approves.
-    pub added_capabilities: Vec<Capability>,
-    /// What the running version requested and the new one no longer does.
-    pub removed_capabilities: Vec<Capability>,
-    /// The config the upgrade runs with once approved.
-    pub config: serde_json::Value,
-}
-
-/// A candidate version that sees the installation's live inputs; its outputs are
-/// recorded for comparison and never applied.
-#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct ShadowCandidate {
-    pub plugin_version_id: String,
-    pub version: String,
-    /// The config the candidate runs with.
-    pub config: serde_json::Value,
-    pub started_at: String,
-}
-
-impl Installation {
-    /// `name@version`.
-    pub fn label(&self) -> String {
-        format!("{}@{}", self.plugin, self.version)
-    }
-}
+use crate::domain::ids::{new_id, now_ms, rfc3339};
+use crate::domain::installations::{
+    HistoryEntry, Installation, InstallationStatus, PendingUpgrade,
+};
+use crate::domain::page::{Page, Paged};
+use crate::domain::plugin::{Capability, RequestedLimits, World};
 
 /// An installation to create.
 #[derive(Clone, Debug)]
@@ -545,20 +461,6 @@ pub async fn set_pending(
     Ok(())
 }
 
-/// One version an installation ran.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct HistoryEntry {
-    /// `install`, `upgrade` or `rollback`.
-    pub action: String,
-    pub from_version: Option<String>,
-    pub to_version: String,
-    pub plugin_version_id: String,
-    #[serde(skip)]
-    pub capabilities: String,
-    #[serde(skip)]
-    pub created_ms: i64,
-}
-
 crate::store::from_row!(HistoryEntry {
     action,
     from_version,
@@ -567,13 +469,6 @@ crate::store::from_row!(HistoryEntry {
     capabilities,
     created_ms
 });
-
-impl HistoryEntry {
-    /// The capabilities granted while it ran.
-    pub fn granted(&self) -> Result<Vec<Capability>, StoreError> {
-        json_column("installation_history.capabilities", &self.capabilities)
-    }
-}
 
 #[allow(clippy::too_many_arguments)]
 async fn record_history(
@@ -640,4 +535,11 @@ pub async fn last_ran(
         .and_eq("to_version", to_version.map(|v| Arg::Text(v.to_owned())));
     sql.push(" ORDER BY created_at DESC, id DESC LIMIT 1");
     Ok(sql.build_as().fetch_optional(db.reader()).await?)
+}
+
+impl HistoryEntry {
+    /// The capabilities granted while it ran.
+    pub fn granted(&self) -> Result<Vec<Capability>, StoreError> {
+        json_column("installation_history.capabilities", &self.capabilities)
+    }
 }

@@ -1,9 +1,10 @@
 //! Interactions: the work log of a ticket.
 
-use super::{Page, Paged, StoreError, finish_page};
+use super::{StoreError, finish_page};
 use crate::db::{Arg, Db, SqlBuilder, Tx};
-use crate::domain::{Direction, Interaction, InteractionKind};
-use crate::ids::rfc3339;
+use crate::domain::ids::rfc3339;
+use crate::domain::page::{Page, Paged};
+use crate::domain::records::{Direction, Interaction, InteractionKind};
 
 /// An interaction to store; times in unix ms.
 #[derive(Clone, Debug)]

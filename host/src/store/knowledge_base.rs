@@ -1,45 +1,14 @@
 //! Knowledge-base articles: the tenant's FAQ answers, with a normalised `search_text`
 //! column that text search pre-filters on.
 
-use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
 
-use super::{Page, Paged, StoreError, finish_page, json_column};
+use super::{StoreError, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder};
-use crate::ids::{new_id, now_ms, rfc3339};
-use crate::text_search;
-
-/// Whether customers and plugins can see an article.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ArticleStatus {
-    Draft,
-    Published,
-}
-
-impl ArticleStatus {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ArticleStatus::Draft => "draft",
-            ArticleStatus::Published => "published",
-        }
-    }
-}
-
-/// A knowledge-base article.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Article {
-    pub id: String,
-    pub title: String,
-    /// Plain text or markdown.
-    pub body: String,
-    pub category: String,
-    pub tags: Vec<String>,
-    pub status: ArticleStatus,
-    pub created_at: String,
-    pub updated_at: String,
-}
+use crate::domain::ids::{new_id, now_ms, rfc3339};
+use crate::domain::knowledge_base::{Article, ArticleStatus};
+use crate::domain::page::{Page, Paged};
+use crate::domain::text_search;
 
 /// An article's content, as created or as it stands after an update.
 #[derive(Clone, Debug)]

@@ -4,7 +4,7 @@ use sqlx::Row;
 
 use super::StoreError;
 use crate::db::Db;
-use crate::ids::now_ms;
+use crate::domain::ids::now_ms;
 
 /// Whether a set stored the value.
 #[derive(Debug, PartialEq, Eq)]

@@ -29,7 +29,7 @@ pub mod vehicles;
 pub mod webhook_secrets;
 pub mod workflow_events;
 
-use serde::Serialize;
+use crate::domain::page::Page;
 
 /// Reads a row struct from a query's row: each listed field from the column of its name,
 /// each field after `flatten` from the same row by its own `FromRow`. It is what
@@ -102,7 +102,7 @@ pub(crate) async fn ids_by(
 }
 
 /// Custom fields as their JSON column holds them.
-pub(crate) fn fields_json(fields: &crate::domain::Fields) -> String {
+pub(crate) fn fields_json(fields: &crate::domain::records::Fields) -> String {
     serde_json::to_string(fields).unwrap_or_else(|_| "{}".to_owned())
 }
 
@@ -112,45 +112,6 @@ pub(crate) fn json_column<T: serde::de::DeserializeOwned>(
     text: &str,
 ) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|err| StoreError::Corrupt(format!("column {column}: {err}")))
-}
-
-/// A page request: newest first, after `cursor` (the last id of the previous page).
-#[derive(Clone, Debug)]
-pub struct Page {
-    pub limit: i64,
-    pub cursor: Option<String>,
-}
-
-/// One page of results.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Paged<T> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
-}
-
-impl<T> Paged<T> {
-    /// Builds a page from up to `limit + 1` rows fetched newest first.
-    pub fn from_rows(mut rows: Vec<T>, limit: i64, id: impl Fn(&T) -> &str) -> Paged<T> {
-        let limit = usize::try_from(limit).unwrap_or(0);
-        let next_cursor = if rows.len() > limit {
-            rows.truncate(limit);
-            rows.last().map(|row| id(row).to_owned())
-        } else {
-            None
-        };
-        Paged {
-            items: rows,
-            next_cursor,
-        }
-    }
-
-    /// Converts every item.
-    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Paged<U>, E> {
-        Ok(Paged {
-            items: self.items.into_iter().map(f).collect::<Result<_, _>>()?,
-            next_cursor: self.next_cursor,
-        })
-    }
 }
 
 /// Appends the cursor condition, order and limit shared by every list query.

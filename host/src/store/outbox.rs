@@ -7,36 +7,13 @@
 //! functions here not scoped by the caller's tenant, and they name the rows they touch
 //! by id and claim token.
 
-use serde::Serialize;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::StoreError;
 use crate::db::{Backend, Db, Tx};
-use crate::domain::Notification;
-use crate::ids::{new_id, now_ms, rfc3339};
-
-/// An outbox row.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct OutboxEntry {
-    pub id: String,
-    pub ticket_id: Option<String>,
-    pub channel: String,
-    pub to: String,
-    pub subject: Option<String>,
-    pub body: String,
-    /// Who queued it: `system` or `plugin@version`.
-    pub source: String,
-    /// `pending`, `sending`, `delivered` or `failed`.
-    pub status: String,
-    /// Delivery attempts started so far.
-    pub attempts: i64,
-    /// What went wrong in the latest failed attempt (kept after a later success).
-    pub last_error: Option<String>,
-    /// When a pending row is due for its next attempt.
-    pub next_attempt_at: Option<String>,
-    pub created_at: String,
-    pub delivered_at: Option<String>,
-}
+use crate::domain::ids::{new_id, now_ms, rfc3339};
+use crate::domain::notifications::OutboxEntry;
+use crate::domain::records::Notification;
 
 /// Queues `notification` inside `tx`; returns the row's id.
 pub async fn enqueue(

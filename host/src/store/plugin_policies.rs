@@ -1,51 +1,10 @@
 //! Each tenant's plugin policy: its installation quota, its per-call budget, and where
 //! plugin alerts go.
 
-use serde::{Deserialize, Serialize};
-
 use super::{StoreError, json_column};
 use crate::db::{Db, Tx};
-use crate::ids::now_ms;
-use crate::plugins::limits::RequestedLimits;
-
-/// A tenant's plugin policy; the defaults ([`DEFAULT_MAX_INSTALLATIONS`],
-/// [`DEFAULT_BUDGET`], no alert address) until the platform admin sets one, and for the
-/// parts a set policy leaves out.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct PluginPolicy {
-    /// How many installations the tenant may have: 50 unless set; `null` for no quota.
-    pub max_installations: Option<i64>,
-    /// Caps on each call's limits, within the platform maxima: a 1,000 ms deadline and
-    /// 128 MiB of memory unless set.
-    pub budget: RequestedLimits,
-    /// Where suspensions and other plugin alerts are emailed.
-    pub alert_email: Option<String>,
-}
-
-/// Installations a tenant may have until the platform admin sets its quota.
-pub const DEFAULT_MAX_INSTALLATIONS: i64 = 50;
-
-/// What one call of a tenant's plugin may use until the platform admin sets its budget:
-/// a plugin that runs for seconds on every ticket would slow the hotline, and one that
-/// holds the platform's maximum memory on every call would crowd out other tenants.
-pub const DEFAULT_BUDGET: RequestedLimits = RequestedLimits {
-    deadline_ms: Some(1_000),
-    memory_mib: Some(128),
-    input_kib: None,
-    output_kib: None,
-    log_kib: None,
-};
-
-impl Default for PluginPolicy {
-    fn default() -> Self {
-        PluginPolicy {
-            max_installations: Some(DEFAULT_MAX_INSTALLATIONS),
-            budget: DEFAULT_BUDGET,
-            alert_email: None,
-        }
-    }
-}
+use crate::domain::ids::now_ms;
+use crate::domain::plugin::PluginPolicy;
 
 /// The tenant's policy.
 pub async fn get(db: &Db, tenant_id: &str) -> Result<PluginPolicy, StoreError> {

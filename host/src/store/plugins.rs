@@ -5,42 +5,15 @@
 //! uploaded by two tenants are stored once. A blob holds no tenant data and is reachable
 //! only through a tenant's own `plugin_versions` row.
 
-use serde::Serialize;
 use sqlx::Row;
 
 use sqlx::AssertSqlSafe;
 
-use super::{Page, Paged, StoreError, finish_page, json_column};
+use super::{StoreError, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder};
-use crate::ids::{new_id, now_ms, rfc3339};
-use crate::plugins::limits::RequestedLimits;
-use crate::plugins::manifest::{Capability, Manifest, World};
-
-/// An uploaded plugin version.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct PluginVersion {
-    pub id: String,
-    pub name: String,
-    pub version: String,
-    pub world: World,
-    /// The `axle:plugin` contract version the component targets.
-    pub wit_version: String,
-    pub description: String,
-    /// Capabilities the manifest requests.
-    pub capabilities: Vec<Capability>,
-    pub config_schema: Option<serde_json::Value>,
-    pub limits: RequestedLimits,
-    pub sha256: String,
-    pub size_bytes: i64,
-    pub created_at: String,
-}
-
-impl PluginVersion {
-    /// `name@version`.
-    pub fn label(&self) -> String {
-        format!("{}@{}", self.name, self.version)
-    }
-}
+use crate::domain::ids::{new_id, now_ms, rfc3339};
+use crate::domain::page::{Page, Paged};
+use crate::domain::plugin::{Capability, PluginVersion, RequestedLimits, World};
 
 /// List filters.
 #[derive(Clone, Debug, Default)]
@@ -113,26 +86,40 @@ pub enum Stored {
     AlreadyThere(PluginVersion),
 }
 
+/// A checked upload, as the service hands it over: what the manifest says, the
+/// manifest's own text (kept verbatim), and the component's bytes and digest.
+pub struct Upload<'a> {
+    pub name: &'a str,
+    pub version: String,
+    pub world: World,
+    pub wit_version: &'a str,
+    pub description: &'a str,
+    pub capabilities: &'a [Capability],
+    pub config_schema: Option<&'a serde_json::Value>,
+    pub limits: RequestedLimits,
+    pub manifest_text: &'a str,
+    pub bytes: &'a [u8],
+    pub sha256: &'a str,
+}
+
 /// Stores the component bytes (once per hash) and the version row, in one transaction.
 /// Re-uploading the same name@version with the same bytes is idempotent; with other bytes
 /// it is a conflict, because versions are immutable.
-pub async fn insert(
-    db: &Db,
-    tenant_id: &str,
-    manifest: &Manifest,
-    manifest_text: &str,
-    wit_version: &str,
-    bytes: &[u8],
-    sha256: &str,
-) -> Result<Stored, StoreError> {
-    let version = manifest.version.to_string();
-    if let Some(existing) = get_by_name(db, tenant_id, &manifest.name, &version).await? {
+pub async fn insert(db: &Db, tenant_id: &str, upload: &Upload<'_>) -> Result<Stored, StoreError> {
+    let Upload {
+        name,
+        ref version,
+        sha256,
+        bytes,
+        ..
+    } = *upload;
+    if let Some(existing) = get_by_name(db, tenant_id, name, version).await? {
         if existing.sha256 == sha256 {
             return Ok(Stored::AlreadyThere(existing));
         }
         return Err(StoreError::Conflict(format!(
             "{}@{} was already uploaded with different content (sha256 {}); versions are immutable, so bump the version",
-            manifest.name, version, existing.sha256
+            name, version, existing.sha256
         )));
     }
     let now = now_ms();
@@ -149,14 +136,14 @@ pub async fn insert(
     .await?;
     let row = PluginVersion {
         id: new_id(),
-        name: manifest.name.clone(),
+        name: name.to_owned(),
         version: version.clone(),
-        world: manifest.world,
-        wit_version: wit_version.to_owned(),
-        description: manifest.description.clone(),
-        capabilities: manifest.capabilities.clone(),
-        config_schema: manifest.config_schema.clone(),
-        limits: manifest.limits,
+        world: upload.world,
+        wit_version: upload.wit_version.to_owned(),
+        description: upload.description.to_owned(),
+        capabilities: upload.capabilities.to_vec(),
+        config_schema: upload.config_schema.cloned(),
+        limits: upload.limits,
         sha256: sha256.to_owned(),
         size_bytes: bytes.len() as i64,
         created_at: rfc3339(now),
@@ -176,7 +163,7 @@ pub async fn insert(
     .bind(serde_json::to_string(&row.capabilities).unwrap_or_default())
     .bind(row.config_schema.as_ref().map(|schema| schema.to_string()))
     .bind(serde_json::to_string(&row.limits).unwrap_or_default())
-    .bind(manifest_text)
+    .bind(upload.manifest_text)
     .bind(sha256)
     .bind(row.size_bytes)
     .bind(now)
@@ -184,7 +171,7 @@ pub async fn insert(
     .await
     .map_err(|err| {
         StoreError::conflict_on_unique(err, || {
-            format!("{}@{} was uploaded concurrently; retry to see it", manifest.name, version)
+            format!("{name}@{version} was uploaded concurrently; retry to see it")
         })
     })?;
     tx.commit().await?;

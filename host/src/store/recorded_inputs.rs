@@ -5,7 +5,7 @@ use super::StoreError;
 use sqlx::AssertSqlSafe;
 
 use crate::db::{Db, Tx, values_placeholders};
-use crate::ids::{new_id, now_ms, rfc3339};
+use crate::domain::ids::{new_id, now_ms, rfc3339};
 
 /// One invocation to record.
 #[derive(Debug)]

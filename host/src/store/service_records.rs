@@ -5,9 +5,9 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::{Placeholders, StoreError};
 use crate::db::Db;
-use crate::domain::ServiceRecord;
-use crate::ids::{new_id, now_ms, rfc3339};
-use crate::money::Amount;
+use crate::domain::ids::{new_id, now_ms, rfc3339};
+use crate::domain::money::Amount;
+use crate::domain::records::ServiceRecord;
 
 /// What a service record says about one visit, already validated; the vehicle is given
 /// alongside.

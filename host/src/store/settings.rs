@@ -1,31 +1,8 @@
 //! Per-tenant settings. A tenant without a row has the defaults.
 
-use serde::{Deserialize, Serialize};
-
 use super::StoreError;
 use crate::db::Db;
-
-/// How long routing inputs are kept for replay when the tenant has not said.
-pub const DEFAULT_INPUT_RETENTION_DAYS: i64 = 30;
-
-/// A tenant's settings.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Settings {
-    /// Days a routing input is kept for replay; 0 records none.
-    pub input_retention_days: i64,
-    /// The country (ISO 3166 alpha-2) of a phone number written without `+<country code>`.
-    #[schema(example = "CN")]
-    pub phone_country: String,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            input_retention_days: DEFAULT_INPUT_RETENTION_DAYS,
-            phone_country: crate::phone::PhoneCountry::default().code().to_owned(),
-        }
-    }
-}
+use crate::domain::tenants::{DEFAULT_INPUT_RETENTION_DAYS, Settings};
 
 /// The tenant's settings, defaults filled in.
 pub async fn get(conn: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<Settings, StoreError> {

@@ -1,31 +1,10 @@
 //! Shadow candidates and the comparisons of a candidate with the installed version.
 
 use super::StoreError;
-use super::installations::ShadowCandidate;
 use crate::db::{Db, Tx};
-use crate::ids::{new_id, now_ms};
-
-/// Where a comparison came from.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    /// Live traffic, the candidate in shadow.
-    Live,
-    /// A replay of recorded inputs.
-    Replay,
-}
-
-impl Source {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Live => "live",
-            Source::Replay => "replay",
-        }
-    }
-}
+use crate::domain::ids::{new_id, now_ms};
+use crate::domain::installations::ShadowCandidate;
+use crate::domain::plugin::Source;
 
 /// Sets (or with `None` clears) the installation's shadow candidate inside `tx`.
 pub async fn set_candidate(

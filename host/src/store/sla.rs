@@ -1,24 +1,12 @@
 //! SLA policies, holidays and per-ticket clocks.
 
-use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use super::StoreError;
 use crate::db::Db;
-use crate::domain::Priority;
-use crate::ids::{new_id, now_ms, rfc3339};
-
-/// Targets for one priority.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct Policy {
-    pub priority: Priority,
-    /// Business minutes until the first response is due.
-    pub first_response_minutes: i64,
-    /// Business minutes until resolution is due.
-    pub resolution_minutes: i64,
-    /// How far into a target (percent) `sla.warning` fires.
-    pub warn_at_percent: i64,
-}
+use crate::domain::ids::{new_id, now_ms, rfc3339};
+use crate::domain::records::Priority;
+use crate::domain::sla::{ClockKind, ClockView, Holiday, Policy};
 
 /// Creates or replaces the policy for its priority.
 pub async fn put_policy(db: &Db, tenant_id: &str, policy: &Policy) -> Result<(), StoreError> {
@@ -80,14 +68,6 @@ pub async fn policy(
     row.as_ref().map(policy_of).transpose()
 }
 
-/// A holiday.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct Holiday {
-    /// `YYYY-MM-DD`.
-    pub day: String,
-    pub name: String,
-}
-
 /// Adds (or renames) a holiday.
 pub async fn put_holiday(db: &Db, tenant_id: &str, holiday: &Holiday) -> Result<(), StoreError> {
     sqlx::query(
@@ -132,32 +112,6 @@ pub async fn holidays(
         .collect()
 }
 
-/// Which target a clock measures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ClockKind {
-    FirstResponse,
-    Resolution,
-}
-
-impl ClockKind {
-    /// The stored spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClockKind::FirstResponse => "first_response",
-            ClockKind::Resolution => "resolution",
-        }
-    }
-
-    fn parse(text: &str) -> Option<ClockKind> {
-        match text {
-            "first_response" => Some(ClockKind::FirstResponse),
-            "resolution" => Some(ClockKind::Resolution),
-            _ => None,
-        }
-    }
-}
-
 /// A clock as stored (times in unix ms).
 #[derive(Clone, Debug)]
 pub struct Clock {
@@ -175,20 +129,6 @@ pub struct Clock {
     pub met_at: Option<i64>,
     pub warned_at: Option<i64>,
     pub breached_at: Option<i64>,
-}
-
-/// A clock as the API shows it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct ClockView {
-    pub kind: ClockKind,
-    pub target_minutes: i64,
-    /// `running`, `paused`, `met` or `breached`.
-    pub state: &'static str,
-    pub started_at: String,
-    pub due_at: Option<String>,
-    pub met_at: Option<String>,
-    pub warned_at: Option<String>,
-    pub breached_at: Option<String>,
 }
 
 impl Clock {

@@ -4,8 +4,8 @@ use sqlx::AssertSqlSafe;
 
 use super::StoreError;
 use crate::db::{Db, Tx};
-use crate::domain::{NotifyChannel, Survey};
-use crate::ids::rfc3339;
+use crate::domain::ids::rfc3339;
+use crate::domain::records::{NotifyChannel, Survey};
 
 /// A survey to store; times in unix ms.
 #[derive(Clone, Debug)]

@@ -6,8 +6,9 @@ use sqlx::Row;
 
 use super::StoreError;
 use crate::db::Db;
-use crate::domain::Role;
-use crate::ids::{new_id, now_ms, rfc3339};
+use crate::domain::ids::{new_id, now_ms, rfc3339};
+use crate::domain::records::Role;
+use crate::domain::tenants::ApiKey;
 
 /// A tenant: an OEM or a dealer group.
 #[derive(Clone, Debug, Serialize)]
@@ -15,17 +16,6 @@ pub struct Tenant {
     pub id: String,
     pub name: String,
     pub slug: String,
-    pub created_at: String,
-}
-
-/// An API key's metadata; the secret is shown once, at creation.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct ApiKey {
-    pub id: String,
-    pub name: String,
-    pub role: Role,
-    /// The site whose subtree the key is limited to; `None` for the whole tenant.
-    pub site_id: Option<String>,
     pub created_at: String,
 }
 
@@ -41,7 +31,7 @@ pub struct KeyOwner {
 
 /// sha256 of an API key secret, as stored.
 pub fn hash_key(secret: &str) -> String {
-    crate::ids::sha256_hex(secret.as_bytes())
+    crate::domain::ids::sha256_hex(secret.as_bytes())
 }
 
 fn new_secret() -> String {

@@ -2,10 +2,11 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::{Page, Paged, StoreError, finish_page, json_column};
+use super::{StoreError, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder, Tx};
-use crate::domain::{Priority, Ticket, TicketChannel, TicketStatus};
-use crate::ids::rfc3339;
+use crate::domain::ids::rfc3339;
+use crate::domain::page::{Page, Paged};
+use crate::domain::records::{Priority, Ticket, TicketChannel, TicketStatus};
 
 /// List filters.
 #[derive(Clone, Debug, Default)]

@@ -2,17 +2,18 @@
 
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::{Page, Paged, Placeholders, StoreError, fields_json, finish_page, json_column};
+use super::{Placeholders, StoreError, fields_json, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder};
-use crate::domain::{Fields, Vehicle};
-use crate::ids::{new_id, now_ms, rfc3339};
-use crate::vin::Vin;
+use crate::domain::ids::{new_id, now_ms, rfc3339};
+use crate::domain::page::{Page, Paged};
+use crate::domain::records::{Fields, Vehicle};
+use crate::domain::vin::Vin;
 
 /// A vehicle to create.
 #[derive(Clone, Debug)]
 pub struct NewVehicle {
     pub vin: Vin,
-    /// Already normalised (`crate::plate::normalise_plate`).
+    /// Already normalised (`crate::domain::plate::normalise_plate`).
     pub plate: Option<String>,
     pub external_id: Option<String>,
     pub customer_id: Option<String>,

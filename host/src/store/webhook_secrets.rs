@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use super::StoreError;
 use crate::db::Db;
-use crate::ids::{now_ms, rfc3339};
+use crate::domain::ids::{now_ms, rfc3339};
 
 /// A tenant's webhook signing secret.
 #[derive(Clone, Debug, Serialize)]

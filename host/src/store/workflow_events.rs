@@ -10,7 +10,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::StoreError;
 use crate::db::{Backend, Db, Tx};
-use crate::ids::new_id;
+use crate::domain::ids::new_id;
 
 /// An event held under a claim: by the node that wrote it, or by a redelivery pass.
 #[derive(Clone, Debug, PartialEq)]

@@ -6,11 +6,11 @@
 use std::path::Path;
 use std::sync::{Arc, Barrier};
 
-use axle_host::ids::sha256_hex;
+use axle_host::domain::ids::sha256_hex;
+use axle_host::domain::plugin::World;
 use axle_host::plugins::bindings::fields;
 use axle_host::plugins::compiled_cache::CompiledCache;
 use axle_host::plugins::limits::PlatformLimits;
-use axle_host::plugins::manifest::World;
 use axle_host::plugins::runtime::{ComponentError, LoadSource, Loaded, Runtime};
 use axle_host::plugins::sandbox::CallContext;
 use axle_host::service::plugins::ready_for;

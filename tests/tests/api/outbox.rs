@@ -920,7 +920,7 @@ async fn tenants_take_turns_in_a_claim_so_a_backlog_does_not_hold_back_another_t
     // although 40 of the busy tenant's rows were due before it.
     let claimed = axle_host::store::outbox::claim(
         &app.app.core.db,
-        axle_host::ids::now_ms() + 1_000,
+        axle_host::domain::ids::now_ms() + 1_000,
         60_000,
         4,
     )

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
+use axle_host::domain::plugin::Capability;
 use axle_host::plugin_watch::{PluginWatch, Reload};
-use axle_host::plugins::manifest::Capability;
 use axle_tests::{Plugin, SAFETY_ESCALATION, Tenant, TestApp, VIN_DECODER};
 use serde_json::{Value, json};
 

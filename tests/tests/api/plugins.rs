@@ -2,7 +2,7 @@
 //! manifest are stored, versions are immutable, installations are configured, granted,
 //! disabled and removed by tenant admins, and every call is audited.
 
-use axle_host::ids::sha256_hex;
+use axle_host::domain::ids::sha256_hex;
 use axle_host::plugins::limits::PlatformLimits;
 use axle_tests::{
     FAQ_AUTOREPLY, HOSTILE, Reply, SAFETY_ESCALATION, Tenant, TestApp, VIN_DECODER, VIP_ROUTING,
@@ -98,7 +98,7 @@ async fn component_importing_a_capability_its_manifest_does_not_request_is_rejec
     );
     assert_eq!(plugin_list(&app, &tenant).await, Vec::<Value>::new());
     // Nothing was kept of it: not the compiled file, not the component in memory.
-    let sha256 = axle_host::ids::sha256_hex(&HOSTILE.component());
+    let sha256 = axle_host::domain::ids::sha256_hex(&HOSTILE.component());
     let runtime = &app.app.core.runtime;
     let compiled = runtime.compiled_cache().expect("a compiled cache");
     assert!(!compiled.entry_path(&sha256).exists());
@@ -127,7 +127,7 @@ async fn a_component_slower_to_compile_than_the_timeout_is_refused_and_nothing_i
         reply.error_message()
     );
     assert_eq!(plugin_list(&app, &tenant).await, Vec::<Value>::new());
-    let sha256 = axle_host::ids::sha256_hex(&VIP_ROUTING.component());
+    let sha256 = axle_host::domain::ids::sha256_hex(&VIP_ROUTING.component());
     let runtime = &app.app.core.runtime;
     assert!(runtime.cached(&sha256).is_none());
     // The compile went on in the background and ended; nothing was kept of it either.

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axle_host::app::App;
-use axle_host::plugins::manifest::World;
+use axle_host::domain::plugin::World;
 use axle_host::service::plugins::ready_for;
 use axle_tests::redis_server::RedisServer;
 use axle_tests::{HOSTILE, SAFETY_ESCALATION, Tenant, TestApp, fast_delivery};

@@ -54,7 +54,7 @@ const ROUNDS: usize = 5;
 
 /// Now plus a week, in unix ms: an SLA pass at that time finds every open clock late.
 fn a_week_ahead() -> i64 {
-    axle_host::ids::now_ms() + 7 * 24 * 3_600_000
+    axle_host::domain::ids::now_ms() + 7 * 24 * 3_600_000
 }
 
 /// One agent's round: a brake complaint (a safety rule texts the manager), a hotline call
@@ -495,13 +495,13 @@ async fn a_key_left_running_by_a_node_that_died_is_taken_over_after_it_goes_stal
         key_id: &key_id,
         key: "ac-1",
     };
-    let long_ago = axle_host::ids::now_ms() - STALE_AFTER_MS - 1_000;
+    let long_ago = axle_host::domain::ids::now_ms() - STALE_AFTER_MS - 1_000;
     // A node reserved the key and died before answering.
     reserve(&app.app.core.db, key, &fingerprint, long_ago, 0, 0)
         .await
         .unwrap()
         .unwrap();
-    let fresh = axle_host::ids::now_ms();
+    let fresh = axle_host::domain::ids::now_ms();
     reserve(
         &app.app.core.db,
         KeyRef { key: "ac-2", ..key },
@@ -703,7 +703,7 @@ async fn update_comments(app: &TestApp, tenant: &Tenant, ticket_id: &str) -> usi
 
 /// After the lease of every event written now has run out.
 fn past_the_lease() -> i64 {
-    axle_host::ids::now_ms() + 2 * workflow_queue::LEASE_MS
+    axle_host::domain::ids::now_ms() + 2 * workflow_queue::LEASE_MS
 }
 
 #[tokio::test]
@@ -713,7 +713,7 @@ async fn an_event_whose_node_died_before_the_steps_ran_is_delivered_once_by_anot
     an_event_whose_node_died(&app, &tenant, &ticket).await;
     let core = &app.app.core;
 
-    let early = workflow_queue::redeliver_due(core, axle_host::ids::now_ms())
+    let early = workflow_queue::redeliver_due(core, axle_host::domain::ids::now_ms())
         .await
         .unwrap();
     assert_eq!(early, 0, "the holder's lease has not run out yet");

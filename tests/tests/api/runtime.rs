@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
+use axle_host::domain::plugin::World;
 use axle_host::plugins::bindings::{fields, types, widget};
 use axle_host::plugins::limits::PlatformLimits;
-use axle_host::plugins::manifest::World;
 use axle_host::plugins::runtime::{ComponentError, Failure, Loaded, Runtime};
 use axle_host::plugins::sandbox::CallContext;
 use axle_tests::{KPI_SUMMARY, Plugin, TICKET_RULES, VIN_DECODER, VIP_ROUTING, vin};
@@ -330,7 +330,7 @@ fn components_no_installation_holds_leave_memory_beyond_the_warm_few() {
     drop(load(&runtime, &TICKET_RULES, World::FieldProvider));
 
     assert_eq!(runtime.loaded_count(), 2, "the held one and the warm one");
-    let sha256 = |plugin: &Plugin| axle_host::ids::sha256_hex(&plugin.component());
+    let sha256 = |plugin: &Plugin| axle_host::domain::ids::sha256_hex(&plugin.component());
     assert!(runtime.cached(&sha256(&TICKET_RULES)).is_some());
     assert!(runtime.cached(&sha256(&KPI_SUMMARY)).is_none());
     assert!(runtime.cached(&sha256(&VIN_DECODER)).is_none());

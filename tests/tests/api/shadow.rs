@@ -421,7 +421,7 @@ async fn recorded_inputs_are_purged_once_past_their_tenants_retention_and_not_be
         rules.push(id(&rule));
     }
     let day = 86_400_000;
-    let now = axle_host::ids::now_ms();
+    let now = axle_host::domain::ids::now_ms();
     let core = &app.app.core;
 
     let purged = axle_host::service::shadow::purge_expired(core, now)

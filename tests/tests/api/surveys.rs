@@ -687,10 +687,14 @@ async fn the_survey_link_gets_its_token_only_as_it_is_delivered() {
         .await
         .expect(200);
     let timeline = app.timeline(&tenant, id).await;
-    let claimed =
-        axle_host::store::outbox::claim(&app.app.core.db, axle_host::ids::now_ms(), 60_000, 10)
-            .await
-            .expect("claim");
+    let claimed = axle_host::store::outbox::claim(
+        &app.app.core.db,
+        axle_host::domain::ids::now_ms(),
+        60_000,
+        10,
+    )
+    .await
+    .expect("claim");
 
     for shown in [
         resolved.to_string(),

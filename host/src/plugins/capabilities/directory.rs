@@ -2,11 +2,13 @@
 //! a routing rule can pick a station or team by what it serves.
 
 use super::super::bindings::{directory, types};
-use super::super::manifest::Capability;
 use super::super::sandbox::{HostAccess, Sandbox};
 use super::unavailable;
-use crate::store::org::{self, SiteFilter, SiteKind, TeamFilter};
-use crate::store::{Page, StoreError};
+use crate::domain::org::{Site, SiteKind, Team};
+use crate::domain::page::Page;
+use crate::domain::plugin::Capability;
+use crate::store::StoreError;
+use crate::store::org::{self, SiteFilter, TeamFilter};
 
 /// The most sites or teams one call returns.
 const MAX_ENTRIES: i64 = 500;
@@ -27,7 +29,7 @@ impl Sandbox {
         &self,
         kind: Option<SiteKind>,
         may_serve: Option<&str>,
-    ) -> Result<Vec<org::Site>, types::Error> {
+    ) -> Result<Vec<Site>, types::Error> {
         let (host, tenant) = self.directory_access()?;
         let filter = SiteFilter {
             kind,
@@ -111,7 +113,7 @@ fn site_kind(kind: directory::SiteKind) -> SiteKind {
     }
 }
 
-fn site(site: &org::Site) -> directory::Site {
+fn site(site: &Site) -> directory::Site {
     directory::Site {
         id: site.id.clone(),
         parent_id: site.parent_id.clone(),
@@ -128,7 +130,7 @@ fn site(site: &org::Site) -> directory::Site {
     }
 }
 
-fn team(team: org::Team) -> directory::Team {
+fn team(team: Team) -> directory::Team {
     directory::Team {
         id: team.id,
         site_id: team.site_id,

@@ -1,9 +1,9 @@
 //! `kv`: a key-value namespace per tenant and installation.
 
 use super::super::bindings::{kv::Host, types};
-use super::super::manifest::Capability;
 use super::super::sandbox::{HostAccess, Sandbox};
 use super::unavailable;
+use crate::domain::plugin::Capability;
 use crate::store::kv as store;
 
 const MAX_KEY_BYTES: usize = 256;

@@ -2,9 +2,9 @@
 //! in the transaction of the change they belong to.
 
 use super::super::bindings::{notify::Host, types};
-use super::super::manifest::Capability;
 use super::super::sandbox::Sandbox;
-use crate::domain::{Notification, NotifyChannel};
+use crate::domain::plugin::Capability;
+use crate::domain::records::{Notification, NotifyChannel};
 
 /// Notifications one invocation may queue.
 const MAX_PER_INVOCATION: usize = 10;

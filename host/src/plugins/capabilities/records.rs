@@ -3,14 +3,11 @@
 
 use super::super::bindings::{records::Host, types};
 use super::super::convert;
-use super::super::manifest::Capability;
-use super::super::sandbox::{HostAccess, Sandbox};
+use super::super::sandbox::{BackendError, HostAccess, Sandbox};
 use super::unavailable;
-use crate::service::ServiceError;
-use crate::service::knowledge_base;
+use crate::domain::plugin::Capability;
+use crate::domain::vin::Vin;
 use crate::store;
-use crate::store::knowledge_base::{ArticleFilter, ArticleStatus};
-use crate::vin::Vin;
 
 /// The most articles one search returns to a plugin.
 const MAX_ARTICLES: u32 = 20;
@@ -82,24 +79,15 @@ impl Host for Sandbox {
     ) -> wasmtime::Result<Result<Vec<types::Article>, types::Error>> {
         Ok((|| {
             let (host, tenant) = self.records_access()?;
-            let published = ArticleFilter {
-                status: Some(ArticleStatus::Published),
-                ..Default::default()
-            };
             let hits = host
-                .block_on(knowledge_base::search(
-                    &host.db,
-                    &host.public_url,
+                .block_on(host.backend.search_articles(
                     tenant,
                     &query,
-                    &published,
                     limit.min(MAX_ARTICLES) as usize,
-                    // Plugins answer customers with no agent in between.
-                    knowledge_base::Reader::Customer,
                 ))
                 .map_err(|err| match err {
-                    ServiceError::Invalid(message) => types::Error::InvalidInput(message),
-                    other => unavailable("records", other),
+                    BackendError::Invalid(message) => types::Error::InvalidInput(message),
+                    BackendError::Unavailable(message) => unavailable("records", message),
                 })?;
             Ok(hits.iter().map(convert::article).collect())
         })())

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::reading::{Cells, Header};
 use super::{ImportKind, Importer, Outcome, Parsed, merged_fields};
-use crate::domain::{FieldEntity, Fields};
+use crate::domain::records::{FieldEntity, Fields};
 use crate::service::FieldError;
 use crate::service::customers::checked_contact;
 use crate::store::StoreError;

@@ -11,7 +11,7 @@ use super::{
     BATCH_ROWS, Batch, ImportKind, Importer, RowError, customers, list_errors, parse_rows,
     service_records, vehicles,
 };
-use crate::phone::PhoneCountry;
+use crate::domain::phone::PhoneCountry;
 use crate::service::ServiceError;
 
 /// What reading a file found, row by row, with nothing written.

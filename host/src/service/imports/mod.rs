@@ -29,10 +29,10 @@ use tokio::sync::mpsc;
 
 use super::{FieldError, ServiceError};
 use crate::db::Db;
-use crate::domain::{FieldEntity, Fields, merge_fields};
-use crate::phone::PhoneCountry;
-use crate::store::StoreError;
-use crate::store::field_definitions::{self, FieldDefinition};
+use crate::domain::field_definitions::FieldDefinition;
+use crate::domain::phone::PhoneCountry;
+use crate::domain::records::{FieldEntity, Fields, merge_fields};
+use crate::store::{StoreError, field_definitions};
 use reading::{Cells, ChunkReader, Header, ReadError};
 
 pub use dry_run::{DryRun, dry_run};

@@ -7,11 +7,11 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::sync::mpsc;
 
 use super::ImportKind;
-use crate::domain::Fields;
-use crate::phone::PhoneCountry;
+use crate::domain::field_definitions::FieldDefinition;
+use crate::domain::phone::PhoneCountry;
+use crate::domain::records::Fields;
 use crate::service::FieldError;
 use crate::service::field_checks::{error_field, value_from_text};
-use crate::store::field_definitions::FieldDefinition;
 
 /// The UTF-8 byte-order mark that Excel writes at the start of "CSV UTF-8" files.
 const BOM: &[u8] = b"\xEF\xBB\xBF";

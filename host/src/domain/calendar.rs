@@ -6,7 +6,7 @@ use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 
-use crate::hours::OpeningHours;
+use crate::domain::hours::OpeningHours;
 
 /// A business calendar.
 #[derive(Clone, Debug)]
@@ -38,7 +38,7 @@ impl Calendar {
 
     /// Around the clock, every day: the calendar of a 24/7 hotline.
     pub fn always_open() -> Calendar {
-        let days = crate::hours::DAYS
+        let days = crate::domain::hours::DAYS
             .iter()
             .map(|day| ((*day).to_owned(), vec!["00:00-24:00".to_owned()]));
         let hours = OpeningHours::try_from(days.collect::<std::collections::BTreeMap<_, _>>())

@@ -297,7 +297,7 @@ pub struct ServiceRecord {
     pub dealer_code: String,
     /// What the visit cost, as a decimal string (`"1280.50"`).
     #[schema(value_type = Option<String>)]
-    pub cost: Option<crate::money::Amount>,
+    pub cost: Option<crate::domain::money::Amount>,
     pub created_at: String,
     pub updated_at: String,
 }

@@ -1,0 +1,64 @@
+//! SLA policies, the holidays their clocks skip, and a clock as a ticket shows it.
+
+use crate::domain::records::Priority;
+use serde::Serialize;
+
+/// Targets for one priority.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Policy {
+    pub priority: Priority,
+    /// Business minutes until the first response is due.
+    pub first_response_minutes: i64,
+    /// Business minutes until resolution is due.
+    pub resolution_minutes: i64,
+    /// How far into a target (percent) `sla.warning` fires.
+    pub warn_at_percent: i64,
+}
+
+/// A holiday.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Holiday {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub name: String,
+}
+
+/// Which target a clock measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockKind {
+    FirstResponse,
+    Resolution,
+}
+
+impl ClockKind {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockKind::FirstResponse => "first_response",
+            ClockKind::Resolution => "resolution",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ClockKind> {
+        match text {
+            "first_response" => Some(ClockKind::FirstResponse),
+            "resolution" => Some(ClockKind::Resolution),
+            _ => None,
+        }
+    }
+}
+
+/// A clock as the API shows it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ClockView {
+    pub kind: ClockKind,
+    pub target_minutes: i64,
+    /// `running`, `paused`, `met` or `breached`.
+    pub state: &'static str,
+    pub started_at: String,
+    pub due_at: Option<String>,
+    pub met_at: Option<String>,
+    pub warned_at: Option<String>,
+    pub breached_at: Option<String>,
+}
