@@ -13,13 +13,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::domain::ids::{now_ms, sha256_hex};
 use crate::domain::installations::Installation;
+use crate::domain::installations::InstallationFilter;
 use crate::domain::page::Page;
 use crate::domain::plugin::Capability;
 use crate::plugins::manifest::{self, Manifest};
 use crate::seed;
 use crate::service::plugins::{self, InstallRequest, Upgraded, VersionRequest};
 use crate::service::{Core, ServiceError};
-use crate::store::installations::{self, InstallationFilter};
+use crate::store::installations;
 use crate::store::{StoreError, plugins as versions};
 
 /// How often the background loop looks at the files.

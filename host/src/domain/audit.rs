@@ -43,3 +43,14 @@ pub struct TicketEvent {
     pub data: serde_json::Value,
     pub created_at: String,
 }
+
+/// Invocation filters.
+#[derive(Clone, Debug, Default)]
+pub struct InvocationFilter {
+    pub installation_id: Option<String>,
+    pub subject_id: Option<String>,
+    pub outcome: Option<String>,
+    /// For a caller scoped to a site subtree (this path prefix): only calls about tickets
+    /// at sites in it. Calls about customers, vehicles or nothing are tenant-wide.
+    pub tickets_within: Option<String>,
+}

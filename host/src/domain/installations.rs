@@ -104,3 +104,11 @@ pub struct HistoryEntry {
     #[serde(skip)]
     pub created_ms: i64,
 }
+
+/// Which installations a list covers.
+#[derive(Clone, Debug, Default)]
+pub struct InstallationFilter {
+    pub plugin: Option<String>,
+    pub world: Option<World>,
+    pub status: Option<InstallationStatus>,
+}

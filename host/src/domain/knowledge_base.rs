@@ -53,3 +53,10 @@ pub struct Hit {
     pub matched_terms: usize,
     pub excerpt: String,
 }
+
+/// Which articles a list or search covers.
+#[derive(Clone, Debug, Default)]
+pub struct ArticleFilter {
+    pub category: Option<String>,
+    pub status: Option<ArticleStatus>,
+}

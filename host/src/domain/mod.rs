@@ -19,6 +19,7 @@ pub mod phone;
 pub mod plate;
 pub mod plugin;
 pub mod records;
+pub mod reports;
 pub mod sla;
 pub mod tenants;
 pub mod text_search;

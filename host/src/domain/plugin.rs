@@ -245,3 +245,10 @@ impl Source {
         }
     }
 }
+
+/// Which plugin versions a list covers.
+#[derive(Clone, Debug, Default)]
+pub struct PluginFilter {
+    pub name: Option<String>,
+    pub world: Option<World>,
+}

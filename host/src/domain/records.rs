@@ -442,3 +442,20 @@ mod tests {
         assert!(sms("not a phone").validate().is_err());
     }
 }
+
+/// Which tickets a list covers.
+#[derive(Clone, Debug, Default)]
+pub struct TicketFilter {
+    pub status: Option<TicketStatus>,
+    pub priority: Option<Priority>,
+    pub category: Option<String>,
+    pub channel: Option<TicketChannel>,
+    pub queue: Option<String>,
+    pub team: Option<String>,
+    pub assignee: Option<String>,
+    pub customer_id: Option<String>,
+    pub vehicle_id: Option<String>,
+    pub site_id: Option<String>,
+    /// Only tickets at sites in the subtree with this path prefix.
+    pub site_within: Option<String>,
+}

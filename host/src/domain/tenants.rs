@@ -37,3 +37,22 @@ impl Default for Settings {
         }
     }
 }
+
+/// A tenant: an OEM or a dealer group.
+#[derive(Clone, Debug, Serialize)]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub created_at: String,
+}
+
+/// The caller an API key identifies.
+#[derive(Clone, Debug)]
+pub struct KeyOwner {
+    pub tenant_id: String,
+    pub key_id: String,
+    pub role: Role,
+    /// The site whose subtree the key is limited to; `None` for the whole tenant.
+    pub site_id: Option<String>,
+}

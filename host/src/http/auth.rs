@@ -13,15 +13,8 @@ use super::AppState;
 use super::error::ApiError;
 use crate::domain::org::Site;
 use crate::domain::records::Role;
-use crate::store::{org, tenants};
-
-/// The part of the org tree a key is limited to.
-#[derive(Clone, Debug)]
-pub struct Scope {
-    pub site_id: String,
-    /// The site's path; its subtree is every path with this prefix.
-    pub path: String,
-}
+use crate::service::access::{Access, Subtree};
+use crate::service::tenants::{self, KeyCheck};
 
 /// A caller authenticated by a tenant API key.
 #[derive(Clone, Debug)]
@@ -30,47 +23,27 @@ pub struct Caller {
     pub key_id: String,
     pub role: Role,
     /// `None` for a tenant-wide (OEM) key.
-    pub scope: Option<Scope>,
+    pub scope: Option<Subtree>,
 }
 
 impl Caller {
-    /// The path prefix list queries are limited to, for a scoped key.
-    pub fn within(&self) -> Option<String> {
-        self.scope.as_ref().map(|scope| scope.path.clone())
+    /// What the service needs to know of this caller: its tenant and subtree.
+    pub fn access(&self) -> Access<'_> {
+        Access {
+            tenant_id: &self.tenant_id,
+            subtree: self.scope.as_ref(),
+        }
     }
 
-    /// Whether a record at the site with `path` (or at no site, `None`) is visible.
-    pub fn sees(&self, path: Option<&str>) -> bool {
-        match (&self.scope, path) {
-            (None, _) => true,
-            (Some(scope), Some(path)) => path.starts_with(&scope.path),
-            (Some(_), None) => false,
-        }
+    /// The path prefix list queries are limited to, for a scoped key.
+    pub fn within(&self) -> Option<String> {
+        self.access().within()
     }
 
     /// The site `id` if it exists in the tenant and this caller may see it; another
     /// tenant's or another dealer's site is simply not found.
     pub async fn site(&self, state: &AppState, id: &str) -> Result<Site, ApiError> {
-        org::site(state.core.db.reader(), &self.tenant_id, id)
-            .await?
-            .filter(|site| self.sees(Some(&site.path)))
-            .ok_or(ApiError::NotFound("site"))
-    }
-
-    /// Whether a record at site `site_id` is visible to this caller.
-    pub async fn sees_site(
-        &self,
-        state: &AppState,
-        site_id: Option<&str>,
-    ) -> Result<bool, ApiError> {
-        if self.scope.is_none() {
-            return Ok(true);
-        }
-        let Some(site_id) = site_id else {
-            return Ok(false);
-        };
-        let site = org::site(state.core.db.reader(), &self.tenant_id, site_id).await?;
-        Ok(site.is_some_and(|site| self.sees(Some(&site.path))))
+        Ok(self.access().site(&state.core, id).await?)
     }
 
     /// The actor name on the ticket timeline.
@@ -121,24 +94,11 @@ impl FromRequestParts<AppState> for Caller {
             return Ok(caller.clone());
         }
         let token = bearer(parts)?;
-        let owner = tenants::find_key(&state.core.db, token)
-            .await?
-            .ok_or_else(|| ApiError::Unauthorized("unknown or revoked API key".to_owned()))?;
-        tracing::Span::current().record("tenant", owner.tenant_id.as_str());
-        let scope = match &owner.site_id {
-            Some(site_id) => {
-                let site = org::site(state.core.db.reader(), &owner.tenant_id, site_id)
-                    .await?
-                    .ok_or_else(|| {
-                        ApiError::Unauthorized("this key's site no longer exists".to_owned())
-                    })?;
-                Some(Scope {
-                    site_id: site.id,
-                    path: site.path,
-                })
-            }
-            None => None,
+        let (owner, scope) = match tenants::authenticate(&state.core, token).await? {
+            KeyCheck::Valid { owner, subtree } => (owner, subtree),
+            KeyCheck::Refused(why) => return Err(ApiError::Unauthorized(why.to_owned())),
         };
+        tracing::Span::current().record("tenant", owner.tenant_id.as_str());
         Ok(Caller {
             tenant_id: owner.tenant_id,
             key_id: owner.key_id,
@@ -163,17 +123,6 @@ pub struct TenantAdmin(Caller);
 /// for every dealer, and a dealer's key must not file them.
 #[derive(Clone, Debug)]
 pub struct TenantWide(Caller);
-
-impl Admin {
-    /// Fails unless this admin key covers the whole tenant; `what` names the action, as
-    /// in "changing a station's service area".
-    pub fn whole_tenant(&self, what: &str) -> Result<(), ApiError> {
-        match &self.0.scope {
-            None => Ok(()),
-            Some(_) => Err(limited_to_subtree(what)),
-        }
-    }
-}
 
 /// Each role reads as the caller it wraps: `admin.tenant_id`, `admin.site(…)`.
 macro_rules! reads_as_caller {

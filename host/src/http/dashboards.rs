@@ -17,7 +17,6 @@ use crate::domain::dashboards::Dashboard;
 use crate::domain::page::Paged;
 use crate::service::dashboards::{self, DashboardInput, RenderedDashboard};
 use crate::service::datasets::Scope;
-use crate::store::dashboards as store;
 
 fn scope(caller: &Caller) -> Scope {
     Scope {
@@ -81,7 +80,7 @@ pub async fn list(
 ) -> Result<Json<Paged<Dashboard>>, ApiError> {
     let page = page(query.limit, query.cursor)?;
     Ok(Json(
-        store::list(&state.core.db, &caller.tenant_id, &page).await?,
+        dashboards::list(&state.core, &caller.tenant_id, &page).await?,
     ))
 }
 
@@ -160,11 +159,8 @@ pub async fn delete(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    if store::delete(&state.core.db, &caller.tenant_id, &id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound("dashboard"))
-    }
+    dashboards::delete(&state.core, &caller.tenant_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// One widget of a dashboard as an SVG image.

@@ -9,7 +9,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::service::{FieldError, ServiceError};
-use crate::store::StoreError;
 
 /// Errors at the HTTP boundary.
 #[derive(Debug, thiserror::Error)]
@@ -32,12 +31,6 @@ pub enum ApiError {
     },
     #[error(transparent)]
     Service(#[from] ServiceError),
-}
-
-impl From<StoreError> for ApiError {
-    fn from(err: StoreError) -> Self {
-        ApiError::Service(err.into())
-    }
 }
 
 impl From<JsonRejection> for ApiError {
@@ -86,6 +79,7 @@ impl ApiError {
                 ServiceError::Unprocessable { .. } => {
                     (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
                 }
+                ServiceError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
                 ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
                 ServiceError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
                 ServiceError::Gone(_) => (StatusCode::GONE, "gone"),

@@ -12,20 +12,7 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use super::openapi as doc;
 use crate::domain::field_definitions::FieldDefinition;
 use crate::domain::page::Paged;
-use crate::domain::records::FieldEntity;
-use crate::service::ServiceError;
-use crate::service::field_definitions::{
-    DefinitionBody, DefinitionChange, apply_change, checked_new,
-};
-use crate::store::field_definitions;
-
-fn invalid(errors: Vec<crate::service::FieldError>) -> ApiError {
-    ServiceError::Unprocessable {
-        message: "the field definition is not valid".into(),
-        errors,
-    }
-    .into()
-}
+use crate::service::field_definitions::{self, DefinitionBody, DefinitionChange};
 
 /// Declares a custom field.
 ///
@@ -49,8 +36,7 @@ pub async fn create(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<DefinitionBody>,
 ) -> Result<(StatusCode, Json<FieldDefinition>), ApiError> {
-    let new = checked_new(body).map_err(invalid)?;
-    let definition = field_definitions::insert(&state.core.db, &caller.tenant_id, new).await?;
+    let definition = field_definitions::create(&state.core, &caller.tenant_id, body).await?;
     Ok((StatusCode::CREATED, Json(definition)))
 }
 
@@ -84,19 +70,9 @@ pub async fn list(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Paged<FieldDefinition>>, ApiError> {
     let page = page(query.limit, query.cursor)?;
-    let entity = query
-        .entity
-        .map(|raw| {
-            FieldEntity::parse(raw.trim()).ok_or_else(|| {
-                ApiError::BadRequest(format!(
-                    "entity: `{raw}` is not a record with custom fields; use {}",
-                    FieldEntity::expected()
-                ))
-            })
-        })
-        .transpose()?;
+    let entity = query.entity.as_deref();
     Ok(Json(
-        field_definitions::list(&state.core.db, &caller.tenant_id, entity, &page).await?,
+        field_definitions::list(&state.core, &caller.tenant_id, entity, &page).await?,
     ))
 }
 
@@ -118,10 +94,9 @@ pub async fn get(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<FieldDefinition>, ApiError> {
-    field_definitions::get(&state.core.db, &caller.tenant_id, &id)
-        .await?
-        .map(Json)
-        .ok_or(ApiError::NotFound("field definition"))
+    Ok(Json(
+        field_definitions::get(&state.core, &caller.tenant_id, &id).await?,
+    ))
 }
 
 /// Changes a field's label, required flag, options or description.
@@ -148,12 +123,8 @@ pub async fn update(
     ApiPath(id): ApiPath<String>,
     ApiJson(change): ApiJson<DefinitionChange>,
 ) -> Result<Json<FieldDefinition>, ApiError> {
-    let mut definition = field_definitions::get(&state.core.db, &caller.tenant_id, &id)
-        .await?
-        .ok_or(ApiError::NotFound("field definition"))?;
-    apply_change(&mut definition, change).map_err(invalid)?;
     Ok(Json(
-        field_definitions::update(&state.core.db, &caller.tenant_id, definition).await?,
+        field_definitions::update(&state.core, &caller.tenant_id, &id, change).await?,
     ))
 }
 
@@ -178,6 +149,6 @@ pub async fn delete(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    field_definitions::delete(&state.core.db, &caller.tenant_id, &id).await?;
+    field_definitions::delete(&state.core, &caller.tenant_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

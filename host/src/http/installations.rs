@@ -13,12 +13,13 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use super::items::Items;
 use super::openapi as doc;
 use crate::domain::audit::Invocation;
+use crate::domain::audit::InvocationFilter;
+use crate::domain::installations::InstallationFilter;
 use crate::domain::installations::{HistoryEntry, Installation, InstallationStatus};
 use crate::domain::page::Paged;
 use crate::domain::plugin::{Capability, World};
+use crate::service::invocations;
 use crate::service::plugins::{self, InstallRequest, InstallationChange, Upgraded, VersionRequest};
-use crate::store::audit::{self, InvocationFilter};
-use crate::store::installations::{self as store, InstallationFilter};
 
 /// Installs a plugin version for the tenant.
 ///
@@ -86,7 +87,7 @@ pub async fn list(
         status: query.status,
     };
     Ok(Json(
-        store::list(&state.core.db, &caller.tenant_id, &filter, &page).await?,
+        plugins::installations(&state.core, &caller.tenant_id, &filter, &page).await?,
     ))
 }
 
@@ -108,10 +109,9 @@ pub async fn get(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Installation>, ApiError> {
-    store::get(&state.core.db, &caller.tenant_id, &id)
-        .await?
-        .map(Json)
-        .ok_or(ApiError::NotFound("installation"))
+    Ok(Json(
+        plugins::installation(&state.core, &caller.tenant_id, &id).await?,
+    ))
 }
 
 /// Changes an installation's config, grants, limits, run order or state.
@@ -358,12 +358,7 @@ pub async fn invocations(
     ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<InvocationQuery>,
 ) -> Result<Json<Paged<Invocation>>, ApiError> {
-    if store::get(&state.core.db, &caller.tenant_id, &id)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::NotFound("installation"));
-    }
+    plugins::installation(&state.core, &caller.tenant_id, &id).await?;
     let page = page(query.limit, query.cursor)?;
     let filter = InvocationFilter {
         installation_id: Some(id),
@@ -372,7 +367,7 @@ pub async fn invocations(
         tickets_within: caller.within(),
     };
     Ok(Json(
-        audit::list_invocations(&state.core.db, &caller.tenant_id, &filter, &page).await?,
+        invocations::list(&state.core, &caller.tenant_id, &filter, &page).await?,
     ))
 }
 
@@ -417,7 +412,7 @@ pub async fn audit(
         tickets_within: caller.within(),
     };
     Ok(Json(
-        audit::list_invocations(&state.core.db, &caller.tenant_id, &filter, &page).await?,
+        invocations::list(&state.core, &caller.tenant_id, &filter, &page).await?,
     ))
 }
 

@@ -13,7 +13,6 @@ use super::openapi as doc;
 use crate::domain::page::Paged;
 use crate::domain::records::Interaction;
 use crate::service::interactions::{self, NewInteractionRequest};
-use crate::store::interactions as store;
 
 /// Logs a call, email, chat, visit or note on a ticket.
 ///
@@ -83,6 +82,6 @@ pub async fn list(
     let page = page(query.limit, query.cursor)?;
     super::tickets::visible(&caller, &state, &ticket_id).await?;
     Ok(Json(
-        store::list(&state.core.db, &caller.tenant_id, &ticket_id, &page).await?,
+        interactions::list(&state.core, &caller.tenant_id, &ticket_id, &page).await?,
     ))
 }

@@ -12,10 +12,10 @@ use super::auth::{Caller, TenantAdmin};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use super::openapi as doc;
+use crate::domain::knowledge_base::ArticleFilter;
 use crate::domain::knowledge_base::{ArticleStatus, ArticleView, Hit};
 use crate::domain::page::Paged;
 use crate::service::knowledge_base::{self as kb, ArticleInput};
-use crate::store::knowledge_base::{self as store, ArticleFilter};
 
 /// Writes a knowledge-base article.
 ///
@@ -116,15 +116,9 @@ pub async fn list(
             next_cursor: None,
         })));
     }
-    let articles = store::list(&state.core.db, &caller.tenant_id, &filter, &page).await?;
-    Ok(Json(Listed::Articles(Paged {
-        items: articles
-            .items
-            .into_iter()
-            .map(|article| kb::view(public_url, article))
-            .collect(),
-        next_cursor: articles.next_cursor,
-    })))
+    Ok(Json(Listed::Articles(
+        kb::list(&state.core, &caller.tenant_id, &filter, &page).await?,
+    )))
 }
 
 /// One article.
@@ -145,10 +139,7 @@ pub async fn get(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ArticleView>, ApiError> {
-    let article = store::get(&state.core.db, &caller.tenant_id, &id)
-        .await?
-        .ok_or(ApiError::NotFound("article"))?;
-    Ok(Json(kb::view(&state.core.public_url, article)))
+    Ok(Json(kb::get(&state.core, &caller.tenant_id, &id).await?))
 }
 
 /// Changes the fields of an article that the body names.
@@ -196,11 +187,8 @@ pub async fn delete(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    if store::delete(&state.core.db, &caller.tenant_id, &id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound("article"))
-    }
+    kb::delete(&state.core, &caller.tenant_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A published article as an HTML page.
@@ -221,9 +209,7 @@ pub async fn page_html(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Html<String>, ApiError> {
-    let article = store::get_published(&state.core.db, &id)
-        .await?
-        .ok_or(ApiError::NotFound("article"))?;
+    let article = kb::published(&state.core, &id).await?;
     let paragraphs: String = article
         .body
         .split("\n\n")

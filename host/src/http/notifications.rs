@@ -13,7 +13,6 @@ use super::openapi as doc;
 use crate::delivery::webhook::SIGNATURE_HEADER;
 use crate::domain::notifications::OutboxEntry;
 use crate::service::notifications::{self, NewNotification};
-use crate::store::webhook_secrets;
 
 /// A ticket's notifications with their delivery state, oldest first.
 #[utoipa::path(
@@ -89,7 +88,7 @@ pub async fn webhook_secret(
     caller: TenantAdmin,
     State(state): State<AppState>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let secret = webhook_secrets::get_or_create(&state.core.db, &caller.tenant_id).await?;
+    let secret = notifications::webhook_secret(&state.core, &caller.tenant_id).await?;
     Ok(Json(serde_json::json!({
         "secret": secret.secret,
         "created_at": secret.created_at,

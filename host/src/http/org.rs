@@ -11,67 +11,9 @@ use super::auth::{Admin, Caller};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use super::openapi as doc;
-use crate::domain::hours::OpeningHours;
 use crate::domain::org::{Agent, AgentRole, Site, SiteKind, Team};
 use crate::domain::page::Paged;
-use crate::service::{FieldError, ServiceError};
-use crate::store::org::{self, AgentFilter, NewAgent, NewSite, SiteFilter, TeamFilter};
-
-/// The time zone of sites that name none: Axle's first market is China.
-const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
-
-fn invalid(what: &str, errors: Vec<FieldError>) -> ApiError {
-    ServiceError::Unprocessable {
-        message: format!("the {what} is not valid"),
-        errors,
-    }
-    .into()
-}
-
-fn field(field: &str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.to_owned(),
-        message: message.into(),
-    }
-}
-
-fn check_timezone(timezone: &str, errors: &mut Vec<FieldError>) {
-    if jiff::tz::TimeZone::get(timezone).is_err() {
-        errors.push(field(
-            "timezone",
-            format!("`{timezone}` is not an IANA time zone such as Asia/Shanghai"),
-        ));
-    }
-}
-
-fn clean_list(items: Vec<String>) -> Vec<String> {
-    let mut items: Vec<String> = items
-        .into_iter()
-        .map(|i| i.trim().to_owned())
-        .filter(|i| !i.is_empty())
-        .collect();
-    items.dedup();
-    items
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SiteBody {
-    kind: SiteKind,
-    #[serde(default)]
-    parent_id: Option<String>,
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    service_area: Vec<String>,
-    #[serde(default)]
-    #[schema(value_type = BTreeMap<String, Vec<String>>)]
-    opening_hours: OpeningHours,
-    #[serde(default)]
-    timezone: Option<String>,
-}
+use crate::service::org::{self, AgentBody, SiteBody, SiteChange, TeamBody};
 
 /// Creates a site under its parent tier.
 ///
@@ -97,89 +39,8 @@ pub async fn create_site(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<SiteBody>,
 ) -> Result<(StatusCode, Json<Site>), ApiError> {
-    let mut errors = Vec::new();
-    let parent = match &body.parent_id {
-        Some(parent_id) => Some(caller.site(&state, parent_id).await?),
-        None => None,
-    };
-    match (body.kind.parent(), &parent) {
-        (None, Some(_)) => errors.push(field(
-            "parent_id",
-            "the OEM is the root of the tree and has no parent",
-        )),
-        (None, None) if caller.scope.is_some() => {
-            return Err(ApiError::Forbidden(
-                "a key scoped to a site cannot create the OEM root".to_owned(),
-            ));
-        }
-        (None, None) if org::has_root(&state.core.db, &caller.tenant_id).await? => {
-            errors.push(field("kind", "this tenant already has its OEM root site"));
-        }
-        (Some(expected), Some(parent)) if parent.kind != expected => errors.push(field(
-            "parent_id",
-            format!(
-                "a {} hangs under a {}, not a {}",
-                body.kind.as_str(),
-                expected.as_str(),
-                parent.kind.as_str()
-            ),
-        )),
-        (Some(expected), None) => errors.push(field(
-            "parent_id",
-            format!(
-                "a {} needs its parent {}",
-                body.kind.as_str(),
-                expected.as_str()
-            ),
-        )),
-        _ => {}
-    }
-    let code = body.code.trim().to_owned();
-    if code.is_empty() || code.len() > 32 {
-        errors.push(field(
-            "code",
-            "a site needs a code of 1-32 characters, e.g. its dealer number",
-        ));
-    }
-    let name = body.name.trim().to_owned();
-    if name.is_empty() {
-        errors.push(field("name", "must not be empty"));
-    }
-    let timezone = body.timezone.unwrap_or_else(|| DEFAULT_TIMEZONE.to_owned());
-    check_timezone(&timezone, &mut errors);
-    if !errors.is_empty() {
-        return Err(invalid("site", errors));
-    }
-    let service_area = clean_list(body.service_area);
-    if !service_area.is_empty() {
-        // As for a change: a dealer's new station must not claim other dealers' areas.
-        caller.whole_tenant("giving a station a service area")?;
-    }
-    let site = org::insert_site(
-        &state.core.db,
-        &caller.tenant_id,
-        NewSite {
-            parent,
-            kind: body.kind,
-            code,
-            name,
-            service_area,
-            opening_hours: body.opening_hours,
-            timezone,
-        },
-    )
-    .await?;
+    let site = org::create_site(&state.core, caller.access(), body).await?;
     Ok((StatusCode::CREATED, Json(site)))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SiteChange {
-    name: Option<String>,
-    service_area: Option<Vec<String>>,
-    #[schema(value_type = Option<BTreeMap<String, Vec<String>>>)]
-    opening_hours: Option<OpeningHours>,
-    timezone: Option<String>,
 }
 
 /// Changes a site's name, service area, opening hours or time zone.
@@ -204,32 +65,8 @@ pub async fn update_site(
     ApiPath(id): ApiPath<String>,
     ApiJson(change): ApiJson<SiteChange>,
 ) -> Result<Json<Site>, ApiError> {
-    let mut site = caller.site(&state, &id).await?;
-    let mut errors = Vec::new();
-    if let Some(name) = change.name {
-        match name.trim() {
-            "" => errors.push(field("name", "must not be empty")),
-            name => site.name = name.to_owned(),
-        }
-    }
-    if let Some(timezone) = change.timezone {
-        check_timezone(&timezone, &mut errors);
-        site.timezone = timezone;
-    }
-    if !errors.is_empty() {
-        return Err(invalid("site", errors));
-    }
-    if let Some(area) = change.service_area {
-        // The dispatcher sends tickets by service area: a dealer widening its own would
-        // pull in other dealers' customers.
-        caller.whole_tenant("changing a station's service area")?;
-        site.service_area = clean_list(area);
-    }
-    if let Some(hours) = change.opening_hours {
-        site.opening_hours = hours;
-    }
     Ok(Json(
-        org::update_site(&state.core.db, &caller.tenant_id, site).await?,
+        org::update_site(&state.core, caller.access(), &id, change).await?,
     ))
 }
 
@@ -251,7 +88,7 @@ pub async fn get_site(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Site>, ApiError> {
-    Ok(Json(caller.site(&state, &id).await?))
+    Ok(Json(caller.access().site(&state.core, &id).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -285,25 +122,16 @@ pub async fn list_sites(
     ApiQuery(query): ApiQuery<SiteQuery>,
 ) -> Result<Json<Paged<Site>>, ApiError> {
     let page = page(query.limit, query.cursor)?;
-    let filter = SiteFilter {
-        kind: query.kind,
-        parent_id: query.parent_id,
-        within: caller.within(),
-        may_serve: None,
-    };
     Ok(Json(
-        org::list_sites(&state.core.db, &caller.tenant_id, &filter, &page).await?,
+        org::list_sites(
+            &state.core,
+            caller.access(),
+            query.kind,
+            query.parent_id,
+            &page,
+        )
+        .await?,
     ))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TeamBody {
-    site_id: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    skills: Vec<String>,
 }
 
 /// Creates a team at a site.
@@ -327,26 +155,8 @@ pub async fn create_team(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<TeamBody>,
 ) -> Result<(StatusCode, Json<Team>), ApiError> {
-    let site = caller.site(&state, &body.site_id).await?;
-    let name = body.name.trim();
-    if name.is_empty() {
-        return Err(invalid("team", vec![field("name", "must not be empty")]));
-    }
-    let skills: Vec<String> = clean_list(body.skills)
-        .into_iter()
-        .map(|s| s.to_lowercase())
-        .collect();
-    let team = org::insert_team(&state.core.db, &caller.tenant_id, &site.id, name, &skills).await?;
+    let team = org::create_team(&state.core, caller.access(), body).await?;
     Ok((StatusCode::CREATED, Json(team)))
-}
-
-/// A team the caller may see.
-async fn visible_team(caller: &Caller, state: &AppState, id: &str) -> Result<Team, ApiError> {
-    org::team(&state.core.db, &caller.tenant_id, id)
-        .await?
-        .filter(|(_, path)| caller.sees(Some(path)))
-        .map(|(team, _)| team)
-        .ok_or(ApiError::NotFound("team"))
 }
 
 /// One team.
@@ -367,7 +177,7 @@ pub async fn get_team(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Team>, ApiError> {
-    Ok(Json(visible_team(&caller, &state, &id).await?))
+    Ok(Json(org::team(&state.core, caller.access(), &id).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -401,32 +211,16 @@ pub async fn list_teams(
     ApiQuery(query): ApiQuery<TeamQuery>,
 ) -> Result<Json<Paged<Team>>, ApiError> {
     let page = page(query.limit, query.cursor)?;
-    let filter = TeamFilter {
-        site_id: query.site_id,
-        skill: query.skill.map(|s| s.trim().to_lowercase()),
-        within: caller.within(),
-    };
     Ok(Json(
-        org::list_teams(&state.core.db, &caller.tenant_id, &filter, &page).await?,
+        org::list_teams(
+            &state.core,
+            caller.access(),
+            query.site_id,
+            query.skill,
+            &page,
+        )
+        .await?,
     ))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AgentBody {
-    team_id: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    email: Option<String>,
-    #[serde(default)]
-    phone: Option<String>,
-    #[serde(default = "default_role")]
-    role: AgentRole,
-}
-
-fn default_role() -> AgentRole {
-    AgentRole::Agent
 }
 
 /// Creates an agent in a team.
@@ -450,40 +244,7 @@ pub async fn create_agent(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<AgentBody>,
 ) -> Result<(StatusCode, Json<Agent>), ApiError> {
-    let team = visible_team(&caller, &state, &body.team_id).await?;
-    let mut errors = Vec::new();
-    let name = body.name.trim().to_owned();
-    if name.is_empty() {
-        errors.push(field("name", "must not be empty"));
-    }
-    let country = crate::service::settings::phone_country(&state.core, &caller.tenant_id).await?;
-    let phone = match body
-        .phone
-        .as_deref()
-        .map(|raw| country.normalise(raw))
-        .transpose()
-    {
-        Ok(phone) => phone,
-        Err(message) => {
-            errors.push(field("phone", message));
-            None
-        }
-    };
-    if !errors.is_empty() {
-        return Err(invalid("agent", errors));
-    }
-    let agent = org::insert_agent(
-        &state.core.db,
-        &caller.tenant_id,
-        NewAgent {
-            team_id: team.id,
-            name,
-            email: body.email,
-            phone,
-            role: body.role,
-        },
-    )
-    .await?;
+    let agent = org::create_agent(&state.core, caller.access(), body).await?;
     Ok((StatusCode::CREATED, Json(agent)))
 }
 
@@ -505,11 +266,7 @@ pub async fn get_agent(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Agent>, ApiError> {
-    org::agent(&state.core.db, &caller.tenant_id, &id)
-        .await?
-        .filter(|(_, path)| caller.sees(Some(path)))
-        .map(|(agent, _)| Json(agent))
-        .ok_or(ApiError::NotFound("agent"))
+    Ok(Json(org::agent(&state.core, caller.access(), &id).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -543,12 +300,14 @@ pub async fn list_agents(
     ApiQuery(query): ApiQuery<AgentQuery>,
 ) -> Result<Json<Paged<Agent>>, ApiError> {
     let page = page(query.limit, query.cursor)?;
-    let filter = AgentFilter {
-        team_id: query.team_id,
-        role: query.role,
-        within: caller.within(),
-    };
     Ok(Json(
-        org::list_agents(&state.core.db, &caller.tenant_id, &filter, &page).await?,
+        org::list_agents(
+            &state.core,
+            caller.access(),
+            query.team_id,
+            query.role,
+            &page,
+        )
+        .await?,
     ))
 }

@@ -12,7 +12,7 @@ use super::extract::{ApiJson, ApiPath};
 use super::openapi as doc;
 use crate::domain::plugin::PluginPolicy;
 use crate::service::plugin_policy::{self, PolicyView};
-use crate::store::tenants;
+use crate::service::tenants;
 
 /// The tenant's plugin policy and how much of its quota is used.
 #[utoipa::path(
@@ -91,9 +91,7 @@ pub async fn put(
     ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<PluginPolicy>,
 ) -> Result<Json<PolicyView>, ApiError> {
-    let tenant = tenants::by_slug(&state.core.db, &slug)
-        .await?
-        .ok_or(ApiError::NotFound("tenant"))?;
+    let tenant = tenants::by_slug(&state.core, &slug).await?;
     Ok(Json(
         plugin_policy::replace(&state.core, &tenant.id, body).await?,
     ))

@@ -11,9 +11,9 @@ use super::error::ApiError;
 use super::extract::{ApiPath, ApiQuery, page};
 use super::openapi as doc;
 use crate::domain::page::Paged;
+use crate::domain::plugin::PluginFilter;
 use crate::domain::plugin::{PluginVersion, World};
 use crate::service::plugins;
-use crate::store::plugins::{self as store, PluginFilter};
 
 /// A plugin version: its manifest and its component.
 // Only documents the form: the handler reads the parts one by one instead of building this.
@@ -126,7 +126,7 @@ pub async fn list(
         world: query.world,
     };
     Ok(Json(
-        store::list(&state.core.db, &caller.tenant_id, &filter, &page).await?,
+        plugins::versions(&state.core, &caller.tenant_id, &filter, &page).await?,
     ))
 }
 
@@ -148,8 +148,7 @@ pub async fn get(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<PluginVersion>, ApiError> {
-    store::get(&state.core.db, &caller.tenant_id, &id)
-        .await?
-        .map(Json)
-        .ok_or(ApiError::NotFound("plugin version"))
+    Ok(Json(
+        plugins::version(&state.core, &caller.tenant_id, &id).await?,
+    ))
 }

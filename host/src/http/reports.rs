@@ -12,8 +12,8 @@ use super::extract::ApiQuery;
 use super::openapi as doc;
 use crate::domain::ids::{now_ms, rfc3339};
 use crate::domain::records::{Priority, TicketChannel};
+use crate::domain::reports::{Column, Population};
 use crate::service::kpis::{self, DrillDown, DrillLink, GroupBy, KpiQuery, KpiReport, Metric};
-use crate::store::kpis::{Column, Population};
 
 /// The window when `from` is not given: the 30 days before `to`.
 const DEFAULT_DAYS: i64 = 30;

@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
 
 use super::AppState;
 use super::auth::{Caller, TenantAdmin};
@@ -13,21 +12,7 @@ use super::items::Items;
 use super::openapi as doc;
 use crate::domain::records::Priority;
 use crate::domain::sla::{ClockView, Holiday, Policy};
-use crate::service::{ServiceError, sla as service};
-use crate::store::sla;
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PolicyBody {
-    first_response_minutes: i64,
-    resolution_minutes: i64,
-    #[serde(default = "default_warn_at")]
-    warn_at_percent: i64,
-}
-
-fn default_warn_at() -> i64 {
-    80
-}
+use crate::service::sla::{self, HolidayBody, PolicyBody};
 
 /// Sets the SLA targets of a priority.
 ///
@@ -52,24 +37,9 @@ pub async fn put_policy(
     ApiPath(priority): ApiPath<String>,
     ApiJson(body): ApiJson<PolicyBody>,
 ) -> Result<Json<Policy>, ApiError> {
-    let priority = Priority::parse(&priority).ok_or_else(|| {
-        ApiError::BadRequest(format!(
-            "`{priority}` is not a priority; use {}",
-            Priority::expected()
-        ))
-    })?;
-    let policy = Policy {
-        priority,
-        first_response_minutes: body.first_response_minutes,
-        resolution_minutes: body.resolution_minutes,
-        warn_at_percent: body.warn_at_percent,
-    };
-    service::check_policy(&policy).map_err(|errors| ServiceError::Unprocessable {
-        message: "the SLA policy is not valid".to_owned(),
-        errors,
-    })?;
-    sla::put_policy(&state.core.db, &caller.tenant_id, &policy).await?;
-    Ok(Json(policy))
+    Ok(Json(
+        sla::put_policy(&state.core, &caller.tenant_id, &priority, body).await?,
+    ))
 }
 
 /// The tenant's SLA policies, one per priority.
@@ -87,14 +57,8 @@ pub async fn list_policies(
     caller: Caller,
     State(state): State<AppState>,
 ) -> Result<Json<Items<Policy>>, ApiError> {
-    let policies = sla::policies(&state.core.db, &caller.tenant_id).await?;
+    let policies = sla::policies(&state.core, &caller.tenant_id).await?;
     Ok(Json(policies.into()))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct HolidayBody {
-    name: String,
 }
 
 /// Adds or renames a day the SLA calendar skips.
@@ -117,14 +81,7 @@ pub async fn put_holiday(
     ApiPath(day): ApiPath<String>,
     ApiJson(body): ApiJson<HolidayBody>,
 ) -> Result<(StatusCode, Json<Holiday>), ApiError> {
-    let date: jiff::civil::Date = day
-        .parse()
-        .map_err(|_| ApiError::BadRequest(format!("`{day}` is not a date like 2026-10-01")))?;
-    let holiday = Holiday {
-        day: date.to_string(),
-        name: body.name.trim().to_owned(),
-    };
-    sla::put_holiday(&state.core.db, &caller.tenant_id, &holiday).await?;
+    let holiday = sla::put_holiday(&state.core, &caller.tenant_id, &day, body).await?;
     Ok((StatusCode::OK, Json(holiday)))
 }
 
@@ -147,11 +104,8 @@ pub async fn delete_holiday(
     State(state): State<AppState>,
     ApiPath(day): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    if sla::delete_holiday(&state.core.db, &caller.tenant_id, &day).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound("holiday"))
-    }
+    sla::delete_holiday(&state.core, &caller.tenant_id, &day).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The days the SLA calendar skips.
@@ -169,14 +123,7 @@ pub async fn list_holidays(
     caller: Caller,
     State(state): State<AppState>,
 ) -> Result<Json<Items<Holiday>>, ApiError> {
-    let mut conn = state
-        .core
-        .db
-        .reader()
-        .acquire()
-        .await
-        .map_err(|err| ApiError::Service(err.into()))?;
-    let holidays = sla::holidays(&mut conn, &caller.tenant_id).await?;
+    let holidays = sla::holidays(&state.core, &caller.tenant_id).await?;
     Ok(Json(holidays.into()))
 }
 
@@ -199,17 +146,6 @@ pub async fn ticket_clocks(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Items<ClockView>>, ApiError> {
     super::tickets::visible(&caller, &state, &id).await?;
-    let mut conn = state
-        .core
-        .db
-        .reader()
-        .acquire()
-        .await
-        .map_err(|err| ApiError::Service(err.into()))?;
-    let clocks: Vec<ClockView> = sla::clocks(&mut conn, &caller.tenant_id, &id)
-        .await?
-        .iter()
-        .map(|c| c.view())
-        .collect();
+    let clocks = sla::clocks(&state.core, &caller.tenant_id, &id).await?;
     Ok(Json(clocks.into()))
 }

@@ -2,7 +2,6 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
 
 use super::AppState;
 use super::auth::{Admin, PlatformAdmin};
@@ -10,39 +9,8 @@ use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
 use super::openapi as doc;
 use crate::domain::page::Paged;
-use crate::domain::records::Role;
 use crate::domain::tenants::ApiKey;
-use crate::service::{FieldError, ServiceError};
-use crate::store::tenants;
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewTenant {
-    name: String,
-    slug: String,
-}
-
-/// A slug goes into URLs and log lines, so it is plain: no leading or trailing `-`.
-fn valid_slug(slug: &str) -> bool {
-    (2..=63).contains(&slug.len())
-        && !slug.starts_with('-')
-        && !slug.ends_with('-')
-        && slug
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
-
-/// A 422 listing every field that failed.
-fn invalid(what: &str, errors: Vec<FieldError>) -> Result<(), ApiError> {
-    if errors.is_empty() {
-        return Ok(());
-    }
-    Err(ServiceError::Unprocessable {
-        message: format!("the {what} is not valid"),
-        errors,
-    }
-    .into())
-}
+use crate::service::tenants::{self, NewKey, NewTenant};
 
 /// Creates a tenant and its first admin key.
 ///
@@ -66,50 +34,13 @@ pub async fn create(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<NewTenant>,
 ) -> Result<(StatusCode, axum::Json<serde_json::Value>), ApiError> {
-    let name = body.name.trim();
-    let mut errors = Vec::new();
-    if name.is_empty() {
-        errors.push(FieldError {
-            field: "name".into(),
-            message: "must not be empty".into(),
-        });
-    }
-    if !valid_slug(&body.slug) {
-        errors.push(FieldError {
-            field: "slug".into(),
-            message: format!(
-                "`{}` must be 2-63 characters of a-z, 0-9 and `-`, not starting or ending with `-`",
-                body.slug
-            ),
-        });
-    }
-    invalid("tenant", errors)?;
-    let tenant = tenants::create(&state.core.db, name, &body.slug).await?;
-    let (key, secret) = tenants::create_key(
-        &state.core.db,
-        &tenant.id,
-        "initial admin",
-        Role::Admin,
-        None,
-    )
-    .await?;
+    let (tenant, made) = tenants::create(&state.core, body).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(
-            serde_json::json!({ "tenant": tenant, "api_key": { "key": key, "secret": secret } }),
+            serde_json::json!({ "tenant": tenant, "api_key": { "key": made.key, "secret": made.secret } }),
         ),
     ))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewKey {
-    name: String,
-    role: Role,
-    /// Limits the key to a site's subtree (a dealer, say). A key made by a scoped key is
-    /// limited to at least the same subtree.
-    #[serde(default)]
-    site_id: Option<String>,
 }
 
 /// Creates an API key for the caller's tenant.
@@ -135,32 +66,10 @@ pub async fn create_key(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<NewKey>,
 ) -> Result<(StatusCode, axum::Json<serde_json::Value>), ApiError> {
-    let name = body.name.trim();
-    if name.is_empty() {
-        invalid(
-            "API key",
-            vec![FieldError {
-                field: "name".into(),
-                message: "must not be empty: say who or what uses the key".into(),
-            }],
-        )?;
-    }
-    let site_id = match (&body.site_id, &caller.scope) {
-        (Some(site_id), _) => Some(caller.site(&state, site_id).await?.id),
-        (None, Some(scope)) => Some(scope.site_id.clone()),
-        (None, None) => None,
-    };
-    let (key, secret) = tenants::create_key(
-        &state.core.db,
-        &caller.tenant_id,
-        name,
-        body.role,
-        site_id.as_deref(),
-    )
-    .await?;
+    let made = tenants::create_key(&state.core, caller.access(), body).await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(serde_json::json!({ "key": key, "secret": secret })),
+        axum::Json(serde_json::json!({ "key": made.key, "secret": made.secret })),
     ))
 }
 
@@ -182,15 +91,9 @@ pub async fn list_keys(
     caller: Admin,
     State(state): State<AppState>,
 ) -> Result<axum::Json<Paged<ApiKey>>, ApiError> {
-    let mut keys = Vec::new();
-    for key in tenants::list_keys(&state.core.db, &caller.tenant_id).await? {
-        if caller.sees_site(&state, key.site_id.as_deref()).await? {
-            keys.push(key);
-        }
-    }
     // Every key in one page: a tenant has a handful.
     Ok(axum::Json(Paged {
-        items: keys,
+        items: tenants::list_keys(&state.core, caller.access()).await?,
         next_cursor: None,
     }))
 }
@@ -218,22 +121,6 @@ pub async fn revoke_key(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let key = tenants::key(&state.core.db, &caller.tenant_id, &id)
-        .await?
-        .ok_or(ApiError::NotFound("API key"))?;
-    if !caller.sees_site(&state, key.site_id.as_deref()).await? {
-        return Err(ApiError::NotFound("API key"));
-    }
-    if key.id == caller.key_id {
-        return Err(ServiceError::Conflict(
-            "a key cannot revoke itself; revoke it with another admin key, so the tenant keeps one it can use"
-                .to_owned(),
-        )
-        .into());
-    }
-    if !tenants::revoke_key(&state.core.db, &caller.tenant_id, &id).await? {
-        // Revoked by someone else in between.
-        return Err(ApiError::NotFound("API key"));
-    }
+    tenants::revoke_key(&state.core, caller.access(), &caller.key_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -13,10 +13,9 @@ use super::items::Items;
 use super::openapi as doc;
 use crate::domain::audit::TicketEvent;
 use crate::domain::page::Paged;
+use crate::domain::records::TicketFilter;
 use crate::domain::records::{Priority, Ticket, TicketChannel, TicketStatus};
 use crate::service::tickets::{self, NewTicket, TicketChange, TicketView};
-use crate::store::audit;
-use crate::store::tickets::{self as store, TicketFilter};
 
 /// Turns a hotline call into a routed ticket.
 ///
@@ -128,15 +127,10 @@ pub async fn list(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Paged<Ticket>>, ApiError> {
     let page = page(query.limit, query.cursor)?;
-    let site_within = match &query.site_id {
-        Some(site_id) => Some(caller.site(&state, site_id).await?.path),
-        None => caller.within(),
-    };
     let filter = TicketFilter {
         status: query.status,
         priority: query.priority,
-        // Categories are stored lower-cased.
-        category: query.category.map(|c| c.trim().to_lowercase()),
+        category: query.category,
         channel: query.channel,
         queue: query.queue,
         team: query.team,
@@ -144,10 +138,11 @@ pub async fn list(
         customer_id: query.customer_id,
         vehicle_id: query.vehicle_id,
         site_id: None,
-        site_within,
+        site_within: None,
     };
+    let under_site = query.site_id.as_deref();
     Ok(Json(
-        store::list(&state.core.db, &caller.tenant_id, &filter, &page).await?,
+        tickets::list(&state.core, caller.access(), filter, under_site, &page).await?,
     ))
 }
 
@@ -227,8 +222,7 @@ pub async fn timeline(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Items<TicketEvent>>, ApiError> {
-    visible(&caller, &state, &id).await?;
-    let events = audit::events(&state.core.db, &caller.tenant_id, &id).await?;
+    let events = tickets::timeline(&state.core, caller.access(), &id).await?;
     Ok(Json(events.into()))
 }
 
@@ -239,12 +233,5 @@ pub(super) async fn visible(
     state: &AppState,
     id: &str,
 ) -> Result<Ticket, ApiError> {
-    let ticket = store::get(&state.core.db, &caller.tenant_id, id)
-        .await?
-        .ok_or(ApiError::NotFound("ticket"))?;
-    if caller.sees_site(state, ticket.site_id.as_deref()).await? {
-        Ok(ticket)
-    } else {
-        Err(ApiError::NotFound("ticket"))
-    }
+    Ok(tickets::visible(&state.core, caller.access(), id).await?)
 }

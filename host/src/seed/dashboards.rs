@@ -1,12 +1,13 @@
 //! The demo's "Service overview" dashboard: the installed report widgets side by side,
 //! the KPI table first. Created once; seeding again leaves it (and any edits) alone.
 
+use crate::domain::installations::InstallationFilter;
 use crate::domain::page::Page;
 use crate::domain::plugin::World;
 use crate::service::Core;
 use crate::service::dashboards::{self, DashboardInput, WidgetInput};
 use crate::store::dashboards as stored;
-use crate::store::installations::{self, InstallationFilter};
+use crate::store::installations;
 
 /// The dashboard's name.
 pub const SERVICE_OVERVIEW: &str = "Service overview 服务概览";

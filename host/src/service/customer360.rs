@@ -2,12 +2,17 @@
 //! the profile, the vehicles with the campaigns that cover them, open and past tickets
 //! with their interactions, and the customer's survey answers.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 
+use super::access::Access;
 use super::{Core, ServiceError};
 use crate::domain::campaigns::Campaign;
 use crate::domain::page::Page;
+use crate::domain::records::TicketFilter;
 use crate::domain::records::{Customer, Interaction, ServiceRecord, Survey, Ticket, Vehicle};
+use crate::store::org::{self, SiteFilter};
 use crate::store::vehicles::{self, VehicleFilter};
 use crate::store::{campaigns, customers, interactions, service_records, surveys, tickets};
 
@@ -49,10 +54,39 @@ pub struct Customer360 {
 /// Builds the view; `sees` decides which tickets a site-scoped caller may include.
 pub async fn view(
     core: &Core,
-    tenant_id: &str,
+    access: Access<'_>,
     customer_id: &str,
-    sees: impl Fn(&Ticket) -> bool,
 ) -> Result<Customer360, ServiceError> {
+    let tenant_id = access.tenant_id;
+    // A dealer's caller sees the tickets filed at the sites of its subtree.
+    let visible_sites = match access.subtree {
+        Some(_) => {
+            let filter = SiteFilter {
+                within: access.within(),
+                ..Default::default()
+            };
+            let everything = Page {
+                limit: 10_000,
+                cursor: None,
+            };
+            let sites = org::list_sites(&core.db, tenant_id, &filter, &everything).await?;
+            Some(
+                sites
+                    .items
+                    .into_iter()
+                    .map(|site| site.id)
+                    .collect::<HashSet<_>>(),
+            )
+        }
+        None => None,
+    };
+    let sees = |ticket: &Ticket| match &visible_sites {
+        None => true,
+        Some(visible) => ticket
+            .site_id
+            .as_ref()
+            .is_some_and(|site| visible.contains(site)),
+    };
     let customer = customers::get(&core.db, tenant_id, customer_id)
         .await?
         .ok_or(ServiceError::NotFound("customer"))?;
@@ -93,7 +127,7 @@ pub async fn view(
         });
     }
 
-    let filter = tickets::TicketFilter {
+    let filter = TicketFilter {
         customer_id: Some(customer.id.clone()),
         ..Default::default()
     };

@@ -14,6 +14,7 @@ use super::{Core, FieldError, ServiceError};
 use crate::domain::dashboards::{Dashboard, Widget};
 use crate::domain::ids::now_ms;
 use crate::domain::installations::InstallationStatus;
+use crate::domain::page::{Page, Paged};
 use crate::domain::plugin::World;
 use crate::plugins::bindings::widget::{ChartKind, DatasetQuery, Rendering};
 use crate::store::dashboards::{self, DashboardPatch, NewDashboard, NewWidget};
@@ -173,6 +174,24 @@ pub async fn create(
         },
     )
     .await?)
+}
+
+/// The tenant's dashboards, newest first.
+pub async fn list(
+    core: &Core,
+    tenant_id: &str,
+    page: &Page,
+) -> Result<Paged<Dashboard>, ServiceError> {
+    Ok(dashboards::list(&core.db, tenant_id, page).await?)
+}
+
+/// Deletes a dashboard; `NotFound` when the tenant has none with that id.
+pub async fn delete(core: &Core, tenant_id: &str, id: &str) -> Result<(), ServiceError> {
+    if dashboards::delete(&core.db, tenant_id, id).await? {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound("dashboard"))
+    }
 }
 
 /// Changes a dashboard: name, description, or every widget replaced in the given order.

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use crate::db::Db;
+use crate::domain::reports::Population;
 use crate::plugins::bindings::widget::{Cell, Dataset, DatasetQuery};
-use crate::store::kpis::{self, Attribute, AttributeGroup, Population};
+use crate::store::kpis::{self, Attribute, AttributeGroup};
 
 use super::ServiceError;
 

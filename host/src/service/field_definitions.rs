@@ -2,10 +2,11 @@
 
 use serde::Deserialize;
 
-use super::FieldError;
+use super::{Core, FieldError, ServiceError};
 use crate::domain::field_definitions::FieldDefinition;
+use crate::domain::page::{Page, Paged};
 use crate::domain::records::{FieldEntity, FieldKind};
-use crate::store::field_definitions::NewDefinition;
+use crate::store::field_definitions::{self as store, NewDefinition};
 
 /// The longest field name; names are keys in the records' JSON and in CSV headers.
 const MAX_NAME: usize = 64;
@@ -60,7 +61,7 @@ fn error(field: &str, message: impl Into<String>) -> FieldError {
 }
 
 /// Checks a new definition; every problem is reported, one per field.
-pub fn checked_new(body: DefinitionBody) -> Result<NewDefinition, Vec<FieldError>> {
+fn checked_new(body: DefinitionBody) -> Result<NewDefinition, Vec<FieldError>> {
     let mut errors = Vec::new();
     let entity = FieldEntity::parse(body.entity.trim());
     if entity.is_none() {
@@ -108,7 +109,7 @@ pub fn checked_new(body: DefinitionBody) -> Result<NewDefinition, Vec<FieldError
 }
 
 /// Applies a change to `definition`, checked like a new one.
-pub fn apply_change(
+fn apply_change(
     definition: &mut FieldDefinition,
     change: DefinitionChange,
 ) -> Result<(), Vec<FieldError>> {
@@ -220,4 +221,66 @@ fn checked_description(
         ));
     }
     description
+}
+
+fn invalid(errors: Vec<FieldError>) -> ServiceError {
+    ServiceError::Unprocessable {
+        message: "the field definition is not valid".into(),
+        errors,
+    }
+}
+
+/// Declares a custom field.
+pub async fn create(
+    core: &Core,
+    tenant_id: &str,
+    body: DefinitionBody,
+) -> Result<FieldDefinition, ServiceError> {
+    let new = checked_new(body).map_err(invalid)?;
+    Ok(store::insert(&core.db, tenant_id, new).await?)
+}
+
+/// The tenant's declared fields, of `entity` when given (as the caller spelled it).
+pub async fn list(
+    core: &Core,
+    tenant_id: &str,
+    entity: Option<&str>,
+    page: &Page,
+) -> Result<Paged<FieldDefinition>, ServiceError> {
+    let entity = entity
+        .map(|raw| {
+            FieldEntity::parse(raw.trim()).ok_or_else(|| {
+                ServiceError::Invalid(format!(
+                    "entity: `{raw}` is not a record with custom fields; use {}",
+                    FieldEntity::expected()
+                ))
+            })
+        })
+        .transpose()?;
+    Ok(store::list(&core.db, tenant_id, entity, page).await?)
+}
+
+/// One declared field.
+pub async fn get(core: &Core, tenant_id: &str, id: &str) -> Result<FieldDefinition, ServiceError> {
+    store::get(&core.db, tenant_id, id)
+        .await?
+        .ok_or(ServiceError::NotFound("field definition"))
+}
+
+/// Changes a field's label, required flag, options or description; its entity, name and
+/// kind stay, because stored values depend on them.
+pub async fn update(
+    core: &Core,
+    tenant_id: &str,
+    id: &str,
+    change: DefinitionChange,
+) -> Result<FieldDefinition, ServiceError> {
+    let mut definition = get(core, tenant_id, id).await?;
+    apply_change(&mut definition, change).map_err(invalid)?;
+    Ok(store::update(&core.db, tenant_id, definition).await?)
+}
+
+/// Deletes a declared field; values already stored stay in the records.
+pub async fn delete(core: &Core, tenant_id: &str, id: &str) -> Result<(), ServiceError> {
+    Ok(store::delete(&core.db, tenant_id, id).await?)
 }

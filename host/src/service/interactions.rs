@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::tickets::Actor;
 use super::{Core, FieldError, ServiceError};
 use crate::domain::ids::{new_id, now_ms};
+use crate::domain::page::{Page, Paged};
 use crate::domain::records::{Direction, Interaction, InteractionKind, TicketStatus};
 use crate::store::interactions::{self, NewInteraction};
 use crate::store::{audit, tickets};
@@ -269,6 +270,16 @@ pub async fn log(
     }
     tx.commit().await?;
     Ok(interaction)
+}
+
+/// A ticket's interactions, newest first. The caller has already been shown the ticket.
+pub async fn list(
+    core: &Core,
+    tenant_id: &str,
+    ticket_id: &str,
+    page: &Page,
+) -> Result<Paged<Interaction>, ServiceError> {
+    Ok(interactions::list(&core.db, tenant_id, ticket_id, page).await?)
 }
 
 #[cfg(test)]

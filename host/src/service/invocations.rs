@@ -8,12 +8,14 @@ use futures_util::future::BoxFuture;
 use super::plugins::Ready;
 use super::{Core, ServiceError, knowledge_base};
 use crate::db::{Db, Tx};
+use crate::domain::audit::{Invocation, InvocationFilter};
+use crate::domain::knowledge_base::ArticleFilter;
 use crate::domain::knowledge_base::{ArticleStatus, Hit};
+use crate::domain::page::{Page, Paged};
 use crate::domain::records::{Notification, NotifyChannel};
 use crate::plugins::runtime::{Failure, Outcome};
 use crate::plugins::sandbox::{BackendError, CapabilityBackend, HostAccess};
 use crate::store::audit::{self, NewInvocation};
-use crate::store::knowledge_base::ArticleFilter;
 use crate::store::{installations, outbox, plugin_policies};
 use crate::telemetry::metrics;
 
@@ -314,4 +316,15 @@ pub fn invocation_span(ready: &Ready, hook: &'static str) -> tracing::Span {
         outcome = tracing::field::Empty,
         duration_us = tracing::field::Empty,
     )
+}
+
+/// The tenant's plugin invocations matching `filter`, newest first; those of
+/// installations since uninstalled too.
+pub async fn list(
+    core: &Core,
+    tenant_id: &str,
+    filter: &InvocationFilter,
+    page: &Page,
+) -> Result<Paged<Invocation>, ServiceError> {
+    Ok(audit::list_invocations(&core.db, tenant_id, filter, page).await?)
 }

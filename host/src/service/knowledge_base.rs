@@ -3,11 +3,12 @@
 
 use serde::Deserialize;
 
-use super::{FieldError, ServiceError};
+use super::{Core, FieldError, ServiceError};
 use crate::db::Db;
-use crate::domain::knowledge_base::{Article, ArticleStatus, ArticleView, Hit};
+use crate::domain::knowledge_base::{Article, ArticleFilter, ArticleStatus, ArticleView, Hit};
+use crate::domain::page::{Page, Paged};
 use crate::domain::text_search::{self, Document};
-use crate::store::knowledge_base::{self as store, ArticleContent, ArticleFilter};
+use crate::store::knowledge_base::{self as store, ArticleContent};
 
 /// Longest title, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -254,4 +255,47 @@ pub async fn search(
     hits.sort_by_key(|hit| std::cmp::Reverse(hit.score));
     hits.truncate(limit);
     Ok(hits)
+}
+
+/// The tenant's articles in `filter`, newest first, each with its public link.
+pub async fn list(
+    core: &Core,
+    tenant_id: &str,
+    filter: &ArticleFilter,
+    page: &Page,
+) -> Result<Paged<ArticleView>, ServiceError> {
+    let articles = store::list(&core.db, tenant_id, filter, page).await?;
+    Ok(Paged {
+        items: articles
+            .items
+            .into_iter()
+            .map(|article| view(&core.public_url, article))
+            .collect(),
+        next_cursor: articles.next_cursor,
+    })
+}
+
+/// One article of the tenant, with its public link.
+pub async fn get(core: &Core, tenant_id: &str, id: &str) -> Result<ArticleView, ServiceError> {
+    let article = store::get(&core.db, tenant_id, id)
+        .await?
+        .ok_or(ServiceError::NotFound("article"))?;
+    Ok(view(&core.public_url, article))
+}
+
+/// Deletes an article of the tenant.
+pub async fn delete(core: &Core, tenant_id: &str, id: &str) -> Result<(), ServiceError> {
+    if store::delete(&core.db, tenant_id, id).await? {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound("article"))
+    }
+}
+
+/// A published article by its id alone: the opaque id is the public link, so no tenant
+/// is named. Drafts are not found.
+pub async fn published(core: &Core, id: &str) -> Result<Article, ServiceError> {
+    store::get_published(&core.db, id)
+        .await?
+        .ok_or(ServiceError::NotFound("article"))
 }

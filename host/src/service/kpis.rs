@@ -11,7 +11,8 @@ use serde::Serialize;
 use super::ServiceError;
 use crate::db::Db;
 use crate::domain::ids::rfc3339;
-use crate::store::kpis::{self, Column, Dimension, Facts, Population, SiteLabel};
+use crate::domain::reports::{Column, Population};
+use crate::store::kpis::{self, Dimension, Facts, SiteLabel};
 
 /// What a report's rows are grouped by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

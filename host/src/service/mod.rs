@@ -2,6 +2,8 @@
 //! workflow plugins, the work log, satisfaction surveys, plugin upload and installation.
 //! The HTTP layer and `axle seed` both call in here.
 
+pub mod access;
+pub mod campaigns;
 pub mod customer360;
 pub mod customers;
 pub mod dashboards;
@@ -18,6 +20,7 @@ pub mod invocations;
 pub mod knowledge_base;
 pub mod kpis;
 pub mod notifications;
+pub mod org;
 pub mod plugin_policy;
 pub mod plugins;
 pub mod registry;
@@ -29,6 +32,7 @@ pub mod shadow;
 pub mod sla;
 pub mod surveys;
 pub mod svg;
+pub mod tenants;
 pub mod tickets;
 pub mod vehicles;
 pub mod warm_up;
@@ -61,6 +65,47 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// Validation problems collected field by field, so that a request hears of all of them at
+/// once rather than one per attempt.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    /// Notes that `field` is wrong, and why.
+    pub fn push(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    /// Notes problems found by a check that reports its own.
+    pub fn extend(&mut self, errors: impl IntoIterator<Item = FieldError>) {
+        self.0.extend(errors);
+    }
+
+    /// The list itself, for checks that push onto a `Vec<FieldError>`.
+    pub fn list(&mut self) -> &mut Vec<FieldError> {
+        &mut self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok` when nothing failed; otherwise a 422 saying "the `what` is not valid", with
+    /// every problem.
+    pub fn check(self, what: &str) -> Result<(), ServiceError> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        Err(ServiceError::Unprocessable {
+            message: format!("the {what} is not valid"),
+            errors: self.0,
+        })
+    }
+}
+
 /// Errors at the service boundary; `ApiError` maps them to HTTP.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -73,6 +118,9 @@ pub enum ServiceError {
         message: String,
         errors: Vec<FieldError>,
     },
+    /// The caller may not do this: a dealer's key asking for a tenant-wide change.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{0}")]

@@ -8,6 +8,7 @@ use super::tickets::Actor;
 use super::{Core, FieldError, ServiceError};
 use crate::domain::notifications::OutboxEntry;
 use crate::domain::records::{Notification, NotifyChannel};
+use crate::store::webhook_secrets::{self, WebhookSecret};
 use crate::store::{audit, outbox, tickets};
 
 /// A notification to send on a ticket.
@@ -83,4 +84,9 @@ pub async fn send(
     outbox::get(&core.db, tenant_id, &id)
         .await?
         .ok_or(ServiceError::NotFound("notification"))
+}
+
+/// The secret that signs the tenant's webhooks, made on first asking.
+pub async fn webhook_secret(core: &Core, tenant_id: &str) -> Result<WebhookSecret, ServiceError> {
+    Ok(webhook_secrets::get_or_create(&core.db, tenant_id).await?)
 }

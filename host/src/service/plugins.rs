@@ -7,8 +7,11 @@ use super::plugin_policy;
 use super::{Core, ServiceError};
 use crate::db::Tx;
 use crate::domain::ids::sha256_hex;
-use crate::domain::installations::{HistoryEntry, Installation, PendingUpgrade};
-use crate::domain::plugin::{Capability, PluginVersion, RequestedLimits, World};
+use crate::domain::installations::{
+    HistoryEntry, Installation, InstallationFilter, PendingUpgrade,
+};
+use crate::domain::page::{Page, Paged};
+use crate::domain::plugin::{Capability, PluginFilter, PluginVersion, RequestedLimits, World};
 use crate::plugins::limits::{Limits, PlatformLimits};
 use crate::plugins::manifest::{self, Manifest};
 use crate::plugins::runtime::{Candidate, Loaded, Runtime};
@@ -780,4 +783,46 @@ pub async fn history(
         .await
         .map_err(crate::store::StoreError::from)?;
     Ok(installations::history(&mut conn, tenant_id, id).await?)
+}
+
+/// The tenant's uploaded plugin versions, newest first.
+pub async fn versions(
+    core: &Core,
+    tenant_id: &str,
+    filter: &PluginFilter,
+    page: &Page,
+) -> Result<Paged<PluginVersion>, ServiceError> {
+    Ok(versions::list(&core.db, tenant_id, filter, page).await?)
+}
+
+/// One uploaded plugin version of the tenant.
+pub async fn version(
+    core: &Core,
+    tenant_id: &str,
+    id: &str,
+) -> Result<PluginVersion, ServiceError> {
+    versions::get(&core.db, tenant_id, id)
+        .await?
+        .ok_or(ServiceError::NotFound("plugin version"))
+}
+
+/// The tenant's installations, in run order.
+pub async fn installations(
+    core: &Core,
+    tenant_id: &str,
+    filter: &InstallationFilter,
+    page: &Page,
+) -> Result<Paged<Installation>, ServiceError> {
+    Ok(installations::list(&core.db, tenant_id, filter, page).await?)
+}
+
+/// One installation of the tenant.
+pub async fn installation(
+    core: &Core,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Installation, ServiceError> {
+    installations::get(&core.db, tenant_id, id)
+        .await?
+        .ok_or(ServiceError::NotFound("installation"))
 }

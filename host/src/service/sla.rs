@@ -15,7 +15,8 @@ use crate::db::Tx;
 use crate::domain::calendar::Calendar;
 use crate::domain::ids::now_ms;
 use crate::domain::records::{Notification, NotifyChannel, Priority, Ticket, TicketStatus};
-use crate::domain::sla::{ClockKind, Policy};
+use crate::domain::sla::{ClockKind, ClockView, Holiday, Policy};
+use crate::store::StoreError;
 use crate::store::sla::{self, Clock, Stage};
 use crate::store::workflow_events::Held;
 use crate::store::{audit, org, outbox, tickets};
@@ -447,4 +448,104 @@ pub fn demo_policies() -> Vec<Policy> {
         warn_at_percent: 80,
     })
     .collect()
+}
+
+/// SLA targets of one priority, as a tenant admin sets them.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyBody {
+    first_response_minutes: i64,
+    resolution_minutes: i64,
+    #[serde(default = "default_warn_at")]
+    warn_at_percent: i64,
+}
+
+fn default_warn_at() -> i64 {
+    80
+}
+
+/// A holiday as a tenant admin names it.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HolidayBody {
+    name: String,
+}
+
+/// Sets the targets of `priority` (as the caller spelled it) for new tickets.
+pub async fn put_policy(
+    core: &Core,
+    tenant_id: &str,
+    priority: &str,
+    body: PolicyBody,
+) -> Result<Policy, ServiceError> {
+    let priority = Priority::parse(priority).ok_or_else(|| {
+        ServiceError::Invalid(format!(
+            "`{priority}` is not a priority; use {}",
+            Priority::expected()
+        ))
+    })?;
+    let policy = Policy {
+        priority,
+        first_response_minutes: body.first_response_minutes,
+        resolution_minutes: body.resolution_minutes,
+        warn_at_percent: body.warn_at_percent,
+    };
+    check_policy(&policy).map_err(|errors| ServiceError::Unprocessable {
+        message: "the SLA policy is not valid".to_owned(),
+        errors,
+    })?;
+    sla::put_policy(&core.db, tenant_id, &policy).await?;
+    Ok(policy)
+}
+
+/// The tenant's policies, one per priority that has one.
+pub async fn policies(core: &Core, tenant_id: &str) -> Result<Vec<Policy>, ServiceError> {
+    Ok(sla::policies(&core.db, tenant_id).await?)
+}
+
+/// Marks `day` (`YYYY-MM-DD`) a holiday, which business-hour clocks skip.
+pub async fn put_holiday(
+    core: &Core,
+    tenant_id: &str,
+    day: &str,
+    body: HolidayBody,
+) -> Result<Holiday, ServiceError> {
+    let date: Date = day
+        .parse()
+        .map_err(|_| ServiceError::Invalid(format!("`{day}` is not a date like 2026-10-01")))?;
+    let holiday = Holiday {
+        day: date.to_string(),
+        name: body.name.trim().to_owned(),
+    };
+    sla::put_holiday(&core.db, tenant_id, &holiday).await?;
+    Ok(holiday)
+}
+
+/// Makes `day` a working day again.
+pub async fn delete_holiday(core: &Core, tenant_id: &str, day: &str) -> Result<(), ServiceError> {
+    if sla::delete_holiday(&core.db, tenant_id, day).await? {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound("holiday"))
+    }
+}
+
+/// The tenant's holidays.
+pub async fn holidays(core: &Core, tenant_id: &str) -> Result<Vec<Holiday>, ServiceError> {
+    let mut conn = core.db.reader().acquire().await.map_err(StoreError::from)?;
+    Ok(sla::holidays(&mut conn, tenant_id).await?)
+}
+
+/// A ticket's clocks as the API shows them. The caller has already been shown the ticket.
+pub async fn clocks(
+    core: &Core,
+    tenant_id: &str,
+    ticket_id: &str,
+) -> Result<Vec<ClockView>, ServiceError> {
+    let mut conn = core.db.reader().acquire().await.map_err(StoreError::from)?;
+    Ok(sla::clocks(&mut conn, tenant_id, ticket_id)
+        .await?
+        .iter()
+        .map(|clock| clock.view())
+        .collect())
 }

@@ -4,18 +4,20 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::access::Access;
 use super::routing::{self, RoutingRun};
 use super::surveys;
 use super::workflow::{self, WorkflowRun};
 use super::workflow_queue;
 use super::{Core, FieldError, ServiceError};
 use crate::db::Tx;
-use crate::domain::audit::Decision;
+use crate::domain::audit::{Decision, TicketEvent};
 use crate::domain::ids::{new_id, now_ms, rfc3339};
 use crate::domain::notifications::OutboxEntry;
+use crate::domain::page::{Page, Paged};
 use crate::domain::records::{
-    Customer, FieldEntity, Fields, Notification, Priority, Ticket, TicketChannel, TicketStatus,
-    Vehicle,
+    Customer, FieldEntity, Fields, Notification, Priority, Ticket, TicketChannel, TicketFilter,
+    TicketStatus, Vehicle,
 };
 use crate::domain::vin::Vin;
 use crate::store::workflow_events::{self, Held};
@@ -947,4 +949,46 @@ pub fn summary(errors: &[FieldError]) -> String {
         .map(|e| format!("{}: {}", e.field, e.message))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// The ticket, if it exists in the caller's tenant and, for a caller limited to a site,
+/// sits in that site's subtree; otherwise `NotFound`, so another dealer's tickets do not
+/// even show that they exist.
+pub async fn visible(core: &Core, access: Access<'_>, id: &str) -> Result<Ticket, ServiceError> {
+    let ticket = tickets::get(&core.db, access.tenant_id, id)
+        .await?
+        .ok_or(ServiceError::NotFound("ticket"))?;
+    if access.sees_site(core, ticket.site_id.as_deref()).await? {
+        Ok(ticket)
+    } else {
+        Err(ServiceError::NotFound("ticket"))
+    }
+}
+
+/// Tickets the caller sees that match `filter`, newest first; `under_site` narrows them
+/// to that site's subtree, which the caller must see.
+pub async fn list(
+    core: &Core,
+    access: Access<'_>,
+    mut filter: TicketFilter,
+    under_site: Option<&str>,
+    page: &Page,
+) -> Result<Paged<Ticket>, ServiceError> {
+    filter.site_within = match under_site {
+        Some(site_id) => Some(access.site(core, site_id).await?.path),
+        None => access.within(),
+    };
+    // Categories are stored lower-cased.
+    filter.category = filter.category.map(|c| c.trim().to_lowercase());
+    Ok(tickets::list(&core.db, access.tenant_id, &filter, page).await?)
+}
+
+/// A visible ticket's timeline, oldest first.
+pub async fn timeline(
+    core: &Core,
+    access: Access<'_>,
+    id: &str,
+) -> Result<Vec<TicketEvent>, ServiceError> {
+    visible(core, access, id).await?;
+    Ok(audit::events(&core.db, access.tenant_id, id).await?)
 }

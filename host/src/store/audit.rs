@@ -5,6 +5,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::{StoreError, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder, Tx, values_placeholders};
+use crate::domain::audit::InvocationFilter;
 use crate::domain::audit::{Decision, Invocation, TicketEvent};
 use crate::domain::ids::{new_id, now_ms, rfc3339};
 use crate::domain::page::{Page, Paged};
@@ -58,17 +59,6 @@ pub async fn record_invocations(
         query.execute(&mut **tx).await?;
     }
     Ok(())
-}
-
-/// Invocation filters.
-#[derive(Clone, Debug, Default)]
-pub struct InvocationFilter {
-    pub installation_id: Option<String>,
-    pub subject_id: Option<String>,
-    pub outcome: Option<String>,
-    /// For a caller scoped to a site subtree (this path prefix): only calls about tickets
-    /// at sites in it. Calls about customers, vehicles or nothing are tenant-wide.
-    pub tickets_within: Option<String>,
 }
 
 /// The tenant's invocations, newest first.

@@ -9,6 +9,7 @@ use super::plugin_clock;
 use super::{StoreError, finish_page, json_column};
 use crate::db::{Arg, Backend, Db, SqlBuilder, Tx};
 use crate::domain::ids::{new_id, now_ms, rfc3339};
+use crate::domain::installations::InstallationFilter;
 use crate::domain::installations::{
     HistoryEntry, Installation, InstallationStatus, PendingUpgrade,
 };
@@ -27,14 +28,6 @@ pub struct NewInstallation {
     pub limits: RequestedLimits,
     pub run_order: i64,
     pub enabled: bool,
-}
-
-/// List filters.
-#[derive(Clone, Debug, Default)]
-pub struct InstallationFilter {
-    pub plugin: Option<String>,
-    pub world: Option<World>,
-    pub status: Option<InstallationStatus>,
 }
 
 struct InstallationRow {

@@ -13,14 +13,8 @@ use super::{StoreError, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder};
 use crate::domain::ids::{new_id, now_ms, rfc3339};
 use crate::domain::page::{Page, Paged};
+use crate::domain::plugin::PluginFilter;
 use crate::domain::plugin::{Capability, PluginVersion, RequestedLimits, World};
-
-/// List filters.
-#[derive(Clone, Debug, Default)]
-pub struct PluginFilter {
-    pub name: Option<String>,
-    pub world: Option<World>,
-}
 
 struct VersionRow {
     id: String,

@@ -1,33 +1,13 @@
 //! Tenants and their API keys. Keys are random 256-bit secrets stored only as sha256.
 
 use rand::RngCore;
-use serde::Serialize;
 use sqlx::Row;
 
 use super::StoreError;
 use crate::db::Db;
 use crate::domain::ids::{new_id, now_ms, rfc3339};
 use crate::domain::records::Role;
-use crate::domain::tenants::ApiKey;
-
-/// A tenant: an OEM or a dealer group.
-#[derive(Clone, Debug, Serialize)]
-pub struct Tenant {
-    pub id: String,
-    pub name: String,
-    pub slug: String,
-    pub created_at: String,
-}
-
-/// The caller an API key identifies.
-#[derive(Clone, Debug)]
-pub struct KeyOwner {
-    pub tenant_id: String,
-    pub key_id: String,
-    pub role: Role,
-    /// The site whose subtree the key is limited to; `None` for the whole tenant.
-    pub site_id: Option<String>,
-}
+use crate::domain::tenants::{ApiKey, KeyOwner, Tenant};
 
 /// sha256 of an API key secret, as stored.
 pub fn hash_key(secret: &str) -> String {

@@ -6,24 +6,8 @@ use super::{StoreError, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder, Tx};
 use crate::domain::ids::rfc3339;
 use crate::domain::page::{Page, Paged};
+use crate::domain::records::TicketFilter;
 use crate::domain::records::{Priority, Ticket, TicketChannel, TicketStatus};
-
-/// List filters.
-#[derive(Clone, Debug, Default)]
-pub struct TicketFilter {
-    pub status: Option<TicketStatus>,
-    pub priority: Option<Priority>,
-    pub category: Option<String>,
-    pub channel: Option<TicketChannel>,
-    pub queue: Option<String>,
-    pub team: Option<String>,
-    pub assignee: Option<String>,
-    pub customer_id: Option<String>,
-    pub vehicle_id: Option<String>,
-    pub site_id: Option<String>,
-    /// Only tickets at sites in the subtree with this path prefix.
-    pub site_within: Option<String>,
-}
 
 /// A past ticket, for history lookups.
 #[derive(Clone, Debug)]

@@ -1,11 +1,10 @@
 //! Layering: the host's rooms depend one way (http/console → service → store, and service →
 //! runtime), so one service function serves the API, the console, the seed and the import.
 //! The rules are checked against the host's own source, which means a new import that goes
-//! the wrong way fails here, before review. Today's code still breaks them in many places.
-//! `KNOWN` lists that debt, which issue 13's restructuring removes, and the list may only
-//! shrink.
+//! the wrong way fails here, before review. There are no exceptions: code that needs to
+//! reach the wrong way moves instead (vocabulary into `domain`, a handler's work into
+//! `service`, a call back from the runtime into a trait the service implements).
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// A dependency that some rooms must not have.
@@ -44,33 +43,37 @@ const RULES: &[Rule] = &[
     },
     Rule {
         rooms: WASM_RUNTIME,
-        forbidden: &["service"],
+        forbidden: &["service", "http"],
         why: "service calls the runtime, so a call back would make a cycle",
     },
-];
-
-/// Debt: (file under host/src, forbidden room or crate) pairs that break a rule today.
-/// The restructuring in issue 13 removes these. One entry covers every line of that file
-/// that reaches the target. Never add an entry; move the code so it follows the rules
-/// instead. Keep the list sorted so its diffs only show debt that has been paid. When
-/// `plugins` is renamed `runtime`, the paths of its entries here are renamed with it.
-const KNOWN: &[(&str, &str)] = &[
-    ("http/auth.rs", "store"),
-    ("http/campaigns.rs", "store"),
-    ("http/dashboards.rs", "store"),
-    ("http/error.rs", "store"),
-    ("http/field_definitions.rs", "store"),
-    ("http/installations.rs", "store"),
-    ("http/interactions.rs", "store"),
-    ("http/knowledge_base.rs", "store"),
-    ("http/notifications.rs", "store"),
-    ("http/org.rs", "store"),
-    ("http/plugin_policy.rs", "store"),
-    ("http/plugins.rs", "store"),
-    ("http/reports.rs", "store"),
-    ("http/sla.rs", "store"),
-    ("http/tenants.rs", "store"),
-    ("http/tickets.rs", "store"),
+    Rule {
+        rooms: &["store"],
+        forbidden: &["service", "http"],
+        why: "service and http call the store, so a call back would make a cycle",
+    },
+    Rule {
+        rooms: &["service"],
+        forbidden: &["http"],
+        why: "the console, the seed and the import call the service too; it must not \
+              depend on one of its callers",
+    },
+    Rule {
+        rooms: &["domain"],
+        forbidden: &[
+            "app",
+            "db",
+            "delivery",
+            "http",
+            "plugin_dev",
+            "plugins",
+            "runtime",
+            "seed",
+            "service",
+            "store",
+            "telemetry",
+        ],
+        why: "the vocabulary is what every room stands on, so it leans on none of them",
+    },
 ];
 
 fn host_src() -> PathBuf {
@@ -278,7 +281,7 @@ fn lines(expected: &[(usize, &str)]) -> Vec<(usize, String)> {
 }
 
 #[test]
-fn rooms_import_only_downward_beyond_the_known_debt() {
+fn rooms_import_only_downward() {
     let src = host_src();
     let files = rust_files(&src);
     // Guard against a wrong path passing vacuously.
@@ -289,38 +292,22 @@ fn rooms_import_only_downward_beyond_the_known_debt() {
     );
 
     let mut problems = Vec::new();
-    let mut breaking = BTreeSet::new();
     for file in &files {
         let source = std::fs::read_to_string(src.join(file))
             .unwrap_or_else(|err| panic!("read host/src/{file}: {err}"));
         for violation in violations(file, &source) {
-            let pair = (file.as_str(), violation.target.as_str());
-            if !KNOWN.contains(&pair) {
-                problems.push(format!(
-                    "host/src/{file}:{line}: `{room}` reaches `{target}`, but rule \
-                     \"{rooms} must not reach {forbidden}\" forbids it: {why}. Move the \
-                     code so it follows the rule; do not add it to KNOWN.",
-                    line = violation.line,
-                    room = room(file),
-                    target = violation.target,
-                    rooms = violation.rule.rooms.join("/"),
-                    forbidden = violation.rule.forbidden.join("/"),
-                    why = violation.rule.why,
-                ));
-            }
-            breaking.insert((file.clone(), violation.target));
-        }
-    }
-    for &(file, target) in KNOWN {
-        if !breaking.contains(&(file.to_string(), target.to_string())) {
             problems.push(format!(
-                "host/src/{file} no longer breaks a rule by reaching `{target}`: that debt \
-                 is paid, remove (\"{file}\", \"{target}\") from KNOWN"
+                "host/src/{file}:{line}: `{room}` reaches `{target}`, but rule \
+                 \"{rooms} must not reach {forbidden}\" forbids it: {why}. Move the code \
+                 so it follows the rule.",
+                line = violation.line,
+                room = room(file),
+                target = violation.target,
+                rooms = violation.rule.rooms.join("/"),
+                forbidden = violation.rule.forbidden.join("/"),
+                why = violation.rule.why,
             ));
         }
-    }
-    if !KNOWN.windows(2).all(|pair| pair[0] < pair[1]) {
-        problems.push("KNOWN is out of order or repeats an entry; keep it sorted".to_string());
     }
 
     assert!(
