@@ -262,7 +262,8 @@ async fn plugin_command(command: PluginCommand) -> Result<i32, DevError> {
                 .map(|name| {
                     Capability::parse(name).ok_or_else(|| {
                         let grantable: Vec<&str> = Capability::ALL
-                            .into_iter()
+                            .iter()
+                            .copied()
                             .filter(|capability| !capability.always_granted())
                             .map(Capability::as_str)
                             .collect();

@@ -5,22 +5,27 @@ use serde::Serialize;
 use super::records::Vehicle;
 
 /// A recall (safety, mandatory) or a service campaign (goodwill, software update).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum CampaignKind {
     Recall,
     Service,
 }
 
-impl CampaignKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CampaignKind::Recall => "recall",
-            CampaignKind::Service => "service",
-        }
-    }
-}
-
+crate::domain::text_enum!(CampaignKind);
 /// A campaign.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Campaign {

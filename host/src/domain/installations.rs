@@ -5,8 +5,21 @@ use serde::Serialize;
 use super::plugin::{Capability, RequestedLimits, World};
 
 /// Whether an installation runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum InstallationStatus {
     Enabled,
     Disabled,
@@ -14,25 +27,7 @@ pub enum InstallationStatus {
     Suspended,
 }
 
-impl InstallationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InstallationStatus::Enabled => "enabled",
-            InstallationStatus::Disabled => "disabled",
-            InstallationStatus::Suspended => "suspended",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "enabled" => Some(InstallationStatus::Enabled),
-            "disabled" => Some(InstallationStatus::Disabled),
-            "suspended" => Some(InstallationStatus::Suspended),
-            _ => None,
-        }
-    }
-}
-
+crate::domain::text_enum!(InstallationStatus);
 /// An installation.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Installation {

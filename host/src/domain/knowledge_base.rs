@@ -3,23 +3,27 @@
 use serde::{Deserialize, Serialize};
 
 /// Whether customers and plugins can see an article.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ArticleStatus {
     Draft,
     Published,
 }
 
-impl ArticleStatus {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ArticleStatus::Draft => "draft",
-            ArticleStatus::Published => "published",
-        }
-    }
-}
-
+crate::domain::text_enum!(ArticleStatus);
 /// A knowledge-base article.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Article {

@@ -5,8 +5,21 @@ use serde::Serialize;
 use super::hours::OpeningHours;
 
 /// A tier of the org tree.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum SiteKind {
     Oem,
     Region,
@@ -15,27 +28,6 @@ pub enum SiteKind {
 }
 
 impl SiteKind {
-    /// The stored spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SiteKind::Oem => "oem",
-            SiteKind::Region => "region",
-            SiteKind::Dealer => "dealer",
-            SiteKind::Station => "station",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<SiteKind> {
-        [
-            SiteKind::Oem,
-            SiteKind::Region,
-            SiteKind::Dealer,
-            SiteKind::Station,
-        ]
-        .into_iter()
-        .find(|kind| kind.as_str() == text)
-    }
-
     /// The tier a site of this kind hangs under; `None` for the root.
     pub fn parent(self) -> Option<SiteKind> {
         match self {
@@ -46,6 +38,8 @@ impl SiteKind {
         }
     }
 }
+
+crate::domain::text_enum!(SiteKind);
 
 /// A site in the org tree.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -92,8 +86,21 @@ pub struct Team {
 }
 
 /// An agent's role in the service organisation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum AgentRole {
     Agent,
     Supervisor,
@@ -101,22 +108,7 @@ pub enum AgentRole {
     Manager,
 }
 
-impl AgentRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AgentRole::Agent => "agent",
-            AgentRole::Supervisor => "supervisor",
-            AgentRole::Manager => "manager",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<AgentRole> {
-        [AgentRole::Agent, AgentRole::Supervisor, AgentRole::Manager]
-            .into_iter()
-            .find(|role| role.as_str() == text)
-    }
-}
-
+crate::domain::text_enum!(AgentRole);
 /// A person who works tickets.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Agent {

@@ -6,13 +6,29 @@ use serde::{Deserialize, Serialize};
 
 /// A released version of the `axle:plugin` WIT contract. The host serves every one of
 /// them: a component built against an older version keeps running unchanged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 pub enum WitVersion {
     /// Frozen: `wit/deps/plugin-0.1.0/`.
     #[serde(rename = "0.1.0")]
+    #[strum(serialize = "0.1.0")]
     V0_1_0,
     /// The current contract: `wit/`. Adds the `directory` capability.
     #[serde(rename = "0.2.0")]
+    #[strum(serialize = "0.2.0")]
     V0_2_0,
 }
 
@@ -23,19 +39,6 @@ impl WitVersion {
     /// Every version this host serves, oldest first.
     pub const SERVED: [WitVersion; 2] = [WitVersion::V0_1_0, WitVersion::V0_2_0];
 
-    /// The version as WIT spells it, e.g. `0.2.0`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WitVersion::V0_1_0 => "0.1.0",
-            WitVersion::V0_2_0 => "0.2.0",
-        }
-    }
-
-    /// Parses `0.1.0` or `0.2.0`.
-    pub fn parse(text: &str) -> Option<WitVersion> {
-        Self::SERVED.into_iter().find(|v| v.as_str() == text)
-    }
-
     /// The version a capability first appeared in.
     pub fn introducing(capability: Capability) -> WitVersion {
         match capability {
@@ -45,15 +48,25 @@ impl WitVersion {
     }
 }
 
-impl std::fmt::Display for WitVersion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::domain::text_enum!(WitVersion);
 
 /// The four plugin worlds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum World {
     RoutingRule,
     WorkflowStep,
@@ -61,30 +74,7 @@ pub enum World {
     ReportWidget,
 }
 
-impl World {
-    /// The world's WIT name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            World::RoutingRule => "routing-rule",
-            World::WorkflowStep => "workflow-step",
-            World::FieldProvider => "field-provider",
-            World::ReportWidget => "report-widget",
-        }
-    }
-
-    /// Parses the WIT name.
-    pub fn parse(text: &str) -> Option<World> {
-        [
-            World::RoutingRule,
-            World::WorkflowStep,
-            World::FieldProvider,
-            World::ReportWidget,
-        ]
-        .into_iter()
-        .find(|world| world.as_str() == text)
-    }
-}
-
+crate::domain::text_enum!(World);
 /// A host capability a plugin can import.
 #[derive(
     Clone,
@@ -98,8 +88,12 @@ impl World {
     Serialize,
     Deserialize,
     utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Capability {
     Log,
     Config,
@@ -110,38 +104,13 @@ pub enum Capability {
 }
 
 impl Capability {
-    /// Every capability, in interface order.
-    pub const ALL: [Capability; 6] = [
-        Capability::Log,
-        Capability::Config,
-        Capability::Kv,
-        Capability::Records,
-        Capability::Notify,
-        Capability::Directory,
-    ];
-
-    /// The WIT interface name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Capability::Log => "log",
-            Capability::Config => "config",
-            Capability::Kv => "kv",
-            Capability::Records => "records",
-            Capability::Notify => "notify",
-            Capability::Directory => "directory",
-        }
-    }
-
-    /// Parses the interface name.
-    pub fn parse(text: &str) -> Option<Capability> {
-        Self::ALL.into_iter().find(|cap| cap.as_str() == text)
-    }
-
     /// Whether every installation has it without a grant.
     pub fn always_granted(self) -> bool {
         matches!(self, Capability::Log | Capability::Config)
     }
 }
+
+crate::domain::text_enum!(Capability);
 
 /// Limits a manifest or an installation asks for; unset parts fall back.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -226,9 +195,20 @@ impl Default for PluginPolicy {
 
 /// Where a comparison came from.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Source {
     /// Live traffic, the candidate in shadow.
     Live,
@@ -236,16 +216,7 @@ pub enum Source {
     Replay,
 }
 
-impl Source {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Live => "live",
-            Source::Replay => "replay",
-        }
-    }
-}
-
+crate::domain::text_enum!(Source);
 /// Which plugin versions a list covers.
 #[derive(Clone, Debug, Default)]
 pub struct PluginFilter {

@@ -4,38 +4,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Generates `as_str`, `parse` and the list of accepted spellings for a fieldless enum
-/// stored as text.
-macro_rules! text_enum {
-    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The stored and serialized spelling.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            /// Parses the stored spelling.
-            pub fn parse(text: &str) -> Option<Self> {
-                match text { $($text => Some($name::$variant),)+ _ => None }
-            }
-
-            /// The accepted spellings, for error messages.
-            pub fn expected() -> String {
-                [$($text),+].join(", ")
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
 /// How urgent a ticket is; ordered from low to critical.
 #[derive(
     Clone,
@@ -49,19 +17,37 @@ macro_rules! text_enum {
     Serialize,
     Deserialize,
     utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Priority {
     Low,
     Normal,
     High,
     Critical,
 }
-text_enum!(Priority { Low => "low", Normal => "normal", High => "high", Critical => "critical" });
+crate::domain::text_enum!(Priority);
 
 /// Where a ticket is in its lifecycle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum TicketStatus {
     New,
     Assigned,
@@ -70,14 +56,7 @@ pub enum TicketStatus {
     Resolved,
     Closed,
 }
-text_enum!(TicketStatus {
-    New => "new",
-    Assigned => "assigned",
-    InProgress => "in_progress",
-    PendingCustomer => "pending_customer",
-    Resolved => "resolved",
-    Closed => "closed",
-});
+crate::domain::text_enum!(TicketStatus);
 
 impl TicketStatus {
     /// The states a ticket may move to from this one. `resolved` and `closed` reopen to
@@ -106,8 +85,21 @@ impl TicketStatus {
 }
 
 /// How a ticket came in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum TicketChannel {
     Phone,
     Email,
@@ -117,53 +109,97 @@ pub enum TicketChannel {
     Dealer,
     Social,
 }
-text_enum!(TicketChannel {
-    Phone => "phone",
-    Email => "email",
-    Chat => "chat",
-    Web => "web",
-    App => "app",
-    Dealer => "dealer",
-    Social => "social",
-});
+crate::domain::text_enum!(TicketChannel);
 
 /// How a notification is delivered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum NotifyChannel {
     Sms,
     Email,
     Webhook,
 }
-text_enum!(NotifyChannel { Sms => "sms", Email => "email", Webhook => "webhook" });
+crate::domain::text_enum!(NotifyChannel);
 
 /// What an API key may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     /// Manages plugins, installations and keys, and everything an agent does.
     Admin,
     /// Works customers, vehicles and tickets.
     Agent,
 }
-text_enum!(Role { Admin => "admin", Agent => "agent" });
+crate::domain::text_enum!(Role);
 
 /// Custom field values by name, as JSON.
 pub type Fields = BTreeMap<String, serde_json::Value>;
 
 /// The kind of record a custom field is declared on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum FieldEntity {
     Customer,
     Vehicle,
     Ticket,
 }
-text_enum!(FieldEntity { Customer => "customer", Vehicle => "vehicle", Ticket => "ticket" });
+crate::domain::text_enum!(FieldEntity);
 
 /// The type of a declared custom field's value; the same set as the WIT `field-kind`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum FieldKind {
     Text,
     Number,
@@ -174,14 +210,7 @@ pub enum FieldKind {
     /// One of the definition's options.
     Choice,
 }
-text_enum!(FieldKind {
-    Text => "text",
-    Number => "number",
-    Integer => "integer",
-    Boolean => "boolean",
-    Date => "date",
-    Choice => "choice",
-});
+crate::domain::text_enum!(FieldKind);
 
 /// Merges `change` over `fields`: a value sets the field, `null` removes it.
 pub fn merge_fields(fields: &mut Fields, change: Fields) {
@@ -195,8 +224,21 @@ pub fn merge_fields(fields: &mut Fields, change: Fields) {
 }
 
 /// What kind of contact or work an interaction records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum InteractionKind {
     Call,
     Email,
@@ -204,13 +246,7 @@ pub enum InteractionKind {
     Visit,
     Note,
 }
-text_enum!(InteractionKind {
-    Call => "call",
-    Email => "email",
-    Chat => "chat",
-    Visit => "visit",
-    Note => "note",
-});
+crate::domain::text_enum!(InteractionKind);
 
 impl InteractionKind {
     /// Whether the agent's time on it must be logged: calls, chats and visits are
@@ -224,14 +260,27 @@ impl InteractionKind {
 }
 
 /// Who started an interaction: the customer, the desk, or nobody outside it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Direction {
     Inbound,
     Outbound,
     Internal,
 }
-text_enum!(Direction { Inbound => "inbound", Outbound => "outbound", Internal => "internal" });
+crate::domain::text_enum!(Direction);
 
 /// A customer.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]

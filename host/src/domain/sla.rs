@@ -24,31 +24,26 @@ pub struct Holiday {
 }
 
 /// Which target a clock measures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ClockKind {
     FirstResponse,
     Resolution,
 }
 
-impl ClockKind {
-    /// The stored spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClockKind::FirstResponse => "first_response",
-            ClockKind::Resolution => "resolution",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<ClockKind> {
-        match text {
-            "first_response" => Some(ClockKind::FirstResponse),
-            "resolution" => Some(ClockKind::Resolution),
-            _ => None,
-        }
-    }
-}
-
+crate::domain::text_enum!(ClockKind);
 /// A clock as the API shows it.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ClockView {

@@ -15,7 +15,10 @@ use crate::domain::reports::{Column, Population};
 use crate::store::kpis::{self, Dimension, Facts, SiteLabel};
 
 /// What a report's rows are grouped by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum GroupBy {
     Region,
     Dealer,
@@ -27,39 +30,6 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
-    const ALL: [GroupBy; 7] = [
-        GroupBy::Region,
-        GroupBy::Dealer,
-        GroupBy::Site,
-        GroupBy::Team,
-        GroupBy::Agent,
-        GroupBy::Category,
-        GroupBy::Channel,
-    ];
-
-    /// The spelling in query strings.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GroupBy::Region => "region",
-            GroupBy::Dealer => "dealer",
-            GroupBy::Site => "site",
-            GroupBy::Team => "team",
-            GroupBy::Agent => "agent",
-            GroupBy::Category => "category",
-            GroupBy::Channel => "channel",
-        }
-    }
-
-    /// Parses the query-string spelling.
-    pub fn parse(text: &str) -> Option<GroupBy> {
-        Self::ALL.into_iter().find(|g| g.as_str() == text)
-    }
-
-    /// The accepted spellings, for error messages.
-    pub fn expected() -> String {
-        Self::ALL.map(GroupBy::as_str).join(", ")
-    }
-
     fn dimension(self) -> Dimension {
         match self {
             GroupBy::Region | GroupBy::Dealer | GroupBy::Site => Dimension::SitePath,
@@ -80,8 +50,13 @@ impl GroupBy {
     }
 }
 
+crate::domain::text_enum!(GroupBy);
+
 /// One KPI.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Metric {
     Fcr,
     Aht,
@@ -93,40 +68,6 @@ pub enum Metric {
 }
 
 impl Metric {
-    /// Every metric, in report order.
-    pub const ALL: [Metric; 7] = [
-        Metric::Fcr,
-        Metric::Aht,
-        Metric::Csat,
-        Metric::Nps,
-        Metric::Backlog,
-        Metric::BacklogRate,
-        Metric::Sla,
-    ];
-
-    /// The spelling in reports and query strings.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Metric::Fcr => "fcr",
-            Metric::Aht => "aht",
-            Metric::Csat => "csat",
-            Metric::Nps => "nps",
-            Metric::Backlog => "backlog",
-            Metric::BacklogRate => "backlog_rate",
-            Metric::Sla => "sla",
-        }
-    }
-
-    /// Parses the query-string spelling.
-    pub fn parse(text: &str) -> Option<Metric> {
-        Self::ALL.into_iter().find(|m| m.as_str() == text)
-    }
-
-    /// The accepted spellings, for error messages.
-    pub fn expected() -> String {
-        Self::ALL.map(Metric::as_str).join(", ")
-    }
-
     /// The metric's numerator and denominator over `facts`.
     pub fn parts(self, facts: &Facts) -> (i64, i64) {
         match self {
@@ -163,6 +104,8 @@ impl Metric {
         }
     }
 }
+
+crate::domain::text_enum!(Metric);
 
 /// A report request, already validated: the population and how to group it.
 #[derive(Clone, Debug)]
@@ -306,7 +249,8 @@ fn cells(
     total: bool,
 ) -> BTreeMap<&'static str, Cell> {
     Metric::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .map(|metric| {
             let (numerator, denominator) = metric.parts(facts);
             let cell = Cell {
@@ -518,4 +462,21 @@ pub async fn drill_down(
         truncated: total > DRILL_LIMIT,
         items,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{GroupBy, Metric};
+
+    #[test]
+    fn groupings_and_metrics_are_spelled_in_snake_case_as_query_strings_write_them() {
+        assert_eq!(GroupBy::parse("dealer"), Some(GroupBy::Dealer));
+        assert_eq!(Metric::parse("backlog_rate"), Some(Metric::BacklogRate));
+        assert_eq!(Metric::BacklogRate.as_str(), "backlog_rate");
+        assert_eq!(
+            GroupBy::expected(),
+            "region, dealer, site, team, agent, category, channel"
+        );
+        assert_eq!(Metric::parse("Fcr"), None);
+    }
 }

@@ -53,35 +53,27 @@ const CHUNKS_IN_FLIGHT: usize = 8;
 const BATCHES_IN_FLIGHT: usize = 2;
 
 /// What an import brings in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum ImportKind {
     Customers,
     Vehicles,
     ServiceRecords,
 }
 
-impl ImportKind {
-    /// The name used in the URL and in messages.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ImportKind::Customers => "customers",
-            ImportKind::Vehicles => "vehicles",
-            ImportKind::ServiceRecords => "service-records",
-        }
-    }
-
-    /// Parses the name used in the URL (`customers`, `vehicles`, `service-records`).
-    pub fn parse(name: &str) -> Option<ImportKind> {
-        match name {
-            "customers" => Some(ImportKind::Customers),
-            "vehicles" => Some(ImportKind::Vehicles),
-            "service-records" => Some(ImportKind::ServiceRecords),
-            _ => None,
-        }
-    }
-}
-
+crate::domain::text_enum!(ImportKind);
 /// A problem with one row of the file.
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RowError {
