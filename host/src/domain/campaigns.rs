@@ -26,6 +26,7 @@ pub enum CampaignKind {
 }
 
 crate::domain::text_enum!(CampaignKind);
+
 /// A campaign.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Campaign {

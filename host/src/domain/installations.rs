@@ -28,6 +28,7 @@ pub enum InstallationStatus {
 }
 
 crate::domain::text_enum!(InstallationStatus);
+
 /// An installation.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Installation {

@@ -24,6 +24,7 @@ pub enum ArticleStatus {
 }
 
 crate::domain::text_enum!(ArticleStatus);
+
 /// A knowledge-base article.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Article {

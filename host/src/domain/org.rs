@@ -109,6 +109,7 @@ pub enum AgentRole {
 }
 
 crate::domain::text_enum!(AgentRole);
+
 /// A person who works tickets.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Agent {

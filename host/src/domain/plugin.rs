@@ -75,6 +75,7 @@ pub enum World {
 }
 
 crate::domain::text_enum!(World);
+
 /// A host capability a plugin can import.
 #[derive(
     Clone,
@@ -217,6 +218,7 @@ pub enum Source {
 }
 
 crate::domain::text_enum!(Source);
+
 /// Which plugin versions a list covers.
 #[derive(Clone, Debug, Default)]
 pub struct PluginFilter {

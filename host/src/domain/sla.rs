@@ -44,6 +44,7 @@ pub enum ClockKind {
 }
 
 crate::domain::text_enum!(ClockKind);
+
 /// A clock as the API shows it.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ClockView {

@@ -12,6 +12,7 @@ pub mod dispatch;
 pub mod field_checks;
 pub mod field_definitions;
 pub mod fields;
+pub mod hooks;
 pub mod idempotency;
 pub mod imports;
 pub mod intake;

@@ -2,13 +2,16 @@
 //! host merges their decisions — the highest priority wins, the first rule (in run order)
 //! to name a queue, team or assignee wins, tags and notifications are unioned.
 
-use super::invocations::{self, Audit};
+use std::sync::Arc;
+
+use super::invocations::Audit;
 use super::plugins::Ready;
-use super::{Core, ServiceError};
+use super::{Core, ServiceError, hooks};
 use crate::domain::plugin::World;
 use crate::domain::records::{Customer, Notification, Ticket, TicketStatus, Vehicle};
 use crate::plugins::bindings::routing::RoutingDecision;
 use crate::plugins::convert;
+use crate::plugins::runtime::Outcome;
 
 /// One rule's decision, as returned.
 #[derive(Clone, Debug)]
@@ -18,6 +21,58 @@ pub struct RuleDecision {
     pub decision: RoutingDecision,
 }
 
+/// One rule's call as it happened: which installation answered, and what.
+#[derive(Clone)]
+pub struct RuleCall {
+    pub ready: Ready,
+    /// The decision as stored (`null` for none), or the failure.
+    pub output: Result<serde_json::Value, String>,
+    pub outcome: &'static str,
+    pub duration_us: i64,
+}
+
+impl RuleCall {
+    fn of(rule: &Ready, outcome: &Outcome<Option<RoutingDecision>>) -> RuleCall {
+        let (output, outcome_name) = output_of(outcome);
+        RuleCall {
+            ready: rule.clone(),
+            output,
+            outcome: outcome_name,
+            duration_us: micros(outcome.duration),
+        }
+    }
+}
+
+impl std::fmt::Debug for RuleCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleCall")
+            .field("installation", &self.ready.installation.id)
+            .field("outcome", &self.outcome)
+            .finish()
+    }
+}
+
+/// A rule's answer as it is stored: the decision's JSON (`null` for none) and `ok`, or the
+/// failure and its outcome name.
+pub fn output_of(
+    outcome: &Outcome<Option<RoutingDecision>>,
+) -> (Result<serde_json::Value, String>, &'static str) {
+    match &outcome.result {
+        Ok(decision) => (
+            Ok(decision
+                .as_ref()
+                .map_or(serde_json::Value::Null, decision_json)),
+            "ok",
+        ),
+        Err(failure) => (Err(failure.to_string()), failure.outcome()),
+    }
+}
+
+/// A duration in whole microseconds, saturating.
+pub fn micros(duration: std::time::Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
+}
+
 /// What the routing rules produced for one ticket.
 #[derive(Debug, Default)]
 pub struct RoutingRun {
@@ -25,10 +80,10 @@ pub struct RoutingRun {
     /// Notifications with the plugin that queued them.
     pub notifications: Vec<(String, Notification)>,
     pub audits: Vec<Audit>,
-    /// Each invocation as recorded for replay and shadow comparison.
-    pub recorded: Vec<super::shadow::Recorded>,
+    /// Each rule's call as it happened, for whoever records or compares them.
+    pub calls: Vec<RuleCall>,
     /// The input the rules saw.
-    pub input: Option<std::sync::Arc<crate::plugins::bindings::types::Ticket>>,
+    pub input: Option<Arc<crate::plugins::bindings::types::Ticket>>,
     /// Whether the tenant keeps the recorded inputs (from its plugin snapshot).
     pub keeps_inputs: bool,
 }
@@ -43,49 +98,30 @@ pub async fn run(
 ) -> Result<RoutingRun, ServiceError> {
     let snapshot = super::registry::snapshot(core, tenant_id).await?;
     let rules = snapshot.of(World::RoutingRule);
-    if rules.is_empty() {
-        return Ok(RoutingRun::default());
-    }
     let keeps_inputs = snapshot.keeps_inputs;
-    let input = std::sync::Arc::new(convert::ticket(ticket, customer, vehicle));
-    let runtime = core.runtime.clone();
-    let host = invocations::host_access(core);
-    let ticket_id = ticket.id.clone();
-    invocations::run_blocking(move || {
-        let mut run = route_all(&runtime, &rules, host, &input, &ticket_id);
-        run.input = Some(input);
-        run.keeps_inputs = keeps_inputs;
-        run
-    })
-    .await
-}
-
-fn route_all(
-    runtime: &crate::plugins::runtime::Runtime,
-    rules: &[Ready],
-    host: crate::plugins::sandbox::HostAccess,
-    input: &crate::plugins::bindings::types::Ticket,
-    ticket_id: &str,
-) -> RoutingRun {
-    let mut run = RoutingRun::default();
-    for rule in rules {
-        let _span = invocations::invocation_span(rule, "route").entered();
-        let outcome = runtime.route(&rule.loaded, rule.call.clone(), Some(host.clone()), input);
-        run.audits
-            .push(Audit::of(rule, "route", Some(ticket_id), &outcome));
-        run.recorded
-            .push(super::shadow::Recorded::of(rule, &outcome));
-        let Ok(decision) = outcome.result else {
-            continue;
-        };
-        let plugin = rule.call.plugin.clone();
-        run.notifications.extend(
-            outcome
-                .notifications
-                .into_iter()
-                .map(|n| (plugin.clone(), n)),
-        );
-        if let Some(decision) = decision {
+    let input = || Arc::new(convert::ticket(ticket, customer, vehicle));
+    hooks::run_each(
+        core,
+        rules,
+        ticket.id.clone(),
+        input,
+        move |turn, run: &mut RoutingRun| {
+            run.keeps_inputs = keeps_inputs;
+            run.input.get_or_insert_with(|| turn.input.clone());
+            let mut outcome =
+                turn.invoke("route", &mut run.audits, |runtime, rule, host, input| {
+                    runtime.route(&rule.loaded, rule.call.clone(), Some(host.clone()), input)
+                });
+            run.calls.push(RuleCall::of(turn.ready, &outcome));
+            let queued = turn.queued(&mut outcome);
+            let Ok(decision) = outcome.result else {
+                return;
+            };
+            run.notifications.extend(queued);
+            let Some(decision) = decision else {
+                return;
+            };
+            let plugin = turn.plugin().to_owned();
             for wit in &decision.notifications {
                 match crate::plugins::notification_from_wit(wit.clone()) {
                     Ok(notification) => run.notifications.push((plugin.clone(), notification)),
@@ -95,13 +131,13 @@ fn route_all(
                 }
             }
             run.decisions.push(RuleDecision {
-                installation_id: rule.call.installation_id.clone(),
+                installation_id: turn.ready.call.installation_id.clone(),
                 plugin,
                 decision,
             });
-        }
-    }
-    run
+        },
+    )
+    .await
 }
 
 /// Applies merged decisions to `ticket`. Priority only ever rises; queue, team and

@@ -16,15 +16,15 @@
 use std::sync::Arc;
 
 use super::invocations;
-use super::plugins::{self, Ready, Upgraded, VersionRequest};
-use super::routing::{self, RoutingRun};
+use super::plugins::{self, Upgraded, VersionRequest};
+use super::routing::{RoutingRun, RuleCall, micros, output_of};
 use super::{Core, FieldError, ServiceError};
 use crate::db::Tx;
 use crate::domain::ids::{now_ms, rfc3339};
 use crate::domain::installations::{Installation, ShadowCandidate};
 use crate::domain::plugin::{PluginVersion, RequestedLimits, Source, World};
 use crate::plugins::bindings::types;
-use crate::plugins::runtime::{Loaded, Outcome};
+use crate::plugins::runtime::Loaded;
 use crate::plugins::sandbox::{CallContext, HostAccess};
 use crate::store::recorded_inputs::{self, NewRecordedInput, RecordedInput};
 use crate::store::shadow_runs::{self, NewRun, Run};
@@ -67,39 +67,18 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    /// The record of `rule`'s routing outcome.
-    pub fn of(
-        rule: &Ready,
-        outcome: &Outcome<Option<crate::plugins::bindings::routing::RoutingDecision>>,
-    ) -> Recorded {
-        let (output, outcome_name) = output_of(outcome);
+    /// The record of a routing rule's call.
+    pub fn of(call: &RuleCall) -> Recorded {
+        let rule = &call.ready;
         Recorded {
             installation_id: rule.installation.id.clone(),
             plugin_version_id: rule.installation.plugin_version_id.clone(),
             version: rule.installation.version.clone(),
-            output,
-            outcome: outcome_name,
-            duration_us: micros(outcome.duration),
+            output: call.output.clone(),
+            outcome: call.outcome,
+            duration_us: call.duration_us,
             candidate: rule.shadow.clone(),
         }
-    }
-}
-
-fn micros(duration: std::time::Duration) -> i64 {
-    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
-}
-
-fn output_of(
-    outcome: &Outcome<Option<crate::plugins::bindings::routing::RoutingDecision>>,
-) -> (Result<serde_json::Value, String>, &'static str) {
-    match &outcome.result {
-        Ok(decision) => (
-            Ok(decision
-                .as_ref()
-                .map_or(serde_json::Value::Null, routing::decision_json)),
-            "ok",
-        ),
-        Err(failure) => (Err(failure.to_string()), failure.outcome()),
     }
 }
 
@@ -202,24 +181,24 @@ pub async fn record(
     let Some(input) = &routed.input else {
         return Ok(());
     };
-    if routed.recorded.is_empty() || !routed.keeps_inputs {
+    if routed.calls.is_empty() || !routed.keeps_inputs {
         return Ok(());
     }
     let input = input_json(input);
     let rows: Vec<NewRecordedInput<'_>> = routed
-        .recorded
+        .calls
         .iter()
-        .map(|recorded| NewRecordedInput {
-            installation_id: &recorded.installation_id,
-            plugin_version_id: &recorded.plugin_version_id,
-            version: &recorded.version,
+        .map(|call| NewRecordedInput {
+            installation_id: &call.ready.installation.id,
+            plugin_version_id: &call.ready.installation.plugin_version_id,
+            version: &call.ready.installation.version,
             hook: "route",
             subject_id: Some(ticket_id),
             input: &input,
-            output: recorded.output.as_ref().ok(),
-            error: recorded.output.as_ref().err().map(String::as_str),
-            outcome: recorded.outcome,
-            duration_us: recorded.duration_us,
+            output: call.output.as_ref().ok(),
+            error: call.output.as_ref().err().map(String::as_str),
+            outcome: call.outcome,
+            duration_us: call.duration_us,
         })
         .collect();
     recorded_inputs::insert_many(tx, tenant_id, &rows).await?;
@@ -266,8 +245,9 @@ pub fn after_commit(core: &Core, tenant_id: &str, ticket_id: &str, routed: &Rout
         return;
     };
     let shadowed: Vec<(Recorded, Arc<Candidate>)> = routed
-        .recorded
+        .calls
         .iter()
+        .map(Recorded::of)
         .filter_map(|recorded| Some((recorded.clone(), recorded.candidate.clone()?)))
         .collect();
     if shadowed.is_empty() {

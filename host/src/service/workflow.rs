@@ -1,15 +1,13 @@
 //! Workflow steps: ticket events go to every enabled workflow-step installation, and the
 //! host validates and applies the actions they return, in their own transaction.
 
-use super::invocations::{self, Audit};
-use super::plugins::{self, Ready};
-use super::{Core, ServiceError};
+use super::invocations::Audit;
+use super::plugins;
+use super::{Core, ServiceError, hooks};
 use crate::domain::plugin::World;
 use crate::domain::records::{Customer, Notification, Ticket, Vehicle};
 use crate::plugins::bindings::workflow::{Action, Event};
 use crate::plugins::convert;
-use crate::plugins::runtime::Runtime;
-use crate::plugins::sandbox::HostAccess;
 
 /// The actions one step returned.
 #[derive(Debug)]
@@ -26,7 +24,8 @@ pub struct WorkflowRun {
     pub audits: Vec<Audit>,
 }
 
-/// Runs the tenant's workflow steps on `kind` for `ticket`.
+/// Runs the tenant's workflow steps on `kind` for `ticket`. A failing step is audited and
+/// skipped.
 pub async fn run(
     core: &Core,
     tenant_id: &str,
@@ -37,47 +36,34 @@ pub async fn run(
     vehicle: Option<&Vehicle>,
 ) -> Result<WorkflowRun, ServiceError> {
     let steps = plugins::ready_for(core, tenant_id, World::WorkflowStep).await?;
-    if steps.is_empty() {
-        return Ok(WorkflowRun::default());
-    }
-    let event = Event {
+    let event = || Event {
         kind: kind.to_owned(),
         ticket: convert::ticket(ticket, customer, vehicle),
         payload: payload.to_string(),
         occurred_at: crate::domain::ids::rfc3339(crate::domain::ids::now_ms()),
     };
-    let runtime = core.runtime.clone();
-    let host = invocations::host_access(core);
-    let ticket_id = ticket.id.clone();
-    invocations::run_blocking(move || run_steps(&runtime, &steps, host, &event, &ticket_id)).await
-}
-
-fn run_steps(
-    runtime: &Runtime,
-    steps: &[Ready],
-    host: HostAccess,
-    event: &Event,
-    ticket_id: &str,
-) -> WorkflowRun {
-    let mut run = WorkflowRun::default();
-    for step in steps {
-        let _span = invocations::invocation_span(step, "on-event").entered();
-        let outcome = runtime.on_event(&step.loaded, step.call.clone(), Some(host.clone()), event);
-        run.audits
-            .push(Audit::of(step, "on-event", Some(ticket_id), &outcome));
-        let Ok(actions) = outcome.result else {
-            continue;
-        };
-        let plugin = step.call.plugin.clone();
-        run.notifications.extend(
-            outcome
-                .notifications
-                .into_iter()
-                .map(|n| (plugin.clone(), n)),
-        );
-        run.steps.push(StepActions { plugin, actions });
-    }
-    run
+    hooks::run_each(
+        core,
+        steps,
+        ticket.id.clone(),
+        event,
+        |turn, run: &mut WorkflowRun| {
+            let mut outcome =
+                turn.invoke("on-event", &mut run.audits, |runtime, step, host, event| {
+                    runtime.on_event(&step.loaded, step.call.clone(), Some(host.clone()), event)
+                });
+            let queued = turn.queued(&mut outcome);
+            let Ok(actions) = outcome.result else {
+                return;
+            };
+            run.notifications.extend(queued);
+            run.steps.push(StepActions {
+                plugin: turn.plugin().to_owned(),
+                actions,
+            });
+        },
+    )
+    .await
 }
 
 /// A change an action made, for the ticket's timeline.

@@ -74,6 +74,7 @@ pub enum ImportKind {
 }
 
 crate::domain::text_enum!(ImportKind);
+
 /// A problem with one row of the file.
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RowError {
