@@ -34,7 +34,7 @@ use axle_host::delivery::DeliverySettings;
 use axle_host::domain::ids::new_id;
 use axle_host::domain::installations::Installation;
 use axle_host::domain::plugin::{Capability, World};
-use axle_host::plugins::limits::PlatformLimits;
+use axle_host::runtime::limits::PlatformLimits;
 use axle_host::service::plugins::{self, InstallRequest, Upgraded, VersionRequest};
 use axle_host::service::{Core, registry};
 use axle_host::store::installations::{self, NewInstallation};

@@ -9,7 +9,7 @@ pub mod heap;
 pub mod http;
 pub mod plugin_dev;
 pub mod plugin_watch;
-pub mod plugins;
+pub mod runtime;
 pub mod seed;
 pub mod service;
 pub mod store;

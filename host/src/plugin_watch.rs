@@ -16,7 +16,7 @@ use crate::domain::installations::Installation;
 use crate::domain::installations::InstallationFilter;
 use crate::domain::page::Page;
 use crate::domain::plugin::Capability;
-use crate::plugins::manifest::{self, Manifest};
+use crate::runtime::manifest::{self, Manifest};
 use crate::seed;
 use crate::service::plugins::{self, InstallRequest, Upgraded, VersionRequest};
 use crate::service::{Core, ServiceError};

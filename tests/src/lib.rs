@@ -18,7 +18,7 @@ use axle_host::app::{App, Settings};
 use axle_host::delivery::outbound::OutboundPolicy;
 use axle_host::delivery::{DeliverySettings, DeliveryWorker};
 use axle_host::http::Server;
-use axle_host::plugins::limits::PlatformLimits;
+use axle_host::runtime::limits::PlatformLimits;
 use reqwest::multipart;
 use serde_json::{Value, json};
 

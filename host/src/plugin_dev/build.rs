@@ -9,7 +9,7 @@ use super::DevError;
 use super::progress::{Step, size};
 use super::project::{Project, TARGET, cargo};
 use crate::domain::ids::sha256_hex;
-use crate::plugins::runtime::Runtime;
+use crate::runtime::Runtime;
 use crate::service::plugins::check_upload;
 
 /// A built and checked component.

@@ -11,7 +11,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, filter::LevelFilter};
 
 /// Where the `log` capability's events come from.
-const PLUGIN_LOG_TARGET: &str = "axle_host::plugins::capabilities::log";
+const PLUGIN_LOG_TARGET: &str = "axle_host::runtime::capabilities::log";
 
 static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
 

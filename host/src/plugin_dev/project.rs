@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::SystemTime;
 
 use super::DevError;
-use crate::plugins::manifest::Manifest;
+use crate::runtime::manifest::Manifest;
 
 /// The target plugins are built for.
 pub const TARGET: &str = "wasm32-wasip2";

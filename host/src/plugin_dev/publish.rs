@@ -12,8 +12,8 @@ use super::build::{self, Built};
 use super::progress::Step;
 use super::project::Project;
 use crate::domain::plugin::Capability;
-use crate::plugins::limits::PlatformLimits;
-use crate::plugins::runtime::Runtime;
+use crate::runtime::Runtime;
+use crate::runtime::limits::PlatformLimits;
 
 /// Components from this size up show upload progress.
 const SHOW_PROGRESS_FROM: usize = 256 << 10;

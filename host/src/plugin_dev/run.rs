@@ -22,10 +22,10 @@ use super::project::Project;
 use super::sandbox_node::{SandboxNode, SandboxTenant};
 use super::{DevError, EXIT_FAILED, EXIT_SETUP, log_capture};
 use crate::domain::plugin::World;
-use crate::plugins::bindings::{fields, types, widget, workflow};
-use crate::plugins::convert;
-use crate::plugins::limits::{Limits, PlatformLimits};
-use crate::plugins::runtime::{Outcome, Runtime};
+use crate::runtime::convert;
+use crate::runtime::limits::{Limits, PlatformLimits};
+use crate::runtime::wit::{fields, types, widget, workflow};
+use crate::runtime::{Outcome, Runtime};
 use crate::service::ServiceError;
 use crate::service::invocations::host_access;
 use crate::service::plugins::{self as plugin_service, InstallRequest, Ready};
@@ -416,7 +416,7 @@ async fn field_subject(
 fn call(
     runtime: &Runtime,
     ready: &Ready,
-    host: crate::plugins::sandbox::HostAccess,
+    host: crate::runtime::sandbox::HostAccess,
     input: &Input,
 ) -> Measured {
     let (loaded, context) = (&ready.loaded, ready.call.clone());

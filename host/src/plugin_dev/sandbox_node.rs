@@ -12,7 +12,7 @@ use super::DevError;
 use crate::db::Db;
 use crate::domain::records::Role;
 use crate::http::{AppState, Server};
-use crate::plugins::runtime::Runtime;
+use crate::runtime::Runtime;
 use crate::service::Core;
 use crate::service::registry::Registry;
 use crate::service::reload::{self, ReloadState};

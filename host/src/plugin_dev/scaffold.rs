@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::DevError;
 use crate::domain::plugin::{WitVersion, World};
-use crate::plugins::manifest::{Manifest, ManifestError};
+use crate::runtime::manifest::{Manifest, ManifestError};
 
 const CARGO_TOML: &str = include_str!("../../templates/plugin/Cargo.toml.in");
 const GITIGNORE: &str = include_str!("../../templates/plugin/gitignore.in");
@@ -186,7 +186,7 @@ mod tests {
             let manifest = Manifest::parse(&manifest_text(world, "my-plugin").unwrap()).unwrap();
             let fixture: serde_json::Value =
                 serde_json::from_str(templates(world).fixture).unwrap();
-            crate::plugins::manifest::check_config(
+            crate::runtime::manifest::check_config(
                 manifest.config_schema.as_ref(),
                 &fixture["config"],
             )

@@ -14,7 +14,7 @@ use anyhow::Context;
 use crate::domain::org::Site;
 use crate::domain::records::{Role, TicketChannel};
 use crate::domain::vin::Vin;
-use crate::plugins::manifest::Manifest;
+use crate::runtime::manifest::Manifest;
 use crate::service::Core;
 use crate::service::plugins::{self, InstallRequest};
 use crate::service::tickets::{self, Actor, NewTicket};

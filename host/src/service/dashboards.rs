@@ -16,7 +16,7 @@ use crate::domain::ids::now_ms;
 use crate::domain::installations::InstallationStatus;
 use crate::domain::page::{Page, Paged};
 use crate::domain::plugin::World;
-use crate::plugins::bindings::widget::{ChartKind, DatasetQuery, Rendering};
+use crate::runtime::wit::widget::{ChartKind, DatasetQuery, Rendering};
 use crate::store::dashboards::{self, DashboardPatch, NewDashboard, NewWidget};
 use crate::store::installations;
 

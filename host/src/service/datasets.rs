@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::db::Db;
 use crate::domain::reports::Population;
-use crate::plugins::bindings::widget::{Cell, Dataset, DatasetQuery};
+use crate::runtime::wit::widget::{Cell, Dataset, DatasetQuery};
 use crate::store::kpis::{self, Attribute, AttributeGroup};
 
 use super::ServiceError;

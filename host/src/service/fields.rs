@@ -8,8 +8,8 @@ use super::plugins;
 use super::{Core, FieldError, ServiceError};
 use crate::domain::plugin::World;
 use crate::domain::records::{Customer, Fields, Ticket, Vehicle};
-use crate::plugins::bindings::fields::Subject;
-use crate::plugins::convert;
+use crate::runtime::convert;
+use crate::runtime::wit::fields::Subject;
 
 /// What the providers said about one record.
 #[derive(Debug, Default)]

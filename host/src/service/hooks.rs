@@ -8,8 +8,8 @@ use super::invocations::{self, Audit};
 use super::plugins::Ready;
 use super::{Core, ServiceError};
 use crate::domain::records::Notification;
-use crate::plugins::runtime::{Outcome, Runtime};
-use crate::plugins::sandbox::HostAccess;
+use crate::runtime::sandbox::HostAccess;
+use crate::runtime::{Outcome, Runtime};
 
 /// One installation's turn in a run.
 pub struct Turn<'a, I> {

@@ -43,7 +43,7 @@ pub mod workflow_queue;
 use std::sync::Arc;
 
 use crate::db::Db;
-use crate::plugins::runtime::{ComponentError, Runtime};
+use crate::runtime::{ComponentError, Runtime};
 use crate::store::StoreError;
 
 /// The core: the database, the plugin runtime, and the address customers reach us at.

@@ -5,7 +5,7 @@
 use super::{Core, FieldError, ServiceError};
 use crate::db::Tx;
 use crate::domain::plugin::{PluginPolicy, RequestedLimits};
-use crate::plugins::limits::Limits;
+use crate::runtime::limits::Limits;
 use crate::store::{plugin_clock, plugin_policies};
 
 /// The tenant's policy with how much of the quota is used.

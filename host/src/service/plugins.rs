@@ -12,11 +12,11 @@ use crate::domain::installations::{
 };
 use crate::domain::page::{Page, Paged};
 use crate::domain::plugin::{Capability, PluginFilter, PluginVersion, RequestedLimits, World};
-use crate::plugins::limits::{Limits, PlatformLimits};
-use crate::plugins::manifest::{self, Manifest};
-use crate::plugins::runtime::{Candidate, Loaded, Runtime};
-use crate::plugins::sandbox::CallContext;
-use crate::plugins::validation::validate_component;
+use crate::runtime::limits::{Limits, PlatformLimits};
+use crate::runtime::manifest::{self, Manifest};
+use crate::runtime::sandbox::CallContext;
+use crate::runtime::validation::validate_component;
+use crate::runtime::{Candidate, Loaded, Runtime};
 use crate::store::installations::{self, InstallationPatch, NewInstallation};
 use crate::store::plugins::{self as versions, Stored};
 use crate::store::{plugin_clock, plugin_policies};
@@ -72,7 +72,7 @@ pub fn check_upload(
     let candidate = runtime.candidate(bytes, manifest.world)?;
     let loaded = &candidate.loaded;
     if let Some(component) = loaded.wit.filter(|&wit| wit != manifest.wit) {
-        return Err(crate::plugins::runtime::ComponentError::WitMismatch {
+        return Err(crate::runtime::ComponentError::WitMismatch {
             manifest: manifest.wit,
             component,
         }
@@ -81,8 +81,7 @@ pub fn check_upload(
     for capability in &loaded.imports {
         if !capability.always_granted() && !manifest.capabilities.contains(capability) {
             return Err(
-                crate::plugins::runtime::ComponentError::UndeclaredCapability(capability.as_str())
-                    .into(),
+                crate::runtime::ComponentError::UndeclaredCapability(capability.as_str()).into(),
             );
         }
     }

@@ -9,9 +9,9 @@ use super::plugins::Ready;
 use super::{Core, ServiceError, hooks};
 use crate::domain::plugin::World;
 use crate::domain::records::{Customer, Notification, Ticket, TicketStatus, Vehicle};
-use crate::plugins::bindings::routing::RoutingDecision;
-use crate::plugins::convert;
-use crate::plugins::runtime::Outcome;
+use crate::runtime::Outcome;
+use crate::runtime::convert;
+use crate::runtime::wit::routing::RoutingDecision;
 
 /// One rule's decision, as returned.
 #[derive(Clone, Debug)]
@@ -83,7 +83,7 @@ pub struct RoutingRun {
     /// Each rule's call as it happened, for whoever records or compares them.
     pub calls: Vec<RuleCall>,
     /// The input the rules saw.
-    pub input: Option<Arc<crate::plugins::bindings::types::Ticket>>,
+    pub input: Option<Arc<crate::runtime::wit::types::Ticket>>,
     /// Whether the tenant keeps the recorded inputs (from its plugin snapshot).
     pub keeps_inputs: bool,
 }
@@ -123,7 +123,7 @@ pub async fn run(
             };
             let plugin = turn.plugin().to_owned();
             for wit in &decision.notifications {
-                match crate::plugins::notification_from_wit(wit.clone()) {
+                match crate::runtime::notification_from_wit(wit.clone()) {
                     Ok(notification) => run.notifications.push((plugin.clone(), notification)),
                     Err(reason) => {
                         tracing::warn!(%plugin, "dropping a decision notification: {reason}")
@@ -193,7 +193,7 @@ pub fn decision_json(decision: &RoutingDecision) -> serde_json::Value {
 mod tests {
     use super::*;
     use crate::domain::records::{Priority, TicketChannel};
-    use crate::plugins::bindings::types;
+    use crate::runtime::wit::types;
 
     fn ticket() -> Ticket {
         Ticket {

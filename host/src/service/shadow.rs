@@ -23,9 +23,9 @@ use crate::db::Tx;
 use crate::domain::ids::{now_ms, rfc3339};
 use crate::domain::installations::{Installation, ShadowCandidate};
 use crate::domain::plugin::{PluginVersion, RequestedLimits, Source, World};
-use crate::plugins::bindings::types;
-use crate::plugins::runtime::Loaded;
-use crate::plugins::sandbox::{CallContext, HostAccess};
+use crate::runtime::Loaded;
+use crate::runtime::sandbox::{CallContext, HostAccess};
+use crate::runtime::wit::types;
 use crate::store::recorded_inputs::{self, NewRecordedInput, RecordedInput};
 use crate::store::shadow_runs::{self, NewRun, Run};
 use crate::store::{installations, plugin_policies, plugins as versions, settings};
@@ -297,7 +297,7 @@ pub fn after_commit(core: &Core, tenant_id: &str, ticket_id: &str, routed: &Rout
 
 /// Runs the candidate on `input`; its notifications and decision go nowhere.
 fn run_candidate(
-    runtime: &crate::plugins::runtime::Runtime,
+    runtime: &crate::runtime::Runtime,
     candidate: &Candidate,
     host: HostAccess,
     input: &types::Ticket,
@@ -556,7 +556,7 @@ pub async fn replay(
 }
 
 fn replay_one(
-    runtime: &crate::plugins::runtime::Runtime,
+    runtime: &crate::runtime::Runtime,
     candidate: &Candidate,
     host: HostAccess,
     installation_id: &str,

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use crate::plugins::bindings::widget::{Chart, ChartKind, Rendering, Stat, Table};
+use crate::runtime::wit::widget::{Chart, ChartKind, Rendering, Stat, Table};
 
 /// The viewBox width.
 pub const WIDTH: f64 = 640.0;
@@ -551,7 +551,7 @@ fn tiles(doc: &mut Doc, stats: &[Stat], titled: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugins::bindings::widget::Series;
+    use crate::runtime::wit::widget::Series;
 
     fn draw(rendering: &Rendering) -> String {
         render(rendering, None)

@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 
 use super::Core;
 use crate::domain::plugin::World;
-use crate::plugins::runtime::{LoadSource, Runtime};
+use crate::runtime::{LoadSource, Runtime};
 use crate::store::plugins as versions;
 
 /// What a warm-up did.

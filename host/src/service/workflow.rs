@@ -6,8 +6,8 @@ use super::plugins;
 use super::{Core, ServiceError, hooks};
 use crate::domain::plugin::World;
 use crate::domain::records::{Customer, Notification, Ticket, Vehicle};
-use crate::plugins::bindings::workflow::{Action, Event};
-use crate::plugins::convert;
+use crate::runtime::convert;
+use crate::runtime::wit::workflow::{Action, Event};
 
 /// The actions one step returned.
 #[derive(Debug)]
@@ -136,7 +136,7 @@ pub fn apply(
                         serde_json::json!({ "body": reply.body, "link": reply.link }),
                     ));
                 }
-                Action::Notify(wit) => match crate::plugins::notification_from_wit(wit.clone()) {
+                Action::Notify(wit) => match crate::runtime::notification_from_wit(wit.clone()) {
                     Ok(notification) => notifications.push((step.plugin.clone(), notification)),
                     Err(reason) => applied.push(note(
                         "workflow.rejected",

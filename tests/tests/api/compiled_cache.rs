@@ -8,11 +8,11 @@ use std::sync::{Arc, Barrier};
 
 use axle_host::domain::ids::sha256_hex;
 use axle_host::domain::plugin::World;
-use axle_host::plugins::bindings::fields;
-use axle_host::plugins::compiled_cache::CompiledCache;
-use axle_host::plugins::limits::PlatformLimits;
-use axle_host::plugins::runtime::{ComponentError, LoadSource, Loaded, Runtime};
-use axle_host::plugins::sandbox::CallContext;
+use axle_host::runtime::compiled_cache::CompiledCache;
+use axle_host::runtime::limits::PlatformLimits;
+use axle_host::runtime::sandbox::CallContext;
+use axle_host::runtime::wit::fields;
+use axle_host::runtime::{ComponentError, LoadSource, Loaded, Runtime};
 use axle_host::service::plugins::ready_for;
 use axle_tests::{TestApp, VIN_DECODER, VIP_ROUTING, fast_delivery};
 use serde_json::json;

@@ -3,7 +3,7 @@
 //! circuit breaker. Their nodes run with production's limits (a 50 ms default deadline),
 //! not the suite's patient ones: the deadline is part of what they test.
 
-use axle_host::plugins::limits::PlatformLimits;
+use axle_host::runtime::limits::PlatformLimits;
 use axle_tests::{HOSTILE, Tenant, TestApp, crafted, tags};
 use serde_json::{Value, json};
 
@@ -689,7 +689,7 @@ async fn empty_log_lines_are_charged_so_a_flood_of_them_is_cut_and_the_plugin_st
     // 100,000 empty lines; at most the per-call line count got through.
     let logged = 100_000 - dropped;
     assert!(
-        (1..=u64::from(axle_host::plugins::sandbox::LOG_LINES_PER_CALL)).contains(&logged),
+        (1..=u64::from(axle_host::runtime::sandbox::LOG_LINES_PER_CALL)).contains(&logged),
         "{detail}"
     );
     assert_host_stays_up(&app, &tenant).await;

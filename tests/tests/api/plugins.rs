@@ -3,7 +3,7 @@
 //! disabled and removed by tenant admins, and every call is audited.
 
 use axle_host::domain::ids::sha256_hex;
-use axle_host::plugins::limits::PlatformLimits;
+use axle_host::runtime::limits::PlatformLimits;
 use axle_tests::{
     FAQ_AUTOREPLY, HOSTILE, Reply, SAFETY_ESCALATION, Tenant, TestApp, VIN_DECODER, VIP_ROUTING,
     tags,

@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use axle_host::domain::plugin::World;
-use axle_host::plugins::bindings::{fields, types, widget};
-use axle_host::plugins::limits::PlatformLimits;
-use axle_host::plugins::runtime::{ComponentError, Failure, Loaded, Runtime};
-use axle_host::plugins::sandbox::CallContext;
+use axle_host::runtime::limits::PlatformLimits;
+use axle_host::runtime::sandbox::CallContext;
+use axle_host::runtime::wit::{fields, types, widget};
+use axle_host::runtime::{ComponentError, Failure, Loaded, Runtime};
 use axle_tests::{KPI_SUMMARY, Plugin, TICKET_RULES, VIN_DECODER, VIP_ROUTING, vin};
 
 fn runtime() -> Runtime {

@@ -1,7 +1,7 @@
 //! `log`: guest log lines go to tracing, tagged with the caller, within a byte budget.
 
-use super::super::bindings::log::{Host, Level};
 use super::super::sandbox::Sandbox;
+use super::super::wit::log::{Host, Level};
 
 impl Host for Sandbox {
     fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {

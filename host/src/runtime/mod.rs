@@ -1,3 +1,6 @@
+//! The plugin runtime: the wasmtime engine, the WIT bindings (`wit`), manifests, limits,
+//! the sandbox and its capabilities.
+//!
 //! Loads plugin components (validated, compiled once per content hash, pre-linked) and
 //! invokes them: a fresh instance per call from the shared `InstancePre`, under the
 //! installation's deadline, memory, input, output and log limits.
@@ -5,6 +8,21 @@
 //! A load looks in memory (one `Loaded` per content hash and world, shared by every
 //! installation in every tenant), then in the on-disk [`CompiledCache`], and compiles
 //! only when both miss. Two loads of the same bytes at once compile them once.
+
+mod capabilities;
+mod compile_slots;
+pub mod compiled_cache;
+pub mod convert;
+pub mod engine;
+pub mod limits;
+pub mod manifest;
+mod memory_cache;
+pub mod sandbox;
+pub mod validation;
+mod wasi_deadline;
+pub mod wit;
+
+pub use capabilities::notification_from_wit;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -14,17 +32,16 @@ use serde::Serialize;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store, Trap};
 
-use super::bindings::{fields, routing, types, widget, workflow};
-use super::compile_slots::CompileSlots;
-use super::compiled_cache::{CompiledCache, Lookup};
-use super::engine;
-use super::limits::{Limits, PlatformLimits};
-use super::memory_cache::MemoryCache;
-use super::sandbox::{CallContext, HostAccess, LogBudget, Sandbox};
-use super::validation::check_header;
+use self::compile_slots::CompileSlots;
+use self::compiled_cache::{CompiledCache, Lookup};
+use self::limits::{Limits, PlatformLimits};
+use self::memory_cache::MemoryCache;
+use self::sandbox::{CallContext, HostAccess, LogBudget, Sandbox};
+use self::validation::check_header;
 use crate::domain::ids::sha256_hex;
 use crate::domain::plugin::{Capability, WitVersion, World};
 use crate::domain::records::Notification;
+use wit::{fields, routing, types, widget, workflow};
 
 /// Why a component was rejected at upload or load.
 #[derive(Debug, thiserror::Error)]
@@ -223,8 +240,8 @@ impl Runtime {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         routing::RoutingRule::add_to_linker::<Sandbox, HasSelf<Sandbox>>(&mut linker, |s| s)?;
-        super::since_v0_1_0::add_to_linker(&mut linker)?;
-        super::wasi_deadline::add_to_linker(&mut linker)?;
+        wit::since_v0_1_0::add_to_linker(&mut linker)?;
+        self::wasi_deadline::add_to_linker(&mut linker)?;
         Ok(Runtime {
             engine,
             linker,
@@ -715,7 +732,7 @@ impl Runtime {
                     Ok(output)
                 }
             }
-            Ok(Err(error)) => Err(Failure::Plugin(super::convert::error_text(&error))),
+            Ok(Err(error)) => Err(Failure::Plugin(self::convert::error_text(&error))),
             Err(err) if sandbox.memory.hit => {
                 drop(err);
                 Err(Failure::MemoryLimit {
@@ -725,7 +742,7 @@ impl Runtime {
             Err(err)
                 if err.downcast_ref::<Trap>() == Some(&Trap::Interrupt)
                     || err
-                        .downcast_ref::<super::wasi_deadline::DeadlinePassed>()
+                        .downcast_ref::<self::wasi_deadline::DeadlinePassed>()
                         .is_some() =>
             {
                 Err(Failure::Timeout {

@@ -8,7 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Weak};
 
-use super::runtime::Loaded;
+use super::Loaded;
 use crate::domain::plugin::World;
 
 pub(super) struct MemoryCache {

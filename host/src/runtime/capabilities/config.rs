@@ -1,7 +1,7 @@
 //! `config`: the installation's own config, always granted.
 
-use super::super::bindings::config::Host;
 use super::super::sandbox::Sandbox;
+use super::super::wit::config::Host;
 
 impl Host for Sandbox {
     fn get_json(&mut self) -> wasmtime::Result<String> {

@@ -3,7 +3,7 @@
 //! The four worlds import the same capability interfaces. `routing` generates them once;
 //! the other worlds reuse those modules through `with`, so one `Host` impl per interface
 //! serves every world. Older contract versions have their own module
-//! ([`since_v0_1_0`](super::since_v0_1_0)) whose host impls delegate to these.
+//! ([`since_v0_1_0`]) whose host impls delegate to these.
 
 /// The routing-rule world, and the shared interfaces. `wit/deps/` also holds the frozen
 /// 0.1.0 package, and with two versions of `axle:plugin` in view the generator puts the
@@ -58,3 +58,5 @@ world_on_shared_interfaces!(
 );
 
 pub use routing::axle::plugin0_2_0::{config, directory, kv, log, notify, records, types};
+
+pub(super) mod since_v0_1_0;

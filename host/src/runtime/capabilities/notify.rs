@@ -1,8 +1,8 @@
 //! `notify`: queues notifications in the sandbox; the caller writes them to the outbox
 //! in the transaction of the change they belong to.
 
-use super::super::bindings::{notify::Host, types};
 use super::super::sandbox::Sandbox;
+use super::super::wit::{notify::Host, types};
 use crate::domain::plugin::Capability;
 use crate::domain::records::{Notification, NotifyChannel};
 

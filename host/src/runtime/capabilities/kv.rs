@@ -1,7 +1,7 @@
 //! `kv`: a key-value namespace per tenant and installation.
 
-use super::super::bindings::{kv::Host, types};
 use super::super::sandbox::{HostAccess, Sandbox};
+use super::super::wit::{kv::Host, types};
 use super::unavailable;
 use crate::domain::plugin::Capability;
 use crate::store::kv as store;

@@ -12,8 +12,8 @@
 
 use wasmtime::component::{HasSelf, Linker};
 
-use super::bindings;
-use super::sandbox::Sandbox;
+use crate::runtime::sandbox::Sandbox;
+use crate::runtime::wit as bindings;
 
 mod generated {
     wasmtime::component::bindgen!({
@@ -21,7 +21,7 @@ mod generated {
         world: "capabilities",
         imports: { default: trappable },
         with: {
-            "axle:plugin/types": crate::plugins::bindings::types,
+            "axle:plugin/types": crate::runtime::wit::types,
         },
     });
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use super::runtime::ComponentError;
+use super::ComponentError;
 
 #[derive(Clone)]
 pub(super) struct CompileSlots {

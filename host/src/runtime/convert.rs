@@ -1,6 +1,6 @@
 //! Axle's records in their WIT shape and back.
 
-use super::bindings::types;
+use super::wit::types;
 use crate::domain::knowledge_base::Hit;
 use crate::domain::records::{Customer, Fields, Priority, Ticket, TicketStatus, Vehicle};
 use crate::store::tickets::TicketSummary;

@@ -13,8 +13,8 @@ use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::types;
 use super::limits::Limits;
+use super::wit::types;
 use crate::db::Db;
 use crate::domain::knowledge_base::Hit;
 use crate::domain::plugin::Capability;

@@ -1,9 +1,9 @@
 //! `records`: read-only lookups in the calling tenant's customers, vehicles, tickets and
 //! published knowledge-base articles.
 
-use super::super::bindings::{records::Host, types};
 use super::super::convert;
 use super::super::sandbox::{BackendError, HostAccess, Sandbox};
+use super::super::wit::{records::Host, types};
 use super::unavailable;
 use crate::domain::plugin::Capability;
 use crate::domain::vin::Vin;

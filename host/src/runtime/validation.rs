@@ -5,8 +5,8 @@
 
 use wasmparser::Validator;
 
+use super::ComponentError;
 use super::engine;
-use super::runtime::ComponentError;
 
 /// Checks that `bytes` is a component the engine would accept for compiling. Whether it
 /// implements a world, and imports only what Axle provides, is decided once compiled.

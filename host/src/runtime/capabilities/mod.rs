@@ -11,8 +11,8 @@ mod notify;
 pub use notify::notification_from_wit;
 mod records;
 
-use super::bindings::types;
 use super::sandbox::Sandbox;
+use super::wit::types;
 
 impl types::Host for Sandbox {}
 

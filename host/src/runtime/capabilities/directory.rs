@@ -1,8 +1,8 @@
 //! `directory`: read-only lookups in the calling tenant's sites and teams (WIT 0.2.0), so
 //! a routing rule can pick a station or team by what it serves.
 
-use super::super::bindings::{directory, types};
 use super::super::sandbox::{HostAccess, Sandbox};
+use super::super::wit::{directory, types};
 use super::unavailable;
 use crate::domain::org::{Site, SiteKind, Team};
 use crate::domain::page::Page;
