@@ -6,8 +6,7 @@ use crate::domain::page::Page;
 use crate::domain::plugin::World;
 use crate::service::Core;
 use crate::service::dashboards::{self, DashboardInput, WidgetInput};
-use crate::store::dashboards as stored;
-use crate::store::installations;
+use crate::service::plugins;
 
 /// The dashboard's name.
 pub const SERVICE_OVERVIEW: &str = "Service overview 服务概览";
@@ -21,7 +20,7 @@ pub async fn seed(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
         limit: 200,
         cursor: None,
     };
-    let existing = stored::list(&core.db, tenant_id, &everything).await?;
+    let existing = dashboards::list(core, tenant_id, &everything).await?;
     if existing.items.iter().any(|d| d.name == SERVICE_OVERVIEW) {
         return Ok(());
     }
@@ -29,7 +28,7 @@ pub async fn seed(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
         world: Some(World::ReportWidget),
         ..Default::default()
     };
-    let mut widgets = installations::list(&core.db, tenant_id, &filter, &everything)
+    let mut widgets = plugins::installations(core, tenant_id, &filter, &everything)
         .await?
         .items;
     if widgets.is_empty() {

@@ -16,11 +16,13 @@ use crate::domain::records::{Role, TicketChannel};
 use crate::domain::vin::Vin;
 use crate::runtime::manifest::Manifest;
 use crate::service::Core;
+use crate::service::ServiceError;
+use crate::service::access::Access;
+use crate::service::customers::{self, CustomerBody};
 use crate::service::plugins::{self, InstallRequest};
+use crate::service::tenants::{self, NewKey, NewTenant};
 use crate::service::tickets::{self, Actor, NewTicket};
-use crate::store::customers::{self, NewCustomer};
-use crate::store::tenants;
-use crate::store::vehicles::{self, NewVehicle};
+use crate::service::vehicles::{self, VehicleBody};
 
 /// The demo tenant's slug.
 pub const DEMO_SLUG: &str = "demo";
@@ -112,54 +114,47 @@ const TEAMS: [(&str, &[&str]); 2] = [
 async fn seed_org(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
     use crate::domain::hours::OpeningHours;
     use crate::domain::org::{AgentRole, SiteKind};
-    use crate::store::org::{self, NewAgent, NewSite};
+    use crate::service::org::{self, AgentBody, SiteBody, TeamBody};
+    let access = Access::tenant(tenant_id);
     let hours: OpeningHours = serde_json::from_value(serde_json::json!({
         "mon": ["08:30-18:00"], "tue": ["08:30-18:00"], "wed": ["08:30-18:00"], "thu": ["08:30-18:00"],
         "fri": ["08:30-18:00"], "sat": ["09:00-17:00"]
     }))?;
-    let site = |parent: Option<Site>, kind, code: &str, name: &str, area: Vec<String>| NewSite {
-        parent,
+    let site = |parent: Option<&Site>, kind, code: &str, name: &str, area: Vec<String>| SiteBody {
+        parent_id: parent.map(|parent| parent.id.clone()),
         kind,
         code: code.to_owned(),
         name: name.to_owned(),
         service_area: area,
         opening_hours: hours.clone(),
-        timezone: "Asia/Shanghai".to_owned(),
+        timezone: Some("Asia/Shanghai".to_owned()),
     };
-    let oem = org::insert_site(
-        &core.db,
-        tenant_id,
+    let oem = org::create_site(
+        core,
+        access,
         site(None, SiteKind::Oem, "OEM", "演示汽车 Demo Motors", vec![]),
     )
     .await?;
     let mut dealer_index = 0;
     for (region_code, region_name, dealers) in ORG {
-        let region = org::insert_site(
-            &core.db,
-            tenant_id,
-            site(
-                Some(oem.clone()),
-                SiteKind::Region,
-                region_code,
-                region_name,
-                vec![],
-            ),
-        )
-        .await?;
+        let body = site(
+            Some(&oem),
+            SiteKind::Region,
+            region_code,
+            region_name,
+            vec![],
+        );
+        let region = org::create_site(core, access, body).await?;
         for (dealer_code, dealer_name, cities) in dealers {
             let area: Vec<String> = cities.iter().map(|c| (*c).to_owned()).collect();
-            let dealer = org::insert_site(
-                &core.db,
-                tenant_id,
-                site(
-                    Some(region.clone()),
-                    SiteKind::Dealer,
-                    dealer_code,
-                    dealer_name,
-                    area.clone(),
-                ),
-            )
-            .await?;
+            let body = site(
+                Some(&region),
+                SiteKind::Dealer,
+                dealer_code,
+                dealer_name,
+                area.clone(),
+            );
+            let dealer = org::create_site(core, access, body).await?;
             let stations = if dealer_index < 6 { 3 } else { 2 };
             dealer_index += 1;
             for number in 1..=stations {
@@ -167,43 +162,31 @@ async fn seed_org(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
                 let name = format!("{} {number} 号服务站", cities[0]);
                 // The first station covers the whole city; the others take walk-ins only.
                 let station_area = if number == 1 { area.clone() } else { vec![] };
-                let station = org::insert_site(
-                    &core.db,
-                    tenant_id,
-                    site(
-                        Some(dealer.clone()),
-                        SiteKind::Station,
-                        &code,
-                        &name,
-                        station_area,
-                    ),
-                )
-                .await?;
+                let body = site(Some(&dealer), SiteKind::Station, &code, &name, station_area);
+                let station = org::create_site(core, access, body).await?;
                 for (team_index, (team_name, skills)) in TEAMS.iter().enumerate() {
-                    let skills: Vec<String> = skills.iter().map(|s| (*s).to_owned()).collect();
-                    let team =
-                        org::insert_team(&core.db, tenant_id, &station.id, team_name, &skills)
-                            .await?;
-                    org::insert_agent(
-                        &core.db,
-                        tenant_id,
-                        NewAgent {
-                            team_id: team.id,
-                            name: format!("{code} 经理 {}", team_index + 1),
-                            email: Some(format!(
-                                "{}.manager{}@dealer.example.cn",
-                                code.to_lowercase(),
-                                team_index + 1
-                            )),
-                            phone: Some(format!(
-                                "+86139{:04}{:04}",
-                                dealer_index * 10 + number,
-                                team_index + 1
-                            )),
-                            role: AgentRole::Manager,
-                        },
-                    )
-                    .await?;
+                    let team = TeamBody {
+                        site_id: station.id.clone(),
+                        name: (*team_name).to_owned(),
+                        skills: skills.iter().map(|s| (*s).to_owned()).collect(),
+                    };
+                    let team = org::create_team(core, access, team).await?;
+                    let manager = AgentBody {
+                        team_id: team.id,
+                        name: format!("{code} 经理 {}", team_index + 1),
+                        email: Some(format!(
+                            "{}.manager{}@dealer.example.cn",
+                            code.to_lowercase(),
+                            team_index + 1
+                        )),
+                        phone: Some(format!(
+                            "+86139{:04}{:04}",
+                            dealer_index * 10 + number,
+                            team_index + 1
+                        )),
+                        role: AgentRole::Manager,
+                    };
+                    org::create_agent(core, access, manager).await?;
                 }
             }
         }
@@ -455,20 +438,26 @@ async fn install_plugins(
 /// Creates the demo tenant if needed, installs the plugins, seeds records and tickets
 /// once, and returns a fresh admin key.
 pub async fn demo(core: &Core, plugins_dir: &Path, wasm_dir: &Path) -> anyhow::Result<Seeded> {
-    let (tenant, created) = match tenants::by_slug(&core.db, DEMO_SLUG).await? {
-        Some(tenant) => (tenant, false),
-        None => (
-            tenants::create(
-                &core.db,
-                "Demo OEM After-Sales Hotline 演示主机厂售后热线",
-                DEMO_SLUG,
-            )
-            .await?,
-            true,
-        ),
+    let (tenant, created) = match tenants::by_slug(core, DEMO_SLUG).await {
+        Ok(tenant) => (tenant, false),
+        Err(ServiceError::NotFound(_)) => {
+            let demo = NewTenant {
+                name: "Demo OEM After-Sales Hotline 演示主机厂售后热线".to_owned(),
+                slug: DEMO_SLUG.to_owned(),
+            };
+            // The tenant's first key is not handed out: the demo makes its own below.
+            (tenants::create(core, demo).await?.0, true)
+        }
+        Err(err) => return Err(err.into()),
     };
-    let (_, api_key) =
-        tenants::create_key(&core.db, &tenant.id, "demo console", Role::Admin, None).await?;
+    let console = NewKey {
+        name: "demo console".to_owned(),
+        role: Role::Admin,
+        site_id: None,
+    };
+    let api_key = tenants::create_key(core, Access::tenant(&tenant.id), console)
+        .await?
+        .secret;
     let installed = install_plugins(core, &tenant.id, plugins_dir, wasm_dir).await?;
     if created {
         seed_org(core, &tenant.id).await?;
@@ -487,60 +476,36 @@ pub async fn demo(core: &Core, plugins_dir: &Path, wasm_dir: &Path) -> anyhow::R
 
 async fn seed_records(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
     let mut customer_ids = Vec::new();
+    let mut vehicle_ids = Vec::new();
     for (index, (name, phone, region, city, vip)) in CUSTOMERS.iter().enumerate() {
-        let customer = customers::insert(
-            &core.db,
-            tenant_id,
-            NewCustomer {
-                external_id: None,
-                name: (*name).to_owned(),
-                phone: Some((*phone).to_owned()),
-                email: (index % 3 == 0).then(|| format!("customer{index}@example.cn")),
-                region: Some((*region).to_owned()),
-                city: Some((*city).to_owned()),
-                vip: *vip,
-                fields: Default::default(),
-            },
-        )
-        .await?;
+        let customer = CustomerBody {
+            name: (*name).to_owned(),
+            phone: Some((*phone).to_owned()),
+            email: (index % 3 == 0).then(|| format!("customer{index}@example.cn")),
+            region: Some((*region).to_owned()),
+            city: Some((*city).to_owned()),
+            vip: *vip,
+            ..Default::default()
+        };
+        let customer = customers::create(core, tenant_id, customer).await?;
         let (stem, make, model, year) = VEHICLES[index];
         let vin = Vin::with_check_digit(stem).with_context(|| format!("demo VIN stem {stem}"))?;
-        vehicles::insert(
-            &core.db,
-            tenant_id,
-            NewVehicle {
-                plate: Some(
-                    crate::domain::plate::normalise_plate(PLATES[index])
-                        .map_err(|message| anyhow::anyhow!("demo plate: {message}"))?,
-                ),
-                vin,
-                external_id: None,
-                customer_id: Some(customer.id.clone()),
-                make: Some(make.to_owned()),
-                model: Some(model.to_owned()),
-                model_year: Some(year),
-                mileage_km: Some(8_000 + 3_500 * index as i64),
-                fields: Default::default(),
-            },
-        )
-        .await?;
+        let vehicle = VehicleBody {
+            vin: vin.as_str().to_owned(),
+            plate: Some(PLATES[index].to_owned()),
+            customer_id: Some(customer.id.clone()),
+            make: Some(make.to_owned()),
+            model: Some(model.to_owned()),
+            model_year: Some(year),
+            mileage_km: Some(8_000 + 3_500 * index as i64),
+            ..Default::default()
+        };
+        let vehicle = vehicles::create(core, tenant_id, vehicle).await?;
         customer_ids.push(customer.id);
+        vehicle_ids.push(vehicle.id);
     }
     let actor = Actor("system".to_owned());
     for (customer, category, channel, subject, description) in TICKETS {
-        let vehicle = vehicles::list(
-            &core.db,
-            tenant_id,
-            &vehicles::VehicleFilter {
-                customer_id: Some(customer_ids[customer].clone()),
-                ..Default::default()
-            },
-            &crate::domain::page::Page {
-                limit: 1,
-                cursor: None,
-            },
-        )
-        .await?;
         tickets::create(
             core,
             tenant_id,
@@ -551,7 +516,7 @@ async fn seed_records(core: &Core, tenant_id: &str) -> anyhow::Result<()> {
                 category: Some(category.to_owned()),
                 channel: Some(channel),
                 customer_id: Some(customer_ids[customer].clone()),
-                vehicle_id: vehicle.items.first().map(|v| v.id.clone()),
+                vehicle_id: Some(vehicle_ids[customer].clone()),
                 ..Default::default()
             },
         )

@@ -14,28 +14,28 @@ use crate::store::customers::{self as store, CustomerFilter, NewCustomer};
 use crate::store::vehicles;
 
 /// A customer as created.
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerBody {
     /// The customer's id in the dealer's sheet or DMS.
     #[serde(default)]
-    external_id: Option<String>,
+    pub external_id: Option<String>,
     /// Defaulted so a missing name is reported with the other fields, not as bad JSON.
     #[serde(default)]
-    name: String,
+    pub name: String,
     #[serde(default)]
-    phone: Option<String>,
+    pub phone: Option<String>,
     #[serde(default)]
-    email: Option<String>,
+    pub email: Option<String>,
     #[serde(default)]
-    region: Option<String>,
+    pub region: Option<String>,
     #[serde(default)]
-    city: Option<String>,
+    pub city: Option<String>,
     #[serde(default)]
-    vip: bool,
+    pub vip: bool,
     #[serde(default)]
     #[schema(value_type = BTreeMap<String, Value>)]
-    fields: Fields,
+    pub fields: Fields,
 }
 
 /// Changes to a customer; unset parts stay, an empty string clears an optional field.

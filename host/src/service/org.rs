@@ -17,23 +17,23 @@ const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SiteBody {
-    kind: SiteKind,
+    pub kind: SiteKind,
     #[serde(default)]
-    parent_id: Option<String>,
+    pub parent_id: Option<String>,
     /// The tenant's own short code, unique in the tenant (e.g. a dealer number).
     #[serde(default)]
-    code: String,
+    pub code: String,
     #[serde(default)]
-    name: String,
+    pub name: String,
     /// Cities or postcodes the site serves; only a tenant-wide admin sets them.
     #[serde(default)]
-    service_area: Vec<String>,
+    pub service_area: Vec<String>,
     #[serde(default)]
     #[schema(value_type = BTreeMap<String, Vec<String>>)]
-    opening_hours: OpeningHours,
+    pub opening_hours: OpeningHours,
     /// IANA time zone of the opening hours; Asia/Shanghai when omitted.
     #[serde(default)]
-    timezone: Option<String>,
+    pub timezone: Option<String>,
 }
 
 /// Changes to a site; unset parts stay.
@@ -52,28 +52,28 @@ pub struct SiteChange {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamBody {
-    site_id: String,
+    pub site_id: String,
     #[serde(default)]
-    name: String,
+    pub name: String,
     /// Lowercased; routing rules match tickets to them.
     #[serde(default)]
-    skills: Vec<String>,
+    pub skills: Vec<String>,
 }
 
 /// An agent as created.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentBody {
-    team_id: String,
+    pub team_id: String,
     #[serde(default)]
-    name: String,
+    pub name: String,
     #[serde(default)]
-    email: Option<String>,
+    pub email: Option<String>,
     /// Read in the tenant's phone country when it has no country code.
     #[serde(default)]
-    phone: Option<String>,
+    pub phone: Option<String>,
     #[serde(default = "default_role")]
-    role: AgentRole,
+    pub role: AgentRole,
 }
 
 fn default_role() -> AgentRole {

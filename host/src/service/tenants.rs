@@ -14,9 +14,9 @@ use crate::store::{org, tenants as store};
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTenant {
-    name: String,
+    pub name: String,
     /// 2-63 characters of a-z, 0-9 and `-`, not starting or ending with `-`.
-    slug: String,
+    pub slug: String,
 }
 
 /// An API key as an admin asks for it.
@@ -24,12 +24,12 @@ pub struct NewTenant {
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
     /// Who or what uses the key.
-    name: String,
-    role: Role,
+    pub name: String,
+    pub role: Role,
     /// Limits the key to a site's subtree (a dealer, say). A key made by a scoped key is
     /// limited to at least the same subtree.
     #[serde(default)]
-    site_id: Option<String>,
+    pub site_id: Option<String>,
 }
 
 /// A key and its secret, which is shown only this once.

@@ -11,31 +11,31 @@ use crate::store::customers;
 use crate::store::vehicles::{self as store, NewVehicle, VehicleFilter};
 
 /// A vehicle as created.
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VehicleBody {
     /// The vehicle's id in the dealer's sheet or DMS.
     #[serde(default)]
-    external_id: Option<String>,
+    pub external_id: Option<String>,
     /// Defaulted so a missing VIN is reported with the other fields, not as bad JSON.
     #[serde(default)]
-    vin: String,
+    pub vin: String,
     /// The licence plate, in any spelling (`沪 a-12345`); stored normalised.
     #[serde(default)]
-    plate: Option<String>,
+    pub plate: Option<String>,
     #[serde(default)]
-    customer_id: Option<String>,
+    pub customer_id: Option<String>,
     #[serde(default)]
-    make: Option<String>,
+    pub make: Option<String>,
     #[serde(default)]
-    model: Option<String>,
+    pub model: Option<String>,
     #[serde(default)]
-    model_year: Option<i64>,
+    pub model_year: Option<i64>,
     #[serde(default)]
-    mileage_km: Option<i64>,
+    pub mileage_km: Option<i64>,
     #[serde(default)]
     #[schema(value_type = BTreeMap<String, Value>)]
-    fields: Fields,
+    pub fields: Fields,
 }
 
 /// Changes to a vehicle; the VIN is its identity and does not change. An empty
