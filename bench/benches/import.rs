@@ -18,9 +18,9 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use axle_host::db::Db;
-use axle_host::domain::vin::Vin;
 use axle_host::service::imports::{self, ImportKind, ImportReport};
 use axle_host::store::tenants;
+use axle_vin::Vin;
 use bytes::Bytes;
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use futures_util::stream;

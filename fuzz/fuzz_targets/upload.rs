@@ -10,7 +10,7 @@
 
 use std::sync::LazyLock;
 
-use axle_host::plugins::limits::PlatformLimits;
+use axle_host::runtime::limits::PlatformLimits;
 use axle_host::service::plugins::precheck;
 use libfuzzer_sys::fuzz_target;
 

@@ -3,8 +3,8 @@
 
 #![no_main]
 
-use axle_host::plate::normalise_plate;
-use axle_host::vin::Vin;
+use axle_host::domain::plate::normalise_plate;
+use axle_vin::Vin;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {

@@ -218,6 +218,9 @@ pub use wit::plugin::types::{
     TicketStatus, TicketSummary, Vehicle,
 };
 
+/// VINs read and checked by the same rules as the host's: `Vin::parse` refuses a wrong
+/// check digit, `Vin::read` reads the maker and year of any well-formed VIN.
+pub use axle_vin as vin;
 pub use config::PluginConfig;
 /// The JSON Schema generator, re-exported so plugins need no dependency of their own.
 pub use schemars;

@@ -891,7 +891,7 @@ impl Plugin {
 
 /// A valid VIN built from a 17-character stem (its check digit is fixed up).
 pub fn vin(stem: &str) -> String {
-    axle_host::domain::vin::Vin::with_check_digit(stem)
+    axle_vin::Vin::with_check_digit(stem)
         .expect("a 17-character VIN stem")
         .to_string()
 }

@@ -62,7 +62,6 @@ pub mod reports;
 pub mod sla;
 pub mod tenants;
 pub mod text_search;
-pub mod vin;
 
 #[cfg(test)]
 mod tests {

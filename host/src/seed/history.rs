@@ -15,7 +15,6 @@ use crate::domain::records::{
     Direction, InteractionKind, NotifyChannel, Priority, Ticket, TicketChannel, TicketStatus,
 };
 use crate::domain::sla::ClockKind;
-use crate::domain::vin::Vin;
 use crate::service::Core;
 use crate::store::customers::NewCustomer;
 use crate::store::interactions::{self, NewInteraction};
@@ -24,6 +23,7 @@ use crate::store::sla::{self, NewClock};
 use crate::store::surveys::{self, Answer, NewSurvey};
 use crate::store::vehicles::NewVehicle;
 use crate::store::{audit, customers, tickets, vehicles};
+use axle_vin::Vin;
 
 /// A small deterministic generator (64-bit LCG): the same demo every time.
 struct Dice(u64);

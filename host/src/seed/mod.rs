@@ -13,7 +13,6 @@ use anyhow::Context;
 
 use crate::domain::org::Site;
 use crate::domain::records::{Role, TicketChannel};
-use crate::domain::vin::Vin;
 use crate::runtime::manifest::Manifest;
 use crate::service::Core;
 use crate::service::ServiceError;
@@ -23,6 +22,7 @@ use crate::service::plugins::{self, InstallRequest};
 use crate::service::tenants::{self, NewKey, NewTenant};
 use crate::service::tickets::{self, Actor, NewTicket};
 use crate::service::vehicles::{self, VehicleBody};
+use axle_vin::Vin;
 
 /// The demo tenant's slug.
 pub const DEMO_SLUG: &str = "demo";

@@ -9,9 +9,9 @@ use super::{Core, FieldError, ServiceError, field_checks};
 use crate::domain::page::{Page, Paged};
 use crate::domain::phone::PhoneCountry;
 use crate::domain::records::{Customer, FieldEntity, Fields, merge_fields};
-use crate::domain::vin::Vin;
 use crate::store::customers::{self as store, CustomerFilter, NewCustomer};
 use crate::store::vehicles;
+use axle_vin::Vin;
 
 /// A customer as created.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]

@@ -11,10 +11,10 @@ use super::tickets::{self, Actor, Linked, NewTicket, TicketView};
 use super::{Core, FieldError, ServiceError};
 use crate::domain::page::Page;
 use crate::domain::records::{FieldEntity, Fields, TicketChannel};
-use crate::domain::vin::Vin;
 use crate::store::customers::{self, CustomerFilter, NewCustomer};
 use crate::store::tickets as ticket_store;
 use crate::store::vehicles::{self, NewVehicle};
+use axle_vin::Vin;
 
 /// An answered call.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]

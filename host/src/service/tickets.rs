@@ -19,9 +19,9 @@ use crate::domain::records::{
     Customer, FieldEntity, Fields, Notification, Priority, Ticket, TicketChannel, TicketFilter,
     TicketStatus, Vehicle,
 };
-use crate::domain::vin::Vin;
 use crate::store::workflow_events::{self, Held};
 use crate::store::{StoreError, audit, customers, outbox, tickets, vehicles};
+use axle_vin::Vin;
 
 /// How many times a write starts again from a fresh read when the ticket changed between
 /// the read and the write, before the caller is told to retry.

@@ -6,9 +6,9 @@ use serde::Deserialize;
 use super::{Core, FieldError, ServiceError, field_checks};
 use crate::domain::page::{Page, Paged};
 use crate::domain::records::{FieldEntity, Fields, Vehicle, merge_fields};
-use crate::domain::vin::Vin;
 use crate::store::customers;
 use crate::store::vehicles::{self as store, NewVehicle, VehicleFilter};
+use axle_vin::Vin;
 
 /// A vehicle as created.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]

@@ -7,7 +7,7 @@ use crate::db::{Arg, Db, SqlBuilder};
 use crate::domain::ids::{new_id, now_ms, rfc3339};
 use crate::domain::page::{Page, Paged};
 use crate::domain::records::{Fields, Vehicle};
-use crate::domain::vin::Vin;
+use axle_vin::Vin;
 
 /// A vehicle to create.
 #[derive(Clone, Debug)]

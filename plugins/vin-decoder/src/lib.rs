@@ -4,13 +4,12 @@
 //! maker is not known) and `vin_model_year` (from position 10), and rejects a vehicle whose
 //! VIN is malformed or fails the check digit that both 49 CFR 565 and GB 16735 require.
 
-mod vin;
 mod wmi;
 
 use axle_sdk::fields::{Entity, FieldDef, FieldIssue, FieldKind, FieldProvider, Subject};
 use axle_sdk::{CustomField, Error, FieldValue, Vehicle};
 
-use crate::vin::Vin;
+use axle_sdk::vin::{Vin, VinError};
 
 /// The computed maker field.
 const MAKER_FIELD: &str = "vin_maker";
@@ -68,7 +67,7 @@ fn computed_vehicle_field(name: &str, label: &str, kind: FieldKind) -> FieldDef 
 /// A VIN too malformed to read is `Error::InvalidInput`; a wrong check digit is not, that is
 /// for [`vin_issues`] to report.
 fn decode(vehicle: &Vehicle) -> Result<Vec<CustomField>, Error> {
-    let vin = Vin::parse(&vehicle.vin).map_err(|e| Error::InvalidInput(format!("vin: {e}")))?;
+    let vin = Vin::read(&vehicle.vin).map_err(|e| Error::InvalidInput(format!("vin: {e}")))?;
     let mut fields = vec![CustomField {
         name: MAKER_FIELD.into(),
         value: FieldValue::Text(wmi::maker_or_region(vin.wmi()).into()),
@@ -85,14 +84,12 @@ fn decode(vehicle: &Vehicle) -> Result<Vec<CustomField>, Error> {
 /// What is wrong with `vehicle`'s VIN: at most one issue, on the `vin` field.
 fn vin_issues(vehicle: &Vehicle) -> Vec<FieldIssue> {
     let problem = match Vin::parse(&vehicle.vin) {
-        Err(problem) => Some(problem),
-        Ok(vin) if vin.check_digit() != vin.expected_check_digit() => Some(format!(
-            "the check digit (position 9) is '{}' but the other characters give '{}'; \
-             compare the VIN with the vehicle's nameplate or registration",
-            vin.check_digit(),
-            vin.expected_check_digit()
-        )),
         Ok(_) => None,
+        Err(VinError::CheckDigit { found, expected }) => Some(format!(
+            "the check digit (position 9) is '{found}' but the other characters give \
+             '{expected}'; compare the VIN with the vehicle's nameplate or registration"
+        )),
+        Err(problem) => Some(problem.to_string()),
     };
     problem
         .map(|message| FieldIssue {

@@ -6,8 +6,8 @@ use super::super::sandbox::{BackendError, HostAccess, Sandbox};
 use super::super::wit::{records::Host, types};
 use super::unavailable;
 use crate::domain::plugin::Capability;
-use crate::domain::vin::Vin;
 use crate::store;
+use axle_vin::Vin;
 
 /// The most articles one search returns to a plugin.
 const MAX_ARTICLES: u32 = 20;

@@ -4,11 +4,11 @@ use std::collections::HashMap;
 
 use super::reading::{Cells, Header};
 use super::{ImportKind, Importer, Outcome, Parsed, RowError, distinct};
-use crate::domain::vin::Vin;
 use crate::service::FieldError;
 use crate::service::service_records::{ServiceRecordInput, checked};
 use crate::store::service_records::{self, ServiceVisit};
 use crate::store::{StoreError, vehicles};
+use axle_vin::Vin;
 
 /// The service records importer.
 pub(super) struct ServiceRecords;

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use super::reading::{Cells, Header};
 use super::{ImportKind, Importer, Outcome, Parsed, RowError, distinct, merged_fields};
 use crate::domain::records::{FieldEntity, Fields};
-use crate::domain::vin::Vin;
 use crate::service::FieldError;
 use crate::service::vehicles::{check_figures, checked_plate};
 use crate::store::vehicles::{self, ImportedVehicle};
 use crate::store::{StoreError, customers};
+use axle_vin::Vin;
 
 /// The vehicles importer.
 pub(super) struct Vehicles;
