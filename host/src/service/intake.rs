@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::field_checks;
-use super::tickets::{self, Actor, Linked, NewTicket, TicketView};
+use super::tickets::{self, Actor, Links, NewTicket, TicketView};
 use super::{Core, FieldError, ServiceError};
 use crate::domain::page::Page;
 use crate::domain::records::{FieldEntity, Fields, TicketChannel};
@@ -127,8 +127,9 @@ pub async fn take(
         });
     };
 
-    let mut linked = Linked {
-        call_id: call_id.clone(),
+    // What the call itself writes before the ticket, in the ticket's transaction.
+    let (mut insert_customer, mut insert_vehicle, mut claim_vehicle) = (false, false, false);
+    let mut links = Links {
         answered_call: true,
         ..Default::default()
     };
@@ -150,7 +151,7 @@ pub async fn take(
     let customer = match known.into_iter().next() {
         Some(customer) => customer,
         None => {
-            linked.insert_customer = true;
+            insert_customer = true;
             NewCustomer {
                 name: call
                     .name
@@ -166,22 +167,22 @@ pub async fn take(
         }
     };
     if let Some(vin) = vin {
-        linked.vehicle = Some(
+        links.vehicle = Some(
             match vehicles::get_by_vin(&core.db, tenant_id, vin.as_str()).await? {
                 Some(mut vehicle) if vehicle.customer_id.is_none() => {
-                    linked.claim_vehicle = true;
+                    claim_vehicle = true;
                     vehicle.customer_id = Some(customer.id.clone());
                     vehicle
                 }
                 Some(vehicle) => vehicle,
                 None => {
-                    linked.insert_vehicle = true;
+                    insert_vehicle = true;
                     NewVehicle {
                         external_id: None,
                         vin,
                         plate: super::vehicles::checked_plate(
                             call.plate.as_deref(),
-                            &mut linked.record_issues,
+                            &mut links.record_issues,
                         ),
                         customer_id: Some(customer.id.clone()),
                         make: None,
@@ -195,19 +196,19 @@ pub async fn take(
             },
         );
     }
-    linked.customer = Some(customer);
+    links.customer = Some(customer);
     // Records the call creates carry no custom fields yet; what the tenant requires of
     // them is noted on the ticket's timeline, to fill in after the call.
     let created = [
         (
-            linked.insert_customer,
+            insert_customer,
             FieldEntity::Customer,
-            linked.customer.as_ref().map(|c| &c.fields),
+            links.customer.as_ref().map(|c| &c.fields),
         ),
         (
-            linked.insert_vehicle,
+            insert_vehicle,
             FieldEntity::Vehicle,
-            linked.vehicle.as_ref().map(|v| &v.fields),
+            links.vehicle.as_ref().map(|v| &v.fields),
         ),
     ];
     let mut record_issues = Vec::new();
@@ -224,23 +225,46 @@ pub async fn take(
             );
         }
     }
-    linked.record_issues.extend(record_issues);
-    let (customer_created, vehicle_created) = (linked.insert_customer, linked.insert_vehicle);
+    links.record_issues.extend(record_issues);
     let input = NewTicket {
         subject: call.subject,
         description: call.description,
         category: call.category,
         channel: Some(call.channel.unwrap_or(TicketChannel::Phone)),
-        customer_id: linked.customer.as_ref().map(|c| c.id.clone()),
-        vehicle_id: linked.vehicle.as_ref().map(|v| v.id.clone()),
+        customer_id: links.customer.as_ref().map(|c| c.id.clone()),
+        vehicle_id: links.vehicle.as_ref().map(|v| v.id.clone()),
         fields: call.fields,
         ..Default::default()
     };
-    match tickets::create_linked(core, tenant_id, actor, input, linked, errors).await {
-        Ok(ticket) => Ok(Intake {
-            ticket,
-            customer_created,
-            vehicle_created,
+    let (customer, vehicle) = (links.customer.clone(), links.vehicle.clone());
+    let prepared = tickets::prepare(core, tenant_id, input, links, errors).await?;
+    let written = async {
+        let mut tx = core.db.begin_write().await?;
+        if let (true, Some(customer)) = (insert_customer, &customer) {
+            customers::insert_in(&mut tx, tenant_id, customer).await?;
+        }
+        if let Some(vehicle) = &vehicle {
+            if insert_vehicle {
+                vehicles::insert_in(&mut tx, tenant_id, vehicle).await?;
+            } else if claim_vehicle {
+                let owner = vehicle.customer_id.as_deref();
+                vehicles::claim_in(&mut tx, tenant_id, &vehicle.id, owner).await?;
+            }
+        }
+        prepared.write(core, &mut tx, tenant_id, actor).await?;
+        if let Some(call_id) = &call_id {
+            let ticket_id = &prepared.ticket().id;
+            ticket_store::set_call_id(&mut tx, tenant_id, ticket_id, call_id).await?;
+        }
+        tx.commit().await?;
+        Ok::<_, ServiceError>(())
+    }
+    .await;
+    match written {
+        Ok(()) => Ok(Intake {
+            ticket: prepared.finish(core, tenant_id).await?,
+            customer_created: insert_customer,
+            vehicle_created: insert_vehicle,
             replayed: false,
         }),
         // The same call raced in twice; the other attempt's ticket is the answer.

@@ -156,27 +156,25 @@ pub async fn create(
         &mut errors,
     )
     .await?;
-    let linked = Linked {
+    let links = Links {
         customer,
         vehicle,
         ..Default::default()
     };
-    create_linked(core, tenant_id, actor, input, linked, errors).await
+    let prepared = prepare(core, tenant_id, input, links, errors).await?;
+    let mut tx = core.db.begin_write().await?;
+    prepared.write(core, &mut tx, tenant_id, actor).await?;
+    tx.commit().await?;
+    prepared.finish(core, tenant_id).await
 }
 
-/// The customer and vehicle a new ticket links to, and which of them the ticket's
-/// transaction must write first (a hotline caller seen for the first time, the car they
-/// named), so that the whole intake commits or nothing does.
+/// The customer and vehicle a new ticket links to, as its caller resolved them. Records
+/// the caller still has to write (a hotline caller seen for the first time) are written by
+/// the caller in the ticket's transaction, before [`Prepared::write`].
 #[derive(Clone, Debug, Default)]
-pub struct Linked {
+pub struct Links {
     pub customer: Option<Customer>,
     pub vehicle: Option<Vehicle>,
-    pub insert_customer: bool,
-    pub insert_vehicle: bool,
-    /// The vehicle exists without an owner; the ticket's customer becomes it.
-    pub claim_vehicle: bool,
-    /// The telephony system's call id, so that a retried intake finds its ticket.
-    pub call_id: Option<String>,
     /// An answered call is never refused: field-provider issues and declared fields that
     /// do not check out go on the timeline instead of failing the request.
     pub answered_call: bool,
@@ -185,19 +183,41 @@ pub struct Linked {
     pub record_issues: Vec<FieldError>,
 }
 
-/// Creates a ticket whose links are already resolved; `errors` holds problems found so far.
-pub async fn create_linked(
+/// A new ticket checked and decided on (fields computed, routed, placed, the
+/// `ticket.created` steps run), but not yet written.
+pub struct Prepared {
+    /// The ticket as it will be stored, after the steps' actions.
+    ticket: Ticket,
+    /// The ticket as routing left it, before the steps' actions.
+    routed_ticket: Ticket,
+    customer: Option<Customer>,
+    now: i64,
+    clocks: super::sla::Start,
+    provided: super::fields::FieldsRun,
+    routed: RoutingRun,
+    dispatched: Option<super::dispatch::Dispatch>,
+    steps: WorkflowRun,
+    applied: Vec<workflow::Applied>,
+    step_notifications: Vec<(String, Notification)>,
+    issues: Vec<FieldError>,
+}
+
+/// Checks a new ticket whose links are resolved and runs the flow that decides it: field
+/// providers, declared fields, routing rules, dispatch, the `ticket.created` steps and the
+/// SLA plan. `errors` holds problems the caller found so far. Nothing is written.
+pub async fn prepare(
     core: &Core,
     tenant_id: &str,
-    actor: &Actor,
     input: NewTicket,
-    linked: Linked,
+    links: Links,
     mut errors: Vec<FieldError>,
-) -> Result<TicketView, ServiceError> {
-    let Linked {
-        customer, vehicle, ..
-    } = &linked;
-    let (customer, vehicle) = (customer.clone(), vehicle.clone());
+) -> Result<Prepared, ServiceError> {
+    let Links {
+        customer,
+        vehicle,
+        answered_call,
+        record_issues,
+    } = links;
     let description = input.description.trim().to_owned();
     if description.is_empty() {
         errors.push(FieldError {
@@ -262,14 +282,14 @@ pub async fn create_linked(
         super::field_checks::check_record(core, tenant_id, FieldEntity::Ticket, &ticket.fields)
             .await?,
     );
-    if !issues.is_empty() && !linked.answered_call {
+    if !issues.is_empty() && !answered_call {
         super::invocations::record_all(core, tenant_id, &provided.audits).await?;
         return Err(ServiceError::Unprocessable {
             message: format!("the ticket is not valid: {}", summary(&issues)),
             errors: issues,
         });
     }
-    issues.extend(linked.record_issues.iter().cloned());
+    issues.extend(record_issues);
     let routed = routing::run(
         core,
         tenant_id,
@@ -303,92 +323,104 @@ pub async fn create_linked(
         super::sla::plan_start(&mut conn, tenant_id, &ticket, now).await?
     };
 
-    let mut tx = core.db.begin_write().await?;
-    if let (true, Some(customer)) = (linked.insert_customer, &customer) {
-        customers::insert_in(&mut tx, tenant_id, customer).await?;
+    Ok(Prepared {
+        ticket,
+        routed_ticket,
+        customer,
+        now,
+        clocks,
+        provided,
+        routed,
+        dispatched,
+        steps,
+        applied,
+        step_notifications,
+        issues,
+    })
+}
+
+impl Prepared {
+    /// The ticket as it will be stored.
+    pub fn ticket(&self) -> &Ticket {
+        &self.ticket
     }
-    if let (true, Some(vehicle)) = (linked.insert_vehicle, &vehicle) {
-        vehicles::insert_in(&mut tx, tenant_id, vehicle).await?;
-    }
-    if let (true, Some(vehicle)) = (linked.claim_vehicle, &vehicle) {
-        vehicles::claim_in(
-            &mut tx,
-            tenant_id,
-            &vehicle.id,
-            vehicle.customer_id.as_deref(),
-        )
-        .await?;
-    }
-    tickets::insert(&mut tx, tenant_id, &ticket, now).await?;
-    if let Some(call_id) = &linked.call_id {
-        tickets::set_call_id(&mut tx, tenant_id, &ticket.id, call_id).await?;
-    }
-    super::sla::start(&mut tx, tenant_id, &ticket.id, now, &clocks).await?;
-    // A step that moved the ticket on (answered and resolved it, say) moves its clocks too.
-    super::sla::on_change(&mut tx, tenant_id, &routed_ticket, &ticket, now).await?;
-    audit::record_event(
-        &mut tx,
-        tenant_id,
-        &ticket.id,
-        "ticket.created",
-        &actor.0,
-        &serde_json::json!({ "priority": routed_ticket.priority, "category": routed_ticket.category, "channel": routed_ticket.channel }),
-    )
-    .await?;
-    save_routing(&mut tx, tenant_id, &ticket.id, &routed).await?;
-    if !issues.is_empty() {
-        let data = serde_json::json!({ "issues": issues });
+
+    /// Writes the ticket and what the flow decided in the caller's transaction: the row,
+    /// its SLA clocks, the timeline, the routing record and its notifications, the steps'
+    /// actions, a survey when the steps resolved it, and one audit row per plugin call.
+    pub async fn write(
+        &self,
+        core: &Core,
+        tx: &mut Tx,
+        tenant_id: &str,
+        actor: &Actor,
+    ) -> Result<(), ServiceError> {
+        let Prepared {
+            ticket,
+            routed_ticket,
+            now,
+            ..
+        } = self;
+        tickets::insert(tx, tenant_id, ticket, *now).await?;
+        super::sla::start(tx, tenant_id, &ticket.id, *now, &self.clocks).await?;
+        // A step that moved the ticket on (answered and resolved it, say) moves its clocks too.
+        super::sla::on_change(tx, tenant_id, routed_ticket, ticket, *now).await?;
         audit::record_event(
-            &mut tx,
+            tx,
             tenant_id,
             &ticket.id,
-            "fields.issues",
-            "system",
-            &data,
+            "ticket.created",
+            &actor.0,
+            &serde_json::json!({ "priority": routed_ticket.priority, "category": routed_ticket.category, "channel": routed_ticket.channel }),
         )
         .await?;
-    }
-    if let Some(dispatch) = &dispatched {
-        let data = serde_json::to_value(dispatch).unwrap_or_default();
-        audit::record_event(
-            &mut tx,
+        save_routing(tx, tenant_id, &ticket.id, &self.routed).await?;
+        if !self.issues.is_empty() {
+            let data = serde_json::json!({ "issues": self.issues });
+            audit::record_event(tx, tenant_id, &ticket.id, "fields.issues", "system", &data)
+                .await?;
+        }
+        if let Some(dispatch) = &self.dispatched {
+            let data = serde_json::to_value(dispatch).unwrap_or_default();
+            audit::record_event(tx, tenant_id, &ticket.id, "ticket.dispatched", "system", &data)
+                .await?;
+        }
+        record_workflow(
+            tx,
             tenant_id,
             &ticket.id,
-            "ticket.dispatched",
-            "system",
-            &data,
+            &self.steps,
+            &self.applied,
+            &self.step_notifications,
         )
         .await?;
+        surveys::issue_on_resolve(
+            core,
+            tx,
+            tenant_id,
+            routed_ticket.status,
+            ticket,
+            self.customer.as_ref(),
+        )
+        .await?;
+        // Every call of the flow is audited in one statement: field providers, routing
+        // rules and workflow steps.
+        let audits = self
+            .provided
+            .audits
+            .iter()
+            .chain(&self.routed.audits)
+            .chain(&self.steps.audits);
+        super::invocations::record_in(tx, core, tenant_id, audits).await?;
+        Ok(())
     }
-    record_workflow(
-        &mut tx,
-        tenant_id,
-        &ticket.id,
-        &steps,
-        &applied,
-        &step_notifications,
-    )
-    .await?;
-    surveys::issue_on_resolve(
-        core,
-        &mut tx,
-        tenant_id,
-        routed_ticket.status,
-        &ticket,
-        customer.as_ref(),
-    )
-    .await?;
-    // Every call of the flow is audited in one statement: field providers, routing rules
-    // and workflow steps.
-    let audits = provided
-        .audits
-        .iter()
-        .chain(&routed.audits)
-        .chain(&steps.audits);
-    super::invocations::record_in(&mut tx, core, tenant_id, audits).await?;
-    tx.commit().await?;
-    super::shadow::after_commit(core, tenant_id, &ticket.id, &routed);
-    view_of(core, tenant_id, ticket).await
+
+    /// After the commit: the candidates in shadow run on the same input, and the ticket is
+    /// returned as the API shows it.
+    pub async fn finish(self, core: &Core, tenant_id: &str) -> Result<TicketView, ServiceError> {
+        super::shadow::after_commit(core, tenant_id, &self.ticket.id, &self.routed);
+        view_of(core, tenant_id, self.ticket).await
+    }
 }
 
 /// Changes a ticket. Routing rules run again when the subject, description or category
