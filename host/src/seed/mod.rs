@@ -438,26 +438,28 @@ async fn install_plugins(
 /// Creates the demo tenant if needed, installs the plugins, seeds records and tickets
 /// once, and returns a fresh admin key.
 pub async fn demo(core: &Core, plugins_dir: &Path, wasm_dir: &Path) -> anyhow::Result<Seeded> {
-    let (tenant, created) = match tenants::by_slug(core, DEMO_SLUG).await {
-        Ok(tenant) => (tenant, false),
+    // A new tenant comes with its first admin key, which the demo hands out; a demo
+    // started again gets a fresh key of its own, as the secrets are never shown twice.
+    let (tenant, api_key, created) = match tenants::by_slug(core, DEMO_SLUG).await {
+        Ok(tenant) => {
+            let console = NewKey {
+                name: "demo console".to_owned(),
+                role: Role::Admin,
+                site_id: None,
+            };
+            let made = tenants::create_key(core, Access::tenant(&tenant.id), console).await?;
+            (tenant, made.secret, false)
+        }
         Err(ServiceError::NotFound(_)) => {
             let demo = NewTenant {
                 name: "Demo OEM After-Sales Hotline 演示主机厂售后热线".to_owned(),
                 slug: DEMO_SLUG.to_owned(),
             };
-            // The tenant's first key is not handed out: the demo makes its own below.
-            (tenants::create(core, demo).await?.0, true)
+            let (tenant, made) = tenants::create(core, demo).await?;
+            (tenant, made.secret, true)
         }
         Err(err) => return Err(err.into()),
     };
-    let console = NewKey {
-        name: "demo console".to_owned(),
-        role: Role::Admin,
-        site_id: None,
-    };
-    let api_key = tenants::create_key(core, Access::tenant(&tenant.id), console)
-        .await?
-        .secret;
     let installed = install_plugins(core, &tenant.id, plugins_dir, wasm_dir).await?;
     if created {
         seed_org(core, &tenant.id).await?;

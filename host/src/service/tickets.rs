@@ -382,8 +382,15 @@ impl Prepared {
         }
         if let Some(dispatch) = &self.dispatched {
             let data = serde_json::to_value(dispatch).unwrap_or_default();
-            audit::record_event(tx, tenant_id, &ticket.id, "ticket.dispatched", "system", &data)
-                .await?;
+            audit::record_event(
+                tx,
+                tenant_id,
+                &ticket.id,
+                "ticket.dispatched",
+                "system",
+                &data,
+            )
+            .await?;
         }
         record_workflow(
             tx,

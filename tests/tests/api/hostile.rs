@@ -778,6 +778,13 @@ async fn a_plugin_spreading_memory_over_two_memories_is_stopped_at_their_summed_
 #[tokio::test]
 async fn a_component_slow_to_compile_is_refused_at_the_timeout_while_tickets_and_other_tenants_plugins_carry_on()
  {
+    // The calm tenant's plugin must load within the 2 s limit too, which a cold compile on
+    // a busy CI machine can miss: a node with the platform's 30 s limit compiles it into
+    // the suite's shared cache first, so the node under test loads it from disk.
+    let warm = TestApp::spawn_with(PlatformLimits::default()).await;
+    let warm_tenant = warm.tenant("oem-warms-the-cache").await;
+    install_hostile(&warm, &warm_tenant, "ok", &[]).await;
+    drop(warm);
     let app = std::sync::Arc::new(
         TestApp::spawn_with(PlatformLimits {
             compile_timeout: std::time::Duration::from_secs(2),
