@@ -18,9 +18,8 @@ use std::time::{Duration, Instant};
 
 use axle_host::domain::ids::sha256_hex;
 use axle_host::domain::plugin::World;
-use axle_host::runtime::Runtime;
-use axle_host::runtime::engine;
 use axle_host::runtime::limits::PlatformLimits;
+use axle_host::runtime::{Runtime, engine};
 use axle_host::service::warm_up::{WarmUp, load_all};
 use criterion::{Criterion, criterion_group, criterion_main};
 use wasmtime::component::Component;

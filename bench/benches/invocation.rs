@@ -10,12 +10,11 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use axle_host::domain::plugin::{Capability, World};
-use axle_host::runtime::Runtime;
-use axle_host::runtime::engine;
 use axle_host::runtime::limits::PlatformLimits;
 use axle_host::runtime::sandbox::CallContext;
 use axle_host::runtime::wit::routing::{RoutingRule, RoutingRulePre};
 use axle_host::runtime::wit::{config, directory, kv, log, notify, records, types};
+use axle_host::runtime::{Runtime, engine};
 use criterion::{Criterion, criterion_group, criterion_main};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, Store};

@@ -12,16 +12,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::domain::ids::{now_ms, sha256_hex};
-use crate::domain::installations::Installation;
-use crate::domain::installations::InstallationFilter;
+use crate::domain::installations::{Installation, InstallationFilter};
 use crate::domain::page::Page;
 use crate::domain::plugin::Capability;
 use crate::runtime::manifest::{self, Manifest};
 use crate::seed;
 use crate::service::plugins::{self, InstallRequest, Upgraded, VersionRequest};
 use crate::service::{Core, ServiceError};
-use crate::store::installations;
-use crate::store::{StoreError, plugins as versions};
+use crate::store::{StoreError, installations, plugins as versions};
 
 /// How often the background loop looks at the files.
 pub const POLL_EVERY: Duration = Duration::from_millis(200);

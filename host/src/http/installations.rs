@@ -12,10 +12,10 @@ use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use super::items::Items;
 use super::openapi as doc;
-use crate::domain::audit::Invocation;
-use crate::domain::audit::InvocationFilter;
-use crate::domain::installations::InstallationFilter;
-use crate::domain::installations::{HistoryEntry, Installation, InstallationStatus};
+use crate::domain::audit::{Invocation, InvocationFilter};
+use crate::domain::installations::{
+    HistoryEntry, Installation, InstallationFilter, InstallationStatus,
+};
 use crate::domain::page::Paged;
 use crate::domain::plugin::{Capability, World};
 use crate::service::invocations;

@@ -12,8 +12,7 @@ use super::auth::{Caller, TenantAdmin};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use super::openapi as doc;
-use crate::domain::knowledge_base::ArticleFilter;
-use crate::domain::knowledge_base::{ArticleStatus, ArticleView, Hit};
+use crate::domain::knowledge_base::{ArticleFilter, ArticleStatus, ArticleView, Hit};
 use crate::domain::page::Paged;
 use crate::service::knowledge_base::{self as kb, ArticleInput};
 

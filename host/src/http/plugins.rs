@@ -11,8 +11,7 @@ use super::error::ApiError;
 use super::extract::{ApiPath, ApiQuery, page};
 use super::openapi as doc;
 use crate::domain::page::Paged;
-use crate::domain::plugin::PluginFilter;
-use crate::domain::plugin::{PluginVersion, World};
+use crate::domain::plugin::{PluginFilter, PluginVersion, World};
 use crate::service::plugins;
 
 /// A plugin version: its manifest and its component.

@@ -13,8 +13,7 @@ use super::items::Items;
 use super::openapi as doc;
 use crate::domain::audit::TicketEvent;
 use crate::domain::page::Paged;
-use crate::domain::records::TicketFilter;
-use crate::domain::records::{Priority, Ticket, TicketChannel, TicketStatus};
+use crate::domain::records::{Priority, Ticket, TicketChannel, TicketFilter, TicketStatus};
 use crate::service::tickets::{self, NewTicket, TicketChange, TicketView};
 
 /// Turns a hotline call into a routed ticket.

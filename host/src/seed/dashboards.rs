@@ -4,9 +4,8 @@
 use crate::domain::installations::InstallationFilter;
 use crate::domain::page::Page;
 use crate::domain::plugin::World;
-use crate::service::Core;
 use crate::service::dashboards::{self, DashboardInput, WidgetInput};
-use crate::service::plugins;
+use crate::service::{Core, plugins};
 
 /// The dashboard's name.
 pub const SERVICE_OVERVIEW: &str = "Service overview 服务概览";

@@ -14,14 +14,13 @@ use anyhow::Context;
 use crate::domain::org::Site;
 use crate::domain::records::{Role, TicketChannel};
 use crate::runtime::manifest::Manifest;
-use crate::service::Core;
-use crate::service::ServiceError;
 use crate::service::access::Access;
 use crate::service::customers::{self, CustomerBody};
 use crate::service::plugins::{self, InstallRequest};
 use crate::service::tenants::{self, NewKey, NewTenant};
 use crate::service::tickets::{self, Actor, NewTicket};
 use crate::service::vehicles::{self, VehicleBody};
+use crate::service::{Core, ServiceError};
 use axle_vin::Vin;
 
 /// The demo tenant's slug.

@@ -10,8 +10,9 @@ use super::access::Access;
 use super::{Core, ServiceError};
 use crate::domain::campaigns::Campaign;
 use crate::domain::page::Page;
-use crate::domain::records::TicketFilter;
-use crate::domain::records::{Customer, Interaction, ServiceRecord, Survey, Ticket, Vehicle};
+use crate::domain::records::{
+    Customer, Interaction, ServiceRecord, Survey, Ticket, TicketFilter, Vehicle,
+};
 use crate::store::org::{self, SiteFilter};
 use crate::store::vehicles::{self, VehicleFilter};
 use crate::store::{campaigns, customers, interactions, service_records, surveys, tickets};

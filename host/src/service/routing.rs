@@ -9,9 +9,8 @@ use super::plugins::Ready;
 use super::{Core, ServiceError, hooks};
 use crate::domain::plugin::World;
 use crate::domain::records::{Customer, Notification, Ticket, TicketStatus, Vehicle};
-use crate::runtime::Outcome;
-use crate::runtime::convert;
 use crate::runtime::wit::routing::RoutingDecision;
+use crate::runtime::{Outcome, convert};
 
 /// One rule's decision, as returned.
 #[derive(Clone, Debug)]

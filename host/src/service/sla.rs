@@ -16,10 +16,9 @@ use crate::domain::calendar::Calendar;
 use crate::domain::ids::now_ms;
 use crate::domain::records::{Notification, NotifyChannel, Priority, Ticket, TicketStatus};
 use crate::domain::sla::{ClockKind, ClockView, Holiday, Policy};
-use crate::store::StoreError;
 use crate::store::sla::{self, Clock, Stage};
 use crate::store::workflow_events::Held;
-use crate::store::{audit, org, outbox, tickets};
+use crate::store::{StoreError, audit, org, outbox, tickets};
 use sqlx::AnyConnection;
 
 fn timestamp(ms: i64) -> Timestamp {

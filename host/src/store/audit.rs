@@ -5,8 +5,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::{StoreError, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder, Tx, values_placeholders};
-use crate::domain::audit::InvocationFilter;
-use crate::domain::audit::{Decision, Invocation, TicketEvent};
+use crate::domain::audit::{Decision, Invocation, InvocationFilter, TicketEvent};
 use crate::domain::ids::{new_id, now_ms, rfc3339};
 use crate::domain::page::{Page, Paged};
 

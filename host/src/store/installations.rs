@@ -9,9 +9,8 @@ use super::plugin_clock;
 use super::{StoreError, finish_page, json_column};
 use crate::db::{Arg, Backend, Db, SqlBuilder, Tx};
 use crate::domain::ids::{new_id, now_ms, rfc3339};
-use crate::domain::installations::InstallationFilter;
 use crate::domain::installations::{
-    HistoryEntry, Installation, InstallationStatus, PendingUpgrade,
+    HistoryEntry, Installation, InstallationFilter, InstallationStatus, PendingUpgrade,
 };
 use crate::domain::page::{Page, Paged};
 use crate::domain::plugin::{Capability, RequestedLimits, World};

@@ -6,8 +6,7 @@ use sqlx::AssertSqlSafe;
 use super::{StoreError, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder};
 use crate::domain::ids::{new_id, now_ms, rfc3339};
-use crate::domain::knowledge_base::ArticleFilter;
-use crate::domain::knowledge_base::{Article, ArticleStatus};
+use crate::domain::knowledge_base::{Article, ArticleFilter, ArticleStatus};
 use crate::domain::page::{Page, Paged};
 use crate::domain::text_search;
 

@@ -7,8 +7,7 @@ use futures_util::TryStreamExt;
 
 use super::StoreError;
 use crate::db::{Arg, Backend, Db, SqlBuilder};
-use crate::domain::reports::Column;
-use crate::domain::reports::Population;
+use crate::domain::reports::{Column, Population};
 
 impl Column {
     fn sql(self) -> &'static str {

@@ -13,8 +13,7 @@ use super::{StoreError, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder};
 use crate::domain::ids::{new_id, now_ms, rfc3339};
 use crate::domain::page::{Page, Paged};
-use crate::domain::plugin::PluginFilter;
-use crate::domain::plugin::{Capability, PluginVersion, RequestedLimits, World};
+use crate::domain::plugin::{Capability, PluginFilter, PluginVersion, RequestedLimits, World};
 
 struct VersionRow {
     id: String,

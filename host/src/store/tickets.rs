@@ -6,8 +6,7 @@ use super::{StoreError, finish_page, json_column};
 use crate::db::{Arg, Db, SqlBuilder, Tx};
 use crate::domain::ids::rfc3339;
 use crate::domain::page::{Page, Paged};
-use crate::domain::records::TicketFilter;
-use crate::domain::records::{Priority, Ticket, TicketChannel, TicketStatus};
+use crate::domain::records::{Priority, Ticket, TicketChannel, TicketFilter, TicketStatus};
 
 /// A past ticket, for history lookups.
 #[derive(Clone, Debug)]
