@@ -13,7 +13,7 @@ use super::AppState;
 use super::error::ApiError;
 use crate::domain::org::Site;
 use crate::domain::records::Role;
-use crate::service::access::{Access, Subtree};
+use crate::service::access::{Access, Subtree, limited_to_subtree};
 use crate::service::tenants::{self, KeyCheck};
 
 /// A caller authenticated by a tenant API key.
@@ -154,13 +154,6 @@ fn needs_admin(action: &str) -> ApiError {
     ))
 }
 
-fn limited_to_subtree(action: &str) -> ApiError {
-    ApiError::Forbidden(format!(
-        "{action} is managed tenant-wide; this admin key is limited to one site's subtree, \
-         so use an admin key of the whole tenant"
-    ))
-}
-
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
@@ -204,7 +197,7 @@ impl FromRequestParts<AppState> for TenantAdmin {
     ) -> Result<Self, Self::Rejection> {
         let Admin(caller) = Admin::from_request_parts(parts, state).await?;
         if caller.scope.is_some() {
-            return Err(limited_to_subtree(&action(parts)));
+            return Err(ApiError::Forbidden(limited_to_subtree(&action(parts))));
         }
         Ok(TenantAdmin(caller))
     }

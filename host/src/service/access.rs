@@ -50,10 +50,7 @@ impl<'a> Access<'a> {
     pub fn whole_tenant(&self, what: &str) -> Result<(), ServiceError> {
         match self.subtree {
             None => Ok(()),
-            Some(_) => Err(ServiceError::Forbidden(format!(
-                "{what} is managed tenant-wide; this admin key is limited to one site's \
-                 subtree, so use an admin key of the whole tenant"
-            ))),
+            Some(_) => Err(ServiceError::Forbidden(limited_to_subtree(what))),
         }
     }
 
@@ -81,4 +78,12 @@ impl<'a> Access<'a> {
         let site = org::site(core.db.reader(), self.tenant_id, site_id).await?;
         Ok(site.is_some_and(|site| self.sees(Some(&site.path))))
     }
+}
+
+/// Why a caller limited to a subtree may not do `what`, which is managed tenant-wide.
+pub fn limited_to_subtree(what: &str) -> String {
+    format!(
+        "{what} is managed tenant-wide; this admin key is limited to one site's subtree, so \
+         use an admin key of the whole tenant"
+    )
 }

@@ -99,13 +99,12 @@ pub async fn run(
     let rules = snapshot.of(World::RoutingRule);
     let keeps_inputs = snapshot.keeps_inputs;
     let input = || Arc::new(convert::ticket(ticket, customer, vehicle));
-    hooks::run_each(
+    let mut run = hooks::run_each(
         core,
         rules,
         ticket.id.clone(),
         input,
         move |turn, run: &mut RoutingRun| {
-            run.keeps_inputs = keeps_inputs;
             run.input.get_or_insert_with(|| turn.input.clone());
             let mut outcome =
                 turn.invoke("route", &mut run.audits, |runtime, rule, host, input| {
@@ -136,7 +135,9 @@ pub async fn run(
             });
         },
     )
-    .await
+    .await?;
+    run.keeps_inputs = keeps_inputs;
+    Ok(run)
 }
 
 /// Applies merged decisions to `ticket`. Priority only ever rises; queue, team and
