@@ -1,9 +1,7 @@
 //! Recall and service campaigns and the vehicles they cover.
 
-use sqlx::AssertSqlSafe;
-
-use super::{StoreError, finish_page, json_column};
-use crate::db::{Arg, Db, SqlBuilder};
+use super::{StoreError, json_column};
+use crate::db::Db;
 use crate::domain::campaigns::{Campaign, CampaignKind};
 use crate::domain::ids::{new_id, now_ms, rfc3339};
 use crate::domain::page::{Page, Paged};
@@ -21,7 +19,7 @@ struct CampaignRow {
     created_at: i64,
 }
 
-crate::store::from_row!(CampaignRow {
+crate::store::from_row!(CampaignRow => Campaign, from "campaigns" {
     id,
     code,
     kind,
@@ -54,8 +52,6 @@ impl CampaignRow {
         })
     }
 }
-
-const COLUMNS: &str = "id, code, kind, title, description, vin_prefixes, model_year_from, model_year_to, active, created_at";
 
 /// A campaign to create.
 #[derive(Clone, Debug)]
@@ -107,22 +103,15 @@ pub async fn insert(db: &Db, tenant_id: &str, new: NewCampaign) -> Result<Campai
 
 /// The tenant's campaigns, newest first.
 pub async fn list(db: &Db, tenant_id: &str, page: &Page) -> Result<Paged<Campaign>, StoreError> {
-    let mut sql = SqlBuilder::new(&format!(
-        "SELECT {COLUMNS} FROM campaigns WHERE tenant_id = "
-    ));
-    sql.bind(Arg::Text(tenant_id.to_owned()));
-    finish_page(&mut sql, page);
-    let rows: Vec<CampaignRow> = sql.build_as().fetch_all(db.reader()).await?;
-    Paged::from_rows(rows, page.limit, |row| &row.id).try_map(CampaignRow::into_domain)
+    super::select_page::<CampaignRow>(db, super::tenant_rows::<CampaignRow>(tenant_id), page).await
 }
 
 /// The tenant's active campaigns.
 pub async fn active(db: &Db, tenant_id: &str) -> Result<Vec<Campaign>, StoreError> {
-    let rows: Vec<CampaignRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM campaigns WHERE tenant_id = $1 AND active = 1 ORDER BY code"
-    )))
-    .bind(tenant_id)
-    .fetch_all(db.reader())
-    .await?;
-    rows.into_iter().map(CampaignRow::into_domain).collect()
+    super::select_all::<CampaignRow>(
+        db.reader(),
+        "WHERE tenant_id = $1 AND active = 1 ORDER BY code",
+        &[tenant_id],
+    )
+    .await
 }

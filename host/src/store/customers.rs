@@ -2,8 +2,8 @@
 
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::{Placeholders, StoreError, fields_json, finish_page, json_column};
-use crate::db::{Arg, Db, SqlBuilder};
+use super::{Placeholders, StoreError, fields_json, json_column};
+use crate::db::{Arg, Db};
 use crate::domain::ids::{new_id, now_ms, rfc3339};
 use crate::domain::page::{Page, Paged};
 use crate::domain::records::{Customer, Fields};
@@ -48,7 +48,7 @@ struct CustomerRow {
     updated_at: i64,
 }
 
-crate::store::from_row!(CustomerRow {
+crate::store::from_row!(CustomerRow => Customer, from "customers" {
     id,
     external_id,
     name,
@@ -79,9 +79,6 @@ impl CustomerRow {
         })
     }
 }
-
-const COLUMNS: &str =
-    "id, external_id, name, phone, email, region, city, vip, fields, created_at, updated_at";
 
 /// Creates a customer; an external id already on file in the tenant is a conflict.
 pub async fn insert(db: &Db, tenant_id: &str, new: NewCustomer) -> Result<Customer, StoreError> {
@@ -185,14 +182,7 @@ pub async fn update(
 
 /// A customer of the tenant.
 pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Customer>, StoreError> {
-    let row: Option<CustomerRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM customers WHERE tenant_id = $1 AND id = $2"
-    )))
-    .bind(tenant_id)
-    .bind(id)
-    .fetch_optional(db.reader())
-    .await?;
-    row.map(CustomerRow::into_domain).transpose()
+    super::by_id::<CustomerRow>(db, tenant_id, id).await
 }
 
 /// The tenant's customers, newest first.
@@ -202,11 +192,8 @@ pub async fn list(
     filter: &CustomerFilter,
     page: &Page,
 ) -> Result<Paged<Customer>, StoreError> {
-    let mut sql = SqlBuilder::new(&format!(
-        "SELECT {COLUMNS} FROM customers WHERE tenant_id = "
-    ));
-    sql.bind(Arg::Text(tenant_id.to_owned()))
-        .and_eq("external_id", filter.external_id.clone().map(Arg::Text))
+    let mut sql = super::tenant_rows::<CustomerRow>(tenant_id);
+    sql.and_eq("external_id", filter.external_id.clone().map(Arg::Text))
         .and_eq("phone", filter.phone.clone().map(Arg::Text))
         .and_eq("vip", filter.vip.map(|vip| Arg::Int(i64::from(vip))))
         .and_eq("region", filter.region.clone().map(Arg::Text));
@@ -223,9 +210,7 @@ pub async fn list(
             .bind(Arg::Text(plate.clone()))
             .push(")");
     }
-    finish_page(&mut sql, page);
-    let rows: Vec<CustomerRow> = sql.build_as().fetch_all(db.reader()).await?;
-    Paged::from_rows(rows, page.limit, |row| &row.id).try_map(CustomerRow::into_domain)
+    super::select_page::<CustomerRow>(db, sql, page).await
 }
 
 /// The columns of a customer that a CSV import writes.

@@ -1,10 +1,8 @@
 //! Custom field definitions: the fields a tenant declares on its customers, vehicles and
 //! tickets, unique by name per tenant and entity.
 
-use sqlx::AssertSqlSafe;
-
-use super::{StoreError, finish_page, json_column};
-use crate::db::{Arg, Db, SqlBuilder};
+use super::{StoreError, json_column};
+use crate::db::{Arg, Db};
 use crate::domain::field_definitions::FieldDefinition;
 use crate::domain::ids::{new_id, now_ms, rfc3339};
 use crate::domain::page::{Page, Paged};
@@ -35,7 +33,7 @@ struct DefinitionRow {
     updated_at: i64,
 }
 
-crate::store::from_row!(DefinitionRow {
+crate::store::from_row!(DefinitionRow => FieldDefinition, from "field_definitions" {
     id,
     entity,
     name,
@@ -68,9 +66,6 @@ impl DefinitionRow {
         })
     }
 }
-
-const COLUMNS: &str =
-    "id, entity, name, label, kind, required, options, description, created_at, updated_at";
 
 fn options_json(options: &[String]) -> String {
     serde_json::to_string(options).unwrap_or_else(|_| "[]".to_owned())
@@ -128,14 +123,7 @@ pub async fn get(
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<FieldDefinition>, StoreError> {
-    let row: Option<DefinitionRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM field_definitions WHERE tenant_id = $1 AND id = $2"
-    )))
-    .bind(tenant_id)
-    .bind(id)
-    .fetch_optional(db.reader())
-    .await?;
-    row.map(DefinitionRow::into_domain).transpose()
+    super::by_id::<DefinitionRow>(db, tenant_id, id).await
 }
 
 /// Writes the mutable parts of `definition`: label, required, options, description.
@@ -187,14 +175,9 @@ pub async fn list(
     entity: Option<FieldEntity>,
     page: &Page,
 ) -> Result<Paged<FieldDefinition>, StoreError> {
-    let mut sql = SqlBuilder::new(&format!(
-        "SELECT {COLUMNS} FROM field_definitions WHERE tenant_id = "
-    ));
-    sql.bind(Arg::Text(tenant_id.to_owned()))
-        .and_eq("entity", entity.map(|e| Arg::Text(e.as_str().to_owned())));
-    finish_page(&mut sql, page);
-    let rows: Vec<DefinitionRow> = sql.build_as().fetch_all(db.reader()).await?;
-    Paged::from_rows(rows, page.limit, |row| &row.id).try_map(DefinitionRow::into_domain)
+    let mut sql = super::tenant_rows::<DefinitionRow>(tenant_id);
+    sql.and_eq("entity", entity.map(|e| Arg::Text(e.as_str().to_owned())));
+    super::select_page::<DefinitionRow>(db, sql, page).await
 }
 
 /// Every definition the tenant declared on `entity`, by name: what records are checked
@@ -204,12 +187,10 @@ pub async fn for_entity(
     tenant_id: &str,
     entity: FieldEntity,
 ) -> Result<Vec<FieldDefinition>, StoreError> {
-    let rows: Vec<DefinitionRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM field_definitions WHERE tenant_id = $1 AND entity = $2 ORDER BY name"
-    )))
-    .bind(tenant_id)
-    .bind(entity.as_str())
-    .fetch_all(conn)
-    .await?;
-    rows.into_iter().map(DefinitionRow::into_domain).collect()
+    super::select_all::<DefinitionRow>(
+        conn,
+        "WHERE tenant_id = $1 AND entity = $2 ORDER BY name",
+        &[tenant_id, entity.as_str()],
+    )
+    .await
 }

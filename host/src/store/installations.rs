@@ -3,10 +3,8 @@
 
 use serde::Serialize;
 
-use sqlx::AssertSqlSafe;
-
 use super::plugin_clock;
-use super::{StoreError, finish_page, json_column};
+use super::{StoreError, json_column};
 use crate::db::{Arg, Backend, Db, SqlBuilder, Tx};
 use crate::domain::ids::{new_id, now_ms, rfc3339};
 use crate::domain::installations::{
@@ -48,7 +46,7 @@ struct InstallationRow {
     updated_at: i64,
 }
 
-crate::store::from_row!(InstallationRow {
+crate::store::from_row!(InstallationRow => Installation, from "installations" {
     id,
     plugin_version_id,
     plugin_name,
@@ -101,10 +99,6 @@ impl InstallationRow {
         })
     }
 }
-
-const COLUMNS: &str = "id, plugin_version_id, plugin_name, plugin_version, world, config, capabilities, \
-                       limits, status, status_reason, consecutive_failures, run_order, pending_capabilities, \
-                       shadow, created_at, updated_at";
 
 fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
@@ -190,14 +184,12 @@ async fn get_on(
     id: &str,
     lock: &str,
 ) -> Result<Option<Installation>, StoreError> {
-    let row: Option<InstallationRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM installations WHERE tenant_id = $1 AND id = $2{lock}"
-    )))
-    .bind(tenant_id)
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
-    row.map(InstallationRow::into_domain).transpose()
+    super::select_optional::<InstallationRow>(
+        conn,
+        &format!("WHERE tenant_id = $1 AND id = $2{lock}"),
+        &[tenant_id, id],
+    )
+    .await
 }
 
 /// The tenant's installations, newest first.
@@ -207,11 +199,8 @@ pub async fn list(
     filter: &InstallationFilter,
     page: &Page,
 ) -> Result<Paged<Installation>, StoreError> {
-    let mut sql = SqlBuilder::new(&format!(
-        "SELECT {COLUMNS} FROM installations WHERE tenant_id = "
-    ));
-    sql.bind(Arg::Text(tenant_id.to_owned()))
-        .and_eq("plugin_name", filter.plugin.clone().map(Arg::Text))
+    let mut sql = super::tenant_rows::<InstallationRow>(tenant_id);
+    sql.and_eq("plugin_name", filter.plugin.clone().map(Arg::Text))
         .and_eq(
             "world",
             filter.world.map(|w| Arg::Text(w.as_str().to_owned())),
@@ -220,21 +209,18 @@ pub async fn list(
             "status",
             filter.status.map(|s| Arg::Text(s.as_str().to_owned())),
         );
-    finish_page(&mut sql, page);
-    let rows: Vec<InstallationRow> = sql.build_as().fetch_all(db.reader()).await?;
-    Paged::from_rows(rows, page.limit, |row| &row.id).try_map(InstallationRow::into_domain)
+    super::select_page::<InstallationRow>(db, sql, page).await
 }
 
 /// The tenant's enabled installations, in run order.
 pub async fn all_enabled(db: &Db, tenant_id: &str) -> Result<Vec<Installation>, StoreError> {
-    let rows: Vec<InstallationRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM installations WHERE tenant_id = $1 AND status = 'enabled' \
-         ORDER BY run_order, id"
-    )))
-    .bind(tenant_id)
-    .fetch_all(db.reader())
-    .await?;
-    rows.into_iter().map(InstallationRow::into_domain).collect()
+    super::select_all::<InstallationRow>(
+        db.reader(),
+        "WHERE tenant_id = $1 AND status = 'enabled' \
+         ORDER BY run_order, id",
+        &[tenant_id],
+    )
+    .await
 }
 
 /// Changes to an installation; unset parts stay.

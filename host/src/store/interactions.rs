@@ -1,7 +1,7 @@
 //! Interactions: the work log of a ticket.
 
-use super::{StoreError, finish_page};
-use crate::db::{Arg, Db, SqlBuilder, Tx};
+use super::StoreError;
+use crate::db::{Arg, Db, Tx};
 use crate::domain::ids::rfc3339;
 use crate::domain::page::{Page, Paged};
 use crate::domain::records::{Direction, Interaction, InteractionKind};
@@ -34,7 +34,7 @@ struct InteractionRow {
     created_at: i64,
 }
 
-crate::store::from_row!(InteractionRow {
+crate::store::from_row!(InteractionRow => Interaction, from "interactions" {
     id,
     ticket_id,
     kind,
@@ -67,9 +67,6 @@ impl InteractionRow {
         })
     }
 }
-
-const COLUMNS: &str =
-    "id, ticket_id, kind, direction, handle_time_s, summary, body, actor, occurred_at, created_at";
 
 /// Stores an interaction inside `tx` and returns it as read back.
 pub async fn insert(
@@ -115,12 +112,7 @@ pub async fn list(
     ticket_id: &str,
     page: &Page,
 ) -> Result<Paged<Interaction>, StoreError> {
-    let mut sql = SqlBuilder::new(&format!(
-        "SELECT {COLUMNS} FROM interactions WHERE tenant_id = "
-    ));
-    sql.bind(Arg::Text(tenant_id.to_owned()))
-        .and_eq("ticket_id", Some(Arg::Text(ticket_id.to_owned())));
-    finish_page(&mut sql, page);
-    let rows: Vec<InteractionRow> = sql.build_as().fetch_all(db.reader()).await?;
-    Paged::from_rows(rows, page.limit, |row| &row.id).try_map(InteractionRow::into_domain)
+    let mut sql = super::tenant_rows::<InteractionRow>(tenant_id);
+    sql.and_eq("ticket_id", Some(Arg::Text(ticket_id.to_owned())));
+    super::select_page::<InteractionRow>(db, sql, page).await
 }

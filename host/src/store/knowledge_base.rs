@@ -1,9 +1,7 @@
 //! Knowledge-base articles: the tenant's FAQ answers, with a normalised `search_text`
 //! column that text search pre-filters on.
 
-use sqlx::AssertSqlSafe;
-
-use super::{StoreError, finish_page, json_column};
+use super::{StoreError, json_column};
 use crate::db::{Arg, Db, SqlBuilder};
 use crate::domain::ids::{new_id, now_ms, rfc3339};
 use crate::domain::knowledge_base::{Article, ArticleFilter, ArticleStatus};
@@ -44,7 +42,7 @@ struct ArticleRow {
     updated_at: i64,
 }
 
-crate::store::from_row!(ArticleRow {
+crate::store::from_row!(ArticleRow => Article, from "kb_articles" {
     id,
     title,
     body,
@@ -73,8 +71,6 @@ impl ArticleRow {
         })
     }
 }
-
-const COLUMNS: &str = "id, title, body, category, tags, status, created_at, updated_at";
 
 fn tags_json(tags: &[String]) -> String {
     serde_json::to_string(tags).unwrap_or_else(|_| "[]".to_owned())
@@ -113,26 +109,18 @@ pub async fn insert(db: &Db, tenant_id: &str, new: ArticleContent) -> Result<Art
 
 /// An article of the tenant by id.
 pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Article>, StoreError> {
-    let row: Option<ArticleRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM kb_articles WHERE tenant_id = $1 AND id = $2"
-    )))
-    .bind(tenant_id)
-    .bind(id)
-    .fetch_optional(db.reader())
-    .await?;
-    row.map(ArticleRow::into_domain).transpose()
+    super::by_id::<ArticleRow>(db, tenant_id, id).await
 }
 
 /// A published article by id, from any tenant: the public page, where the opaque id is
 /// the only thing the customer has.
 pub async fn get_published(db: &Db, id: &str) -> Result<Option<Article>, StoreError> {
-    let row: Option<ArticleRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM kb_articles WHERE id = $1 AND status = 'published'"
-    )))
-    .bind(id)
-    .fetch_optional(db.reader())
-    .await?;
-    row.map(ArticleRow::into_domain).transpose()
+    super::select_optional::<ArticleRow>(
+        db.reader(),
+        "WHERE id = $1 AND status = 'published'",
+        &[id],
+    )
+    .await
 }
 
 /// Replaces an article's content; `None` when the tenant has no such article.
@@ -174,11 +162,8 @@ pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> Result<bool, StoreErr
 }
 
 fn filtered(tenant_id: &str, filter: &ArticleFilter) -> SqlBuilder {
-    let mut sql = SqlBuilder::new(&format!(
-        "SELECT {COLUMNS} FROM kb_articles WHERE tenant_id = "
-    ));
-    sql.bind(Arg::Text(tenant_id.to_owned()))
-        .and_eq("category", filter.category.clone().map(Arg::Text))
+    let mut sql = super::tenant_rows::<ArticleRow>(tenant_id);
+    sql.and_eq("category", filter.category.clone().map(Arg::Text))
         .and_eq(
             "status",
             filter.status.map(|s| Arg::Text(s.as_str().to_owned())),
@@ -193,10 +178,8 @@ pub async fn list(
     filter: &ArticleFilter,
     page: &Page,
 ) -> Result<Paged<Article>, StoreError> {
-    let mut sql = filtered(tenant_id, filter);
-    finish_page(&mut sql, page);
-    let rows: Vec<ArticleRow> = sql.build_as().fetch_all(db.reader()).await?;
-    Paged::from_rows(rows, page.limit, |row| &row.id).try_map(ArticleRow::into_domain)
+    let sql = filtered(tenant_id, filter);
+    super::select_page::<ArticleRow>(db, sql, page).await
 }
 
 /// Up to `max` of the tenant's articles, newest first, whose search text contains at least

@@ -36,7 +36,28 @@ use crate::domain::page::Page;
 /// `#[derive(sqlx::FromRow)]` writes; by hand because sqlx's derive is a proc macro that
 /// links both database drivers, SQLite's C build included, a second time at build time.
 /// A field left out or misspelt is a compile error: the struct literal names them all.
+///
+/// `from_row!(Row => Record from "table" { … })` also makes `Row` a [`Table`]: its
+/// `SELECT` names exactly the listed fields, and its `into_domain` gives the record.
 macro_rules! from_row {
+    ($row:ident => $record:ty, from $table:literal { $first:ident $(, $field:ident)* $(,)? }) => {
+        $crate::store::from_row!($row { $first $(, $field)* });
+
+        impl $crate::store::Table for $row {
+            type Record = $record;
+            const SELECT: &'static str = concat!(
+                "SELECT ", stringify!($first) $(, ", ", stringify!($field))*, " FROM ", $table
+            );
+
+            fn id(&self) -> &str {
+                &self.id
+            }
+
+            fn into_record(self) -> Result<$record, $crate::store::StoreError> {
+                self.into_domain()
+            }
+        }
+    };
     ($row:ident { $($field:ident),* $(,)? $(; flatten $($nested:ident),+ $(,)?)? }) => {
         impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for $row {
             fn from_row(row: &'r sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
@@ -50,6 +71,88 @@ macro_rules! from_row {
     };
 }
 pub(crate) use from_row;
+
+/// A row struct of one table (see [`from_row!`]): the columns it reads and the record it
+/// becomes, so that the reads every table has are written once, below.
+pub(crate) trait Table: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin {
+    type Record;
+    /// `SELECT <the row's columns> FROM <its table>`, for a condition to follow.
+    const SELECT: &'static str;
+    /// The row's id: the cursor of a page.
+    fn id(&self) -> &str;
+    fn into_record(self) -> Result<Self::Record, StoreError>;
+}
+
+/// The row of `T`'s table that `condition` finds (`WHERE tenant_id = $1 AND id = $2`),
+/// with its placeholders bound to `binds` in order.
+pub(crate) async fn select_optional<'c, T: Table>(
+    executor: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    condition: &str,
+    binds: &[&str],
+) -> Result<Option<T::Record>, StoreError> {
+    let sql = format!("{} {condition}", T::SELECT);
+    let mut query = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
+    for value in binds {
+        query = query.bind(*value);
+    }
+    query
+        .fetch_optional(executor)
+        .await?
+        .map(T::into_record)
+        .transpose()
+}
+
+/// Every row of `T`'s table that `condition` finds, as [`select_optional`] binds it.
+pub(crate) async fn select_all<'c, T: Table>(
+    executor: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    condition: &str,
+    binds: &[&str],
+) -> Result<Vec<T::Record>, StoreError> {
+    let sql = format!("{} {condition}", T::SELECT);
+    let mut query = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
+    for value in binds {
+        query = query.bind(*value);
+    }
+    query
+        .fetch_all(executor)
+        .await?
+        .into_iter()
+        .map(T::into_record)
+        .collect()
+}
+
+/// The tenant's row of `T` with this id.
+pub(crate) async fn by_id<T: Table>(
+    db: &crate::db::Db,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<T::Record>, StoreError> {
+    select_optional::<T>(
+        db.reader(),
+        "WHERE tenant_id = $1 AND id = $2",
+        &[tenant_id, id],
+    )
+    .await
+}
+
+/// `T::SELECT` of the tenant's rows, for a list query to add its filters to.
+pub(crate) fn tenant_rows<T: Table>(tenant_id: &str) -> crate::db::SqlBuilder {
+    let mut sql = crate::db::SqlBuilder::new(&format!("{} WHERE tenant_id = ", T::SELECT));
+    sql.bind(crate::db::Arg::Text(tenant_id.to_owned()));
+    sql
+}
+
+/// A page of `T`, newest first: `sql` is `T::SELECT` with its conditions, to which the
+/// cursor, order and limit are added here.
+pub(crate) async fn select_page<T: Table>(
+    db: &crate::db::Db,
+    mut sql: crate::db::SqlBuilder,
+    page: &Page,
+) -> Result<crate::domain::page::Paged<T::Record>, StoreError> {
+    finish_page(&mut sql, page);
+    let rows: Vec<T> = sql.build_as().fetch_all(db.reader()).await?;
+    crate::domain::page::Paged::from_rows(rows, page.limit, T::id).try_map(T::into_record)
+}
 
 /// Errors at the storage boundary.
 #[derive(Debug, thiserror::Error)]

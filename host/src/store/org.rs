@@ -5,7 +5,7 @@
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
 
-use super::{StoreError, finish_page, finish_page_by, json_column};
+use super::{StoreError, finish_page_by, json_column};
 use crate::db::{Arg, Db, SqlBuilder};
 use crate::domain::hours::OpeningHours;
 use crate::domain::ids::{new_id, now_ms, rfc3339};
@@ -26,7 +26,7 @@ struct SiteRow {
     updated_at: i64,
 }
 
-crate::store::from_row!(SiteRow {
+crate::store::from_row!(SiteRow => Site, from "sites" {
     id,
     parent_id,
     kind,
@@ -58,9 +58,6 @@ impl SiteRow {
         })
     }
 }
-
-const SITE_COLUMNS: &str = "id, parent_id, kind, code, name, path, service_area, opening_hours, timezone, \
-                            created_at, updated_at";
 
 fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
@@ -146,14 +143,8 @@ pub async fn site<'e>(
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<Site>, StoreError> {
-    let row: Option<SiteRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {SITE_COLUMNS} FROM sites WHERE tenant_id = $1 AND id = $2"
-    )))
-    .bind(tenant_id)
-    .bind(id)
-    .fetch_optional(db)
-    .await?;
-    row.map(SiteRow::into_domain).transpose()
+    super::select_optional::<SiteRow>(db, "WHERE tenant_id = $1 AND id = $2", &[tenant_id, id])
+        .await
 }
 
 /// Whether the tenant already has a root (OEM) site.
@@ -201,24 +192,19 @@ pub async fn list_sites(
     filter: &SiteFilter,
     page: &Page,
 ) -> Result<Paged<Site>, StoreError> {
-    let mut sql = SqlBuilder::new(&format!(
-        "SELECT {SITE_COLUMNS} FROM sites WHERE tenant_id = "
-    ));
-    sql.bind(Arg::Text(tenant_id.to_owned()))
-        .and_eq(
-            "kind",
-            filter.kind.map(|k| Arg::Text(k.as_str().to_owned())),
-        )
-        .and_eq("parent_id", filter.parent_id.clone().map(Arg::Text));
+    let mut sql = super::tenant_rows::<SiteRow>(tenant_id);
+    sql.and_eq(
+        "kind",
+        filter.kind.map(|k| Arg::Text(k.as_str().to_owned())),
+    )
+    .and_eq("parent_id", filter.parent_id.clone().map(Arg::Text));
     sql.and_within("path", filter.within.as_deref());
     if let Some(pattern) = filter.may_serve.as_deref().and_then(service_area_pattern) {
         sql.push(" AND LOWER(service_area) LIKE ")
             .bind(Arg::Text(pattern))
             .push(" ESCAPE '\\'");
     }
-    finish_page(&mut sql, page);
-    let rows: Vec<SiteRow> = sql.build_as().fetch_all(db.reader()).await?;
-    Paged::from_rows(rows, page.limit, |row| &row.id).try_map(SiteRow::into_domain)
+    super::select_page::<SiteRow>(db, sql, page).await
 }
 
 struct TeamRow {
@@ -501,13 +487,12 @@ pub async fn root<'e>(
     db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     tenant_id: &str,
 ) -> Result<Option<Site>, StoreError> {
-    let row: Option<SiteRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {SITE_COLUMNS} FROM sites WHERE tenant_id = $1 AND parent_id IS NULL"
-    )))
-    .bind(tenant_id)
-    .fetch_optional(db)
-    .await?;
-    row.map(SiteRow::into_domain).transpose()
+    super::select_optional::<SiteRow>(
+        db,
+        "WHERE tenant_id = $1 AND parent_id IS NULL",
+        &[tenant_id],
+    )
+    .await
 }
 
 #[cfg(test)]

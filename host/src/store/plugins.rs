@@ -7,10 +7,8 @@
 
 use sqlx::Row;
 
-use sqlx::AssertSqlSafe;
-
-use super::{StoreError, finish_page, json_column};
-use crate::db::{Arg, Db, SqlBuilder};
+use super::{StoreError, json_column};
+use crate::db::{Arg, Db};
 use crate::domain::ids::{new_id, now_ms, rfc3339};
 use crate::domain::page::{Page, Paged};
 use crate::domain::plugin::{Capability, PluginFilter, PluginVersion, RequestedLimits, World};
@@ -30,7 +28,7 @@ struct VersionRow {
     created_at: i64,
 }
 
-crate::store::from_row!(VersionRow {
+crate::store::from_row!(VersionRow => PluginVersion, from "plugin_versions" {
     id,
     name,
     version,
@@ -68,9 +66,6 @@ impl VersionRow {
         })
     }
 }
-
-const COLUMNS: &str = "id, name, version, world, wit_version, description, capabilities, config_schema, \
-                       limits, sha256, size_bytes, created_at";
 
 /// Whether a new upload created the version or found the identical one already there.
 #[derive(Debug)]
@@ -173,14 +168,7 @@ pub async fn insert(db: &Db, tenant_id: &str, upload: &Upload<'_>) -> Result<Sto
 
 /// A version of the tenant by id.
 pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<PluginVersion>, StoreError> {
-    let row: Option<VersionRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM plugin_versions WHERE tenant_id = $1 AND id = $2"
-    )))
-    .bind(tenant_id)
-    .bind(id)
-    .fetch_optional(db.reader())
-    .await?;
-    row.map(VersionRow::into_domain).transpose()
+    super::by_id::<VersionRow>(db, tenant_id, id).await
 }
 
 /// A version of the tenant by name and version.
@@ -190,15 +178,12 @@ pub async fn get_by_name(
     name: &str,
     version: &str,
 ) -> Result<Option<PluginVersion>, StoreError> {
-    let row: Option<VersionRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM plugin_versions WHERE tenant_id = $1 AND name = $2 AND version = $3"
-    )))
-    .bind(tenant_id)
-    .bind(name)
-    .bind(version)
-    .fetch_optional(db.reader())
-    .await?;
-    row.map(VersionRow::into_domain).transpose()
+    super::select_optional::<VersionRow>(
+        db.reader(),
+        "WHERE tenant_id = $1 AND name = $2 AND version = $3",
+        &[tenant_id, name, version],
+    )
+    .await
 }
 
 /// The newest-uploaded version of a plugin, when no version is named.
@@ -207,17 +192,12 @@ pub async fn latest(
     tenant_id: &str,
     name: &str,
 ) -> Result<Option<PluginVersion>, StoreError> {
-    let rows: Vec<VersionRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM plugin_versions WHERE tenant_id = $1 AND name = $2"
-    )))
-    .bind(tenant_id)
-    .bind(name)
-    .fetch_all(db.reader())
+    let mut versions = super::select_all::<VersionRow>(
+        db.reader(),
+        "WHERE tenant_id = $1 AND name = $2",
+        &[tenant_id, name],
+    )
     .await?;
-    let mut versions = rows
-        .into_iter()
-        .map(VersionRow::into_domain)
-        .collect::<Result<Vec<_>, _>>()?;
     versions.sort_by_key(|v| semver::Version::parse(&v.version).ok());
     Ok(versions.pop())
 }
@@ -229,18 +209,13 @@ pub async fn list(
     filter: &PluginFilter,
     page: &Page,
 ) -> Result<Paged<PluginVersion>, StoreError> {
-    let mut sql = SqlBuilder::new(&format!(
-        "SELECT {COLUMNS} FROM plugin_versions WHERE tenant_id = "
-    ));
-    sql.bind(Arg::Text(tenant_id.to_owned()))
-        .and_eq("name", filter.name.clone().map(Arg::Text))
+    let mut sql = super::tenant_rows::<VersionRow>(tenant_id);
+    sql.and_eq("name", filter.name.clone().map(Arg::Text))
         .and_eq(
             "world",
             filter.world.map(|w| Arg::Text(w.as_str().to_owned())),
         );
-    finish_page(&mut sql, page);
-    let rows: Vec<VersionRow> = sql.build_as().fetch_all(db.reader()).await?;
-    Paged::from_rows(rows, page.limit, |row| &row.id).try_map(VersionRow::into_domain)
+    super::select_page::<VersionRow>(db, sql, page).await
 }
 
 /// The component bytes for `sha256`.

@@ -2,7 +2,7 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::StoreError;
+use super::{StoreError, Table};
 use crate::db::{Db, Tx};
 use crate::domain::ids::rfc3339;
 use crate::domain::records::{NotifyChannel, Survey};
@@ -50,7 +50,7 @@ struct SurveyRow {
     comment: Option<String>,
 }
 
-crate::store::from_row!(SurveyRow {
+crate::store::from_row!(SurveyRow => Survey, from "surveys" {
     id,
     tenant_id,
     ticket_id,
@@ -88,9 +88,6 @@ impl SurveyRow {
     }
 }
 
-const COLUMNS: &str = "id, tenant_id, ticket_id, customer_id, sent_via, issued_at, expires_at, \
-                       answered_at, csat, nps, comment";
-
 /// Stores a new survey inside `tx`. Unanswered surveys issued earlier for the same ticket
 /// expire now: the newest resolution is the one the customer rates.
 pub async fn issue(tx: &mut Tx, tenant_id: &str, new: &NewSurvey<'_>) -> Result<(), StoreError> {
@@ -124,7 +121,8 @@ pub async fn issue(tx: &mut Tx, tenant_id: &str, new: &NewSurvey<'_>) -> Result<
 /// alone is the credential of the unauthenticated survey endpoints.
 pub async fn by_token_hash(db: &Db, token_hash: &str) -> Result<Option<TokenSurvey>, StoreError> {
     let row: Option<SurveyRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM surveys WHERE token_hash = $1"
+        "{} WHERE token_hash = $1",
+        SurveyRow::SELECT
     )))
     .bind(token_hash)
     .fetch_optional(db.reader())
@@ -170,12 +168,10 @@ pub async fn for_ticket(
     tenant_id: &str,
     ticket_id: &str,
 ) -> Result<Vec<Survey>, StoreError> {
-    let rows: Vec<SurveyRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM surveys WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY id"
-    )))
-    .bind(tenant_id)
-    .bind(ticket_id)
-    .fetch_all(db.reader())
-    .await?;
-    rows.into_iter().map(SurveyRow::into_domain).collect()
+    super::select_all::<SurveyRow>(
+        db.reader(),
+        "WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY id",
+        &[tenant_id, ticket_id],
+    )
+    .await
 }

@@ -2,8 +2,8 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::{StoreError, finish_page, json_column};
-use crate::db::{Arg, Db, SqlBuilder, Tx};
+use super::{StoreError, Table, json_column};
+use crate::db::{Arg, Db, Tx};
 use crate::domain::ids::rfc3339;
 use crate::domain::page::{Page, Paged};
 use crate::domain::records::{Priority, Ticket, TicketChannel, TicketFilter, TicketStatus};
@@ -39,7 +39,7 @@ struct TicketRow {
     updated_at: i64,
 }
 
-crate::store::from_row!(TicketRow {
+crate::store::from_row!(TicketRow => Ticket, from "tickets" {
     id,
     subject,
     description,
@@ -86,9 +86,6 @@ impl TicketRow {
         })
     }
 }
-
-const COLUMNS: &str = "id, subject, description, status, priority, category, channel, customer_id, \
-                       vehicle_id, site_id, queue, team, assignee, tags, fields, created_at, updated_at";
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
@@ -182,7 +179,8 @@ pub async fn get_stamped(
     id: &str,
 ) -> Result<Option<(Ticket, i64)>, StoreError> {
     let row: Option<TicketRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM tickets WHERE tenant_id = $1 AND id = $2"
+        "{} WHERE tenant_id = $1 AND id = $2",
+        TicketRow::SELECT
     )))
     .bind(tenant_id)
     .bind(id)
@@ -197,14 +195,12 @@ pub async fn get_stamped(
 
 /// A ticket of the tenant, read inside `tx`.
 pub async fn get_in(tx: &mut Tx, tenant_id: &str, id: &str) -> Result<Option<Ticket>, StoreError> {
-    let row: Option<TicketRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM tickets WHERE tenant_id = $1 AND id = $2"
-    )))
-    .bind(tenant_id)
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    row.map(TicketRow::into_domain).transpose()
+    super::select_optional::<TicketRow>(
+        &mut **tx,
+        "WHERE tenant_id = $1 AND id = $2",
+        &[tenant_id, id],
+    )
+    .await
 }
 
 /// The tenant's tickets, newest first.
@@ -215,36 +211,33 @@ pub async fn list(
     page: &Page,
 ) -> Result<Paged<Ticket>, StoreError> {
     let text = |value: &Option<String>| value.clone().map(Arg::Text);
-    let mut sql = SqlBuilder::new(&format!("SELECT {COLUMNS} FROM tickets WHERE tenant_id = "));
-    sql.bind(Arg::Text(tenant_id.to_owned()))
-        .and_eq(
-            "status",
-            filter.status.map(|s| Arg::Text(s.as_str().to_owned())),
-        )
-        .and_eq(
-            "priority",
-            filter.priority.map(|p| Arg::Text(p.as_str().to_owned())),
-        )
-        .and_eq(
-            "channel",
-            filter.channel.map(|c| Arg::Text(c.as_str().to_owned())),
-        )
-        .and_eq("category", text(&filter.category))
-        .and_eq("queue", text(&filter.queue))
-        .and_eq("team", text(&filter.team))
-        .and_eq("assignee", text(&filter.assignee))
-        .and_eq("customer_id", text(&filter.customer_id))
-        .and_eq("vehicle_id", text(&filter.vehicle_id))
-        .and_eq("site_id", text(&filter.site_id));
+    let mut sql = super::tenant_rows::<TicketRow>(tenant_id);
+    sql.and_eq(
+        "status",
+        filter.status.map(|s| Arg::Text(s.as_str().to_owned())),
+    )
+    .and_eq(
+        "priority",
+        filter.priority.map(|p| Arg::Text(p.as_str().to_owned())),
+    )
+    .and_eq(
+        "channel",
+        filter.channel.map(|c| Arg::Text(c.as_str().to_owned())),
+    )
+    .and_eq("category", text(&filter.category))
+    .and_eq("queue", text(&filter.queue))
+    .and_eq("team", text(&filter.team))
+    .and_eq("assignee", text(&filter.assignee))
+    .and_eq("customer_id", text(&filter.customer_id))
+    .and_eq("vehicle_id", text(&filter.vehicle_id))
+    .and_eq("site_id", text(&filter.site_id));
     if let Some(prefix) = &filter.site_within {
         sql.push(" AND site_id IN (SELECT id FROM sites WHERE tenant_id = ")
             .bind(Arg::Text(tenant_id.to_owned()))
             .and_within("path", Some(prefix))
             .push(")");
     }
-    finish_page(&mut sql, page);
-    let rows: Vec<TicketRow> = sql.build_as().fetch_all(db.reader()).await?;
-    Paged::from_rows(rows, page.limit, |row| &row.id).try_map(TicketRow::into_domain)
+    super::select_page::<TicketRow>(db, sql, page).await
 }
 
 /// The customer's most recent tickets, newest first.
@@ -255,7 +248,8 @@ pub async fn history(
     limit: u32,
 ) -> Result<Vec<TicketSummary>, StoreError> {
     let rows: Vec<TicketRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM tickets WHERE tenant_id = $1 AND customer_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3"
+        "{} WHERE tenant_id = $1 AND customer_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3",
+        TicketRow::SELECT
     )))
     .bind(tenant_id)
     .bind(customer_id)

@@ -2,8 +2,8 @@
 
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::{Placeholders, StoreError, fields_json, finish_page, json_column};
-use crate::db::{Arg, Db, SqlBuilder};
+use super::{Placeholders, StoreError, fields_json, json_column};
+use crate::db::{Arg, Db};
 use crate::domain::ids::{new_id, now_ms, rfc3339};
 use crate::domain::page::{Page, Paged};
 use crate::domain::records::{Fields, Vehicle};
@@ -49,7 +49,7 @@ struct VehicleRow {
     updated_at: i64,
 }
 
-crate::store::from_row!(VehicleRow {
+crate::store::from_row!(VehicleRow => Vehicle, from "vehicles" {
     id,
     external_id,
     vin,
@@ -82,8 +82,6 @@ impl VehicleRow {
         })
     }
 }
-
-const COLUMNS: &str = "id, external_id, vin, plate, customer_id, make, model, model_year, mileage_km, fields, created_at, updated_at";
 
 /// Creates a vehicle; a VIN or external id already on file in the tenant is a conflict.
 pub async fn insert(db: &Db, tenant_id: &str, new: NewVehicle) -> Result<Vehicle, StoreError> {
@@ -179,14 +177,7 @@ pub async fn claim_in(
 
 /// A vehicle of the tenant by id.
 pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Vehicle>, StoreError> {
-    let row: Option<VehicleRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM vehicles WHERE tenant_id = $1 AND id = $2"
-    )))
-    .bind(tenant_id)
-    .bind(id)
-    .fetch_optional(db.reader())
-    .await?;
-    row.map(VehicleRow::into_domain).transpose()
+    super::by_id::<VehicleRow>(db, tenant_id, id).await
 }
 
 /// A vehicle of the tenant by (validated, upper-case) VIN.
@@ -195,14 +186,12 @@ pub async fn get_by_vin(
     tenant_id: &str,
     vin: &str,
 ) -> Result<Option<Vehicle>, StoreError> {
-    let row: Option<VehicleRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM vehicles WHERE tenant_id = $1 AND vin = $2"
-    )))
-    .bind(tenant_id)
-    .bind(vin)
-    .fetch_optional(db.reader())
-    .await?;
-    row.map(VehicleRow::into_domain).transpose()
+    super::select_optional::<VehicleRow>(
+        db.reader(),
+        "WHERE tenant_id = $1 AND vin = $2",
+        &[tenant_id, vin],
+    )
+    .await
 }
 
 /// Writes every mutable column of `vehicle`; another tenant's id is not found.
@@ -239,17 +228,12 @@ pub async fn list(
     filter: &VehicleFilter,
     page: &Page,
 ) -> Result<Paged<Vehicle>, StoreError> {
-    let mut sql = SqlBuilder::new(&format!(
-        "SELECT {COLUMNS} FROM vehicles WHERE tenant_id = "
-    ));
-    sql.bind(Arg::Text(tenant_id.to_owned()))
-        .and_eq("external_id", filter.external_id.clone().map(Arg::Text))
+    let mut sql = super::tenant_rows::<VehicleRow>(tenant_id);
+    sql.and_eq("external_id", filter.external_id.clone().map(Arg::Text))
         .and_eq("vin", filter.vin.clone().map(Arg::Text))
         .and_eq("plate", filter.plate.clone().map(Arg::Text))
         .and_eq("customer_id", filter.customer_id.clone().map(Arg::Text));
-    finish_page(&mut sql, page);
-    let rows: Vec<VehicleRow> = sql.build_as().fetch_all(db.reader()).await?;
-    Paged::from_rows(rows, page.limit, |row| &row.id).try_map(VehicleRow::into_domain)
+    super::select_page::<VehicleRow>(db, sql, page).await
 }
 
 /// The columns of a vehicle that a CSV import writes. `external_id` is `None` only for a
