@@ -444,7 +444,7 @@ fn test_all(args: &[String], tally: &mut Tally) -> Result {
                 // `--workspace` for the same feature set as the build above, so nothing
                 // recompiles; the integration tests are the suite that reads the backend.
                 .args(["test", "--workspace", "--test", "api", "--no-fail-fast"])
-                .args(args)
+                .args(with_skips(args, &BACKEND_FREE))
                 .env("AXLE_TEST_BACKEND", "postgres")
                 // Six at a time: the pass mostly waits on the server, so at libtest's two
                 // (one per core) it took 162 s beside the SQLite pass; at six, 105 s.
@@ -471,6 +471,24 @@ fn test_all(args: &[String], tally: &mut Tally) -> Result {
     );
     let postgres = postgres.map_or(Ok(()), |pass| pass.finish(tally));
     sqlite.and(postgres)
+}
+
+/// Modules of the `api` suite whose subject does not depend on the database: the source's
+/// layering, the `axle plugin` CLI (its server side, upload and install, is tested on both
+/// backends by `plugins::`) and the wasm runtime. The PostgreSQL pass skips them, since the
+/// SQLite pass runs them; the CLI's scaffold builds were a third of that pass's time.
+const BACKEND_FREE: [&str; 3] = ["layering::", "plugin_cli::", "runtime::"];
+
+/// `args` (cargo's, then libtest's after `--`) with `--skip` for each of `modules`.
+fn with_skips(args: &[String], modules: &[&str]) -> Vec<String> {
+    let mut all = args.to_vec();
+    if !all.iter().any(|arg| arg == "--") {
+        all.push("--".to_owned());
+    }
+    for module in modules {
+        all.extend(["--skip".to_owned(), (*module).to_owned()]);
+    }
+    all
 }
 
 /// Builds the plugins and test guests for wasm32-wasip2, then runs the plugins' and the
@@ -562,4 +580,29 @@ fn bench(args: &[String]) -> Result {
             "--",
         ])
         .args(args))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_skips;
+
+    fn strings(args: &[&str]) -> Vec<String> {
+        args.iter().map(|arg| (*arg).to_owned()).collect()
+    }
+
+    #[test]
+    fn skips_start_libtest_args_when_the_caller_gave_none() {
+        assert_eq!(
+            with_skips(&strings(&["--release"]), &["runtime::"]),
+            strings(&["--release", "--", "--skip", "runtime::"])
+        );
+    }
+
+    #[test]
+    fn skips_follow_the_callers_own_libtest_args() {
+        assert_eq!(
+            with_skips(&strings(&["--", "tickets"]), &["a::", "b::"]),
+            strings(&["--", "tickets", "--skip", "a::", "--skip", "b::"])
+        );
+    }
 }
