@@ -18,7 +18,7 @@ use crate::service::customer360::{self, Customer360};
 /// Creates a recall or service campaign.
 #[utoipa::path(
     post,
-    path = "/api/v1/campaigns",
+    path = "/campaigns",
     operation_id = "campaigns_create",
     tag = "campaigns",
     request_body = CampaignBody,
@@ -28,7 +28,6 @@ use crate::service::customer360::{self, Customer360};
         (status = 409, response = doc::Conflict),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn create(
     caller: TenantAdmin,
@@ -53,14 +52,13 @@ pub struct ListQuery {
 /// Lists campaigns.
 #[utoipa::path(
     get,
-    path = "/api/v1/campaigns",
+    path = "/campaigns",
     operation_id = "campaigns_list",
     tag = "campaigns",
     params(ListQuery),
     responses(
         (status = 200, description = "OK", body = Paged<Campaign>),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn list(
     caller: Caller,
@@ -78,7 +76,7 @@ pub async fn list(
 /// A site-scoped key gets only the tickets of its subtree.
 #[utoipa::path(
     get,
-    path = "/api/v1/customers/{id}/360",
+    path = "/customers/{id}/360",
     operation_id = "campaigns_customer_360",
     tag = "campaigns",
     params(("id" = String, Path, description = "The customer's id")),
@@ -86,7 +84,6 @@ pub async fn list(
         (status = 200, description = "OK", body = Customer360),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn customer_360(
     caller: Caller,

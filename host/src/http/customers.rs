@@ -20,7 +20,7 @@ use crate::service::customers::{self, CustomerBody, CustomerChange, Search};
 /// 422.
 #[utoipa::path(
     post,
-    path = "/api/v1/customers",
+    path = "/customers",
     operation_id = "customers_create",
     tag = "customers",
     request_body = CustomerBody,
@@ -29,7 +29,6 @@ use crate::service::customers::{self, CustomerBody, CustomerChange, Search};
         (status = 409, response = doc::Conflict),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn create(
     caller: Caller,
@@ -46,7 +45,7 @@ pub async fn create(
 /// stored ones, `null` removing one.
 #[utoipa::path(
     patch,
-    path = "/api/v1/customers/{id}",
+    path = "/customers/{id}",
     operation_id = "customers_update",
     tag = "customers",
     params(("id" = String, Path, description = "The customer's id")),
@@ -57,7 +56,6 @@ pub async fn create(
         (status = 409, response = doc::Conflict),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn update(
     caller: Caller,
@@ -95,14 +93,13 @@ pub struct ListQuery {
 /// `vin` finds the owner of that car; `plate` matches any spelling of a plate.
 #[utoipa::path(
     get,
-    path = "/api/v1/customers",
+    path = "/customers",
     operation_id = "customers_list",
     tag = "customers",
     params(ListQuery),
     responses(
         (status = 200, description = "OK", body = Paged<Customer>),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn list(
     caller: Caller,
@@ -127,7 +124,7 @@ pub async fn list(
 /// One customer.
 #[utoipa::path(
     get,
-    path = "/api/v1/customers/{id}",
+    path = "/customers/{id}",
     operation_id = "customers_get",
     tag = "customers",
     params(("id" = String, Path, description = "The customer's id")),
@@ -135,7 +132,6 @@ pub async fn list(
         (status = 200, description = "OK", body = Customer),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn get(
     caller: Caller,

@@ -28,7 +28,7 @@ fn scope(caller: &Caller) -> Scope {
 /// Creates a dashboard from report-widget installations.
 #[utoipa::path(
     post,
-    path = "/api/v1/dashboards",
+    path = "/dashboards",
     operation_id = "dashboards_create",
     tag = "dashboards",
     request_body = DashboardInput,
@@ -38,7 +38,6 @@ fn scope(caller: &Caller) -> Scope {
         (status = 404, response = doc::NotFound),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn create(
     // Dashboards are the tenant's; a dealer's admin reads them but does not change them.
@@ -64,14 +63,13 @@ pub struct ListQuery {
 /// Lists dashboards and their widgets, not rendered.
 #[utoipa::path(
     get,
-    path = "/api/v1/dashboards",
+    path = "/dashboards",
     operation_id = "dashboards_list",
     tag = "dashboards",
     params(ListQuery),
     responses(
         (status = 200, description = "OK", body = Paged<Dashboard>),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn list(
     caller: Caller,
@@ -89,7 +87,7 @@ pub async fn list(
 /// Each widget is rendered over the tickets the caller's key sees.
 #[utoipa::path(
     get,
-    path = "/api/v1/dashboards/{id}",
+    path = "/dashboards/{id}",
     operation_id = "dashboards_get",
     tag = "dashboards",
     params(("id" = String, Path, description = "The dashboard's id")),
@@ -97,7 +95,6 @@ pub async fn list(
         (status = 200, description = "OK", body = RenderedDashboard),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn get(
     caller: Caller,
@@ -114,7 +111,7 @@ pub async fn get(
 /// Unset parts stay; `widgets` replaces the whole list.
 #[utoipa::path(
     patch,
-    path = "/api/v1/dashboards/{id}",
+    path = "/dashboards/{id}",
     operation_id = "dashboards_update",
     tag = "dashboards",
     params(("id" = String, Path, description = "The dashboard's id")),
@@ -125,7 +122,6 @@ pub async fn get(
         (status = 404, response = doc::NotFound),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn update(
     // Dashboards are the tenant's; a dealer's admin reads them but does not change them.
@@ -142,7 +138,7 @@ pub async fn update(
 /// Deletes a dashboard.
 #[utoipa::path(
     delete,
-    path = "/api/v1/dashboards/{id}",
+    path = "/dashboards/{id}",
     operation_id = "dashboards_delete",
     tag = "dashboards",
     params(("id" = String, Path, description = "The dashboard's id")),
@@ -151,7 +147,6 @@ pub async fn update(
         (status = 403, response = doc::Forbidden),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn delete(
     // Dashboards are the tenant's; a dealer's admin reads them but does not change them.
@@ -166,7 +161,7 @@ pub async fn delete(
 /// One widget of a dashboard as an SVG image.
 #[utoipa::path(
     get,
-    path = "/api/v1/dashboards/{id}/widgets/{widget_id}/svg",
+    path = "/dashboards/{id}/widgets/{widget_id}/svg",
     operation_id = "dashboards_widget_svg",
     tag = "dashboards",
     params(("id" = String, Path, description = "The dashboard's id"), ("widget_id" = String, Path, description = "The widget's id")),
@@ -174,7 +169,6 @@ pub async fn delete(
         (status = 200, description = "OK", body = String, content_type = "image/svg+xml"),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn widget_svg(
     caller: Caller,

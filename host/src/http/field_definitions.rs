@@ -19,7 +19,7 @@ use crate::service::field_definitions::{self, DefinitionBody, DefinitionChange};
 /// Tenant-wide admin keys only.
 #[utoipa::path(
     post,
-    path = "/api/v1/field-definitions",
+    path = "/field-definitions",
     operation_id = "field_definitions_create",
     tag = "field-definitions",
     request_body = DefinitionBody,
@@ -29,7 +29,6 @@ use crate::service::field_definitions::{self, DefinitionBody, DefinitionChange};
         (status = 409, response = doc::Conflict),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn create(
     caller: TenantAdmin,
@@ -55,14 +54,13 @@ pub struct ListQuery {
 /// Lists the declared custom fields.
 #[utoipa::path(
     get,
-    path = "/api/v1/field-definitions",
+    path = "/field-definitions",
     operation_id = "field_definitions_list",
     tag = "field-definitions",
     params(ListQuery),
     responses(
         (status = 200, description = "OK", body = Paged<FieldDefinition>),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn list(
     caller: Caller,
@@ -79,7 +77,7 @@ pub async fn list(
 /// One custom field definition.
 #[utoipa::path(
     get,
-    path = "/api/v1/field-definitions/{id}",
+    path = "/field-definitions/{id}",
     operation_id = "field_definitions_get",
     tag = "field-definitions",
     params(("id" = String, Path, description = "The field definition's id")),
@@ -87,7 +85,6 @@ pub async fn list(
         (status = 200, description = "OK", body = FieldDefinition),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn get(
     caller: Caller,
@@ -104,7 +101,7 @@ pub async fn get(
 /// Its entity, name and kind stay: stored values depend on them.
 #[utoipa::path(
     patch,
-    path = "/api/v1/field-definitions/{id}",
+    path = "/field-definitions/{id}",
     operation_id = "field_definitions_update",
     tag = "field-definitions",
     params(("id" = String, Path, description = "The field definition's id")),
@@ -115,7 +112,6 @@ pub async fn get(
         (status = 404, response = doc::NotFound),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn update(
     caller: TenantAdmin,
@@ -133,7 +129,7 @@ pub async fn update(
 /// Values already stored stay in the records.
 #[utoipa::path(
     delete,
-    path = "/api/v1/field-definitions/{id}",
+    path = "/field-definitions/{id}",
     operation_id = "field_definitions_delete",
     tag = "field-definitions",
     params(("id" = String, Path, description = "The field definition's id")),
@@ -142,7 +138,6 @@ pub async fn update(
         (status = 403, response = doc::Forbidden),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn delete(
     caller: TenantAdmin,

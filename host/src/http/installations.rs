@@ -27,7 +27,7 @@ use crate::service::plugins::{self, InstallRequest, InstallationChange, Upgraded
 /// only.
 #[utoipa::path(
     post,
-    path = "/api/v1/installations",
+    path = "/installations",
     operation_id = "installations_create",
     tag = "installations",
     request_body = InstallRequest,
@@ -38,7 +38,6 @@ use crate::service::plugins::{self, InstallRequest, InstallationChange, Upgraded
         (status = 409, response = doc::Conflict),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn create(
     caller: TenantAdmin,
@@ -66,14 +65,13 @@ pub struct ListQuery {
 /// Lists the tenant's installations.
 #[utoipa::path(
     get,
-    path = "/api/v1/installations",
+    path = "/installations",
     operation_id = "installations_list",
     tag = "installations",
     params(ListQuery),
     responses(
         (status = 200, description = "OK", body = Paged<Installation>),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn list(
     caller: Caller,
@@ -94,7 +92,7 @@ pub async fn list(
 /// One installation.
 #[utoipa::path(
     get,
-    path = "/api/v1/installations/{id}",
+    path = "/installations/{id}",
     operation_id = "installations_get",
     tag = "installations",
     params(("id" = String, Path, description = "The installation's id")),
@@ -102,7 +100,6 @@ pub async fn list(
         (status = 200, description = "OK", body = Installation),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn get(
     caller: Caller,
@@ -119,7 +116,7 @@ pub async fn get(
 /// `enabled: true` also lifts a suspension. Tenant-wide admin keys only.
 #[utoipa::path(
     patch,
-    path = "/api/v1/installations/{id}",
+    path = "/installations/{id}",
     operation_id = "installations_update",
     tag = "installations",
     params(("id" = String, Path, description = "The installation's id")),
@@ -131,7 +128,6 @@ pub async fn get(
         (status = 409, response = doc::Conflict),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn update(
     caller: TenantAdmin,
@@ -150,7 +146,7 @@ pub async fn update(
 /// capabilities it adds.
 #[utoipa::path(
     post,
-    path = "/api/v1/installations/{id}/upgrade",
+    path = "/installations/{id}/upgrade",
     operation_id = "installations_upgrade",
     tag = "installations",
     params(("id" = String, Path, description = "The installation's id")),
@@ -163,7 +159,6 @@ pub async fn update(
         (status = 409, response = doc::Conflict),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn upgrade(
     caller: TenantAdmin,
@@ -197,7 +192,7 @@ pub struct ApprovalBody {
 /// Grants the capabilities it adds; all of them when `capabilities` is omitted.
 #[utoipa::path(
     post,
-    path = "/api/v1/installations/{id}/upgrade/approve",
+    path = "/installations/{id}/upgrade/approve",
     operation_id = "installations_approve_upgrade",
     tag = "installations",
     params(("id" = String, Path, description = "The installation's id")),
@@ -209,7 +204,6 @@ pub struct ApprovalBody {
         (status = 409, response = doc::Conflict),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn approve_upgrade(
     caller: TenantAdmin,
@@ -226,7 +220,7 @@ pub async fn approve_upgrade(
 /// Drops a parked upgrade.
 #[utoipa::path(
     delete,
-    path = "/api/v1/installations/{id}/upgrade",
+    path = "/installations/{id}/upgrade",
     operation_id = "installations_cancel_upgrade",
     tag = "installations",
     params(("id" = String, Path, description = "The installation's id")),
@@ -236,7 +230,6 @@ pub async fn approve_upgrade(
         (status = 404, response = doc::NotFound),
         (status = 409, response = doc::Conflict),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn cancel_upgrade(
     caller: TenantAdmin,
@@ -253,7 +246,7 @@ pub async fn cancel_upgrade(
 /// The version it ran before this one when `version` is omitted.
 #[utoipa::path(
     post,
-    path = "/api/v1/installations/{id}/rollback",
+    path = "/installations/{id}/rollback",
     operation_id = "installations_rollback",
     tag = "installations",
     params(("id" = String, Path, description = "The installation's id")),
@@ -265,7 +258,6 @@ pub async fn cancel_upgrade(
         (status = 409, response = doc::Conflict),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn rollback(
     caller: TenantAdmin,
@@ -281,7 +273,7 @@ pub async fn rollback(
 /// The versions an installation ran, newest first.
 #[utoipa::path(
     get,
-    path = "/api/v1/installations/{id}/history",
+    path = "/installations/{id}/history",
     operation_id = "installations_history",
     tag = "installations",
     params(("id" = String, Path, description = "The installation's id")),
@@ -289,7 +281,6 @@ pub async fn rollback(
         (status = 200, description = "OK", body = Items<HistoryEntry>),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn history(
     caller: Caller,
@@ -303,7 +294,7 @@ pub async fn history(
 /// Uninstalls a plugin; its audit stays.
 #[utoipa::path(
     delete,
-    path = "/api/v1/installations/{id}",
+    path = "/installations/{id}",
     operation_id = "installations_delete",
     tag = "installations",
     params(("id" = String, Path, description = "The installation's id")),
@@ -312,7 +303,6 @@ pub async fn history(
         (status = 403, response = doc::Forbidden),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn delete(
     caller: TenantAdmin,
@@ -342,7 +332,7 @@ pub struct InvocationQuery {
 /// The audit of an installation's calls, newest first.
 #[utoipa::path(
     get,
-    path = "/api/v1/installations/{id}/invocations",
+    path = "/installations/{id}/invocations",
     operation_id = "installations_invocations",
     tag = "installations",
     params(("id" = String, Path, description = "The installation's id"), InvocationQuery),
@@ -350,7 +340,6 @@ pub struct InvocationQuery {
         (status = 200, description = "OK", body = Paged<Invocation>),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn invocations(
     caller: Caller,
@@ -390,14 +379,13 @@ pub struct AuditQuery {
 /// Includes invocations of installations since uninstalled.
 #[utoipa::path(
     get,
-    path = "/api/v1/invocations",
+    path = "/invocations",
     operation_id = "installations_audit",
     tag = "installations",
     params(AuditQuery),
     responses(
         (status = 200, description = "OK", body = Paged<Invocation>),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn audit(
     caller: Caller,
@@ -423,13 +411,12 @@ pub async fn audit(
 /// [{"id", "plugin", "version", "world"}]}`.
 #[utoipa::path(
     get,
-    path = "/api/v1/plugin-snapshot",
+    path = "/plugin-snapshot",
     operation_id = "installations_snapshot",
     tag = "installations",
     responses(
         (status = 200, description = "OK", body = Object),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn snapshot(
     caller: Caller,

@@ -19,7 +19,7 @@ use crate::service::interactions::{self, NewInteractionRequest};
 /// The caller's key is the actor.
 #[utoipa::path(
     post,
-    path = "/api/v1/tickets/{id}/interactions",
+    path = "/tickets/{id}/interactions",
     operation_id = "interactions_create",
     tag = "interactions",
     params(("id" = String, Path, description = "The ticket's id")),
@@ -29,7 +29,6 @@ use crate::service::interactions::{self, NewInteractionRequest};
         (status = 404, response = doc::NotFound),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn create(
     caller: Caller,
@@ -63,7 +62,7 @@ pub struct ListQuery {
 /// A ticket's interactions, most recently logged first.
 #[utoipa::path(
     get,
-    path = "/api/v1/tickets/{id}/interactions",
+    path = "/tickets/{id}/interactions",
     operation_id = "interactions_list",
     tag = "interactions",
     params(("id" = String, Path, description = "The ticket's id"), ListQuery),
@@ -71,7 +70,6 @@ pub struct ListQuery {
         (status = 200, description = "OK", body = Paged<Interaction>),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn list(
     caller: Caller,

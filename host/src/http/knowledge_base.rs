@@ -21,7 +21,7 @@ use crate::service::knowledge_base::{self as kb, ArticleInput};
 /// Tenant-wide admin keys only.
 #[utoipa::path(
     post,
-    path = "/api/v1/kb/articles",
+    path = "/kb/articles",
     operation_id = "knowledge_base_create",
     tag = "knowledge-base",
     request_body = ArticleInput,
@@ -30,7 +30,6 @@ use crate::service::knowledge_base::{self as kb, ArticleInput};
         (status = 403, response = doc::Forbidden),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn create(
     caller: TenantAdmin,
@@ -72,14 +71,13 @@ pub enum Listed {
 /// With `q`, the best matches first, in one page, each with its score and an excerpt.
 #[utoipa::path(
     get,
-    path = "/api/v1/kb/articles",
+    path = "/kb/articles",
     operation_id = "knowledge_base_list",
     tag = "knowledge-base",
     params(ListQuery),
     responses(
         (status = 200, description = "OK", body = Listed),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn list(
     caller: Caller,
@@ -123,7 +121,7 @@ pub async fn list(
 /// One article.
 #[utoipa::path(
     get,
-    path = "/api/v1/kb/articles/{id}",
+    path = "/kb/articles/{id}",
     operation_id = "knowledge_base_get",
     tag = "knowledge-base",
     params(("id" = String, Path, description = "The article's id")),
@@ -131,7 +129,6 @@ pub async fn list(
         (status = 200, description = "OK", body = ArticleView),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn get(
     caller: Caller,
@@ -144,7 +141,7 @@ pub async fn get(
 /// Changes the fields of an article that the body names.
 #[utoipa::path(
     patch,
-    path = "/api/v1/kb/articles/{id}",
+    path = "/kb/articles/{id}",
     operation_id = "knowledge_base_update",
     tag = "knowledge-base",
     params(("id" = String, Path, description = "The article's id")),
@@ -155,7 +152,6 @@ pub async fn get(
         (status = 404, response = doc::NotFound),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn update(
     caller: TenantAdmin,
@@ -170,7 +166,7 @@ pub async fn update(
 /// Deletes an article.
 #[utoipa::path(
     delete,
-    path = "/api/v1/kb/articles/{id}",
+    path = "/kb/articles/{id}",
     operation_id = "knowledge_base_delete",
     tag = "knowledge-base",
     params(("id" = String, Path, description = "The article's id")),
@@ -179,7 +175,6 @@ pub async fn update(
         (status = 403, response = doc::Forbidden),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn delete(
     caller: TenantAdmin,

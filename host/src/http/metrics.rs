@@ -22,7 +22,6 @@ use crate::telemetry::metrics;
     responses(
         (status = 200, description = "OK", body = String, content_type = "text/plain"),
     ),
-    security(("metrics_token" = [])),
 )]
 pub async fn scrape(_scraper: MetricsScraper) -> impl IntoResponse {
     (

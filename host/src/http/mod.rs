@@ -36,9 +36,11 @@ use std::sync::Arc;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::Request;
 use axum::middleware;
-use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::SecurityRequirement;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 pub use error::ApiError;
 
@@ -58,160 +60,20 @@ pub struct AppState {
 /// Uploads carry components of up to 64 MiB plus the manifest.
 const UPLOAD_BODY_LIMIT: usize = crate::service::plugins::MAX_COMPONENT_BYTES + (1 << 20);
 
+/// Where the JSON API is mounted.
+const API_PREFIX: &str = "/api/v1";
+
 /// The router with every route.
 pub fn router(state: AppState) -> Router {
     crate::telemetry::metrics::install();
-    let api = Router::new()
-        .route("/tenants", post(tenants::create))
-        .route("/tenants/{slug}/plugin-policy", put(plugin_policy::put))
-        .route(
-            "/plugin-policy",
-            get(plugin_policy::get).patch(plugin_policy::patch),
-        )
-        .route(
-            "/api-keys",
-            post(tenants::create_key).get(tenants::list_keys),
-        )
-        .route("/api-keys/{id}", delete(tenants::revoke_key))
-        .route("/customers", post(customers::create).get(customers::list))
-        .route(
-            "/customers/{id}",
-            get(customers::get).patch(customers::update),
-        )
-        .route(
-            "/field-definitions",
-            post(field_definitions::create).get(field_definitions::list),
-        )
-        .route(
-            "/field-definitions/{id}",
-            get(field_definitions::get)
-                .patch(field_definitions::update)
-                .delete(field_definitions::delete),
-        )
-        .route("/vehicles", post(vehicles::create).get(vehicles::list))
-        .route("/vehicles/{id}", get(vehicles::get).patch(vehicles::update))
-        .route(
-            "/vehicles/{id}/service-records",
-            get(service_records::list).post(service_records::create),
-        )
-        .route(
-            "/imports/{kind}",
-            post(imports::import).layer(DefaultBodyLimit::max(imports::IMPORT_BODY_LIMIT)),
-        )
-        .route("/tickets", post(tickets::create).get(tickets::list))
-        .route("/tickets/{id}", get(tickets::get).patch(tickets::update))
-        .route("/tickets/{id}/timeline", get(tickets::timeline))
-        .route(
-            "/tickets/{id}/interactions",
-            post(interactions::create).get(interactions::list),
-        )
-        .route("/tickets/{id}/surveys", get(surveys::for_ticket))
-        .route("/surveys/{token}", get(surveys::form).post(surveys::answer))
-        .route(
-            "/tickets/{id}/notifications",
-            get(notifications::list).post(notifications::send),
-        )
-        .route("/webhook-secret", get(notifications::webhook_secret))
-        .route(
-            "/plugins",
-            post(plugins::upload)
-                .get(plugins::list)
-                .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
-        )
-        .route("/plugins/{id}", get(plugins::get))
-        .route(
-            "/installations",
-            post(installations::create).get(installations::list),
-        )
-        .route(
-            "/installations/{id}",
-            get(installations::get)
-                .patch(installations::update)
-                .delete(installations::delete),
-        )
-        .route(
-            "/installations/{id}/invocations",
-            get(installations::invocations),
-        )
-        .route(
-            "/installations/{id}/upgrade",
-            post(installations::upgrade).delete(installations::cancel_upgrade),
-        )
-        .route(
-            "/installations/{id}/upgrade/approve",
-            post(installations::approve_upgrade),
-        )
-        .route(
-            "/installations/{id}/rollback",
-            post(installations::rollback),
-        )
-        .route("/installations/{id}/history", get(installations::history))
-        .route("/plugin-snapshot", get(installations::snapshot))
-        .route(
-            "/installations/{id}/shadow",
-            put(shadow::start).delete(shadow::stop),
-        )
-        .route("/installations/{id}/shadow/promote", post(shadow::promote))
-        .route("/installations/{id}/shadow-report", get(shadow::report))
-        .route("/installations/{id}/replay", post(shadow::replay))
-        .route("/settings", get(settings::get).patch(settings::update))
-        .route("/invocations", get(installations::audit))
-        .route("/sites", post(org::create_site).get(org::list_sites))
-        .route("/sites/{id}", get(org::get_site).patch(org::update_site))
-        .route("/teams", post(org::create_team).get(org::list_teams))
-        .route("/teams/{id}", get(org::get_team))
-        .route("/agents", post(org::create_agent).get(org::list_agents))
-        .route("/agents/{id}", get(org::get_agent))
-        .route("/sla-policies", get(sla::list_policies))
-        .route("/sla-policies/{priority}", put(sla::put_policy))
-        .route("/holidays", get(sla::list_holidays))
-        .route(
-            "/holidays/{day}",
-            put(sla::put_holiday).delete(sla::delete_holiday),
-        )
-        .route("/tickets/{id}/sla", get(sla::ticket_clocks))
-        .route("/campaigns", post(campaigns::create).get(campaigns::list))
-        .route("/intake/calls", post(tickets::intake))
-        .route("/customers/{id}/360", get(campaigns::customer_360))
-        .route(
-            "/dashboards",
-            post(dashboards::create).get(dashboards::list),
-        )
-        .route(
-            "/dashboards/{id}",
-            get(dashboards::get)
-                .patch(dashboards::update)
-                .delete(dashboards::delete),
-        )
-        .route(
-            "/dashboards/{id}/widgets/{widget_id}/svg",
-            get(dashboards::widget_svg),
-        )
-        .route("/reports/kpis", get(reports::kpis))
-        .route("/reports/kpis/tickets", get(reports::tickets))
-        .route(
-            "/kb/articles",
-            post(knowledge_base::create).get(knowledge_base::list),
-        )
-        .route("/openapi.json", get(openapi::document))
-        .route(
-            "/kb/articles/{id}",
-            get(knowledge_base::get)
-                .patch(knowledge_base::update)
-                .delete(knowledge_base::delete),
-        )
-        // Outermost on the API: a replayed reply skips the handler and its extractors.
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            idempotency::at_most_once,
-        ));
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics::scrape))
-        .route("/kb/{id}", get(knowledge_base::page_html))
-        .route("/api/docs", get(openapi::docs_page))
-        .route("/api/docs/{file}", get(openapi::docs_asset))
-        .nest("/api/v1", api)
+    let (api, _) = api().split_for_parts();
+    let (site, _) = site().split_for_parts();
+    // Outermost on the API: a replayed reply skips the handler and its extractors.
+    let api = api.layer(middleware::from_fn_with_state(
+        state.clone(),
+        idempotency::at_most_once,
+    ));
+    site.nest(API_PREFIX, api)
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(middleware::from_fn(metrics::track))
@@ -232,6 +94,140 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .with_state(state)
+}
+
+/// The paths and operations of every route, as their handlers document them.
+fn documented() -> utoipa::openapi::OpenApi {
+    site().nest(API_PREFIX, api()).into_openapi()
+}
+
+/// The route table of the JSON API. Each route is registered with the handler whose
+/// `#[utoipa::path]` documents it, so the router and the OpenAPI document cannot drift
+/// apart; routes are grouped by the credential they take, which `requiring` writes into
+/// each operation's `security`.
+fn api() -> OpenApiRouter<AppState> {
+    // A tenant's API key; each handler's extractor says which role and scope it needs.
+    let keyed = OpenApiRouter::new()
+        .routes(routes!(tenants::create_key, tenants::list_keys))
+        .routes(routes!(tenants::revoke_key))
+        .routes(routes!(plugin_policy::get, plugin_policy::patch))
+        .routes(routes!(customers::create, customers::list))
+        .routes(routes!(customers::get, customers::update))
+        .routes(routes!(field_definitions::create, field_definitions::list))
+        .routes(routes!(
+            field_definitions::get,
+            field_definitions::update,
+            field_definitions::delete
+        ))
+        .routes(routes!(vehicles::create, vehicles::list))
+        .routes(routes!(vehicles::get, vehicles::update))
+        .routes(routes!(service_records::list, service_records::create))
+        .routes(routes!(imports::import).layer(DefaultBodyLimit::max(imports::IMPORT_BODY_LIMIT)))
+        .routes(routes!(tickets::create, tickets::list))
+        .routes(routes!(tickets::get, tickets::update))
+        .routes(routes!(tickets::timeline))
+        .routes(routes!(interactions::create, interactions::list))
+        .routes(routes!(surveys::for_ticket))
+        .routes(routes!(notifications::list, notifications::send))
+        .routes(routes!(notifications::webhook_secret))
+        .routes(
+            routes!(plugins::upload, plugins::list).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .routes(routes!(plugins::get))
+        .routes(routes!(installations::create, installations::list))
+        .routes(routes!(
+            installations::get,
+            installations::update,
+            installations::delete
+        ))
+        .routes(routes!(installations::invocations))
+        .routes(routes!(
+            installations::upgrade,
+            installations::cancel_upgrade
+        ))
+        .routes(routes!(installations::approve_upgrade))
+        .routes(routes!(installations::rollback))
+        .routes(routes!(installations::history))
+        .routes(routes!(installations::snapshot))
+        .routes(routes!(shadow::start, shadow::stop))
+        .routes(routes!(shadow::promote))
+        .routes(routes!(shadow::report))
+        .routes(routes!(shadow::replay))
+        .routes(routes!(settings::get, settings::update))
+        .routes(routes!(installations::audit))
+        .routes(routes!(org::create_site, org::list_sites))
+        .routes(routes!(org::get_site, org::update_site))
+        .routes(routes!(org::create_team, org::list_teams))
+        .routes(routes!(org::get_team))
+        .routes(routes!(org::create_agent, org::list_agents))
+        .routes(routes!(org::get_agent))
+        .routes(routes!(sla::list_policies))
+        .routes(routes!(sla::put_policy))
+        .routes(routes!(sla::list_holidays))
+        .routes(routes!(sla::put_holiday, sla::delete_holiday))
+        .routes(routes!(sla::ticket_clocks))
+        .routes(routes!(campaigns::create, campaigns::list))
+        .routes(routes!(tickets::intake))
+        .routes(routes!(campaigns::customer_360))
+        .routes(routes!(dashboards::create, dashboards::list))
+        .routes(routes!(
+            dashboards::get,
+            dashboards::update,
+            dashboards::delete
+        ))
+        .routes(routes!(dashboards::widget_svg))
+        .routes(routes!(reports::kpis))
+        .routes(routes!(reports::tickets))
+        .routes(routes!(knowledge_base::create, knowledge_base::list))
+        .routes(routes!(
+            knowledge_base::get,
+            knowledge_base::update,
+            knowledge_base::delete
+        ));
+    // The platform operator's admin token.
+    let platform = OpenApiRouter::new()
+        .routes(routes!(tenants::create))
+        .routes(routes!(plugin_policy::put));
+    // No credential: the survey link's token is its own credential, and the document
+    // describes the API to whoever asks.
+    let open = OpenApiRouter::new()
+        .routes(routes!(surveys::form, surveys::answer))
+        .routes(routes!(openapi::document));
+    requiring("api_key", keyed)
+        .merge(requiring("admin_token", platform))
+        .merge(open)
+}
+
+/// The routes outside the JSON API: health, metrics, public article pages and the API's
+/// browsable docs.
+fn site() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .merge(requiring(
+            "metrics_token",
+            OpenApiRouter::new().routes(routes!(metrics::scrape)),
+        ))
+        .routes(routes!(knowledge_base::page_html))
+        .routes(routes!(openapi::docs_page))
+        .routes(routes!(openapi::docs_asset))
+}
+
+/// `router` with each of its operations documented as taking the credential `scheme`.
+fn requiring(scheme: &str, mut router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    let requirement = SecurityRequirement::new(scheme, Vec::<String>::new());
+    for item in router.get_openapi_mut().paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            operation.security = Some(vec![requirement.clone()]);
+        }
+    }
+    router
 }
 
 /// Whether the node and its database are up.

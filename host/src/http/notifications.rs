@@ -17,7 +17,7 @@ use crate::service::notifications::{self, NewNotification};
 /// A ticket's notifications with their delivery state, oldest first.
 #[utoipa::path(
     get,
-    path = "/api/v1/tickets/{id}/notifications",
+    path = "/tickets/{id}/notifications",
     operation_id = "notifications_list",
     tag = "notifications",
     params(("id" = String, Path, description = "The ticket's id")),
@@ -25,7 +25,6 @@ use crate::service::notifications::{self, NewNotification};
         (status = 200, description = "OK", body = Items<OutboxEntry>),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn list(
     caller: Caller,
@@ -43,7 +42,7 @@ pub async fn list(
 /// `Retry-After`.
 #[utoipa::path(
     post,
-    path = "/api/v1/tickets/{id}/notifications",
+    path = "/tickets/{id}/notifications",
     operation_id = "notifications_send",
     tag = "notifications",
     params(("id" = String, Path, description = "The ticket's id")),
@@ -54,7 +53,6 @@ pub async fn list(
         (status = 422, response = doc::Unprocessable),
         (status = 429, response = doc::TooManyRequests),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn send(
     caller: Caller,
@@ -74,14 +72,13 @@ pub async fn send(
 /// Created on first use. Admin keys only.
 #[utoipa::path(
     get,
-    path = "/api/v1/webhook-secret",
+    path = "/webhook-secret",
     operation_id = "notifications_webhook_secret",
     tag = "notifications",
     responses(
         (status = 200, description = "OK", body = Object),
         (status = 403, response = doc::Forbidden),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn webhook_secret(
     // One secret signs every webhook of the tenant: a dealer's admin must not forge them.

@@ -1,6 +1,6 @@
-//! The OpenAPI 3.1 document of the whole HTTP API, generated from the handlers'
-//! `#[utoipa::path]` annotations and the types they take and return, and a page that
-//! renders it.
+//! The OpenAPI 3.1 document of the whole HTTP API, generated from the route table's
+//! handlers, their `#[utoipa::path]` annotations and the types they take and return, and a
+//! page that renders it.
 
 use std::sync::LazyLock;
 
@@ -46,107 +46,6 @@ use super::extract::ApiPath;
         (name = "operations", description = "Health and metrics for the platform operator."),
         (name = "docs", description = "This document and its browsable page."),
     ),
-    paths(
-        super::tenants::create,
-        super::plugin_policy::put,
-        super::plugin_policy::get,
-        super::plugin_policy::patch,
-        super::tenants::create_key,
-        super::tenants::list_keys,
-        super::tenants::revoke_key,
-        super::customers::create,
-        super::customers::list,
-        super::customers::get,
-        super::customers::update,
-        super::field_definitions::create,
-        super::field_definitions::list,
-        super::field_definitions::get,
-        super::field_definitions::update,
-        super::field_definitions::delete,
-        super::vehicles::create,
-        super::vehicles::list,
-        super::vehicles::get,
-        super::vehicles::update,
-        super::service_records::list,
-        super::service_records::create,
-        super::imports::import,
-        super::tickets::create,
-        super::tickets::list,
-        super::tickets::get,
-        super::tickets::update,
-        super::tickets::timeline,
-        super::interactions::create,
-        super::interactions::list,
-        super::surveys::for_ticket,
-        super::surveys::form,
-        super::surveys::answer,
-        super::notifications::list,
-        super::notifications::send,
-        super::notifications::webhook_secret,
-        super::plugins::upload,
-        super::plugins::list,
-        super::plugins::get,
-        super::installations::create,
-        super::installations::list,
-        super::installations::get,
-        super::installations::update,
-        super::installations::delete,
-        super::installations::invocations,
-        super::installations::upgrade,
-        super::installations::cancel_upgrade,
-        super::installations::approve_upgrade,
-        super::installations::rollback,
-        super::installations::history,
-        super::installations::snapshot,
-        super::shadow::start,
-        super::shadow::stop,
-        super::shadow::promote,
-        super::shadow::report,
-        super::shadow::replay,
-        super::settings::get,
-        super::settings::update,
-        super::installations::audit,
-        super::org::create_site,
-        super::org::list_sites,
-        super::org::get_site,
-        super::org::update_site,
-        super::org::create_team,
-        super::org::list_teams,
-        super::org::get_team,
-        super::org::create_agent,
-        super::org::list_agents,
-        super::org::get_agent,
-        super::sla::list_policies,
-        super::sla::put_policy,
-        super::sla::list_holidays,
-        super::sla::put_holiday,
-        super::sla::delete_holiday,
-        super::sla::ticket_clocks,
-        super::campaigns::create,
-        super::campaigns::list,
-        super::tickets::intake,
-        super::campaigns::customer_360,
-        super::dashboards::create,
-        super::dashboards::list,
-        super::dashboards::get,
-        super::dashboards::update,
-        super::dashboards::delete,
-        super::dashboards::widget_svg,
-        super::reports::kpis,
-        super::reports::tickets,
-        super::knowledge_base::create,
-        super::knowledge_base::list,
-        super::knowledge_base::get,
-        super::knowledge_base::update,
-        super::knowledge_base::delete,
-        super::healthz,
-        super::metrics::scrape,
-        super::knowledge_base::page_html
-,
-        document,
-        docs_page,
-        docs_asset,
-    ),
     components(schemas(ErrorBody), responses(
         BadRequest,
         Unauthorized,
@@ -159,23 +58,31 @@ use super::extract::ApiPath;
         Internal,
         Unavailable
     )),
-    modifiers(
+)]
+struct ApiDoc;
+
+/// The document, built once: it depends only on the code. The paths come from the route
+/// table (`super::documented`); what every operation has in common is added after.
+static DOCUMENT: LazyLock<Document> = LazyLock::new(|| {
+    let mut document = ApiDoc::openapi();
+    document.merge(super::documented());
+    let modifiers: [&dyn Modify; 5] = [
         &Security,
         &CommonErrors,
         &IdempotentPosts,
         &FlattenedStayOpen,
-        &UntaggedAsAnyOf
-    ),
-)]
-struct ApiDoc;
-
-/// The document, built once: it depends only on the code.
-static DOCUMENT: LazyLock<Document> = LazyLock::new(ApiDoc::openapi);
+        &UntaggedAsAnyOf,
+    ];
+    for modifier in modifiers {
+        modifier.modify(&mut document);
+    }
+    document
+});
 
 /// The OpenAPI 3.1 document of this API.
 #[utoipa::path(
     get,
-    path = "/api/v1/openapi.json",
+    path = "/openapi.json",
     operation_id = "openapi_document",
     tag = "docs",
     responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)),

@@ -21,7 +21,7 @@ use crate::service::org::{self, AgentBody, SiteBody, SiteChange, TeamBody};
 /// dealer under a region, a station under a dealer.
 #[utoipa::path(
     post,
-    path = "/api/v1/sites",
+    path = "/sites",
     operation_id = "org_create_site",
     tag = "org",
     request_body = SiteBody,
@@ -32,7 +32,6 @@ use crate::service::org::{self, AgentBody, SiteBody, SiteChange, TeamBody};
         (status = 409, response = doc::Conflict),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn create_site(
     caller: Admin,
@@ -46,7 +45,7 @@ pub async fn create_site(
 /// Changes a site's name, service area, opening hours or time zone.
 #[utoipa::path(
     patch,
-    path = "/api/v1/sites/{id}",
+    path = "/sites/{id}",
     operation_id = "org_update_site",
     tag = "org",
     params(("id" = String, Path, description = "The site's id")),
@@ -57,7 +56,6 @@ pub async fn create_site(
         (status = 404, response = doc::NotFound),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn update_site(
     caller: Admin,
@@ -73,7 +71,7 @@ pub async fn update_site(
 /// One site.
 #[utoipa::path(
     get,
-    path = "/api/v1/sites/{id}",
+    path = "/sites/{id}",
     operation_id = "org_get_site",
     tag = "org",
     params(("id" = String, Path, description = "The site's id")),
@@ -81,7 +79,6 @@ pub async fn update_site(
         (status = 200, description = "OK", body = Site),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn get_site(
     caller: Caller,
@@ -107,14 +104,13 @@ pub struct SiteQuery {
 /// Lists the sites the caller's key can see.
 #[utoipa::path(
     get,
-    path = "/api/v1/sites",
+    path = "/sites",
     operation_id = "org_list_sites",
     tag = "org",
     params(SiteQuery),
     responses(
         (status = 200, description = "OK", body = Paged<Site>),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn list_sites(
     caller: Caller,
@@ -137,7 +133,7 @@ pub async fn list_sites(
 /// Creates a team at a site.
 #[utoipa::path(
     post,
-    path = "/api/v1/teams",
+    path = "/teams",
     operation_id = "org_create_team",
     tag = "org",
     request_body = TeamBody,
@@ -148,7 +144,6 @@ pub async fn list_sites(
         (status = 409, response = doc::Conflict),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn create_team(
     caller: Admin,
@@ -162,7 +157,7 @@ pub async fn create_team(
 /// One team.
 #[utoipa::path(
     get,
-    path = "/api/v1/teams/{id}",
+    path = "/teams/{id}",
     operation_id = "org_get_team",
     tag = "org",
     params(("id" = String, Path, description = "The team's id")),
@@ -170,7 +165,6 @@ pub async fn create_team(
         (status = 200, description = "OK", body = Team),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn get_team(
     caller: Caller,
@@ -196,14 +190,13 @@ pub struct TeamQuery {
 /// Lists teams.
 #[utoipa::path(
     get,
-    path = "/api/v1/teams",
+    path = "/teams",
     operation_id = "org_list_teams",
     tag = "org",
     params(TeamQuery),
     responses(
         (status = 200, description = "OK", body = Paged<Team>),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn list_teams(
     caller: Caller,
@@ -226,7 +219,7 @@ pub async fn list_teams(
 /// Creates an agent in a team.
 #[utoipa::path(
     post,
-    path = "/api/v1/agents",
+    path = "/agents",
     operation_id = "org_create_agent",
     tag = "org",
     request_body = AgentBody,
@@ -237,7 +230,6 @@ pub async fn list_teams(
         (status = 409, response = doc::Conflict),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn create_agent(
     caller: Admin,
@@ -251,7 +243,7 @@ pub async fn create_agent(
 /// One agent.
 #[utoipa::path(
     get,
-    path = "/api/v1/agents/{id}",
+    path = "/agents/{id}",
     operation_id = "org_get_agent",
     tag = "org",
     params(("id" = String, Path, description = "The agent's id")),
@@ -259,7 +251,6 @@ pub async fn create_agent(
         (status = 200, description = "OK", body = Agent),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn get_agent(
     caller: Caller,
@@ -285,14 +276,13 @@ pub struct AgentQuery {
 /// Lists agents.
 #[utoipa::path(
     get,
-    path = "/api/v1/agents",
+    path = "/agents",
     operation_id = "org_list_agents",
     tag = "org",
     params(AgentQuery),
     responses(
         (status = 200, description = "OK", body = Paged<Agent>),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn list_agents(
     caller: Caller,

@@ -17,13 +17,12 @@ use crate::service::tenants;
 /// The tenant's plugin policy and how much of its quota is used.
 #[utoipa::path(
     get,
-    path = "/api/v1/plugin-policy",
+    path = "/plugin-policy",
     operation_id = "plugin_policy_get",
     tag = "plugin-policy",
     responses(
         (status = 200, description = "OK", body = PolicyView),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn get(
     caller: Caller,
@@ -47,7 +46,7 @@ pub struct AlertChange {
 /// Only the alert address: the quota and budget are the platform admin's.
 #[utoipa::path(
     patch,
-    path = "/api/v1/plugin-policy",
+    path = "/plugin-policy",
     operation_id = "plugin_policy_patch",
     tag = "plugin-policy",
     request_body = AlertChange,
@@ -56,7 +55,6 @@ pub struct AlertChange {
         (status = 403, response = doc::Forbidden),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn patch(
     caller: TenantAdmin,
@@ -73,7 +71,7 @@ pub async fn patch(
 /// Platform admin token only.
 #[utoipa::path(
     put,
-    path = "/api/v1/tenants/{slug}/plugin-policy",
+    path = "/tenants/{slug}/plugin-policy",
     operation_id = "plugin_policy_put",
     tag = "plugin-policy",
     params(("slug" = String, Path, description = "The tenant's slug")),
@@ -83,7 +81,6 @@ pub async fn patch(
         (status = 404, response = doc::NotFound),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("admin_token" = [])),
 )]
 pub async fn put(
     _admin: PlatformAdmin,

@@ -36,7 +36,7 @@ pub struct UploadForm {
 /// only.
 #[utoipa::path(
     post,
-    path = "/api/v1/plugins",
+    path = "/plugins",
     operation_id = "plugins_upload",
     tag = "plugins",
     request_body(content = inline(UploadForm), content_type = "multipart/form-data"),
@@ -47,7 +47,6 @@ pub struct UploadForm {
         (status = 409, response = doc::Conflict),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn upload(
     caller: TenantAdmin,
@@ -105,14 +104,13 @@ pub struct ListQuery {
 /// Lists uploaded plugin versions.
 #[utoipa::path(
     get,
-    path = "/api/v1/plugins",
+    path = "/plugins",
     operation_id = "plugins_list",
     tag = "plugins",
     params(ListQuery),
     responses(
         (status = 200, description = "OK", body = Paged<PluginVersion>),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn list(
     caller: Caller,
@@ -132,7 +130,7 @@ pub async fn list(
 /// One uploaded plugin version.
 #[utoipa::path(
     get,
-    path = "/api/v1/plugins/{id}",
+    path = "/plugins/{id}",
     operation_id = "plugins_get",
     tag = "plugins",
     params(("id" = String, Path, description = "The plugin version's id")),
@@ -140,7 +138,6 @@ pub async fn list(
         (status = 200, description = "OK", body = PluginVersion),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn get(
     caller: Caller,

@@ -190,7 +190,7 @@ impl DrillLink for Links<'_> {
 /// links to the tickets behind it. `metric` and `group` belong to the drill-down.
 #[utoipa::path(
     get,
-    path = "/api/v1/reports/kpis",
+    path = "/reports/kpis",
     operation_id = "reports_kpis",
     tag = "reports",
     params(KpiParams),
@@ -198,7 +198,6 @@ impl DrillLink for Links<'_> {
         (status = 200, description = "OK", body = KpiReport),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn kpis(
     caller: Caller,
@@ -228,7 +227,7 @@ pub async fn kpis(
 /// a value).
 #[utoipa::path(
     get,
-    path = "/api/v1/reports/kpis/tickets",
+    path = "/reports/kpis/tickets",
     operation_id = "reports_tickets",
     tag = "reports",
     params(KpiParams),
@@ -236,7 +235,6 @@ pub async fn kpis(
         (status = 200, description = "OK", body = DrillDown),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn tickets(
     caller: Caller,

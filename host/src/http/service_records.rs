@@ -36,7 +36,7 @@ pub struct ServiceRecordBody {
 /// Records a service visit of a vehicle.
 #[utoipa::path(
     post,
-    path = "/api/v1/vehicles/{id}/service-records",
+    path = "/vehicles/{id}/service-records",
     operation_id = "service_records_create",
     tag = "service-records",
     params(("id" = String, Path, description = "The vehicle's id")),
@@ -47,7 +47,6 @@ pub struct ServiceRecordBody {
         (status = 409, response = doc::Conflict),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn create(
     caller: Caller,
@@ -81,7 +80,7 @@ pub async fn create(
 /// A vehicle's service history, latest visit first.
 #[utoipa::path(
     get,
-    path = "/api/v1/vehicles/{id}/service-records",
+    path = "/vehicles/{id}/service-records",
     operation_id = "service_records_list",
     tag = "service-records",
     params(("id" = String, Path, description = "The vehicle's id")),
@@ -89,7 +88,6 @@ pub async fn create(
         (status = 200, description = "OK", body = Items<ServiceRecord>),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn list(
     caller: Caller,

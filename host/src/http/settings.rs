@@ -19,14 +19,13 @@ const MAX_RETENTION_DAYS: i64 = 3_650;
 /// The tenant's settings.
 #[utoipa::path(
     get,
-    path = "/api/v1/settings",
+    path = "/settings",
     operation_id = "settings_get",
     tag = "settings",
     responses(
         (status = 200, description = "OK", body = Settings),
         (status = 403, response = doc::Forbidden),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn get(
     caller: TenantAdmin,
@@ -49,7 +48,7 @@ pub struct SettingsChange {
 /// Changes the tenant's settings.
 #[utoipa::path(
     patch,
-    path = "/api/v1/settings",
+    path = "/settings",
     operation_id = "settings_update",
     tag = "settings",
     request_body = SettingsChange,
@@ -58,7 +57,6 @@ pub struct SettingsChange {
         (status = 403, response = doc::Forbidden),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn update(
     caller: TenantAdmin,

@@ -20,7 +20,7 @@ use crate::service::shadow::{self, CandidateRequest, ReplayRequest, Report};
 /// applied.
 #[utoipa::path(
     put,
-    path = "/api/v1/installations/{id}/shadow",
+    path = "/installations/{id}/shadow",
     operation_id = "shadow_start",
     tag = "shadow",
     params(("id" = String, Path, description = "The installation's id")),
@@ -32,7 +32,6 @@ use crate::service::shadow::{self, CandidateRequest, ReplayRequest, Report};
         (status = 409, response = doc::Conflict),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn start(
     caller: TenantAdmin,
@@ -48,7 +47,7 @@ pub async fn start(
 /// Stops the shadow run.
 #[utoipa::path(
     delete,
-    path = "/api/v1/installations/{id}/shadow",
+    path = "/installations/{id}/shadow",
     operation_id = "shadow_stop",
     tag = "shadow",
     params(("id" = String, Path, description = "The installation's id")),
@@ -58,7 +57,6 @@ pub async fn start(
         (status = 404, response = doc::NotFound),
         (status = 409, response = doc::Conflict),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn stop(
     caller: TenantAdmin,
@@ -75,7 +73,7 @@ pub async fn stop(
 /// 200 when the candidate is live, 202 when the capabilities it adds wait for approval.
 #[utoipa::path(
     post,
-    path = "/api/v1/installations/{id}/shadow/promote",
+    path = "/installations/{id}/shadow/promote",
     operation_id = "shadow_promote",
     tag = "shadow",
     params(("id" = String, Path, description = "The installation's id")),
@@ -86,7 +84,6 @@ pub async fn stop(
         (status = 404, response = doc::NotFound),
         (status = 409, response = doc::Conflict),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn promote(
     caller: TenantAdmin,
@@ -101,7 +98,7 @@ pub async fn promote(
 /// Replays recorded inputs through a candidate and compares it with the installed version.
 #[utoipa::path(
     post,
-    path = "/api/v1/installations/{id}/replay",
+    path = "/installations/{id}/replay",
     operation_id = "shadow_replay",
     tag = "shadow",
     params(("id" = String, Path, description = "The installation's id")),
@@ -113,7 +110,6 @@ pub async fn promote(
         (status = 409, response = doc::Conflict),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn replay(
     caller: TenantAdmin,
@@ -138,7 +134,7 @@ pub struct ReportQuery {
 /// `source=live` (the default) compares the shadow run, `source=replay` the last replay.
 #[utoipa::path(
     get,
-    path = "/api/v1/installations/{id}/shadow-report",
+    path = "/installations/{id}/shadow-report",
     operation_id = "shadow_report",
     tag = "shadow",
     params(("id" = String, Path, description = "The installation's id"), ReportQuery),
@@ -147,7 +143,6 @@ pub struct ReportQuery {
         (status = 403, response = doc::Forbidden),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn report(
     caller: TenantAdmin,

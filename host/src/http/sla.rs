@@ -19,7 +19,7 @@ use crate::service::sla::{self, HolidayBody, PolicyBody};
 /// Targets are in business minutes and apply to new tickets of that priority.
 #[utoipa::path(
     put,
-    path = "/api/v1/sla-policies/{priority}",
+    path = "/sla-policies/{priority}",
     operation_id = "sla_put_policy",
     tag = "sla",
     params(("priority" = Priority, Path, description = "The priority the targets apply to")),
@@ -29,7 +29,6 @@ use crate::service::sla::{self, HolidayBody, PolicyBody};
         (status = 403, response = doc::Forbidden),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn put_policy(
     caller: TenantAdmin,
@@ -45,13 +44,12 @@ pub async fn put_policy(
 /// The tenant's SLA policies, one per priority.
 #[utoipa::path(
     get,
-    path = "/api/v1/sla-policies",
+    path = "/sla-policies",
     operation_id = "sla_list_policies",
     tag = "sla",
     responses(
         (status = 200, description = "OK", body = Items<Policy>),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn list_policies(
     caller: Caller,
@@ -64,7 +62,7 @@ pub async fn list_policies(
 /// Adds or renames a day the SLA calendar skips.
 #[utoipa::path(
     put,
-    path = "/api/v1/holidays/{day}",
+    path = "/holidays/{day}",
     operation_id = "sla_put_holiday",
     tag = "sla",
     params(("day" = String, Path, description = "The day, `YYYY-MM-DD`")),
@@ -73,7 +71,6 @@ pub async fn list_policies(
         (status = 200, description = "OK", body = Holiday),
         (status = 403, response = doc::Forbidden),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn put_holiday(
     caller: TenantAdmin,
@@ -88,7 +85,7 @@ pub async fn put_holiday(
 /// Removes a holiday.
 #[utoipa::path(
     delete,
-    path = "/api/v1/holidays/{day}",
+    path = "/holidays/{day}",
     operation_id = "sla_delete_holiday",
     tag = "sla",
     params(("day" = String, Path, description = "The day, `YYYY-MM-DD`")),
@@ -97,7 +94,6 @@ pub async fn put_holiday(
         (status = 403, response = doc::Forbidden),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn delete_holiday(
     caller: TenantAdmin,
@@ -111,13 +107,12 @@ pub async fn delete_holiday(
 /// The days the SLA calendar skips.
 #[utoipa::path(
     get,
-    path = "/api/v1/holidays",
+    path = "/holidays",
     operation_id = "sla_list_holidays",
     tag = "sla",
     responses(
         (status = 200, description = "OK", body = Items<Holiday>),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn list_holidays(
     caller: Caller,
@@ -130,7 +125,7 @@ pub async fn list_holidays(
 /// A ticket's SLA clocks.
 #[utoipa::path(
     get,
-    path = "/api/v1/tickets/{id}/sla",
+    path = "/tickets/{id}/sla",
     operation_id = "sla_ticket_clocks",
     tag = "sla",
     params(("id" = String, Path, description = "The ticket's id")),
@@ -138,7 +133,6 @@ pub async fn list_holidays(
         (status = 200, description = "OK", body = Items<ClockView>),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn ticket_clocks(
     caller: Caller,

@@ -19,7 +19,7 @@ use crate::service::surveys::{self, AnswerRequest, Answered, SurveyForm};
 /// No API key: the token in the link is the only credential.
 #[utoipa::path(
     get,
-    path = "/api/v1/surveys/{token}",
+    path = "/surveys/{token}",
     operation_id = "surveys_form",
     tag = "surveys",
     params(("token" = String, Path, description = "The token from the customer's survey link")),
@@ -41,7 +41,7 @@ pub async fn form(
 /// No API key: the token in the link is the only credential.
 #[utoipa::path(
     post,
-    path = "/api/v1/surveys/{token}",
+    path = "/surveys/{token}",
     operation_id = "surveys_answer",
     tag = "surveys",
     params(("token" = String, Path, description = "The token from the customer's survey link")),
@@ -66,7 +66,7 @@ pub async fn answer(
 /// The surveys issued for a ticket, oldest first, with their answers.
 #[utoipa::path(
     get,
-    path = "/api/v1/tickets/{id}/surveys",
+    path = "/tickets/{id}/surveys",
     operation_id = "surveys_for_ticket",
     tag = "surveys",
     params(("id" = String, Path, description = "The ticket's id")),
@@ -74,7 +74,6 @@ pub async fn answer(
         (status = 200, description = "OK", body = Items<Survey>),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn for_ticket(
     caller: Caller,

@@ -18,7 +18,7 @@ use crate::service::tenants::{self, NewKey, NewTenant};
 /// once.
 #[utoipa::path(
     post,
-    path = "/api/v1/tenants",
+    path = "/tenants",
     operation_id = "tenants_create",
     tag = "tenants",
     request_body = NewTenant,
@@ -27,7 +27,6 @@ use crate::service::tenants::{self, NewKey, NewTenant};
         (status = 409, response = doc::Conflict),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("admin_token" = [])),
 )]
 pub async fn create(
     _admin: PlatformAdmin,
@@ -49,7 +48,7 @@ pub async fn create(
 /// at least the same subtree.
 #[utoipa::path(
     post,
-    path = "/api/v1/api-keys",
+    path = "/api-keys",
     operation_id = "tenants_create_key",
     tag = "tenants",
     request_body = NewKey,
@@ -59,7 +58,6 @@ pub async fn create(
         (status = 404, response = doc::NotFound),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn create_key(
     caller: Admin,
@@ -78,14 +76,13 @@ pub async fn create_key(
 /// A site-scoped admin key sees the keys of its subtree.
 #[utoipa::path(
     get,
-    path = "/api/v1/api-keys",
+    path = "/api-keys",
     operation_id = "tenants_list_keys",
     tag = "tenants",
     responses(
         (status = 200, description = "OK", body = Paged<ApiKey>),
         (status = 403, response = doc::Forbidden),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn list_keys(
     caller: Admin,
@@ -104,7 +101,7 @@ pub async fn list_keys(
 /// so that a tenant is never left without the key it is using: revoke it with another.
 #[utoipa::path(
     delete,
-    path = "/api/v1/api-keys/{id}",
+    path = "/api-keys/{id}",
     operation_id = "tenants_revoke_key",
     tag = "tenants",
     params(("id" = String, Path, description = "The key's id")),
@@ -114,7 +111,6 @@ pub async fn list_keys(
         (status = 404, response = doc::NotFound),
         (status = 409, response = doc::Conflict),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn revoke_key(
     caller: Admin,

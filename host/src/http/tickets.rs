@@ -22,7 +22,7 @@ use crate::service::tickets::{self, NewTicket, TicketChange, TicketView};
 /// first attempt made. Tenant-wide keys only.
 #[utoipa::path(
     post,
-    path = "/api/v1/intake/calls",
+    path = "/intake/calls",
     operation_id = "tickets_intake",
     tag = "tickets",
     request_body = crate::service::intake::Call,
@@ -32,7 +32,6 @@ use crate::service::tickets::{self, NewTicket, TicketChange, TicketView};
         (status = 403, response = doc::Forbidden),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn intake(
     // The hotline takes calls for every dealer.
@@ -55,7 +54,7 @@ pub async fn intake(
 /// A site-scoped key files the ticket at its own site unless it names one of its subtree.
 #[utoipa::path(
     post,
-    path = "/api/v1/tickets",
+    path = "/tickets",
     operation_id = "tickets_create",
     tag = "tickets",
     request_body = NewTicket,
@@ -64,7 +63,6 @@ pub async fn intake(
         (status = 404, response = doc::NotFound),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn create(
     caller: Caller,
@@ -110,7 +108,7 @@ pub struct ListQuery {
 /// A site-scoped key sees only its subtree's tickets.
 #[utoipa::path(
     get,
-    path = "/api/v1/tickets",
+    path = "/tickets",
     operation_id = "tickets_list",
     tag = "tickets",
     params(ListQuery),
@@ -118,7 +116,6 @@ pub struct ListQuery {
         (status = 200, description = "OK", body = Paged<Ticket>),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn list(
     caller: Caller,
@@ -148,7 +145,7 @@ pub async fn list(
 /// A ticket with its plugin decisions and notifications.
 #[utoipa::path(
     get,
-    path = "/api/v1/tickets/{id}",
+    path = "/tickets/{id}",
     operation_id = "tickets_get",
     tag = "tickets",
     params(("id" = String, Path, description = "The ticket's id")),
@@ -156,7 +153,6 @@ pub async fn list(
         (status = 200, description = "OK", body = TicketView),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn get(
     caller: Caller,
@@ -175,7 +171,7 @@ pub async fn get(
 /// the allowed ones.
 #[utoipa::path(
     patch,
-    path = "/api/v1/tickets/{id}",
+    path = "/tickets/{id}",
     operation_id = "tickets_update",
     tag = "tickets",
     params(("id" = String, Path, description = "The ticket's id")),
@@ -186,7 +182,6 @@ pub async fn get(
         (status = 409, response = doc::Conflict),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn update(
     caller: Caller,
@@ -206,7 +201,7 @@ pub async fn update(
 /// A ticket's timeline: every change, oldest first, with its actor.
 #[utoipa::path(
     get,
-    path = "/api/v1/tickets/{id}/timeline",
+    path = "/tickets/{id}/timeline",
     operation_id = "tickets_timeline",
     tag = "tickets",
     params(("id" = String, Path, description = "The ticket's id")),
@@ -214,7 +209,6 @@ pub async fn update(
         (status = 200, description = "OK", body = Items<TicketEvent>),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn timeline(
     caller: Caller,

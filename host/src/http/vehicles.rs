@@ -19,7 +19,7 @@ use crate::service::vehicles::{self, Search, VehicleBody, VehicleChange};
 /// Field-provider plugins check it and fill in the fields they compute before it is stored.
 #[utoipa::path(
     post,
-    path = "/api/v1/vehicles",
+    path = "/vehicles",
     operation_id = "vehicles_create",
     tag = "vehicles",
     request_body = VehicleBody,
@@ -28,7 +28,6 @@ use crate::service::vehicles::{self, Search, VehicleBody, VehicleChange};
         (status = 409, response = doc::Conflict),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn create(
     caller: Caller,
@@ -44,7 +43,7 @@ pub async fn create(
 /// The VIN is its identity and does not change; an empty `customer_id` unlinks the owner.
 #[utoipa::path(
     patch,
-    path = "/api/v1/vehicles/{id}",
+    path = "/vehicles/{id}",
     operation_id = "vehicles_update",
     tag = "vehicles",
     params(("id" = String, Path, description = "The vehicle's id")),
@@ -55,7 +54,6 @@ pub async fn create(
         (status = 409, response = doc::Conflict),
         (status = 422, response = doc::Unprocessable),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn update(
     caller: Caller,
@@ -87,14 +85,13 @@ pub struct ListQuery {
 /// Lists vehicles, newest first.
 #[utoipa::path(
     get,
-    path = "/api/v1/vehicles",
+    path = "/vehicles",
     operation_id = "vehicles_list",
     tag = "vehicles",
     params(ListQuery),
     responses(
         (status = 200, description = "OK", body = Paged<Vehicle>),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn list(
     caller: Caller,
@@ -116,7 +113,7 @@ pub async fn list(
 /// One vehicle.
 #[utoipa::path(
     get,
-    path = "/api/v1/vehicles/{id}",
+    path = "/vehicles/{id}",
     operation_id = "vehicles_get",
     tag = "vehicles",
     params(("id" = String, Path, description = "The vehicle's id")),
@@ -124,7 +121,6 @@ pub async fn list(
         (status = 200, description = "OK", body = Vehicle),
         (status = 404, response = doc::NotFound),
     ),
-    security(("api_key" = [])),
 )]
 pub async fn get(
     caller: Caller,
