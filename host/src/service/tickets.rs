@@ -461,94 +461,8 @@ async fn try_update(
         .ok_or(ServiceError::NotFound("ticket"))?;
     let before = ticket.clone();
     let mut changed = serde_json::Map::new();
-    let mut errors = Vec::new();
-
-    if let Some(status) = change.status.filter(|s| *s != ticket.status) {
-        if !ticket.status.can_move_to(status) {
-            return Err(ServiceError::IllegalTransition {
-                from: ticket.status.to_string(),
-                to: status.to_string(),
-                allowed: ticket
-                    .status
-                    .next()
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
-        }
-        ticket.status = status;
-        changed.insert(
-            "status".into(),
-            serde_json::json!({ "from": before.status, "to": status }),
-        );
-    }
-    if let Some(subject) = change.subject {
-        match clean(Some(subject)) {
-            Some(subject) => ticket.subject = subject,
-            None => errors.push(FieldError {
-                field: "subject".into(),
-                message: "must not be empty".into(),
-            }),
-        }
-    }
-    if let Some(description) = change.description {
-        match clean(Some(description)) {
-            Some(description) => ticket.description = description,
-            None => errors.push(FieldError {
-                field: "description".into(),
-                message: "must not be empty".into(),
-            }),
-        }
-    }
-    if change.category.is_some() {
-        match category_of(change.category) {
-            Ok(category) => ticket.category = category,
-            Err(err) => errors.push(err),
-        }
-    }
-    if let Some(site_id) = change.site_id.clone().and_then(|id| clean(Some(id))) {
-        ticket.site_id = checked_site(core, tenant_id, site_id, &mut errors).await?;
-    }
-    if !errors.is_empty() {
-        return Err(ServiceError::Unprocessable {
-            message: format!("the change is not valid: {}", summary(&errors)),
-            errors,
-        });
-    }
-    if let Some(priority) = change.priority {
-        ticket.priority = priority;
-    }
     let explicit_assignment =
-        change.queue.is_some() || change.team.is_some() || change.assignee.is_some();
-    if let Some(queue) = change.queue {
-        ticket.queue = clean(Some(queue));
-    }
-    if let Some(team) = change.team {
-        ticket.team = clean(Some(team));
-    }
-    if let Some(assignee) = change.assignee {
-        ticket.assignee = clean(Some(assignee));
-        if ticket.assignee.is_some() && ticket.status == TicketStatus::New {
-            ticket.status = TicketStatus::Assigned;
-        }
-    }
-    if let Some(tags) = change.tags {
-        ticket.tags = tags;
-    }
-    if let Some(fields) = change.fields {
-        crate::domain::records::merge_fields(&mut ticket.fields, fields);
-        // The result must be valid, not only the change: removing a required field fails.
-        let errors =
-            super::field_checks::check_record(core, tenant_id, FieldEntity::Ticket, &ticket.fields)
-                .await?;
-        if !errors.is_empty() {
-            return Err(ServiceError::Unprocessable {
-                message: format!("the change is not valid: {}", summary(&errors)),
-                errors,
-            });
-        }
-    }
+        apply_change(core, tenant_id, &mut ticket, change, &mut changed).await?;
     let (customer, vehicle) = load_links(core, tenant_id, &ticket).await?;
     let content_changed = ticket.subject != before.subject
         || ticket.description != before.description
@@ -628,6 +542,109 @@ async fn try_update(
     )
     .await
     .map(Some)
+}
+
+/// `change` applied to `ticket`: a status move it allows, text and site checked (every
+/// problem in one 422), assignment and tags as given, and custom fields merged and checked
+/// whole. The status move is recorded in `changed` as asked; everything else is found by
+/// diffing afterwards. True when the change assigns the ticket itself, which then wins over
+/// routing's assignment.
+async fn apply_change(
+    core: &Core,
+    tenant_id: &str,
+    ticket: &mut Ticket,
+    change: TicketChange,
+    changed: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<bool, ServiceError> {
+    let mut errors = Vec::new();
+
+    if let Some(status) = change.status.filter(|s| *s != ticket.status) {
+        if !ticket.status.can_move_to(status) {
+            return Err(ServiceError::IllegalTransition {
+                from: ticket.status.to_string(),
+                to: status.to_string(),
+                allowed: ticket
+                    .status
+                    .next()
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        changed.insert(
+            "status".into(),
+            serde_json::json!({ "from": ticket.status, "to": status }),
+        );
+        ticket.status = status;
+    }
+    if let Some(subject) = change.subject {
+        match clean(Some(subject)) {
+            Some(subject) => ticket.subject = subject,
+            None => errors.push(FieldError {
+                field: "subject".into(),
+                message: "must not be empty".into(),
+            }),
+        }
+    }
+    if let Some(description) = change.description {
+        match clean(Some(description)) {
+            Some(description) => ticket.description = description,
+            None => errors.push(FieldError {
+                field: "description".into(),
+                message: "must not be empty".into(),
+            }),
+        }
+    }
+    if change.category.is_some() {
+        match category_of(change.category) {
+            Ok(category) => ticket.category = category,
+            Err(err) => errors.push(err),
+        }
+    }
+    if let Some(site_id) = change.site_id.clone().and_then(|id| clean(Some(id))) {
+        ticket.site_id = checked_site(core, tenant_id, site_id, &mut errors).await?;
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Unprocessable {
+            message: format!("the change is not valid: {}", summary(&errors)),
+            errors,
+        });
+    }
+    if let Some(priority) = change.priority {
+        ticket.priority = priority;
+    }
+    let explicit_assignment =
+        change.queue.is_some() || change.team.is_some() || change.assignee.is_some();
+    if let Some(queue) = change.queue {
+        ticket.queue = clean(Some(queue));
+    }
+    if let Some(team) = change.team {
+        ticket.team = clean(Some(team));
+    }
+    if let Some(assignee) = change.assignee {
+        ticket.assignee = clean(Some(assignee));
+        if ticket.assignee.is_some() && ticket.status == TicketStatus::New {
+            ticket.status = TicketStatus::Assigned;
+        }
+    }
+    if let Some(tags) = change.tags {
+        ticket.tags = tags;
+    }
+    if let Some(fields) = change.fields {
+        crate::domain::records::merge_fields(&mut ticket.fields, fields);
+        // The result must be valid, not only the change: removing a required field fails.
+        let errors =
+            super::field_checks::check_record(core, tenant_id, FieldEntity::Ticket, &ticket.fields)
+                .await?;
+        if !errors.is_empty() {
+            return Err(ServiceError::Unprocessable {
+                message: format!("the change is not valid: {}", summary(&errors)),
+                errors,
+            });
+        }
+    }
+    Ok(explicit_assignment)
 }
 
 /// A ticket with its decisions and notifications.
