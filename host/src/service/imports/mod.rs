@@ -295,7 +295,9 @@ where
         )
     });
 
-    // Stops on its own when the parser hangs up (it finished early or failed).
+    // Stops on its own when the parser hangs up (it finished early or failed). A bounded
+    // channel, not tokio-util's `SyncIoBridge` over the body: a multipart file part borrows
+    // the request, so the body stays on this task and only its chunks cross to the parser.
     let pump = async move {
         let mut body = std::pin::pin!(body);
         while let Some(chunk) = body.next().await {
