@@ -113,7 +113,8 @@ enum PluginCommand {
         #[arg(long, value_name = "PATH")]
         sdk: Option<PathBuf>,
     },
-    /// Build the component for wasm32-wasip2 and check it as the server checks uploads.
+    /// Write plugin.toml's config_schema from the config struct, build the component for
+    /// wasm32-wasip2 and check it as the server checks uploads.
     Build {
         /// The plugin crate.
         #[arg(long, value_name = "DIR", default_value = ".")]
@@ -226,10 +227,10 @@ async fn plugin_command(command: PluginCommand) -> Result<i32, DevError> {
             Ok(0)
         }
         PluginCommand::Build { path } => {
-            let project = Project::open(&path)?;
+            let mut project = Project::open(&path)?;
             let runtime = Runtime::new(PlatformLimits::default())
                 .map_err(|err| DevError::Sandbox(format!("{err:#}")))?;
-            plugin_dev::build::build(&project, &runtime)?.print();
+            plugin_dev::build::build(&mut project, &runtime)?.print();
             Ok(0)
         }
         PluginCommand::Test {

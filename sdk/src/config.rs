@@ -8,7 +8,7 @@
 //! use axle_sdk::{JsonSchema, config};
 //! use serde::Deserialize;
 //!
-//! /// Installation config; plugin.toml's `[config_schema]` describes the same object.
+//! /// Where VIP tickets go.
 //! #[derive(Debug, Deserialize, JsonSchema)]
 //! #[schemars(crate = "axle_sdk::schemars")]
 //! #[serde(deny_unknown_fields)]
@@ -41,8 +41,10 @@
 //! assert_eq!(err, axle_sdk::Error::InvalidInput("config: team must name a team, e.g. vip-care".into()));
 //! ```
 //!
-//! `#[derive(JsonSchema)]` lets a unit test check the struct against `plugin.toml`
-//! (see [`testing::assert_config_matches_manifest`](crate::testing::assert_config_matches_manifest)).
+//! `#[derive(JsonSchema)]` gives the struct the schema `axle plugin build` writes into
+//! `plugin.toml`, and lets a unit test check that the two agree (see
+//! [`config_schema`](crate::config_schema) and
+//! [`testing::assert_config_matches_manifest`](crate::testing::assert_config_matches_manifest)).
 //! The `#[schemars(crate = …)]` line points the derive at the SDK's copy of `schemars`, so the
 //! plugin needs no dependency of its own.
 

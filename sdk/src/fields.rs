@@ -16,21 +16,22 @@
 //! capabilities = []
 //!
 //! [config_schema]
-//! type = "object"
-//! required = ["low_below_km", "high_from_km"]
 //! additionalProperties = false
-//!
-//! [config_schema.properties.low_below_km]
-//! type = "integer"
-//! minimum = 0
-//! maximum = 1000000
-//! description = "Vehicles below this mileage (km) are low."
+//! description = "Where a vehicle's mileage bands start."
+//! required = ["low_below_km", "high_from_km"]
+//! type = "object"
 //!
 //! [config_schema.properties.high_from_km]
-//! type = "integer"
-//! minimum = 0
-//! maximum = 2000000
 //! description = "Vehicles from this mileage (km) on are high; the rest medium."
+//! maximum = 2000000
+//! minimum = 0
+//! type = "integer"
+//!
+//! [config_schema.properties.low_below_km]
+//! description = "Vehicles below this mileage (km) are low."
+//! maximum = 1000000
+//! minimum = 0
+//! type = "integer"
 //! ```
 //!
 //! `src/lib.rs`:
@@ -40,14 +41,16 @@
 //! use axle_sdk::{CustomField, Error, FieldValue, JsonSchema, PluginConfig, Vehicle};
 //! use serde::Deserialize;
 //!
-//! /// Installation config; plugin.toml's `[config_schema]` describes the same object.
+//! /// Where a vehicle's mileage bands start.
 //! #[derive(Debug, Deserialize, JsonSchema)]
 //! #[schemars(crate = "axle_sdk::schemars")]
 //! #[serde(deny_unknown_fields)]
 //! struct Config {
-//!     /// Vehicles below this mileage (km) are `low`.
+//!     /// Vehicles below this mileage (km) are low.
+//!     #[schemars(range(max = 1_000_000))]
 //!     low_below_km: u32,
-//!     /// Vehicles from this mileage (km) on are `high`; the rest `medium`.
+//!     /// Vehicles from this mileage (km) on are high; the rest medium.
+//!     #[schemars(range(max = 2_000_000))]
 //!     high_from_km: u32,
 //! }
 //!
@@ -192,21 +195,22 @@
 //! # capabilities = []
 //! #
 //! # [config_schema]
-//! # type = "object"
-//! # required = ["low_below_km", "high_from_km"]
 //! # additionalProperties = false
-//! #
-//! # [config_schema.properties.low_below_km]
-//! # type = "integer"
-//! # minimum = 0
-//! # maximum = 1000000
-//! # description = "Vehicles below this mileage (km) are low."
+//! # description = "Where a vehicle's mileage bands start."
+//! # required = ["low_below_km", "high_from_km"]
+//! # type = "object"
 //! #
 //! # [config_schema.properties.high_from_km]
-//! # type = "integer"
-//! # minimum = 0
-//! # maximum = 2000000
 //! # description = "Vehicles from this mileage (km) on are high; the rest medium."
+//! # maximum = 2000000
+//! # minimum = 0
+//! # type = "integer"
+//! #
+//! # [config_schema.properties.low_below_km]
+//! # description = "Vehicles below this mileage (km) are low."
+//! # maximum = 1000000
+//! # minimum = 0
+//! # type = "integer"
 //! # "##;
 //! # fn main() {
 //! #     tests::run();

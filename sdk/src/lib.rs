@@ -48,7 +48,8 @@
 //!
 //! **4. `plugin.toml`**, the manifest the host reads: name, version, world, the capabilities
 //! the tenant admin must approve (`kv`, `records`, `notify`; `log` and `config` are always
-//! granted), optional limits, and a JSON Schema for the installation's config:
+//! granted), optional limits, and the JSON Schema of the installation's config, which
+//! `axle plugin build` writes from the config struct of step 5:
 //!
 //! ```toml
 //! name = "safety-first"
@@ -58,12 +59,15 @@
 //! capabilities = []
 //!
 //! [config_schema]
-//! type = "object"
-//! required = ["queue"]
 //! additionalProperties = false
+//! description = "Where safety complaints go."
+//! required = ["queue"]
+//! type = "object"
+//!
 //! [config_schema.properties.queue]
-//! type = "string"
+//! description = "The queue safety complaints go to."
 //! minLength = 1
+//! type = "string"
 //! ```
 //!
 //! **5. `src/lib.rs`.** A config struct, the world trait, and [`export!`]. Keep decisions in
@@ -77,12 +81,13 @@
 //! use axle_sdk::{Error, JsonSchema, PluginConfig, Priority, Ticket, text};
 //! use serde::Deserialize;
 //!
-//! /// Installation config; plugin.toml's `[config_schema]` describes the same object.
+//! /// Where safety complaints go.
 //! #[derive(Deserialize, JsonSchema)]
 //! #[schemars(crate = "axle_sdk::schemars")]
 //! #[serde(deny_unknown_fields)]
 //! pub struct Config {
 //!     /// The queue safety complaints go to.
+//!     #[schemars(length(min = 1))]
 //!     pub queue: String,
 //! }
 //!
@@ -117,17 +122,20 @@
 //! #         assert_eq!(decision.queue.as_deref(), Some("safety"));
 //! #         axle_sdk::testing::assert_config_matches_manifest::<plugin::Config>(
 //! #             "name = \"safety-first\"\nversion = \"0.1.0\"\nworld = \"routing-rule\"\n\
-//! #              [config_schema]\ntype = \"object\"\nrequired = [\"queue\"]\n\
-//! #              additionalProperties = false\n\
-//! #              [config_schema.properties.queue]\ntype = \"string\"\nminLength = 1\n",
+//! #              [config_schema]\nadditionalProperties = false\n\
+//! #              description = \"Where safety complaints go.\"\nrequired = [\"queue\"]\n\
+//! #              type = \"object\"\n[config_schema.properties.queue]\n\
+//! #              description = \"The queue safety complaints go to.\"\nminLength = 1\n\
+//! #              type = \"string\"\n",
 //! #         );
 //! #     }
 //! # }
 //! ```
 //!
 //! **6. Test natively.** Unit tests call the plain functions with fixture records from
-//! [`testing`] and config parsed by [`PluginConfig::from_json`]. One more test keeps
-//! `plugin.toml` and the config struct in step (each world's example has it):
+//! [`testing`] and config parsed by [`PluginConfig::from_json`]. One more test, named
+//! `config_struct_matches_the_manifest`, keeps `plugin.toml` and the config struct in step
+//! (each world's example has it), and is how `axle plugin build` learns the schema:
 //! `axle_sdk::testing::assert_config_matches_manifest::<Config>(include_str!("../plugin.toml"))`.
 //!
 //! Run them with `cargo test --target x86_64-unknown-linux-gnu` (your host's triple; a
@@ -141,10 +149,10 @@
 //! # Typed config
 //!
 //! The tenant admin sets each installation's config; the host checks it against the
-//! manifest's `config_schema` before the plugin ever sees it. The plugin declares the same
+//! manifest's `config_schema` before the plugin ever sees it. The plugin declares that
 //! object as a serde struct implementing [`PluginConfig`] and reads it with
-//! [`PluginConfig::load`] (fetched once per invocation). [`config_schema`] (native only)
-//! says what "the same object" means and what the manifest may add.
+//! [`PluginConfig::load`] (fetched once per invocation); `axle plugin build` writes the
+//! manifest's `config_schema` from the struct. [`config_schema`] (native only) says how.
 //!
 //! # Limits
 //!

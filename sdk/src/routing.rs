@@ -16,21 +16,25 @@
 //! capabilities = []
 //!
 //! [config_schema]
-//! type = "object"
-//! required = ["keywords"]
 //! additionalProperties = false
+//! description = "Where recall enquiries go."
+//! required = ["keywords"]
+//! type = "object"
 //!
 //! [config_schema.properties.keywords]
-//! type = "array"
-//! minItems = 1
-//! items = { type = "string", minLength = 1 }
 //! description = "Words that mark a recall enquiry, e.g. recall, 召回."
+//! minItems = 1
+//! type = "array"
+//!
+//! [config_schema.properties.keywords.items]
+//! minLength = 1
+//! type = "string"
 //!
 //! [config_schema.properties.queue]
-//! type = "string"
-//! minLength = 1
 //! default = "recalls"
 //! description = "The queue recall enquiries go to."
+//! minLength = 1
+//! type = "string"
 //! ```
 //!
 //! `src/lib.rs`:
@@ -40,15 +44,17 @@
 //! use axle_sdk::{Error, JsonSchema, PluginConfig, Priority, Ticket, text};
 //! use serde::Deserialize;
 //!
-//! /// Installation config; plugin.toml's `[config_schema]` describes the same object.
+//! /// Where recall enquiries go.
 //! #[derive(Debug, Deserialize, JsonSchema)]
 //! #[schemars(crate = "axle_sdk::schemars")]
 //! #[serde(deny_unknown_fields)]
 //! struct Config {
 //!     /// Words that mark a recall enquiry, e.g. recall, 召回.
+//!     #[schemars(length(min = 1), inner(length(min = 1)))]
 //!     keywords: Vec<String>,
 //!     /// The queue recall enquiries go to.
 //!     #[serde(default = "recall_queue")]
+//!     #[schemars(length(min = 1))]
 //!     queue: String,
 //! }
 //!
@@ -134,21 +140,25 @@
 //! # capabilities = []
 //! #
 //! # [config_schema]
-//! # type = "object"
-//! # required = ["keywords"]
 //! # additionalProperties = false
+//! # description = "Where recall enquiries go."
+//! # required = ["keywords"]
+//! # type = "object"
 //! #
 //! # [config_schema.properties.keywords]
-//! # type = "array"
-//! # minItems = 1
-//! # items = { type = "string", minLength = 1 }
 //! # description = "Words that mark a recall enquiry, e.g. recall, 召回."
+//! # minItems = 1
+//! # type = "array"
+//! #
+//! # [config_schema.properties.keywords.items]
+//! # minLength = 1
+//! # type = "string"
 //! #
 //! # [config_schema.properties.queue]
-//! # type = "string"
-//! # minLength = 1
 //! # default = "recalls"
 //! # description = "The queue recall enquiries go to."
+//! # minLength = 1
+//! # type = "string"
 //! # "##;
 //! # fn main() {
 //! #     tests::run();

@@ -81,13 +81,31 @@ pub fn article(id: &str, title: &str, excerpt: &str) -> Article {
     }
 }
 
-/// Panics, listing every disagreement, unless `plugin.toml`'s `[config_schema]` describes
-/// the same config as `T` (see [`config_schema`](crate::config_schema) for what "the same"
-/// means). Pass the whole manifest: `include_str!("../plugin.toml")`. Native only.
+/// Panics, listing every difference, unless `plugin.toml`'s `[config_schema]` is the one
+/// derived from `T` (see [`config_schema`](crate::config_schema)). Pass the whole manifest:
+/// `include_str!("../plugin.toml")`, from a test named `config_struct_matches_the_manifest`.
+/// Native only.
+///
+/// With `AXLE_CONFIG_SCHEMA_OUT` set to a path, it writes `T`'s `[config_schema]` there
+/// instead: that is how `axle plugin build` asks for it before writing it into the
+/// manifest.
 #[cfg(not(target_family = "wasm"))]
 #[track_caller]
 pub fn assert_config_matches_manifest<T: schemars::JsonSchema>(manifest_toml: &str) {
-    if let Err(err) = crate::config_schema::check_manifest::<T>(manifest_toml) {
+    use crate::config_schema::{OUT_VAR, as_manifest_toml, check_manifest, derived};
+    if let Some(out) = std::env::var_os(OUT_VAR) {
+        let schema = derived::<T>()
+            .and_then(|schema| as_manifest_toml(&schema))
+            .unwrap_or_else(|| panic!("the schema of `{}` nests too deep", T::schema_name()));
+        if let Err(err) = std::fs::write(&out, schema) {
+            panic!(
+                "cannot write the config schema to {}: {err}",
+                out.to_string_lossy()
+            );
+        }
+        return;
+    }
+    if let Err(err) = check_manifest::<T>(manifest_toml) {
         panic!("{err}");
     }
 }

@@ -16,20 +16,26 @@
 //! capabilities = []
 //!
 //! [config_schema]
-//! type = "object"
 //! additionalProperties = false
-//!
-//! [config_schema.properties.period_days]
-//! type = "integer"
-//! minimum = 1
-//! maximum = 365
-//! default = 7
-//! description = "How many days back the widget counts."
+//! description = "What the widget counts and how channels are named."
+//! type = "object"
 //!
 //! [config_schema.properties.labels]
+//! description = 'Display names of channels, e.g. hotline = "热线"; others show as they are.'
 //! type = "object"
-//! additionalProperties = { type = "string", minLength = 1 }
-//! description = "Display names of channels, e.g. hotline = \"热线\"."
+//!
+//! [config_schema.properties.labels.additionalProperties]
+//! minLength = 1
+//! type = "string"
+//!
+//! [config_schema.properties.labels.default]
+//!
+//! [config_schema.properties.period_days]
+//! default = 7
+//! description = "How many days back the widget counts."
+//! maximum = 365
+//! minimum = 1
+//! type = "integer"
 //! ```
 //!
 //! `src/lib.rs`:
@@ -43,16 +49,18 @@
 //! use axle_sdk::{Error, JsonSchema, PluginConfig};
 //! use serde::Deserialize;
 //!
-//! /// Installation config; plugin.toml's `[config_schema]` describes the same object.
+//! /// What the widget counts and how channels are named.
 //! #[derive(Debug, Deserialize, JsonSchema)]
 //! #[schemars(crate = "axle_sdk::schemars")]
 //! #[serde(deny_unknown_fields)]
 //! struct Config {
 //!     /// How many days back the widget counts.
 //!     #[serde(default = "default_days")]
+//!     #[schemars(range(min = 1, max = 365))]
 //!     period_days: u32,
-//!     /// Display names of channels, e.g. {"hotline": "热线"}; others show as they are.
+//!     /// Display names of channels, e.g. hotline = "热线"; others show as they are.
 //!     #[serde(default)]
+//!     #[schemars(extend("additionalProperties" = { "type": "string", "minLength": 1 }))]
 //!     labels: BTreeMap<String, String>,
 //! }
 //!
@@ -168,20 +176,26 @@
 //! # capabilities = []
 //! #
 //! # [config_schema]
-//! # type = "object"
 //! # additionalProperties = false
-//! #
-//! # [config_schema.properties.period_days]
-//! # type = "integer"
-//! # minimum = 1
-//! # maximum = 365
-//! # default = 7
-//! # description = "How many days back the widget counts."
+//! # description = "What the widget counts and how channels are named."
+//! # type = "object"
 //! #
 //! # [config_schema.properties.labels]
+//! # description = 'Display names of channels, e.g. hotline = "热线"; others show as they are.'
 //! # type = "object"
-//! # additionalProperties = { type = "string", minLength = 1 }
-//! # description = "Display names of channels, e.g. hotline = \"热线\"."
+//! #
+//! # [config_schema.properties.labels.additionalProperties]
+//! # minLength = 1
+//! # type = "string"
+//! #
+//! # [config_schema.properties.labels.default]
+//! #
+//! # [config_schema.properties.period_days]
+//! # default = 7
+//! # description = "How many days back the widget counts."
+//! # maximum = 365
+//! # minimum = 1
+//! # type = "integer"
 //! # "##;
 //! # fn main() {
 //! #     tests::run();

@@ -16,24 +16,29 @@
 //! capabilities = []
 //!
 //! [config_schema]
-//! type = "object"
-//! required = ["greeting_zh", "greeting_en"]
 //! additionalProperties = false
-//!
-//! [config_schema.properties.greeting_zh]
-//! type = "string"
-//! minLength = 1
-//! description = "中文工单的自动回复。"
-//!
-//! [config_schema.properties.greeting_en]
-//! type = "string"
-//! minLength = 1
-//! description = "The acknowledgement for all other tickets."
+//! description = "How new tickets are acknowledged."
+//! required = ["greeting_zh", "greeting_en"]
+//! type = "object"
 //!
 //! [config_schema.properties.channels]
-//! type = "array"
-//! items = { type = "string", enum = ["web", "app", "hotline", "email", "wechat"] }
+//! default = []
 //! description = "Channels to acknowledge; empty means all."
+//! type = "array"
+//!
+//! [config_schema.properties.channels.items]
+//! enum = ["web", "app", "hotline", "email", "wechat"]
+//! type = "string"
+//!
+//! [config_schema.properties.greeting_en]
+//! description = "The acknowledgement for all other tickets."
+//! minLength = 1
+//! type = "string"
+//!
+//! [config_schema.properties.greeting_zh]
+//! description = "中文工单的自动回复。"
+//! minLength = 1
+//! type = "string"
 //! ```
 //!
 //! `src/lib.rs`:
@@ -43,17 +48,22 @@
 //! use axle_sdk::{Error, JsonSchema, PluginConfig, Ticket};
 //! use serde::Deserialize;
 //!
-//! /// Installation config; plugin.toml's `[config_schema]` describes the same object.
+//! /// How new tickets are acknowledged.
 //! #[derive(Debug, Deserialize, JsonSchema)]
 //! #[schemars(crate = "axle_sdk::schemars")]
 //! #[serde(deny_unknown_fields)]
 //! struct Config {
-//!     /// The acknowledgement for tickets written in Chinese.
+//!     /// 中文工单的自动回复。
+//!     #[schemars(length(min = 1))]
 //!     greeting_zh: String,
 //!     /// The acknowledgement for all other tickets.
+//!     #[schemars(length(min = 1))]
 //!     greeting_en: String,
-//!     /// Channels to acknowledge, e.g. web, app; empty means all.
+//!     /// Channels to acknowledge; empty means all.
 //!     #[serde(default)]
+//!     #[schemars(extend("items" = {
+//!         "type": "string", "enum": ["web", "app", "hotline", "email", "wechat"]
+//!     }))]
 //!     channels: Vec<String>,
 //! }
 //!
@@ -167,24 +177,29 @@
 //! # capabilities = []
 //! #
 //! # [config_schema]
-//! # type = "object"
-//! # required = ["greeting_zh", "greeting_en"]
 //! # additionalProperties = false
-//! #
-//! # [config_schema.properties.greeting_zh]
-//! # type = "string"
-//! # minLength = 1
-//! # description = "中文工单的自动回复。"
-//! #
-//! # [config_schema.properties.greeting_en]
-//! # type = "string"
-//! # minLength = 1
-//! # description = "The acknowledgement for all other tickets."
+//! # description = "How new tickets are acknowledged."
+//! # required = ["greeting_zh", "greeting_en"]
+//! # type = "object"
 //! #
 //! # [config_schema.properties.channels]
-//! # type = "array"
-//! # items = { type = "string", enum = ["web", "app", "hotline", "email", "wechat"] }
+//! # default = []
 //! # description = "Channels to acknowledge; empty means all."
+//! # type = "array"
+//! #
+//! # [config_schema.properties.channels.items]
+//! # enum = ["web", "app", "hotline", "email", "wechat"]
+//! # type = "string"
+//! #
+//! # [config_schema.properties.greeting_en]
+//! # description = "The acknowledgement for all other tickets."
+//! # minLength = 1
+//! # type = "string"
+//! #
+//! # [config_schema.properties.greeting_zh]
+//! # description = "中文工单的自动回复。"
+//! # minLength = 1
+//! # type = "string"
 //! # "##;
 //! # fn main() {
 //! #     tests::run();

@@ -1,5 +1,6 @@
-//! `axle plugin build`: builds the crate for wasm32-wasip2 and checks the component with
-//! the server's own upload checks, so what builds here uploads there.
+//! `axle plugin build`: writes plugin.toml's `[config_schema]` from the config struct,
+//! builds the crate for wasm32-wasip2 and checks the component with the server's own
+//! upload checks, so what builds here uploads there.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -115,8 +116,10 @@ pub fn check(project: &Project, runtime: &Runtime, path: PathBuf) -> Result<Buil
     })
 }
 
-/// Builds and checks the crate.
-pub fn build(project: &Project, runtime: &Runtime) -> Result<Built, DevError> {
+/// Writes plugin.toml's `[config_schema]` from the config struct, then builds and checks
+/// the crate.
+pub fn build(project: &mut Project, runtime: &Runtime) -> Result<Built, DevError> {
+    super::config_schema::write_derived(project)?;
     let path = compile(project)?;
     check(project, runtime, path)
 }

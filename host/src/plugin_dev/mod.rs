@@ -9,6 +9,7 @@
 //! plugin's log lines).
 
 pub mod build;
+pub mod config_schema;
 pub mod fixtures;
 pub mod log_capture;
 pub mod progress;

@@ -112,7 +112,7 @@ impl Remote {
 
 /// The component to publish: built again when it is missing or older than the sources,
 /// and checked as the server will check it either way.
-fn component(project: &Project) -> Result<Built, DevError> {
+fn component(project: &mut Project) -> Result<Built, DevError> {
     let runtime = Runtime::new(PlatformLimits::default())
         .map_err(|err| DevError::Sandbox(format!("cannot start the plugin runtime: {err:#}")))?;
     let path = project.component_path()?;
@@ -133,7 +133,8 @@ fn component(project: &Project) -> Result<Built, DevError> {
 /// Uploads the crate's component and plugin.toml; returns the uploaded version's JSON.
 pub async fn publish(project: Project, remote: &Remote) -> Result<Value, DevError> {
     let (project, built) = tokio::task::spawn_blocking(move || {
-        let built = component(&project);
+        let mut project = project;
+        let built = component(&mut project);
         built.map(|built| (project, built))
     })
     .await

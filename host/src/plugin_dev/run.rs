@@ -69,7 +69,7 @@ enum Verdict {
 /// 1 when an expectation failed, 2 when a fixture could not be set up.
 pub async fn test(request: &TestRequest) -> Result<i32, DevError> {
     log_capture::install();
-    let project = Project::open(&request.dir)?;
+    let mut project = Project::open(&request.dir)?;
     let files = if request.fixtures.is_empty() {
         fixtures::in_dir(&request.dir.join("fixtures"))?
     } else {
@@ -91,7 +91,7 @@ pub async fn test(request: &TestRequest) -> Result<i32, DevError> {
             let built = if no_build {
                 existing(&project).and_then(|path| build::check(&project, &runtime, path))
             } else {
-                build::build(&project, &runtime)
+                build::build(&mut project, &runtime)
             };
             built.map(|built| (project, built))
         })

@@ -18,15 +18,19 @@ const TICKET_CREATED: &str = "ticket.created";
 /// The tag on every answered ticket.
 const ANSWERED_TAG: &str = "faq-answered";
 
-/// Installation config; plugin.toml's `config_schema` describes the same object (a test
-/// checks that).
+// Its doc comments are what admins read: `axle plugin build` writes this struct's schema into
+// plugin.toml as `[config_schema]`, and a test checks that the two agree.
+/// First replies to new tickets, from FAQ entries and the knowledge base.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(crate = "axle_sdk::schemars")]
+#[serde(deny_unknown_fields)]
 struct Config {
-    /// FAQ entries, tried in order before the knowledge base.
+    /// FAQ entries, tried in order before the knowledge base; the first with a keyword in
+    /// the ticket's subject or description answers it.
     #[serde(default)]
     entries: Vec<Entry>,
-    /// Whether tickets no entry matches are answered from the knowledge base.
+    /// When no entry matches, answer with the best published knowledge-base article for the
+    /// ticket's subject and description (needs the records grant).
     #[serde(default = "search_by_default")]
     search_knowledge_base: bool,
 }
@@ -40,10 +44,18 @@ impl PluginConfig for Config {}
 /// One FAQ answer and the words that select it.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(crate = "axle_sdk::schemars")]
+#[serde(deny_unknown_fields)]
 struct Entry {
+    /// Words that select this entry, matched ignoring case; English words must start a
+    /// word, Chinese ones match anywhere.
+    #[schemars(length(min = 1), inner(length(min = 1)))]
     keywords: Vec<String>,
+    /// The reply sent to the customer.
+    #[schemars(length(min = 1))]
     answer: String,
+    /// A knowledge-base article the reply points to.
     #[serde(default)]
+    #[schemars(regex(pattern = "^https://"))]
     link: Option<String>,
 }
 

@@ -40,15 +40,21 @@ const KEYWORDS: &[&str] = &[
 /// The category tenants file safety risks under.
 const SAFETY_CATEGORY: &str = "safety";
 
-/// Installation config: who gets the SMS. plugin.toml's `config_schema` describes the same
-/// object (a test checks that).
+// Its doc comments are what admins read: `axle plugin build` writes this struct's schema into
+// plugin.toml as `[config_schema]`, and a test checks that the two agree.
+/// Who is texted about a safety ticket.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(crate = "axle_sdk::schemars")]
+#[serde(deny_unknown_fields)]
 struct Config {
-    /// Service manager phone numbers by customer region.
+    /// Service manager phone numbers (E.164) by customer region, as the tenant names
+    /// regions.
     #[serde(default)]
+    #[schemars(extend("additionalProperties" = { "type": "string", "minLength": 1 }))]
     managers: BTreeMap<String, String>,
-    /// The number texted when the customer's region has no manager of its own.
+    /// E.164 phone number texted when the customer's region has no manager of its own,
+    /// e.g. +8613800000000.
+    #[schemars(length(min = 1))]
     default_manager: String,
 }
 

@@ -13,14 +13,17 @@ use axle_sdk::routing::{self, RoutingDecision, RoutingRule};
 use axle_sdk::{Error, JsonSchema, PluginConfig, Ticket};
 use serde::Deserialize;
 
-/// Installation config; plugin.toml's `config_schema` describes the same object (a test
-/// checks that).
+// Its doc comments are what admins read: `axle plugin build` writes this struct's schema into
+// plugin.toml as `[config_schema]`, and a test checks that the two agree.
+/// Which team skill each ticket category needs.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[schemars(crate = "axle_sdk::schemars")]
 #[serde(deny_unknown_fields)]
 struct Config {
-    /// Ticket category → team skill; a category not listed needs the skill of its own name.
+    /// Ticket category → team skill, e.g. {"safety": "brakes"}; a category not listed needs
+    /// the skill of the same name.
     #[serde(default)]
+    #[schemars(extend("additionalProperties" = { "type": "string", "minLength": 1 }))]
     skills: BTreeMap<String, String>,
 }
 

@@ -21,13 +21,15 @@ const REPEAT_WINDOW_SECONDS: i64 = 30 * 86_400;
 /// How many other recent tickets make a repeat contact.
 const REPEAT_THRESHOLD: usize = 2;
 
-/// Installation config; plugin.toml's `config_schema` describes the same object (a test
-/// checks that).
+// Its doc comments are what admins read: `axle plugin build` writes this struct's schema into
+// plugin.toml as `[config_schema]`, and a test checks that the two agree.
+/// Where VIP customers' tickets go.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(crate = "axle_sdk::schemars")]
 #[serde(deny_unknown_fields)]
 struct Config {
-    /// The team VIP tickets go to.
+    /// The team VIP tickets go to, e.g. vip-care.
+    #[schemars(length(min = 1))]
     team: String,
 }
 

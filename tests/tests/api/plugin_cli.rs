@@ -84,6 +84,19 @@ async fn new_rule(temp: &tempfile::TempDir, stem: &str) -> PathBuf {
     temp.path().join(name)
 }
 
+/// Runs the crate's native unit tests (`cargo test`) for the host triple named, as
+/// `cargo xtask test` runs the example plugins' unit tests, so that their dependencies are
+/// found built ([`plugin_target_dir`]).
+async fn unit_tests(crate_dir: &Path) -> Output {
+    tokio::process::Command::new(env!("CARGO"))
+        .args(["test", "--target", &host_triple()])
+        .current_dir(crate_dir)
+        .env("CARGO_TARGET_DIR", plugin_target_dir())
+        .output()
+        .await
+        .unwrap()
+}
+
 /// Replaces the one occurrence of `from` in the file at `path` with `to`.
 fn edit(path: &Path, from: &str, to: &str) {
     let before = std::fs::read_to_string(path).unwrap();
@@ -105,16 +118,7 @@ async fn a_new_plugin_goes_from_scaffold_to_routing_live_tickets() {
     let crate_dir = new_rule(&temp, "powertrain-rule").await;
 
     // As generated, its unit tests pass natively and its fixture passes in the sandbox.
-    // For the host triple named, as `cargo xtask test` runs the example plugins' unit
-    // tests, so that their dependencies are found built (`plugin_target_dir`).
-    let unit = tokio::process::Command::new(env!("CARGO"))
-        .args(["test", "--target", &host_triple()])
-        .current_dir(&crate_dir)
-        .env("CARGO_TARGET_DIR", plugin_target_dir())
-        .output()
-        .await
-        .unwrap();
-    assert_exit(&unit, 0);
+    assert_exit(&unit_tests(&crate_dir).await, 0);
     let first = axle(&crate_dir, &["test"]).await;
     assert_exit(&first, 0);
     let report = String::from_utf8_lossy(&first.stdout);
@@ -224,6 +228,56 @@ async fn a_new_plugin_goes_from_scaffold_to_routing_live_tickets() {
         installations["items"][0]["version"], "0.1.0",
         "a replay changes nothing: {installations}"
     );
+}
+
+#[tokio::test]
+async fn build_writes_the_config_schema_from_the_config_struct() {
+    let temp = tempfile::tempdir().unwrap();
+    let crate_dir = new_rule(&temp, "schema-rule").await;
+    let manifest = crate_dir.join("plugin.toml");
+    let before = std::fs::read_to_string(&manifest).unwrap();
+
+    // The developer gives the config a new setting, with what admins should read and enter.
+    edit(
+        &crate_dir.join("src/lib.rs"),
+        "    team: String,\n}",
+        "    team: String,\n    /// 升级时抄送的队列 (the queue copied on escalations).\n    \
+         #[serde(default)]\n    #[schemars(length(max = 40))]\n    cc_queue: Option<String>,\n}",
+    );
+    // The manifest no longer matches: the unit test names the new property.
+    let stale = unit_tests(&crate_dir).await;
+    assert_exit(&stale, 101);
+    assert!(
+        text(&stale).contains("config_schema.properties.cc_queue: the manifest has nothing"),
+        "{}",
+        text(&stale)
+    );
+
+    let build = axle(&crate_dir, &["build"]).await;
+    assert_exit(&build, 0);
+    assert!(
+        String::from_utf8_lossy(&build.stderr)
+            .contains("[config_schema] written from the config struct"),
+        "{}",
+        text(&build)
+    );
+    let after = std::fs::read_to_string(&manifest).unwrap();
+    let table: toml::Table = toml::from_str(&after).unwrap();
+    let cc_queue = &table["config_schema"]["properties"]["cc_queue"];
+    assert_eq!(cc_queue["maxLength"].as_integer(), Some(40), "{after}");
+    assert_eq!(
+        cc_queue["description"].as_str(),
+        Some("升级时抄送的队列 (the queue copied on escalations).")
+    );
+    // The rest of the manifest is as the developer wrote it.
+    let head = |text: &str| text[..text.find("[config_schema]").unwrap()].to_owned();
+    assert_eq!(head(&after), head(&before));
+    // Manifest and struct agree again, and a second build leaves the file alone.
+    assert_exit(&unit_tests(&crate_dir).await, 0);
+    let again = axle(&crate_dir, &["build"]).await;
+    assert_exit(&again, 0);
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("written from"));
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), after);
 }
 
 #[tokio::test]
