@@ -206,11 +206,8 @@ pub async fn update(
         return Ok(None);
     }
     if let Some(widgets) = &patch.widgets {
-        sqlx::query("DELETE FROM dashboard_widgets WHERE tenant_id = $1 AND dashboard_id = $2")
-            .bind(tenant_id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let old = "DELETE FROM dashboard_widgets WHERE tenant_id = $1 AND dashboard_id = $2";
+        super::execute(&mut *tx, old, &[tenant_id, id]).await?;
         insert_widgets(&mut tx, tenant_id, id, widgets).await?;
     }
     tx.commit().await?;
@@ -220,17 +217,10 @@ pub async fn update(
 /// Deletes a dashboard and its widgets; whether it existed.
 pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> Result<bool, StoreError> {
     let mut tx = db.begin_write().await?;
-    sqlx::query("DELETE FROM dashboard_widgets WHERE tenant_id = $1 AND dashboard_id = $2")
-        .bind(tenant_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    let deleted = sqlx::query("DELETE FROM dashboards WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let widgets = "DELETE FROM dashboard_widgets WHERE tenant_id = $1 AND dashboard_id = $2";
+    super::execute(&mut *tx, widgets, &[tenant_id, id]).await?;
+    let dashboard = "DELETE FROM dashboards WHERE tenant_id = $1 AND id = $2";
+    let deleted = super::execute(&mut *tx, dashboard, &[tenant_id, id]).await?;
     tx.commit().await?;
     Ok(deleted > 0)
 }

@@ -156,12 +156,8 @@ pub async fn update(
 
 /// Removes a definition; the values already stored in records stay.
 pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> Result<(), StoreError> {
-    let deleted = sqlx::query("DELETE FROM field_definitions WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant_id)
-        .bind(id)
-        .execute(db.writer())
-        .await?
-        .rows_affected();
+    let sql = "DELETE FROM field_definitions WHERE tenant_id = $1 AND id = $2";
+    let deleted = super::execute(db.writer(), sql, &[tenant_id, id]).await?;
     if deleted == 0 {
         return Err(StoreError::NotFound("field definition"));
     }

@@ -268,30 +268,19 @@ pub async fn update(
     .await?;
     if patch.enabled.is_some() {
         // An admin's enable or disable gives the breaker a fresh window.
-        sqlx::query(
-            "UPDATE installations SET window_failures = 0, window_started_at = 0 WHERE tenant_id = $1 AND id = $2",
-        )
-        .bind(tenant_id)
-        .bind(&current.id)
-        .execute(&mut **tx)
-        .await?;
+        let sql = "UPDATE installations SET window_failures = 0, window_started_at = 0 \
+                   WHERE tenant_id = $1 AND id = $2";
+        super::execute(&mut **tx, sql, &[tenant_id, &current.id]).await?;
     }
     Ok(())
 }
 
 /// Uninstalls: removes the installation and its kv namespace. Audit rows stay.
 pub async fn delete(tx: &mut Tx, tenant_id: &str, id: &str) -> Result<bool, StoreError> {
-    sqlx::query("DELETE FROM kv_entries WHERE tenant_id = $1 AND installation_id = $2")
-        .bind(tenant_id)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    let deleted = sqlx::query("DELETE FROM installations WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant_id)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
+    let kv = "DELETE FROM kv_entries WHERE tenant_id = $1 AND installation_id = $2";
+    super::execute(&mut **tx, kv, &[tenant_id, id]).await?;
+    let installation = "DELETE FROM installations WHERE tenant_id = $1 AND id = $2";
+    let deleted = super::execute(&mut **tx, installation, &[tenant_id, id]).await?;
     Ok(deleted > 0)
 }
 

@@ -153,12 +153,8 @@ pub async fn update(
 
 /// Deletes an article; whether it existed.
 pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> Result<bool, StoreError> {
-    let result = sqlx::query("DELETE FROM kb_articles WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant_id)
-        .bind(id)
-        .execute(db.writer())
-        .await?;
-    Ok(result.rows_affected() > 0)
+    let sql = "DELETE FROM kb_articles WHERE tenant_id = $1 AND id = $2";
+    Ok(super::execute(db.writer(), sql, &[tenant_id, id]).await? > 0)
 }
 
 fn filtered(tenant_id: &str, filter: &ArticleFilter) -> SqlBuilder {

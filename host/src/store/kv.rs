@@ -85,14 +85,8 @@ pub async fn delete(
     installation_id: &str,
     key: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "DELETE FROM kv_entries WHERE tenant_id = $1 AND installation_id = $2 AND key = $3",
-    )
-    .bind(tenant_id)
-    .bind(installation_id)
-    .bind(key)
-    .execute(db.writer())
-    .await?;
+    let sql = "DELETE FROM kv_entries WHERE tenant_id = $1 AND installation_id = $2 AND key = $3";
+    super::execute(db.writer(), sql, &[tenant_id, installation_id, key]).await?;
     Ok(())
 }
 

@@ -121,6 +121,19 @@ pub(crate) async fn select_all<'c, T: Table>(
         .collect()
 }
 
+/// Runs `sql` with its placeholders bound to `binds` in order; how many rows it changed.
+pub(crate) async fn execute<'c>(
+    executor: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    sql: &'static str,
+    binds: &[&str],
+) -> Result<u64, StoreError> {
+    let mut query = sqlx::query(sql);
+    for value in binds {
+        query = query.bind(*value);
+    }
+    Ok(query.execute(executor).await?.rows_affected())
+}
+
 /// The tenant's row of `T` with this id.
 pub(crate) async fn by_id<T: Table>(
     db: &crate::db::Db,

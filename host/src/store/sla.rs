@@ -70,27 +70,16 @@ pub async fn policy(
 
 /// Adds (or renames) a holiday.
 pub async fn put_holiday(db: &Db, tenant_id: &str, holiday: &Holiday) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO holidays (tenant_id, day, name) VALUES ($1, $2, $3) \
-         ON CONFLICT (tenant_id, day) DO UPDATE SET name = excluded.name",
-    )
-    .bind(tenant_id)
-    .bind(&holiday.day)
-    .bind(&holiday.name)
-    .execute(db.writer())
-    .await?;
+    let sql = "INSERT INTO holidays (tenant_id, day, name) VALUES ($1, $2, $3) \
+               ON CONFLICT (tenant_id, day) DO UPDATE SET name = excluded.name";
+    super::execute(db.writer(), sql, &[tenant_id, &holiday.day, &holiday.name]).await?;
     Ok(())
 }
 
 /// Removes a holiday; false when there was none that day.
 pub async fn delete_holiday(db: &Db, tenant_id: &str, day: &str) -> Result<bool, StoreError> {
-    let deleted = sqlx::query("DELETE FROM holidays WHERE tenant_id = $1 AND day = $2")
-        .bind(tenant_id)
-        .bind(day)
-        .execute(db.writer())
-        .await?
-        .rows_affected();
-    Ok(deleted > 0)
+    let sql = "DELETE FROM holidays WHERE tenant_id = $1 AND day = $2";
+    Ok(super::execute(db.writer(), sql, &[tenant_id, day]).await? > 0)
 }
 
 /// The tenant's holidays, by date.

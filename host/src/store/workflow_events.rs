@@ -115,15 +115,9 @@ pub async fn claim_due(
 /// was still the caller's and the event is gone; false, deleting nothing, when another
 /// holder took it over after the lease ran out (the caller must roll back).
 pub async fn settle(tx: &mut Tx, held: &Held) -> Result<bool, StoreError> {
-    let deleted = sqlx::query(
-        "DELETE FROM workflow_events WHERE tenant_id = $1 AND id = $2 AND claim_token = $3",
-    )
-    .bind(&held.tenant_id)
-    .bind(&held.id)
-    .bind(&held.claim_token)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
+    let sql = "DELETE FROM workflow_events WHERE tenant_id = $1 AND id = $2 AND claim_token = $3";
+    let binds = [held.tenant_id.as_str(), &held.id, &held.claim_token];
+    let deleted = super::execute(&mut **tx, sql, &binds).await?;
     Ok(deleted == 1)
 }
 
