@@ -634,7 +634,7 @@ async fn plugins_failing_in_one_tenant_do_not_affect_another_tenants_plugin_call
     assert_eq!(healthy["status"], "enabled");
     assert_eq!(healthy["consecutive_failures"], 0);
     let audited = invocations(&app, &calm, &calm_id).await;
-    assert_eq!(audited.len(), 3);
+    assert_eq!(audited.len(), 4);
     assert!(
         audited.iter().all(|row| row["outcome"] == "ok"),
         "{audited:?}"
@@ -720,6 +720,16 @@ async fn sleeping_flooding_hoarding_and_memory_spreading_plugins_leave_another_t
     let app = TestApp::spawn_with(PlatformLimits::default()).await;
     let calm = app.tenant("oem-calm-neighbour").await;
     let calm_id = install_hostile(&app, &calm, "ok", &[]).await;
+    // One call before the neighbours arrive: the first call of a component pays for its
+    // first instance, and on a loaded CI machine that alone once missed the 50 ms deadline
+    // (report 1 untagged). What is under test is the neighbours' effect on warm calls.
+    let warm = app
+        .ticket(
+            &calm,
+            json!({ "description": "Brake squeal, before the neighbours" }),
+        )
+        .await;
+    assert_eq!(tags(&warm), ["hostile-ok"]);
     let mut hostile = Vec::new();
     for mode in ["sleep", "empty-log-flood", "resource-flood"] {
         let tenant = app.tenant(&format!("oem-{mode}")).await;
@@ -743,7 +753,7 @@ async fn sleeping_flooding_hoarding_and_memory_spreading_plugins_leave_another_t
     }
 
     let audited = invocations(&app, &calm, &calm_id).await;
-    assert_eq!(audited.len(), 3);
+    assert_eq!(audited.len(), 4);
     assert!(
         audited.iter().all(|row| row["outcome"] == "ok"),
         "the calm plugin met its 50 ms deadline every time: {audited:?}"
@@ -828,7 +838,7 @@ async fn a_component_slow_to_compile_is_refused_at_the_timeout_while_tickets_and
     let plugins = app.get(&slow.key, "/api/v1/plugins").await.expect(200);
     assert_eq!(plugins["items"], json!([]), "nothing was stored");
     let audited = invocations(&app, &calm, &calm_id).await;
-    assert_eq!(audited.len(), 3);
+    assert_eq!(audited.len(), 4);
     assert!(
         audited.iter().all(|row| row["outcome"] == "ok"),
         "the calm plugin met its 50 ms deadline every time: {audited:?}"
