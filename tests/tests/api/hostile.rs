@@ -720,9 +720,9 @@ async fn sleeping_flooding_hoarding_and_memory_spreading_plugins_leave_another_t
     let app = TestApp::spawn_with(PlatformLimits::default()).await;
     let calm = app.tenant("oem-calm-neighbour").await;
     let calm_id = install_hostile(&app, &calm, "ok", &[]).await;
-    // One call before the neighbours arrive: the first call of a component pays for its
-    // first instance, and on a loaded CI machine that alone once missed the 50 ms deadline
-    // (report 1 untagged). What is under test is the neighbours' effect on warm calls.
+    // One call before the neighbours arrive: a component's first call also pays for its
+    // first instance, and on a loaded CI machine report 1 once came back untagged, past the
+    // 50 ms deadline. What is under test is the neighbours' effect on warm calls.
     let warm = app
         .ticket(
             &calm,
