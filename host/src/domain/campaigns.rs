@@ -4,28 +4,14 @@ use serde::Serialize;
 
 use super::records::Vehicle;
 
-/// A recall (safety, mandatory) or a service campaign (goodwill, software update).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    serde::Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum CampaignKind {
-    Recall,
-    Service,
+crate::domain::text_enum! {
+    /// A recall (safety, mandatory) or a service campaign (goodwill, software update).
+    #[derive(utoipa::ToSchema)]
+    pub enum CampaignKind spelled "snake_case" {
+        Recall,
+        Service,
+    }
 }
-
-crate::domain::text_enum!(CampaignKind);
 
 /// A campaign.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]

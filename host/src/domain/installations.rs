@@ -4,30 +4,16 @@ use serde::Serialize;
 
 use super::plugin::{Capability, RequestedLimits, World};
 
-/// Whether an installation runs.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    serde::Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum InstallationStatus {
-    Enabled,
-    Disabled,
-    /// Stopped by the circuit breaker; an admin re-enables it.
-    Suspended,
+crate::domain::text_enum! {
+    /// Whether an installation runs.
+    #[derive(utoipa::ToSchema)]
+    pub enum InstallationStatus spelled "snake_case" {
+        Enabled,
+        Disabled,
+        /// Stopped by the circuit breaker; an admin re-enables it.
+        Suspended,
+    }
 }
-
-crate::domain::text_enum!(InstallationStatus);
 
 /// An installation.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]

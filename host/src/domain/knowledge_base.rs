@@ -1,29 +1,15 @@
 //! Knowledge-base articles: what an agent or a plugin finds for a complaint.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-/// Whether customers and plugins can see an article.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum ArticleStatus {
-    Draft,
-    Published,
+crate::domain::text_enum! {
+    /// Whether customers and plugins can see an article.
+    #[derive(utoipa::ToSchema)]
+    pub enum ArticleStatus spelled "snake_case" {
+        Draft,
+        Published,
+    }
 }
-
-crate::domain::text_enum!(ArticleStatus);
 
 /// A knowledge-base article.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]

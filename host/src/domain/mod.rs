@@ -4,9 +4,44 @@
 
 /// Gives a fieldless enum that is stored and shown as text the methods the rest of Axle
 /// calls: `as_str`, `parse`, `ALL`, `expected` and `Display`. The spelling comes from
-/// strum's derives (`IntoStaticStr`, `EnumString`, `VariantArray`), which the enum carries
-/// with the same `serialize_all` as its serde `rename_all`; a test holds the two together.
+/// strum's derives (`IntoStaticStr`, `EnumString`, `VariantArray`). Written around the
+/// whole enum (`text_enum! { pub enum Priority spelled "snake_case" { … } }`), the macro
+/// adds those derives and serde's with one spelling rule for both; `text_enum!(Name)` only
+/// adds the methods to an enum that spells each variant itself (`WitVersion`). A test
+/// holds serde's and strum's spellings together either way.
 macro_rules! text_enum {
+    // An enum written whole: the derives every text enum has, and one spelling rule
+    // (`"snake_case"`, `"kebab-case"`) that serde and strum both follow, so the stored,
+    // serialized and parsed spellings cannot drift apart. Extra derives and docs go on
+    // top as usual. `$case` is a `tt`, not a `literal`: a `literal` fragment reaches
+    // derive macros wrapped in an invisible group, and utoipa's derive then ignores the
+    // `rename_all` (the OpenAPI enums came out as `Agent`, not `agent`).
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident spelled $case:tt {
+            $($(#[$variant_meta:meta])* $variant:ident),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Clone,
+            Copy,
+            Debug,
+            PartialEq,
+            Eq,
+            serde::Serialize,
+            serde::Deserialize,
+            strum::IntoStaticStr,
+            strum::EnumString,
+            strum::VariantArray,
+        )]
+        #[serde(rename_all = $case)]
+        #[strum(serialize_all = $case)]
+        $vis enum $name {
+            $($(#[$variant_meta])* $variant),*
+        }
+        $crate::domain::text_enum!($name);
+    };
     ($name:ident) => {
         impl $name {
             /// Every value, in declaration order.

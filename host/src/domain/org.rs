@@ -4,27 +4,15 @@ use serde::Serialize;
 
 use super::hours::OpeningHours;
 
-/// A tier of the org tree.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    serde::Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum SiteKind {
-    Oem,
-    Region,
-    Dealer,
-    Station,
+crate::domain::text_enum! {
+    /// A tier of the org tree.
+    #[derive(utoipa::ToSchema)]
+    pub enum SiteKind spelled "snake_case" {
+        Oem,
+        Region,
+        Dealer,
+        Station,
+    }
 }
 
 impl SiteKind {
@@ -38,8 +26,6 @@ impl SiteKind {
         }
     }
 }
-
-crate::domain::text_enum!(SiteKind);
 
 /// A site in the org tree.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -85,30 +71,16 @@ pub struct Team {
     pub updated_at: String,
 }
 
-/// An agent's role in the service organisation.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    serde::Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum AgentRole {
-    Agent,
-    Supervisor,
-    /// The team manager: SLA escalations go here.
-    Manager,
+crate::domain::text_enum! {
+    /// An agent's role in the service organisation.
+    #[derive(utoipa::ToSchema)]
+    pub enum AgentRole spelled "snake_case" {
+        Agent,
+        Supervisor,
+        /// The team manager: SLA escalations go here.
+        Manager,
+    }
 }
-
-crate::domain::text_enum!(AgentRole);
 
 /// A person who works tickets.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]

@@ -50,58 +50,28 @@ impl WitVersion {
 
 crate::domain::text_enum!(WitVersion);
 
-/// The four plugin worlds.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "kebab-case")]
-#[strum(serialize_all = "kebab-case")]
-pub enum World {
-    RoutingRule,
-    WorkflowStep,
-    FieldProvider,
-    ReportWidget,
+crate::domain::text_enum! {
+    /// The four plugin worlds.
+    #[derive(Hash, utoipa::ToSchema)]
+    pub enum World spelled "kebab-case" {
+        RoutingRule,
+        WorkflowStep,
+        FieldProvider,
+        ReportWidget,
+    }
 }
 
-crate::domain::text_enum!(World);
-
-/// A host capability a plugin can import.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Capability {
-    Log,
-    Config,
-    Kv,
-    Records,
-    Notify,
-    Directory,
+crate::domain::text_enum! {
+    /// A host capability a plugin can import.
+    #[derive(PartialOrd, Ord, Hash, utoipa::ToSchema)]
+    pub enum Capability spelled "snake_case" {
+        Log,
+        Config,
+        Kv,
+        Records,
+        Notify,
+        Directory,
+    }
 }
 
 impl Capability {
@@ -110,8 +80,6 @@ impl Capability {
         matches!(self, Capability::Log | Capability::Config)
     }
 }
-
-crate::domain::text_enum!(Capability);
 
 /// Limits a manifest or an installation asks for; unset parts fall back.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -194,30 +162,16 @@ impl Default for PluginPolicy {
     }
 }
 
-/// Where a comparison came from.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Source {
-    /// Live traffic, the candidate in shadow.
-    Live,
-    /// A replay of recorded inputs.
-    Replay,
+crate::domain::text_enum! {
+    /// Where a comparison came from.
+    #[derive(utoipa::ToSchema)]
+    pub enum Source spelled "snake_case" {
+        /// Live traffic, the candidate in shadow.
+        Live,
+        /// A replay of recorded inputs.
+        Replay,
+    }
 }
-
-crate::domain::text_enum!(Source);
 
 /// Which plugin versions a list covers.
 #[derive(Clone, Debug, Default)]

@@ -4,59 +4,29 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// How urgent a ticket is; ordered from low to critical.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Priority {
-    Low,
-    Normal,
-    High,
-    Critical,
+crate::domain::text_enum! {
+    /// How urgent a ticket is; ordered from low to critical.
+    #[derive(PartialOrd, Ord, Hash, utoipa::ToSchema)]
+    pub enum Priority spelled "snake_case" {
+        Low,
+        Normal,
+        High,
+        Critical,
+    }
 }
-crate::domain::text_enum!(Priority);
 
-/// Where a ticket is in its lifecycle.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum TicketStatus {
-    New,
-    Assigned,
-    InProgress,
-    PendingCustomer,
-    Resolved,
-    Closed,
+crate::domain::text_enum! {
+    /// Where a ticket is in its lifecycle.
+    #[derive(Hash, utoipa::ToSchema)]
+    pub enum TicketStatus spelled "snake_case" {
+        New,
+        Assigned,
+        InProgress,
+        PendingCustomer,
+        Resolved,
+        Closed,
+    }
 }
-crate::domain::text_enum!(TicketStatus);
 
 impl TicketStatus {
     /// The states a ticket may move to from this one. `resolved` and `closed` reopen to
@@ -84,133 +54,68 @@ impl TicketStatus {
     }
 }
 
-/// How a ticket came in.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum TicketChannel {
-    Phone,
-    Email,
-    Chat,
-    Web,
-    App,
-    Dealer,
-    Social,
+crate::domain::text_enum! {
+    /// How a ticket came in.
+    #[derive(utoipa::ToSchema)]
+    pub enum TicketChannel spelled "snake_case" {
+        Phone,
+        Email,
+        Chat,
+        Web,
+        App,
+        Dealer,
+        Social,
+    }
 }
-crate::domain::text_enum!(TicketChannel);
 
-/// How a notification is delivered.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum NotifyChannel {
-    Sms,
-    Email,
-    Webhook,
+crate::domain::text_enum! {
+    /// How a notification is delivered.
+    #[derive(utoipa::ToSchema)]
+    pub enum NotifyChannel spelled "snake_case" {
+        Sms,
+        Email,
+        Webhook,
+    }
 }
-crate::domain::text_enum!(NotifyChannel);
 
-/// What an API key may do.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Role {
-    /// Manages plugins, installations and keys, and everything an agent does.
-    Admin,
-    /// Works customers, vehicles and tickets.
-    Agent,
+crate::domain::text_enum! {
+    /// What an API key may do.
+    #[derive(utoipa::ToSchema)]
+    pub enum Role spelled "snake_case" {
+        /// Manages plugins, installations and keys, and everything an agent does.
+        Admin,
+        /// Works customers, vehicles and tickets.
+        Agent,
+    }
 }
-crate::domain::text_enum!(Role);
 
 /// Custom field values by name, as JSON.
 pub type Fields = BTreeMap<String, serde_json::Value>;
 
-/// The kind of record a custom field is declared on.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum FieldEntity {
-    Customer,
-    Vehicle,
-    Ticket,
+crate::domain::text_enum! {
+    /// The kind of record a custom field is declared on.
+    #[derive(utoipa::ToSchema)]
+    pub enum FieldEntity spelled "snake_case" {
+        Customer,
+        Vehicle,
+        Ticket,
+    }
 }
-crate::domain::text_enum!(FieldEntity);
 
-/// The type of a declared custom field's value; the same set as the WIT `field-kind`.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum FieldKind {
-    Text,
-    Number,
-    Integer,
-    Boolean,
-    /// A calendar day, `YYYY-MM-DD`.
-    Date,
-    /// One of the definition's options.
-    Choice,
+crate::domain::text_enum! {
+    /// The type of a declared custom field's value; the same set as the WIT `field-kind`.
+    #[derive(utoipa::ToSchema)]
+    pub enum FieldKind spelled "snake_case" {
+        Text,
+        Number,
+        Integer,
+        Boolean,
+        /// A calendar day, `YYYY-MM-DD`.
+        Date,
+        /// One of the definition's options.
+        Choice,
+    }
 }
-crate::domain::text_enum!(FieldKind);
 
 /// Merges `change` over `fields`: a value sets the field, `null` removes it.
 pub fn merge_fields(fields: &mut Fields, change: Fields) {
@@ -223,30 +128,17 @@ pub fn merge_fields(fields: &mut Fields, change: Fields) {
     }
 }
 
-/// What kind of contact or work an interaction records.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum InteractionKind {
-    Call,
-    Email,
-    Chat,
-    Visit,
-    Note,
+crate::domain::text_enum! {
+    /// What kind of contact or work an interaction records.
+    #[derive(utoipa::ToSchema)]
+    pub enum InteractionKind spelled "snake_case" {
+        Call,
+        Email,
+        Chat,
+        Visit,
+        Note,
+    }
 }
-crate::domain::text_enum!(InteractionKind);
 
 impl InteractionKind {
     /// Whether the agent's time on it must be logged: calls, chats and visits are
@@ -259,28 +151,15 @@ impl InteractionKind {
     }
 }
 
-/// Who started an interaction: the customer, the desk, or nobody outside it.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Direction {
-    Inbound,
-    Outbound,
-    Internal,
+crate::domain::text_enum! {
+    /// Who started an interaction: the customer, the desk, or nobody outside it.
+    #[derive(utoipa::ToSchema)]
+    pub enum Direction spelled "snake_case" {
+        Inbound,
+        Outbound,
+        Internal,
+    }
 }
-crate::domain::text_enum!(Direction);
 
 /// A customer.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]

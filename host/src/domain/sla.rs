@@ -23,27 +23,14 @@ pub struct Holiday {
     pub name: String,
 }
 
-/// Which target a clock measures.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum ClockKind {
-    FirstResponse,
-    Resolution,
+crate::domain::text_enum! {
+    /// Which target a clock measures.
+    #[derive(utoipa::ToSchema)]
+    pub enum ClockKind spelled "snake_case" {
+        FirstResponse,
+        Resolution,
+    }
 }
-
-crate::domain::text_enum!(ClockKind);
 
 /// A clock as the API shows it.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]

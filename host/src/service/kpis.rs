@@ -14,19 +14,17 @@ use crate::domain::ids::rfc3339;
 use crate::domain::reports::{Column, Population};
 use crate::store::kpis::{self, Dimension, Facts, SiteLabel};
 
-/// What a report's rows are grouped by.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-pub enum GroupBy {
-    Region,
-    Dealer,
-    Site,
-    Team,
-    Agent,
-    Category,
-    Channel,
+crate::domain::text_enum! {
+    /// What a report's rows are grouped by.
+    pub enum GroupBy spelled "snake_case" {
+        Region,
+        Dealer,
+        Site,
+        Team,
+        Agent,
+        Category,
+        Channel,
+    }
 }
 
 impl GroupBy {
@@ -50,21 +48,17 @@ impl GroupBy {
     }
 }
 
-crate::domain::text_enum!(GroupBy);
-
-/// One KPI.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-pub enum Metric {
-    Fcr,
-    Aht,
-    Csat,
-    Nps,
-    Backlog,
-    BacklogRate,
-    Sla,
+crate::domain::text_enum! {
+    /// One KPI.
+    pub enum Metric spelled "snake_case" {
+        Fcr,
+        Aht,
+        Csat,
+        Nps,
+        Backlog,
+        BacklogRate,
+        Sla,
+    }
 }
 
 impl Metric {
@@ -104,8 +98,6 @@ impl Metric {
         }
     }
 }
-
-crate::domain::text_enum!(Metric);
 
 /// A report request, already validated: the population and how to group it.
 #[derive(Clone, Debug)]

@@ -52,28 +52,15 @@ const WRITE_ATTEMPTS: usize = 3;
 const CHUNKS_IN_FLIGHT: usize = 8;
 const BATCHES_IN_FLIGHT: usize = 2;
 
-/// What an import brings in.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "kebab-case")]
-#[strum(serialize_all = "kebab-case")]
-pub enum ImportKind {
-    Customers,
-    Vehicles,
-    ServiceRecords,
+crate::domain::text_enum! {
+    /// What an import brings in.
+    #[derive(utoipa::ToSchema)]
+    pub enum ImportKind spelled "kebab-case" {
+        Customers,
+        Vehicles,
+        ServiceRecords,
+    }
 }
-
-crate::domain::text_enum!(ImportKind);
 
 /// A problem with one row of the file.
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
