@@ -215,17 +215,8 @@ fn site() -> OpenApiRouter<AppState> {
 /// `router` with each of its operations documented as taking the credential `scheme`.
 fn requiring(scheme: &str, mut router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     let requirement = SecurityRequirement::new(scheme, Vec::<String>::new());
-    for item in router.get_openapi_mut().paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ];
-        for operation in operations.into_iter().flatten() {
-            operation.security = Some(vec![requirement.clone()]);
-        }
+    for operation in openapi::operations_mut(router.get_openapi_mut()) {
+        operation.security = Some(vec![requirement.clone()]);
     }
     router
 }

@@ -196,6 +196,23 @@ impl Modify for Security {
     }
 }
 
+/// Every operation of `document`: the GET, PUT, POST, DELETE and PATCH of each path.
+pub(super) fn operations_mut(
+    document: &mut Document,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    document.paths.paths.values_mut().flat_map(|item| {
+        [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+    })
+}
+
 /// Errors every operation of a kind can answer, so the handlers list only their own:
 /// 401 wherever a credential is needed, 400 wherever a body, path or query string is
 /// parsed, and 500/503 wherever the database is read (every operation but the docs).
@@ -203,43 +220,34 @@ struct CommonErrors;
 
 impl Modify for CommonErrors {
     fn modify(&self, openapi: &mut Document) {
-        for item in openapi.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ];
-            for operation in operations.into_iter().flatten() {
-                let docs = operation
-                    .tags
+        for operation in operations_mut(openapi) {
+            let docs = operation
+                .tags
+                .as_ref()
+                .is_some_and(|tags| tags.iter().any(|tag| tag == "docs"));
+            if docs {
+                continue;
+            }
+            let mut common = Vec::new();
+            let parses_input = operation.request_body.is_some()
+                || operation
+                    .parameters
                     .as_ref()
-                    .is_some_and(|tags| tags.iter().any(|tag| tag == "docs"));
-                if docs {
-                    continue;
-                }
-                let mut common = Vec::new();
-                let parses_input = operation.request_body.is_some()
-                    || operation
-                        .parameters
-                        .as_ref()
-                        .is_some_and(|params| !params.is_empty());
-                if parses_input {
-                    common.push(("400", BadRequest::response().0));
-                }
-                if operation.security.is_some() {
-                    common.push(("401", Unauthorized::response().0));
-                }
-                common.push(("500", Internal::response().0));
-                common.push(("503", Unavailable::response().0));
-                for (status, name) in common {
-                    operation
-                        .responses
-                        .responses
-                        .entry(status.to_owned())
-                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
-                }
+                    .is_some_and(|params| !params.is_empty());
+            if parses_input {
+                common.push(("400", BadRequest::response().0));
+            }
+            if operation.security.is_some() {
+                common.push(("401", Unauthorized::response().0));
+            }
+            common.push(("500", Internal::response().0));
+            common.push(("503", Unavailable::response().0));
+            for (status, name) in common {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
             }
         }
     }

@@ -83,6 +83,19 @@ pub(crate) trait Table: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Un
     fn into_record(self) -> Result<Self::Record, StoreError>;
 }
 
+/// `T::SELECT` and `condition`, its placeholders bound to `binds` in order.
+fn selected<'q, T: Table>(
+    condition: &str,
+    binds: &[&'q str],
+) -> sqlx::query::QueryAs<'q, sqlx::Any, T, sqlx::any::AnyArguments> {
+    let sql = format!("{} {condition}", T::SELECT);
+    let mut query = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
+    for value in binds {
+        query = query.bind(*value);
+    }
+    query
+}
+
 /// The row of `T`'s table that `condition` finds (`WHERE tenant_id = $1 AND id = $2`),
 /// with its placeholders bound to `binds` in order.
 pub(crate) async fn select_optional<'c, T: Table>(
@@ -90,12 +103,7 @@ pub(crate) async fn select_optional<'c, T: Table>(
     condition: &str,
     binds: &[&str],
 ) -> Result<Option<T::Record>, StoreError> {
-    let sql = format!("{} {condition}", T::SELECT);
-    let mut query = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
-    for value in binds {
-        query = query.bind(*value);
-    }
-    query
+    selected::<T>(condition, binds)
         .fetch_optional(executor)
         .await?
         .map(T::into_record)
@@ -108,12 +116,7 @@ pub(crate) async fn select_all<'c, T: Table>(
     condition: &str,
     binds: &[&str],
 ) -> Result<Vec<T::Record>, StoreError> {
-    let sql = format!("{} {condition}", T::SELECT);
-    let mut query = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
-    for value in binds {
-        query = query.bind(*value);
-    }
-    query
+    selected::<T>(condition, binds)
         .fetch_all(executor)
         .await?
         .into_iter()
