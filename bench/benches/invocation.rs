@@ -203,6 +203,7 @@ fn invocation(c: &mut Criterion) {
         config_json: CONFIG.into(),
         config: serde_json::from_str(CONFIG).unwrap(),
         limits: PlatformLimits::default().defaults,
+        within: None,
     });
     let check = runtime.route(&loaded, call.clone(), None, &ticket);
     let decision = check

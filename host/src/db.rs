@@ -239,6 +239,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "workflow events",
         include_str!("../migrations/0022_workflow_events.sql"),
     ),
+    (
+        23,
+        "installation scopes",
+        include_str!("../migrations/0023_installation_scopes.sql"),
+    ),
 ];
 
 /// The migrator for [`MIGRATIONS`], built once.

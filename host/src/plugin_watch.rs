@@ -17,6 +17,7 @@ use crate::domain::page::Page;
 use crate::domain::plugin::Capability;
 use crate::runtime::manifest::{self, Manifest};
 use crate::seed;
+use crate::service::access::Access;
 use crate::service::plugins::{self, InstallRequest, Upgraded, VersionRequest};
 use crate::service::{Core, ServiceError};
 use crate::store::{StoreError, installations, plugins as versions};
@@ -345,7 +346,8 @@ impl PluginWatch {
             capabilities: manifest.capabilities.clone(),
             ..Default::default()
         };
-        let installation = plugins::install(&self.core, &self.tenant_id, request).await?;
+        let installation =
+            plugins::install(&self.core, Access::tenant(&self.tenant_id), request).await?;
         Ok(Outcome::Live {
             version,
             installations: vec![installation.id],

@@ -53,4 +53,7 @@ pub struct InvocationFilter {
     /// For a caller scoped to a site subtree (this path prefix): only calls about tickets
     /// at sites in it. Calls about customers, vehicles or nothing are tenant-wide.
     pub tickets_within: Option<String>,
+    /// For a dealer's caller (this path prefix): only calls of installations scoped inside
+    /// its subtree, not the OEM's.
+    pub installations_within: Option<String>,
 }

@@ -7,24 +7,27 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::{Caller, TenantAdmin};
+use super::auth::{Admin, Caller};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, page};
 use super::items::Items;
 use super::openapi as doc;
 use crate::domain::audit::{Invocation, InvocationFilter};
 use crate::domain::installations::{
-    HistoryEntry, Installation, InstallationFilter, InstallationStatus,
+    HistoryEntry, Installation, InstallationFilter, InstallationStatus, ScopeFilter,
 };
 use crate::domain::page::Paged;
 use crate::domain::plugin::{Capability, World};
+use crate::service::dealer_policy::{self, Ask};
 use crate::service::invocations;
 use crate::service::plugins::{self, InstallRequest, InstallationChange, Upgraded, VersionRequest};
 
-/// Installs a plugin version for the tenant.
+/// Installs a plugin version for the tenant or one site's subtree.
 ///
-/// The capabilities granted must be ones the manifest requests. Tenant-wide admin keys
-/// only.
+/// The capabilities granted must be ones the manifest requests. `scope` limits it to a
+/// site's subtree; a dealer's admin key installs only inside its own subtree and only what
+/// the OEM's dealer catalogue allows (403 beyond it). `mandatory` (tenant-wide admins,
+/// tenant-wide installations) keeps dealers from opting out.
 #[utoipa::path(
     post,
     path = "/installations",
@@ -40,11 +43,11 @@ use crate::service::plugins::{self, InstallRequest, InstallationChange, Upgraded
     ),
 )]
 pub async fn create(
-    caller: TenantAdmin,
+    caller: Admin,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<InstallRequest>,
 ) -> Result<(StatusCode, Json<Installation>), ApiError> {
-    let installation = plugins::install(&state.core, &caller.tenant_id, body).await?;
+    let installation = plugins::install(&state.core, caller.access(), body).await?;
     Ok((StatusCode::CREATED, Json(installation)))
 }
 
@@ -60,9 +63,15 @@ pub struct ListQuery {
     plugin: Option<String>,
     world: Option<World>,
     status: Option<InstallationStatus>,
+    /// `tenant` for tenant-wide installations only, or a site id for those scoped to
+    /// exactly that site.
+    scope: Option<String>,
 }
 
 /// Lists the tenant's installations.
+///
+/// A dealer's key sees those that apply inside its subtree: tenant-wide ones, those of
+/// sites above it, and its own.
 #[utoipa::path(
     get,
     path = "/installations",
@@ -83,6 +92,11 @@ pub async fn list(
         plugin: query.plugin,
         world: query.world,
         status: query.status,
+        scope: query.scope.map(|scope| match scope.as_str() {
+            "tenant" => ScopeFilter::Tenant,
+            _ => ScopeFilter::Site(scope),
+        }),
+        applying_within: caller.within(),
     };
     Ok(Json(
         plugins::installations(&state.core, &caller.tenant_id, &filter, &page).await?,
@@ -107,13 +121,14 @@ pub async fn get(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Installation>, ApiError> {
     Ok(Json(
-        plugins::installation(&state.core, &caller.tenant_id, &id).await?,
+        dealer_policy::authorize(&state.core, caller.access(), &id, Ask::Read).await?,
     ))
 }
 
 /// Changes an installation's config, grants, limits, run order or state.
 ///
-/// `enabled: true` also lifts a suspension. Tenant-wide admin keys only.
+/// `enabled: true` also lifts a suspension. A dealer's admin key changes only
+/// installations inside its subtree, within the OEM's dealer catalogue.
 #[utoipa::path(
     patch,
     path = "/installations/{id}",
@@ -130,11 +145,24 @@ pub async fn get(
     ),
 )]
 pub async fn update(
-    caller: TenantAdmin,
+    caller: Admin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<InstallationChange>,
 ) -> Result<Json<Installation>, ApiError> {
+    let mut asks = vec![Ask::Manage];
+    if let Some(capabilities) = &body.capabilities {
+        asks.push(Ask::Grant(capabilities));
+    }
+    if let Some(limits) = &body.limits {
+        asks.push(Ask::Limit(limits));
+    }
+    if body.mandatory.is_some() {
+        asks.push(Ask::SetMandatory);
+    }
+    for ask in asks {
+        dealer_policy::authorize(&state.core, caller.access(), &id, ask).await?;
+    }
     Ok(Json(
         plugins::change(&state.core, &caller.tenant_id, &id, body).await?,
     ))
@@ -161,11 +189,13 @@ pub async fn update(
     ),
 )]
 pub async fn upgrade(
-    caller: TenantAdmin,
+    caller: Admin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<VersionRequest>,
 ) -> Result<(StatusCode, Json<Installation>), ApiError> {
+    let ask = Ask::Run(Some(body.version.as_deref().unwrap_or_default()));
+    dealer_policy::authorize(&state.core, caller.access(), &id, ask).await?;
     Ok(upgraded_reply(
         plugins::upgrade(&state.core, &caller.tenant_id, &id, body).await?,
     ))
@@ -206,12 +236,20 @@ pub struct ApprovalBody {
     ),
 )]
 pub async fn approve_upgrade(
-    caller: TenantAdmin,
+    caller: Admin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ApprovalBody>,
 ) -> Result<Json<Installation>, ApiError> {
     let grants = body.capabilities;
+    let installation =
+        dealer_policy::authorize(&state.core, caller.access(), &id, Ask::Manage).await?;
+    if let Some(parked) = &installation.pending_upgrade {
+        let asked = grants.as_ref().unwrap_or(&parked.added_capabilities);
+        for ask in [Ask::Run(Some(&parked.version)), Ask::Grant(asked)] {
+            dealer_policy::authorize(&state.core, caller.access(), &id, ask).await?;
+        }
+    }
     Ok(Json(
         plugins::approve_upgrade(&state.core, &caller.tenant_id, &id, grants).await?,
     ))
@@ -232,10 +270,11 @@ pub async fn approve_upgrade(
     ),
 )]
 pub async fn cancel_upgrade(
-    caller: TenantAdmin,
+    caller: Admin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Installation>, ApiError> {
+    dealer_policy::authorize(&state.core, caller.access(), &id, Ask::Manage).await?;
     Ok(Json(
         plugins::cancel_upgrade(&state.core, &caller.tenant_id, &id).await?,
     ))
@@ -260,11 +299,14 @@ pub async fn cancel_upgrade(
     ),
 )]
 pub async fn rollback(
-    caller: TenantAdmin,
+    caller: Admin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(request): ApiJson<VersionRequest>,
 ) -> Result<Json<Installation>, ApiError> {
+    // Back to a version it ran before: always allowed within the subtree, so a dealer can
+    // undo a bad upgrade even if the OEM has since narrowed the catalogue.
+    dealer_policy::authorize(&state.core, caller.access(), &id, Ask::Manage).await?;
     Ok(Json(
         plugins::rollback(&state.core, &caller.tenant_id, &id, request).await?,
     ))
@@ -287,6 +329,7 @@ pub async fn history(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Items<HistoryEntry>>, ApiError> {
+    dealer_policy::authorize(&state.core, caller.access(), &id, Ask::Read).await?;
     let items = plugins::history(&state.core, &caller.tenant_id, &id).await?;
     Ok(Json(items.into()))
 }
@@ -305,10 +348,11 @@ pub async fn history(
     ),
 )]
 pub async fn delete(
-    caller: TenantAdmin,
+    caller: Admin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
+    dealer_policy::authorize(&state.core, caller.access(), &id, Ask::Manage).await?;
     if plugins::uninstall(&state.core, &caller.tenant_id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -347,13 +391,14 @@ pub async fn invocations(
     ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<InvocationQuery>,
 ) -> Result<Json<Paged<Invocation>>, ApiError> {
-    plugins::installation(&state.core, &caller.tenant_id, &id).await?;
+    dealer_policy::authorize(&state.core, caller.access(), &id, Ask::Audit).await?;
     let page = page(query.limit, query.cursor)?;
     let filter = InvocationFilter {
         installation_id: Some(id),
         subject_id: query.subject_id,
         outcome: query.outcome,
         tickets_within: caller.within(),
+        installations_within: None,
     };
     Ok(Json(
         invocations::list(&state.core, &caller.tenant_id, &filter, &page).await?,
@@ -398,6 +443,7 @@ pub async fn audit(
         subject_id: query.subject_id,
         outcome: query.outcome,
         tickets_within: caller.within(),
+        installations_within: caller.within(),
     };
     Ok(Json(
         invocations::list(&state.core, &caller.tenant_id, &filter, &page).await?,
@@ -423,15 +469,24 @@ pub async fn snapshot(
     State(state): State<AppState>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let snapshot = crate::service::registry::snapshot(&state.core, &caller.tenant_id).await?;
+    // A dealer's key sees what runs inside its subtree: tenant-wide installations, those
+    // of sites above it, and its own; never another dealer's.
+    let applies = |scope: &crate::domain::installations::Scope| {
+        caller.scope.as_ref().is_none_or(|subtree| {
+            subtree.path.starts_with(&scope.path) || caller.access().sees(Some(&scope.path))
+        })
+    };
     let installations: Vec<serde_json::Value> = snapshot
         .all()
         .iter()
+        .filter(|ready| applies(&ready.installation.scope))
         .map(|ready| {
             serde_json::json!({
                 "id": ready.installation.id,
                 "plugin": ready.installation.plugin,
                 "version": ready.installation.version,
                 "world": ready.installation.world,
+                "scope": ready.installation.scope,
             })
         })
         .collect();
@@ -439,4 +494,60 @@ pub async fn snapshot(
         "generation": snapshot.generation,
         "installations": installations,
     })))
+}
+
+/// Opts a site's subtree out of a tenant-wide installation.
+///
+/// It stops running for records at sites inside that subtree. A dealer's admin key opts
+/// out sites inside its own subtree; a mandatory installation cannot be opted out of
+/// (403).
+#[utoipa::path(
+    put,
+    path = "/installations/{id}/opt-outs/{site_id}",
+    operation_id = "installations_opt_out",
+    tag = "installations",
+    params(
+        ("id" = String, Path, description = "The installation's id"),
+        ("site_id" = String, Path, description = "The site whose subtree opts out"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Installation),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::Unprocessable),
+    ),
+)]
+pub async fn opt_out(
+    caller: Admin,
+    State(state): State<AppState>,
+    ApiPath((id, site_id)): ApiPath<(String, String)>,
+) -> Result<Json<Installation>, ApiError> {
+    Ok(Json(
+        dealer_policy::opt_out(&state.core, caller.access(), &id, &site_id).await?,
+    ))
+}
+
+/// Withdraws a site's opt-out: the installation runs there again.
+#[utoipa::path(
+    delete,
+    path = "/installations/{id}/opt-outs/{site_id}",
+    operation_id = "installations_opt_in",
+    tag = "installations",
+    params(
+        ("id" = String, Path, description = "The installation's id"),
+        ("site_id" = String, Path, description = "The site whose subtree opted out"),
+    ),
+    responses(
+        (status = 204, description = "Withdrawn"),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+    ),
+)]
+pub async fn opt_in(
+    caller: Admin,
+    State(state): State<AppState>,
+    ApiPath((id, site_id)): ApiPath<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    dealer_policy::opt_in(&state.core, caller.access(), &id, &site_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -4,6 +4,7 @@ mod auth;
 mod campaigns;
 mod customers;
 mod dashboards;
+mod dealer_catalogue;
 mod error;
 mod extract;
 mod field_definitions;
@@ -148,6 +149,9 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(installations::approve_upgrade))
         .routes(routes!(installations::rollback))
         .routes(routes!(installations::history))
+        .routes(routes!(installations::opt_out, installations::opt_in))
+        .routes(routes!(dealer_catalogue::list))
+        .routes(routes!(dealer_catalogue::put, dealer_catalogue::delete))
         .routes(routes!(installations::snapshot))
         .routes(routes!(shadow::start, shadow::stop))
         .routes(routes!(shadow::promote))

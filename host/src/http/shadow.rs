@@ -6,12 +6,13 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::TenantAdmin;
+use super::auth::Admin;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::openapi as doc;
 use crate::domain::installations::Installation;
 use crate::domain::plugin::Source;
+use crate::service::dealer_policy::{self, Ask};
 use crate::service::shadow::{self, CandidateRequest, ReplayRequest, Report};
 
 /// Runs a candidate version in shadow beside the installed one.
@@ -34,11 +35,18 @@ use crate::service::shadow::{self, CandidateRequest, ReplayRequest, Report};
     ),
 )]
 pub async fn start(
-    caller: TenantAdmin,
+    caller: Admin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<CandidateRequest>,
 ) -> Result<Json<Installation>, ApiError> {
+    dealer_policy::authorize(
+        &state.core,
+        caller.access(),
+        &id,
+        Ask::Run(Some(&body.version)),
+    )
+    .await?;
     Ok(Json(
         shadow::start(&state.core, &caller.tenant_id, &id, body).await?,
     ))
@@ -59,10 +67,11 @@ pub async fn start(
     ),
 )]
 pub async fn stop(
-    caller: TenantAdmin,
+    caller: Admin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Installation>, ApiError> {
+    dealer_policy::authorize(&state.core, caller.access(), &id, Ask::Manage).await?;
     Ok(Json(
         shadow::stop(&state.core, &caller.tenant_id, &id).await?,
     ))
@@ -86,10 +95,16 @@ pub async fn stop(
     ),
 )]
 pub async fn promote(
-    caller: TenantAdmin,
+    caller: Admin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<Installation>), ApiError> {
+    let installation =
+        dealer_policy::authorize(&state.core, caller.access(), &id, Ask::Manage).await?;
+    if let Some(candidate) = &installation.shadow {
+        let ask = Ask::Run(Some(&candidate.version));
+        dealer_policy::authorize(&state.core, caller.access(), &id, ask).await?;
+    }
     Ok(super::installations::upgraded_reply(
         shadow::promote(&state.core, &caller.tenant_id, &id).await?,
     ))
@@ -112,11 +127,12 @@ pub async fn promote(
     ),
 )]
 pub async fn replay(
-    caller: TenantAdmin,
+    caller: Admin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ReplayRequest>,
 ) -> Result<Json<Report>, ApiError> {
+    dealer_policy::authorize(&state.core, caller.access(), &id, Ask::Manage).await?;
     Ok(Json(
         shadow::replay(&state.core, &caller.tenant_id, &id, body).await?,
     ))
@@ -145,12 +161,13 @@ pub struct ReportQuery {
     ),
 )]
 pub async fn report(
-    caller: TenantAdmin,
+    caller: Admin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> Result<Json<Report>, ApiError> {
     let source = query.source.unwrap_or(Source::Live);
+    dealer_policy::authorize(&state.core, caller.access(), &id, Ask::Audit).await?;
     Ok(Json(
         shadow::report(&state.core, &caller.tenant_id, &id, source).await?,
     ))

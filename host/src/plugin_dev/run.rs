@@ -201,7 +201,7 @@ async fn run_one(
     .map_err(|err| DevError::Rejected(err.to_string()))?;
     let installation = plugin_service::install(
         core,
-        &tenant.id,
+        crate::service::access::Access::tenant(&tenant.id),
         InstallRequest {
             plugin: version.name.clone(),
             version: Some(version.version.to_string()),

@@ -32,6 +32,9 @@ pub struct CallContext {
     pub config_json: String,
     pub config: serde_json::Value,
     pub limits: Limits,
+    /// For an installation scoped to a site's subtree, that site's path: `records` and
+    /// `directory` answer only with what lies inside it. `None` for a tenant-wide one.
+    pub within: Option<String>,
 }
 
 impl CallContext {
@@ -52,6 +55,22 @@ impl CallContext {
             config_json: config.to_string(),
             config,
             limits,
+            within: None,
+        }
+    }
+
+    /// The same context, limited to the subtree at `within` (when `Some`).
+    pub fn within(mut self, within: Option<String>) -> CallContext {
+        self.within = within;
+        self
+    }
+
+    /// Whether a record at the site with `path` (or at no site) is visible to the call.
+    pub fn sees(&self, path: Option<&str>) -> bool {
+        match (&self.within, path) {
+            (None, _) => true,
+            (Some(within), Some(path)) => path.starts_with(within.as_str()),
+            (Some(_), None) => false,
         }
     }
 

@@ -32,6 +32,8 @@ pub struct Seeded {
     pub api_key: String,
     pub created: bool,
     pub plugins: Vec<String>,
+    /// A dealer with a plugin of its own: its code and an admin key of its subtree.
+    pub dealer: Option<(String, String)>,
 }
 
 impl Seeded {
@@ -49,6 +51,10 @@ impl Seeded {
         println!("Installed plugins: {}", self.plugins.join(", "));
         println!("Admin API key for the demo tenant:");
         println!("  export AXLE_KEY={}", self.api_key);
+        if let Some((code, key)) = &self.dealer {
+            println!("Dealer {code}'s admin key (its own vip-routing; the OEM's catalogue):");
+            println!("  export AXLE_DEALER_KEY={key}");
+        }
         if let Some(addr) = addr {
             println!("  export AXLE_URL=http://{addr}");
         }
@@ -420,9 +426,11 @@ async fn install_plugins(
             // Rules run in ascending order and the first to name a team wins: the VIP team
             // (run order 100) goes before the station's skilled team.
             run_order: (manifest.name == "station-routing").then_some(200),
+            // The OEM's safety rule is one no dealer may opt out of.
+            mandatory: Some(manifest.name == "safety-escalation"),
             ..Default::default()
         };
-        match plugins::install(core, tenant_id, request).await {
+        match plugins::install(core, Access::tenant(tenant_id), request).await {
             Ok(_) | Err(crate::service::ServiceError::Conflict(_)) => {
                 installed.push(manifest.label())
             }
@@ -467,12 +475,83 @@ pub async fn demo(core: &Core, plugins_dir: &Path, wasm_dir: &Path) -> anyhow::R
         history::seed(core, &tenant.id).await?;
     }
     dashboards::seed(core, &tenant.id).await?;
+    let dealer = seed_dealer_plugin(core, &tenant.id).await?;
     Ok(Seeded {
         tenant_id: tenant.id,
         api_key,
         created,
         plugins: installed,
+        dealer,
     })
+}
+
+/// The dealer whose admin installs a plugin of its own in the demo.
+const DEMO_DEALER: &str = "SH-001";
+
+/// The OEM offers vip-routing to its dealers, and the Shanghai dealer's admin installs it
+/// for its own stations with its own VIP desk, through the same policy checks a dealer's
+/// key meets over HTTP. Returns the dealer's code and a fresh admin key of its subtree.
+async fn seed_dealer_plugin(
+    core: &Core,
+    tenant_id: &str,
+) -> anyhow::Result<Option<(String, String)>> {
+    use crate::domain::org::SiteKind;
+    use crate::domain::page::Page;
+    use crate::service::access::Subtree;
+    use crate::service::dealer_policy::{self, CatalogueRequest};
+    use crate::store::org::{self, SiteFilter};
+    let filter = SiteFilter {
+        kind: Some(SiteKind::Dealer),
+        ..SiteFilter::default()
+    };
+    let page = Page {
+        limit: 200,
+        cursor: None,
+    };
+    let dealers = org::list_sites(&core.db, tenant_id, &filter, &page).await?;
+    let Some(dealer) = dealers
+        .items
+        .into_iter()
+        .find(|site| site.code == DEMO_DEALER)
+    else {
+        return Ok(None);
+    };
+    let (_, capabilities) = demo_config("vip-routing");
+    let offer = CatalogueRequest {
+        capabilities: capabilities.clone(),
+        ..CatalogueRequest::default()
+    };
+    match dealer_policy::publish(core, tenant_id, "vip-routing", offer).await {
+        Ok(_) => {}
+        // The plugin was not built into this demo: nothing to offer.
+        Err(ServiceError::NotFound(_)) => return Ok(None),
+        Err(err) => return Err(err).context("offering vip-routing to dealers"),
+    }
+    let subtree = Subtree {
+        site_id: dealer.id.clone(),
+        path: dealer.path.clone(),
+    };
+    let access = Access {
+        tenant_id,
+        subtree: Some(&subtree),
+    };
+    let request = InstallRequest {
+        plugin: "vip-routing".to_owned(),
+        config: Some(serde_json::json!({ "team": "浦东 VIP 专席 Pudong VIP desk" })),
+        capabilities,
+        ..Default::default()
+    };
+    match plugins::install(core, access, request).await {
+        Ok(_) | Err(ServiceError::Conflict(_)) => {}
+        Err(err) => return Err(err).context("installing the dealer's vip-routing"),
+    }
+    let key = NewKey {
+        name: format!("{DEMO_DEALER} dealer admin"),
+        role: Role::Admin,
+        site_id: Some(dealer.id.clone()),
+    };
+    let made = tenants::create_key(core, Access::tenant(tenant_id), key).await?;
+    Ok(Some((dealer.code, made.secret)))
 }
 
 async fn seed_records(core: &Core, tenant_id: &str) -> anyhow::Result<()> {

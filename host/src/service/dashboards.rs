@@ -394,7 +394,16 @@ async fn render_widget(
         Ok(checked) => checked,
         Err(problems) => return fail(out, "invalid_query", problems),
     };
-    let dataset = datasets::compute(&core.db, scope, &checked, now_ms()).await?;
+    // A widget installed for a subtree draws that subtree's tickets only, whoever looks.
+    let installed_within = plugins::scope_within(&ready.installation.scope);
+    let dataset = datasets::compute(
+        &core.db,
+        scope,
+        installed_within.as_deref(),
+        &checked,
+        now_ms(),
+    )
+    .await?;
 
     let runtime = core.runtime.clone();
     let widget_id = widget.id.clone();

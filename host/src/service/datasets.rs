@@ -151,10 +151,13 @@ pub struct Scope {
 }
 
 /// Computes `query` over the tickets in `scope` created in the last `period_days` before
-/// `now_ms`: the group-by columns, then the measures, rows ordered by group values.
+/// `now_ms`: the group-by columns, then the measures, rows ordered by group values. A
+/// widget installed for a subtree passes its path as `installed_within`: the tickets are
+/// then those inside both.
 pub async fn compute(
     db: &Db,
     scope: &Scope,
+    installed_within: Option<&str>,
     query: &CheckedQuery,
     now_ms: i64,
 ) -> Result<Dataset, ServiceError> {
@@ -162,7 +165,12 @@ pub async fn compute(
         from_ms: now_ms - i64::from(query.period_days) * DAY_MS,
         // Inclusive of a ticket created in this very millisecond.
         to_ms: now_ms + 1,
-        site_within: scope.within.iter().cloned().collect(),
+        site_within: scope
+            .within
+            .iter()
+            .cloned()
+            .chain(installed_within.map(str::to_owned))
+            .collect(),
         ..Population::default()
     };
     let mut groups =

@@ -4,7 +4,6 @@
 
 use super::hooks;
 use super::invocations::Audit;
-use super::plugins;
 use super::{Core, FieldError, ServiceError};
 use crate::domain::plugin::World;
 use crate::domain::records::{Customer, Fields, Ticket, Vehicle};
@@ -26,9 +25,11 @@ async fn run(
     core: &Core,
     tenant_id: &str,
     subject_id: &str,
+    site_id: Option<&str>,
     subject: impl FnOnce() -> Subject,
 ) -> Result<FieldsRun, ServiceError> {
-    let providers = plugins::ready_for(core, tenant_id, World::FieldProvider).await?;
+    let providers =
+        super::registry::for_record(core, tenant_id, World::FieldProvider, site_id).await?;
     let subject_id = subject_id.to_owned();
     hooks::run_each(
         core,
@@ -82,19 +83,24 @@ pub async fn for_ticket(
     customer: Option<&Customer>,
     vehicle: Option<&Vehicle>,
 ) -> Result<FieldsRun, ServiceError> {
-    run(core, tenant_id, &ticket.id, || {
-        Subject::Ticket(convert::ticket(ticket, customer, vehicle))
-    })
+    run(
+        core,
+        tenant_id,
+        &ticket.id,
+        ticket.site_id.as_deref(),
+        || Subject::Ticket(convert::ticket(ticket, customer, vehicle)),
+    )
     .await
 }
 
-/// Runs the tenant's field providers on a vehicle about to be stored.
+/// Runs the tenant's field providers on a vehicle about to be stored. A vehicle is at no
+/// site, so only tenant-wide providers see it.
 pub async fn for_vehicle(
     core: &Core,
     tenant_id: &str,
     vehicle: &Vehicle,
 ) -> Result<FieldsRun, ServiceError> {
-    run(core, tenant_id, &vehicle.id, || {
+    run(core, tenant_id, &vehicle.id, None, || {
         Subject::Vehicle(convert::vehicle(vehicle))
     })
     .await

@@ -8,6 +8,7 @@ pub mod customer360;
 pub mod customers;
 pub mod dashboards;
 pub mod datasets;
+pub mod dealer_policy;
 pub mod dispatch;
 pub mod field_checks;
 pub mod field_definitions;

@@ -3,15 +3,16 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use super::access::Access;
 use super::plugin_policy;
 use super::{Core, ServiceError};
 use crate::db::Tx;
 use crate::domain::ids::sha256_hex;
 use crate::domain::installations::{
-    HistoryEntry, Installation, InstallationFilter, PendingUpgrade,
+    HistoryEntry, Installation, InstallationFilter, PendingUpgrade, Scope,
 };
 use crate::domain::page::{Page, Paged};
-use crate::domain::plugin::{Capability, PluginFilter, PluginVersion, RequestedLimits, World};
+use crate::domain::plugin::{Capability, PluginFilter, PluginVersion, RequestedLimits};
 use crate::runtime::limits::{Limits, PlatformLimits};
 use crate::runtime::manifest::{self, Manifest};
 use crate::runtime::sandbox::CallContext;
@@ -154,6 +155,13 @@ pub struct InstallRequest {
     pub run_order: Option<i64>,
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// Where it applies: `{"site_id": "…"}` for one site's subtree. Omitted: the whole
+    /// tenant for a tenant-wide admin, the key's own subtree for a dealer's admin.
+    #[serde(default)]
+    pub scope: Option<Scope>,
+    /// Tenant-wide installations only: no dealer may opt out of it.
+    #[serde(default)]
+    pub mandatory: Option<bool>,
 }
 
 fn check_grants(
@@ -208,12 +216,45 @@ pub(super) fn check_config(
     })
 }
 
-/// Installs a plugin version in the tenant.
+/// Where `request` asks to install, as `access` may: a site must be one the caller sees,
+/// and a dealer's caller installs only inside its subtree.
+async fn scope_of(
+    core: &Core,
+    access: Access<'_>,
+    request: &InstallRequest,
+) -> Result<Scope, ServiceError> {
+    let site_id = request
+        .scope
+        .as_ref()
+        .and_then(|scope| scope.site_id.as_deref());
+    let scope = match (site_id, access.subtree) {
+        (Some(site_id), _) => {
+            let site = access.site(core, site_id).await?;
+            Scope::site(&site.id, &site.path)
+        }
+        (None, Some(subtree)) => Scope::site(&subtree.site_id, &subtree.path),
+        (None, None) => Scope::tenant(),
+    };
+    if request.mandatory == Some(true) {
+        access.whole_tenant("making an installation mandatory")?;
+        if !scope.is_tenant() {
+            return Err(ServiceError::Invalid(
+                "mandatory: only a tenant-wide installation can be mandatory; drop `scope` or `mandatory`".to_owned(),
+            ));
+        }
+    }
+    Ok(scope)
+}
+
+/// Installs a plugin version in the tenant, or in one site's subtree. A dealer's caller
+/// installs only what the OEM's catalogue allows.
 pub async fn install(
     core: &Core,
-    tenant_id: &str,
+    access: Access<'_>,
     request: InstallRequest,
 ) -> Result<Installation, ServiceError> {
+    let tenant_id = access.tenant_id;
+    let scope = scope_of(core, access, &request).await?;
     let version = match &request.version {
         Some(version) => {
             versions::get_by_name(&core.db, tenant_id, &request.plugin, version).await?
@@ -229,6 +270,7 @@ pub async fn install(
         .platform
         .check(&limits)
         .map_err(ServiceError::Invalid)?;
+    super::dealer_policy::check_install(core, access, &version, &capabilities, &limits).await?;
     let policy = plugin_policies::get(&core.db, tenant_id).await?;
     plugin_policy::check_budget(
         &version.label(),
@@ -252,6 +294,8 @@ pub async fn install(
             limits,
             run_order: request.run_order.unwrap_or(100),
             enabled: request.enabled.unwrap_or(true),
+            scope,
+            mandatory: request.mandatory.unwrap_or(false),
         },
     )
     .await?;
@@ -332,6 +376,10 @@ pub struct InstallationChange {
     /// `true` enables (and lifts a suspension), `false` disables.
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// Tenant-wide installations only, by a tenant-wide admin: whether dealers may opt
+    /// out of it.
+    #[serde(default)]
+    pub mandatory: Option<bool>,
 }
 
 /// Changes an installation.
@@ -343,6 +391,11 @@ pub async fn change(
 ) -> Result<Installation, ServiceError> {
     // Read and check everything before the write transaction (see `unchanged_since`).
     let seen = reread(core, tenant_id, id).await?;
+    if change.mandatory == Some(true) && !seen.scope.is_tenant() {
+        return Err(ServiceError::Invalid(
+            "mandatory: only a tenant-wide installation can be mandatory".to_owned(),
+        ));
+    }
     let version = versions::get(&core.db, tenant_id, &seen.plugin_version_id)
         .await?
         .ok_or(ServiceError::NotFound("plugin version"))?;
@@ -375,6 +428,7 @@ pub async fn change(
         limits: change.limits,
         run_order: change.run_order,
         enabled: change.enabled,
+        mandatory: change.mandatory,
     };
     installations::update(&mut tx, tenant_id, &current, patch).await?;
     commit_change(core, tx, tenant_id).await?;
@@ -414,14 +468,17 @@ pub async fn ready_within(
         .await?
         .ok_or(ServiceError::NotFound("plugin version"))?;
     let loaded = loaded(core, &version).await?;
-    let call = Arc::new(CallContext::new(
-        tenant_id,
-        installation.id.clone(),
-        installation.label(),
-        installation.capabilities.iter().copied(),
-        installation.config.clone(),
-        limits(core, &version, &installation, budget),
-    ));
+    let call = Arc::new(
+        CallContext::new(
+            tenant_id,
+            installation.id.clone(),
+            installation.label(),
+            installation.capabilities.iter().copied(),
+            installation.config.clone(),
+            limits(core, &version, &installation, budget),
+        )
+        .within(scope_within(&installation.scope)),
+    );
     let shadow = super::shadow::candidate(core, tenant_id, &installation, budget).await;
     Ok(Ready {
         installation: Arc::new(installation),
@@ -429,6 +486,12 @@ pub async fn ready_within(
         call,
         shadow,
     })
+}
+
+/// The subtree a scoped installation's `records` and `directory` capabilities are limited
+/// to, as a site path prefix; `None` for a tenant-wide one.
+pub fn scope_within(scope: &Scope) -> Option<String> {
+    (!scope.is_tenant()).then(|| scope.path.clone())
 }
 
 /// The limits calls of `installation` to `version` run under: the installation's
@@ -472,17 +535,6 @@ pub(super) async fn loaded(
         }
     };
     Ok(loaded)
-}
-
-/// Every enabled installation of `world` in the tenant, ready to invoke, in run order,
-/// from this node's current snapshot. One that cannot be loaded is skipped with a
-/// warning: the ticket flow goes on.
-pub async fn ready_for(
-    core: &Core,
-    tenant_id: &str,
-    world: World,
-) -> Result<Vec<Ready>, ServiceError> {
-    Ok(super::registry::snapshot(core, tenant_id).await?.of(world))
 }
 
 /// What an admin asks for when moving an installation to another version.

@@ -16,10 +16,17 @@ use crate::domain::phone::PhoneCountry;
 use crate::domain::plugin::World;
 use crate::store::{installations, plugin_clock, plugin_policies, settings};
 
-/// One tenant's enabled installations at one generation, in world and run order.
+/// One tenant's enabled installations at one generation, in run order: tenant-wide ones
+/// first, then each level of the org tree down (region, dealer, station), and by run order
+/// within a level.
 pub struct Snapshot {
     pub generation: i64,
     ready: Vec<Ready>,
+    /// Whether any installation is scoped to a subtree or opted out of somewhere: only
+    /// then does a hook need the site path of the record it runs for.
+    scoped: bool,
+    /// The site paths each tenant-wide installation was opted out of, by installation id.
+    opt_outs: HashMap<String, Vec<String>>,
     /// Whether the tenant keeps routing inputs for replay (`input_retention_days` > 0),
     /// so a ticket's transaction need not read its settings. A settings change moves the
     /// generation like a plugin change.
@@ -34,13 +41,36 @@ impl Snapshot {
         &self.ready
     }
 
-    /// The installations of `world`, in run order.
-    pub fn of(&self, world: World) -> Vec<Ready> {
+    /// The installations of `world` that run for a record at the site with path `at`
+    /// (`None`: a record at no site, which only tenant-wide installations see), in run
+    /// order.
+    pub fn of(&self, world: World, at: Option<&str>) -> Vec<Ready> {
         self.ready
             .iter()
-            .filter(|ready| ready.installation.world == world)
+            .filter(|ready| ready.installation.world == world && self.runs_at(ready, at))
             .cloned()
             .collect()
+    }
+
+    /// Whether `ready` runs for a record at `at`: inside its scope, and not in a subtree
+    /// that opted out of it (which a mandatory installation ignores).
+    fn runs_at(&self, ready: &Ready, at: Option<&str>) -> bool {
+        let installation = &ready.installation;
+        if !installation.scope.covers(at) {
+            return false;
+        }
+        if installation.mandatory {
+            return true;
+        }
+        match (self.opt_outs.get(&installation.id), at) {
+            (Some(paths), Some(at)) => !paths.iter().any(|path| at.starts_with(path.as_str())),
+            _ => true,
+        }
+    }
+
+    /// Whether anything in it depends on where a record is.
+    pub fn scoped(&self) -> bool {
+        self.scoped
     }
 }
 
@@ -121,8 +151,19 @@ pub async fn snapshot(core: &Core, tenant_id: &str) -> Result<Arc<Snapshot>, Ser
         tracing::warn!(tenant = tenant_id, error = %err, "stored phone country is not usable; using the default");
         PhoneCountry::default()
     });
+    let mut opt_outs: HashMap<String, Vec<String>> = HashMap::new();
+    for opt_out in installations::opt_outs(&core.db, tenant_id).await? {
+        opt_outs
+            .entry(opt_out.installation_id)
+            .or_default()
+            .push(opt_out.site_path);
+    }
+    let mut enabled = installations::all_enabled(&core.db, tenant_id).await?;
+    // Shallowest scope first; the sort is stable, so run order holds within a level.
+    enabled.sort_by_key(|installation| installation.scope.depth());
+    let scoped = !opt_outs.is_empty() || enabled.iter().any(|i| !i.scope.is_tenant());
     let mut ready = Vec::new();
-    for installation in installations::all_enabled(&core.db, tenant_id).await? {
+    for installation in enabled {
         let label = installation.label();
         match plugins::ready_within(core, tenant_id, installation, &budget).await {
             Ok(loaded) => ready.push(loaded),
@@ -143,8 +184,41 @@ pub async fn snapshot(core: &Core, tenant_id: &str) -> Result<Arc<Snapshot>, Ser
         Arc::new(Snapshot {
             generation,
             ready,
+            scoped,
+            opt_outs,
             keeps_inputs,
             phone_country,
         }),
     ))
+}
+
+/// The installations of `world` that run for a record at site `site_id` (or at no site),
+/// from the tenant's current snapshot, in run order.
+pub async fn for_record(
+    core: &Core,
+    tenant_id: &str,
+    world: World,
+    site_id: Option<&str>,
+) -> Result<Vec<Ready>, ServiceError> {
+    let snapshot = snapshot(core, tenant_id).await?;
+    let at = site_path(core, tenant_id, &snapshot, site_id).await?;
+    Ok(snapshot.of(world, at.as_deref()))
+}
+
+/// The path of site `site_id`, read only when the snapshot has anything scoped: a tenant
+/// whose installations all apply tenant-wide pays nothing for scopes.
+pub async fn site_path(
+    core: &Core,
+    tenant_id: &str,
+    snapshot: &Snapshot,
+    site_id: Option<&str>,
+) -> Result<Option<String>, ServiceError> {
+    let Some(site_id) = site_id.filter(|_| snapshot.scoped()) else {
+        return Ok(None);
+    };
+    Ok(
+        crate::store::org::site(core.db.reader(), tenant_id, site_id)
+            .await?
+            .map(|site| site.path),
+    )
 }

@@ -1,6 +1,9 @@
-//! Routing rules: every enabled routing-rule installation looks at the ticket, and the
-//! host merges their decisions — the highest priority wins, the first rule (in run order)
-//! to name a queue, team or assignee wins, tags and notifications are unioned.
+//! Routing rules: every enabled routing-rule installation whose scope holds the ticket
+//! looks at it, and the host merges their decisions — the highest priority wins, the first
+//! rule (in run order) to name a queue, team or assignee wins, tags and notifications are
+//! unioned. Tenant-wide rules run first, then a region's, a dealer's and a station's, so
+//! the OEM's decisions win over a dealer's and a dealer's rule can never lower a priority
+//! the OEM's rule raised.
 
 use std::sync::Arc;
 
@@ -18,6 +21,8 @@ pub struct RuleDecision {
     pub installation_id: String,
     pub plugin: String,
     pub decision: RoutingDecision,
+    /// The rule's scope as the timeline shows it (see `Scope::label`).
+    pub scope: serde_json::Value,
 }
 
 /// One rule's call as it happened: which installation answered, and what.
@@ -96,7 +101,9 @@ pub async fn run(
     vehicle: Option<&Vehicle>,
 ) -> Result<RoutingRun, ServiceError> {
     let snapshot = super::registry::snapshot(core, tenant_id).await?;
-    let rules = snapshot.of(World::RoutingRule);
+    let at =
+        super::registry::site_path(core, tenant_id, &snapshot, ticket.site_id.as_deref()).await?;
+    let rules = snapshot.of(World::RoutingRule, at.as_deref());
     let keeps_inputs = snapshot.keeps_inputs;
     let input = || Arc::new(convert::ticket(ticket, customer, vehicle));
     let mut run = hooks::run_each(
@@ -128,10 +135,12 @@ pub async fn run(
                     }
                 }
             }
+            let installation = &turn.ready.installation;
             run.decisions.push(RuleDecision {
                 installation_id: turn.ready.call.installation_id.clone(),
                 plugin,
                 decision,
+                scope: installation.scope.label(installation.mandatory),
             });
         },
     )
@@ -226,6 +235,7 @@ mod tests {
         RuleDecision {
             installation_id: "i".into(),
             plugin: "p@1.0.0".into(),
+            scope: serde_json::Value::Null,
             decision: RoutingDecision {
                 priority,
                 queue: queue.map(Into::into),

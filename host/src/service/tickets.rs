@@ -844,7 +844,8 @@ async fn save_routing(
     routed: &RoutingRun,
 ) -> Result<(), ServiceError> {
     for rule in &routed.decisions {
-        let decision = routing::decision_json(&rule.decision);
+        let mut decision = routing::decision_json(&rule.decision);
+        decision["scope"] = rule.scope.clone();
         audit::record_decision(
             tx,
             tenant_id,

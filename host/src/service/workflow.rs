@@ -2,7 +2,6 @@
 //! host validates and applies the actions they return, in their own transaction.
 
 use super::invocations::Audit;
-use super::plugins;
 use super::{Core, ServiceError, hooks};
 use crate::domain::plugin::World;
 use crate::domain::records::{Customer, Notification, Ticket, Vehicle};
@@ -35,7 +34,13 @@ pub async fn run(
     customer: Option<&Customer>,
     vehicle: Option<&Vehicle>,
 ) -> Result<WorkflowRun, ServiceError> {
-    let steps = plugins::ready_for(core, tenant_id, World::WorkflowStep).await?;
+    let steps = super::registry::for_record(
+        core,
+        tenant_id,
+        World::WorkflowStep,
+        ticket.site_id.as_deref(),
+    )
+    .await?;
     let event = || Event {
         kind: kind.to_owned(),
         ticket: convert::ticket(ticket, customer, vehicle),

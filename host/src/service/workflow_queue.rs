@@ -28,12 +28,13 @@ const BATCH: i64 = 32;
 
 /// Whether the tenant has workflow steps, so a change owes them an event. Read before
 /// the change's transaction opens: the snapshot may need the database on a cold node.
+/// Any step in any scope counts; delivery runs the ones whose scope holds the ticket.
 pub async fn owes_steps(core: &Core, tenant_id: &str) -> Result<bool, ServiceError> {
-    Ok(
-        !super::plugins::ready_for(core, tenant_id, crate::domain::plugin::World::WorkflowStep)
-            .await?
-            .is_empty(),
-    )
+    let snapshot = super::registry::snapshot(core, tenant_id).await?;
+    Ok(snapshot
+        .all()
+        .iter()
+        .any(|ready| ready.installation.world == crate::domain::plugin::World::WorkflowStep))
 }
 
 /// Writes `kind` about `ticket_id` inside the change's `tx`, held by this node.

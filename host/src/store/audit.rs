@@ -86,6 +86,14 @@ pub async fn list_invocations(
             .and_within("path", Some(prefix))
             .push("))");
     }
+    if let Some(prefix) = &filter.installations_within {
+        // Scoped installations only: a tenant-wide one's scope_path '' is in no subtree.
+        sql.push(" AND installation_id IN (SELECT id FROM installations WHERE tenant_id = ")
+            .bind(Arg::Text(tenant_id.to_owned()))
+            .push(" AND scope_path <> ''")
+            .and_within("scope_path", Some(prefix))
+            .push(")");
+    }
     finish_page(&mut sql, page);
     let rows = sql.build().fetch_all(db.reader()).await?;
     let items = rows

@@ -1,14 +1,13 @@
 //! Installations: a plugin version enabled in a tenant with its config, granted
 //! capabilities, limit overrides and circuit-breaker state.
 
-use serde::Serialize;
-
 use super::plugin_clock;
-use super::{StoreError, json_column};
+use super::{StoreError, json_column, to_json};
 use crate::db::{Arg, Backend, Db, SqlBuilder, Tx};
 use crate::domain::ids::{new_id, now_ms, rfc3339};
 use crate::domain::installations::{
-    HistoryEntry, Installation, InstallationFilter, InstallationStatus, PendingUpgrade,
+    HistoryEntry, Installation, InstallationFilter, InstallationStatus, PendingUpgrade, Scope,
+    ScopeFilter,
 };
 use crate::domain::page::{Page, Paged};
 use crate::domain::plugin::{Capability, RequestedLimits, World};
@@ -25,6 +24,8 @@ pub struct NewInstallation {
     pub limits: RequestedLimits,
     pub run_order: i64,
     pub enabled: bool,
+    pub scope: Scope,
+    pub mandatory: bool,
 }
 
 struct InstallationRow {
@@ -42,6 +43,9 @@ struct InstallationRow {
     run_order: i64,
     pending_capabilities: Option<String>,
     shadow: Option<String>,
+    site_id: Option<String>,
+    scope_path: String,
+    mandatory: i64,
     created_at: i64,
     updated_at: i64,
 }
@@ -61,6 +65,9 @@ crate::store::from_row!(InstallationRow => Installation, from "installations" {
     run_order,
     pending_capabilities,
     shadow,
+    site_id,
+    scope_path,
+    mandatory,
     created_at,
     updated_at
 });
@@ -87,6 +94,11 @@ impl InstallationRow {
                 .as_deref()
                 .map(|text| json_column("installations.shadow", text))
                 .transpose()?,
+            scope: Scope {
+                site_id: self.site_id,
+                path: self.scope_path,
+            },
+            mandatory: self.mandatory != 0,
             id: self.id,
             plugin_version_id: self.plugin_version_id,
             plugin: self.plugin_name,
@@ -98,10 +110,6 @@ impl InstallationRow {
             updated_at: rfc3339(self.updated_at),
         })
     }
-}
-
-fn to_json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
 /// Creates an installation; one per plugin name in a tenant. Returns its id.
@@ -119,8 +127,9 @@ pub async fn insert(
     };
     sqlx::query(
         "INSERT INTO installations (id, tenant_id, plugin_version_id, plugin_name, plugin_version, world, \
-         config, capabilities, limits, status, consecutive_failures, run_order, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $12)",
+         config, capabilities, limits, status, consecutive_failures, run_order, created_at, updated_at, \
+         site_id, scope_path, mandatory) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $12, $13, $14, $15)",
     )
     .bind(&id)
     .bind(tenant_id)
@@ -134,11 +143,18 @@ pub async fn insert(
     .bind(status.as_str())
     .bind(new.run_order)
     .bind(now)
+    .bind(&new.scope.site_id)
+    .bind(&new.scope.path)
+    .bind(i64::from(new.mandatory))
     .execute(&mut **tx)
     .await
     .map_err(|err| {
         StoreError::conflict_on_unique(err, || {
-            format!("{} is already installed in this tenant; PATCH that installation instead", new.plugin)
+            let scope = match &new.scope.site_id {
+                None => "for the whole tenant".to_owned(),
+                Some(site) => format!("for site {site}'s subtree"),
+            };
+            format!("{} is already installed {scope}; PATCH that installation instead", new.plugin)
         })
     })?;
     record_history(
@@ -209,6 +225,24 @@ pub async fn list(
             "status",
             filter.status.map(|s| Arg::Text(s.as_str().to_owned())),
         );
+    match &filter.scope {
+        Some(ScopeFilter::Tenant) => {
+            sql.push(" AND site_id IS NULL");
+        }
+        Some(ScopeFilter::Site(site_id)) => {
+            sql.and_eq("site_id", Some(Arg::Text(site_id.clone())));
+        }
+        None => {}
+    }
+    if let Some(subtree) = &filter.applying_within {
+        // Its own and below (scope_path under the subtree), or above it (the subtree's
+        // path under scope_path; '' is under nothing but prefixes everything).
+        sql.push(" AND (scope_path LIKE ")
+            .bind(Arg::Text(format!("{subtree}%")))
+            .push(" OR ")
+            .bind(Arg::Text(subtree.clone()))
+            .push(" LIKE scope_path || '%')");
+    }
     super::select_page::<InstallationRow>(db, sql, page).await
 }
 
@@ -223,6 +257,67 @@ pub async fn all_enabled(db: &Db, tenant_id: &str) -> Result<Vec<Installation>, 
     .await
 }
 
+/// A dealer's opt-out of a tenant-wide installation, for its site's subtree.
+pub struct OptOut {
+    pub installation_id: String,
+    pub site_id: String,
+    pub site_path: String,
+}
+
+/// Every opt-out in the tenant, for its plugin snapshot.
+pub async fn opt_outs(db: &Db, tenant_id: &str) -> Result<Vec<OptOut>, StoreError> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT installation_id, site_id, site_path FROM installation_opt_outs WHERE tenant_id = $1 \
+         ORDER BY installation_id, site_path",
+    )
+    .bind(tenant_id)
+    .fetch_all(db.reader())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(installation_id, site_id, site_path)| OptOut {
+            installation_id,
+            site_id,
+            site_path,
+        })
+        .collect())
+}
+
+/// Records that the site's subtree opts out of the installation; doing it twice is one
+/// opt-out. Returns whether it is new.
+pub async fn opt_out(
+    tx: &mut Tx,
+    tenant_id: &str,
+    installation_id: &str,
+    site_id: &str,
+    site_path: &str,
+) -> Result<bool, StoreError> {
+    let added = sqlx::query(
+        "INSERT INTO installation_opt_outs (tenant_id, installation_id, site_id, site_path, created_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(tenant_id)
+    .bind(installation_id)
+    .bind(site_id)
+    .bind(site_path)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(added > 0)
+}
+
+/// Withdraws the site's opt-out. Returns whether there was one.
+pub async fn opt_in(
+    tx: &mut Tx,
+    tenant_id: &str,
+    installation_id: &str,
+    site_id: &str,
+) -> Result<bool, StoreError> {
+    let sql = "DELETE FROM installation_opt_outs WHERE tenant_id = $1 AND installation_id = $2 AND site_id = $3";
+    Ok(super::execute(&mut **tx, sql, &[tenant_id, installation_id, site_id]).await? > 0)
+}
+
 /// Changes to an installation; unset parts stay.
 #[derive(Clone, Debug, Default)]
 pub struct InstallationPatch {
@@ -232,6 +327,7 @@ pub struct InstallationPatch {
     pub run_order: Option<i64>,
     /// `Some(true)` enables (also lifting a suspension and resetting the failure count).
     pub enabled: Option<bool>,
+    pub mandatory: Option<bool>,
 }
 
 /// Applies `patch` to the installation.
@@ -252,7 +348,8 @@ pub async fn update(
     };
     sqlx::query(
         "UPDATE installations SET config = $1, capabilities = $2, limits = $3, run_order = $4, status = $5, \
-         status_reason = $6, consecutive_failures = $7, updated_at = $8 WHERE tenant_id = $9 AND id = $10",
+         status_reason = $6, consecutive_failures = $7, updated_at = $8, mandatory = $9 \
+         WHERE tenant_id = $10 AND id = $11",
     )
     .bind(to_json(patch.config.as_ref().unwrap_or(&current.config)))
     .bind(to_json(patch.capabilities.as_ref().unwrap_or(&current.capabilities)))
@@ -262,6 +359,7 @@ pub async fn update(
     .bind(reason)
     .bind(failures)
     .bind(now_ms())
+    .bind(i64::from(patch.mandatory.unwrap_or(current.mandatory)))
     .bind(tenant_id)
     .bind(&current.id)
     .execute(&mut **tx)
@@ -279,6 +377,9 @@ pub async fn update(
 pub async fn delete(tx: &mut Tx, tenant_id: &str, id: &str) -> Result<bool, StoreError> {
     let kv = "DELETE FROM kv_entries WHERE tenant_id = $1 AND installation_id = $2";
     super::execute(&mut **tx, kv, &[tenant_id, id]).await?;
+    let opt_outs =
+        "DELETE FROM installation_opt_outs WHERE tenant_id = $1 AND installation_id = $2";
+    super::execute(&mut **tx, opt_outs, &[tenant_id, id]).await?;
     let installation = "DELETE FROM installations WHERE tenant_id = $1 AND id = $2";
     let deleted = super::execute(&mut **tx, installation, &[tenant_id, id]).await?;
     Ok(deleted > 0)

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod campaigns;
 pub mod customers;
 pub mod dashboards;
+pub mod dealer_catalogue;
 pub mod field_definitions;
 pub mod idempotency;
 pub mod installations;
@@ -223,6 +224,11 @@ pub(crate) async fn ids_by(
 /// Custom fields as their JSON column holds them.
 pub(crate) fn fields_json(fields: &crate::domain::records::Fields) -> String {
     serde_json::to_string(fields).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// A value as the text of a JSON column.
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
 /// Parses a JSON column.

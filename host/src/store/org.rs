@@ -2,10 +2,9 @@
 //! List queries take an optional subtree (`within`, a site path prefix) so a key scoped to
 //! a dealer sees only that dealer's part of the tree.
 
-use serde::Serialize;
 use sqlx::AssertSqlSafe;
 
-use super::{StoreError, finish_page_by, json_column};
+use super::{StoreError, finish_page_by, json_column, to_json};
 use crate::db::{Arg, Db, SqlBuilder};
 use crate::domain::hours::OpeningHours;
 use crate::domain::ids::{new_id, now_ms, rfc3339};
@@ -57,10 +56,6 @@ impl SiteRow {
             updated_at: rfc3339(self.updated_at),
         })
     }
-}
-
-fn to_json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
 /// A site to create; the caller has checked the parent and the tier.

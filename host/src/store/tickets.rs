@@ -2,7 +2,7 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::{StoreError, Table, json_column};
+use super::{StoreError, Table, json_column, to_json};
 use crate::db::{Arg, Db, Tx};
 use crate::domain::ids::rfc3339;
 use crate::domain::page::{Page, Paged};
@@ -85,10 +85,6 @@ impl TicketRow {
             updated_at: rfc3339(self.updated_at),
         })
     }
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
 /// Inserts `ticket` (id and times already set; `created_ms` is its creation time).
@@ -240,20 +236,30 @@ pub async fn list(
     super::select_page::<TicketRow>(db, sql, page).await
 }
 
-/// The customer's most recent tickets, newest first.
+/// Tickets at a site inside the subtree with path `prefix`, as a condition on `site_id`
+/// whose prefix is bound as `$n`.
+fn site_in_subtree(n: usize) -> String {
+    format!(" AND site_id IN (SELECT id FROM sites WHERE tenant_id = $1 AND path LIKE ${n})")
+}
+
+/// The customer's most recent tickets, newest first; only those at sites inside the
+/// subtree with path `within`, when given.
 pub async fn history(
     db: &Db,
     tenant_id: &str,
     customer_id: &str,
     limit: u32,
+    within: Option<&str>,
 ) -> Result<Vec<TicketSummary>, StoreError> {
+    let subtree = within.map_or_else(String::new, |_| site_in_subtree(4));
     let rows: Vec<TicketRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "{} WHERE tenant_id = $1 AND customer_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3",
+        "{} WHERE tenant_id = $1 AND customer_id = $2{subtree} ORDER BY created_at DESC, id DESC LIMIT $3",
         TicketRow::SELECT
     )))
     .bind(tenant_id)
     .bind(customer_id)
     .bind(i64::from(limit))
+    .bind(within.map(|prefix| format!("{prefix}%")))
     .fetch_all(db.reader())
     .await?;
     rows.into_iter()
@@ -302,4 +308,36 @@ pub async fn by_call_id(
         .fetch_optional(db.reader())
         .await?;
     Ok(row.map(|row| sqlx::Row::try_get(&row, "id")).transpose()?)
+}
+
+/// Who a ticket is about: its customer or its vehicle.
+#[derive(Clone, Copy, Debug)]
+pub enum Party {
+    Customer,
+    Vehicle,
+}
+
+/// Whether the customer or vehicle `id` has a ticket at a site inside the subtree with
+/// path `within`: what a plugin scoped to that subtree may know of it.
+pub async fn served_within(
+    db: &Db,
+    tenant_id: &str,
+    party: Party,
+    id: &str,
+    within: &str,
+) -> Result<bool, StoreError> {
+    let column = match party {
+        Party::Customer => "customer_id",
+        Party::Vehicle => "vehicle_id",
+    };
+    let found: Option<(String,)> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT id FROM tickets WHERE tenant_id = $1 AND {column} = $2{} LIMIT 1",
+        site_in_subtree(3)
+    )))
+    .bind(tenant_id)
+    .bind(id)
+    .bind(format!("{within}%"))
+    .fetch_optional(db.reader())
+    .await?;
+    Ok(found.is_some())
 }

@@ -13,7 +13,7 @@ use axle_host::runtime::limits::PlatformLimits;
 use axle_host::runtime::sandbox::CallContext;
 use axle_host::runtime::wit::fields;
 use axle_host::runtime::{ComponentError, LoadSource, Loaded, Runtime};
-use axle_host::service::plugins::ready_for;
+use axle_host::service::registry::for_record;
 use axle_tests::{TestApp, VIN_DECODER, VIP_ROUTING, fast_delivery};
 use serde_json::json;
 
@@ -40,6 +40,7 @@ fn described_fields(runtime: &Runtime, loaded: &Loaded) -> Vec<String> {
         config_json: "{}".to_owned(),
         config: json!({}),
         limits: runtime.platform.defaults,
+        within: None,
     });
     let defs: Vec<fields::FieldDef> = runtime
         .describe_fields(loaded, call)
@@ -262,10 +263,10 @@ async fn a_restarted_node_warms_up_installed_components_from_disk_and_tenants_sh
     }
     // One compiled, pre-linked component serves both tenants' installations.
     assert_eq!(app.app.core.runtime.loaded_count(), 1);
-    let oem_ready = ready_for(&app.app.core, &oem.id, World::RoutingRule)
+    let oem_ready = for_record(&app.app.core, &oem.id, World::RoutingRule, None)
         .await
         .unwrap();
-    let dealer_ready = ready_for(&app.app.core, &dealer.id, World::RoutingRule)
+    let dealer_ready = for_record(&app.app.core, &dealer.id, World::RoutingRule, None)
         .await
         .unwrap();
     assert_eq!((oem_ready.len(), dealer_ready.len()), (1, 1));
@@ -291,7 +292,7 @@ async fn a_restarted_node_warms_up_installed_components_from_disk_and_tenants_sh
         .runtime
         .cached_as(&sha256, World::RoutingRule)
         .expect("warmed up before serving");
-    let ready = ready_for(&restarted.core, &dealer.id, World::RoutingRule)
+    let ready = for_record(&restarted.core, &dealer.id, World::RoutingRule, None)
         .await
         .unwrap();
     assert!(Arc::ptr_eq(&ready[0].loaded, &warmed));

@@ -7,6 +7,7 @@ mod compiled_cache;
 mod custom_fields;
 mod customer360;
 mod dashboards;
+mod dealer_scopes;
 mod fields;
 mod hostile;
 mod import;

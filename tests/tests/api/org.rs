@@ -1,7 +1,7 @@
 //! The org tree inside a tenant: OEM → region → dealer → service station, teams with
 //! skills, agents, and keys that see only their own subtree.
 
-use axle_tests::{HOSTILE, Tenant, TestApp};
+use axle_tests::{HOSTILE, SAFETY_ESCALATION, Tenant, TestApp};
 use serde_json::{Value, json};
 
 fn id(record: &Value) -> String {
@@ -513,26 +513,36 @@ async fn another_tenant_cannot_see_or_use_the_org_tree() {
 }
 
 #[tokio::test]
-async fn plugins_are_managed_only_by_tenant_wide_admin_keys() {
+async fn a_dealers_admin_installs_only_what_the_oem_offers_dealers() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("scoped-plugins").await;
     let t = tree(&app, &tenant).await;
     let admin_a = scoped_key(&app, &tenant, &t.dealer_a, "admin").await;
+    let uploaded = app
+        .upload(
+            &tenant,
+            &SAFETY_ESCALATION.manifest(),
+            SAFETY_ESCALATION.component(),
+        )
+        .await;
+    assert_eq!(uploaded.status, 201, "{uploaded:?}");
 
     let reply = app
         .post(
             &admin_a,
             "/api/v1/installations",
-            &json!({ "plugin": "safety-escalation" }),
+            &json!({ "plugin": "safety-escalation", "config": { "default_manager": "+8613800000000" } }),
         )
         .await;
 
     assert_eq!(reply.status, 403);
     assert!(
-        reply.error_message().contains("tenant-wide"),
+        reply.error_message().contains("not in the OEM's catalogue"),
         "{}",
         reply.error_message()
     );
+    let upload = app.post(&admin_a, "/api/v1/plugins", &json!({})).await;
+    assert_eq!(upload.status, 403, "uploads stay the OEM's: {upload:?}");
 }
 
 #[tokio::test]
@@ -674,13 +684,22 @@ async fn a_dealers_key_reaches_no_sub_resource_of_another_dealers_ticket() {
 }
 
 #[tokio::test]
-async fn a_dealers_key_sees_plugin_calls_only_about_its_own_tickets() {
+async fn a_dealers_key_sees_only_its_own_installations_calls_about_its_own_tickets() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("audit-walls").await;
     let t = tree(&app, &tenant).await;
-    let rule = app
+    // The same rule tenant-wide (the OEM's) and for dealer A's subtree (the dealer's).
+    let oems = app
         .install(&tenant, &HOSTILE, json!({ "mode": "ok" }), &[])
         .await;
+    let rule = app
+        .post(
+            &tenant.key,
+            "/api/v1/installations",
+            &json!({ "plugin": "hostile", "config": { "mode": "ok" }, "scope": { "site_id": t.dealer_a["id"] } }),
+        )
+        .await
+        .expect(201);
     let dealer_a = scoped_key(&app, &tenant, &t.dealer_a, "admin").await;
     let ours = app
         .ticket(
@@ -725,7 +744,22 @@ async fn a_dealers_key_sees_plugin_calls_only_about_its_own_tickets() {
 
     assert!(subjects(&all).contains(&id(&theirs)), "{all}");
     assert_eq!(subjects(&seen), vec![id(&ours)]);
+    assert!(
+        seen["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|call| call["installation_id"] == rule["id"]),
+        "not the OEM's installation's calls: {seen}"
+    );
     assert_eq!(subjects(&of_rule), vec![id(&ours)]);
+    let of_oems = app
+        .get(
+            &dealer_a,
+            &format!("/api/v1/installations/{}/invocations", id(&oems)),
+        )
+        .await;
+    assert_eq!(of_oems.status, 403, "{of_oems:?}");
     assert_eq!(
         asked["items"],
         json!([]),

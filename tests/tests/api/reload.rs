@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axle_host::app::App;
 use axle_host::domain::plugin::World;
-use axle_host::service::plugins::ready_for;
+use axle_host::service::registry::for_record;
 use axle_tests::redis_server::RedisServer;
 use axle_tests::{HOSTILE, SAFETY_ESCALATION, Tenant, TestApp, fast_delivery};
 use serde_json::json;
@@ -36,7 +36,7 @@ async fn installed_with_two_versions(app: &TestApp, tenant: &Tenant) -> String {
 
 /// The routing rules `node` would run for the tenant now.
 async fn rules_on(node: &App, tenant: &Tenant) -> Vec<String> {
-    ready_for(&node.core, &tenant.id, World::RoutingRule)
+    for_record(&node.core, &tenant.id, World::RoutingRule, None)
         .await
         .expect("snapshot")
         .iter()

@@ -31,6 +31,7 @@ fn call(runtime: &Runtime, plugin: &Plugin) -> Arc<CallContext> {
         config_json: "{}".to_owned(),
         config: serde_json::json!({}),
         limits: runtime.platform.defaults,
+        within: None,
     })
 }
 
@@ -126,6 +127,7 @@ fn ticket_rules(runtime: &Runtime, config: serde_json::Value) -> Arc<CallContext
         config_json: config.to_string(),
         config,
         limits: runtime.platform.defaults,
+        within: None,
     })
 }
 

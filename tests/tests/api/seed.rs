@@ -37,7 +37,37 @@ async fn the_demo_tenant_has_the_org_tree_plugins_and_routed_tickets() {
         count(&app, &key, "/api/v1/sites?kind=station&limit=200").await,
         30
     );
-    assert_eq!(count(&app, &key, "/api/v1/installations").await, 7);
+    assert_eq!(
+        count(&app, &key, "/api/v1/installations?scope=tenant").await,
+        7
+    );
+    let safety = app
+        .get(&key, "/api/v1/installations?plugin=safety-escalation")
+        .await
+        .expect(200);
+    assert_eq!(safety["items"][0]["mandatory"], true, "{safety}");
+
+    // One dealer runs a plugin of its own, installed through the OEM's catalogue, and the
+    // seed hands out its admin key, which sees it.
+    let (code, dealer_key) = seeded.dealer.clone().expect("a dealer with its own plugin");
+    assert_eq!(code, "SH-001");
+    let own = app
+        .get(&dealer_key, "/api/v1/installations?plugin=vip-routing")
+        .await
+        .expect(200);
+    let scopes: Vec<&Value> = own["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|installation| &installation["scope"]["site_id"])
+        .collect();
+    assert_eq!(scopes.len(), 2, "the OEM's and the dealer's: {own}");
+    assert!(scopes.iter().any(|site| site.is_string()), "{own}");
+    let catalogue = app
+        .get(&dealer_key, "/api/v1/dealer-catalogue")
+        .await
+        .expect(200);
+    assert_eq!(catalogue["items"][0]["plugin"], "vip-routing");
 
     let critical = app
         .get(&key, "/api/v1/tickets?priority=critical")

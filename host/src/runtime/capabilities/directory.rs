@@ -1,5 +1,6 @@
 //! `directory`: read-only lookups in the calling tenant's sites and teams (WIT 0.2.0), so
-//! a routing rule can pick a station or team by what it serves.
+//! a routing rule can pick a station or team by what it serves. An installation scoped to
+//! a site's subtree sees only the sites and teams inside it.
 
 use super::super::sandbox::{HostAccess, Sandbox};
 use super::super::wit::{directory, types};
@@ -34,6 +35,7 @@ impl Sandbox {
         let filter = SiteFilter {
             kind,
             may_serve: may_serve.map(str::to_owned),
+            within: self.call.within.clone(),
             ..SiteFilter::default()
         };
         let mut sites = host
@@ -92,7 +94,7 @@ impl directory::Host for Sandbox {
             let filter = TeamFilter {
                 site_id,
                 skill,
-                within: None,
+                within: self.call.within.clone(),
             };
             let mut teams = host
                 .block_on(org::list_teams(&host.db, tenant, &filter, &first_page()))

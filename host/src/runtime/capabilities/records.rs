@@ -1,5 +1,9 @@
 //! `records`: read-only lookups in the calling tenant's customers, vehicles, tickets and
 //! published knowledge-base articles.
+//!
+//! An installation scoped to a site's subtree sees only tickets at sites inside it, and
+//! only customers and vehicles with such a ticket: a dealer's plugin knows the people and
+//! cars its own stations served, never another dealer's.
 
 use super::super::convert;
 use super::super::sandbox::{BackendError, HostAccess, Sandbox};
@@ -7,6 +11,7 @@ use super::super::wit::{records::Host, types};
 use super::unavailable;
 use crate::domain::plugin::Capability;
 use crate::store;
+use crate::store::tickets::Party;
 use axle_vin::Vin;
 
 /// The most articles one search returns to a plugin.
@@ -22,6 +27,19 @@ impl Sandbox {
         })?;
         Ok((host, &self.call.tenant_id))
     }
+
+    /// Whether a scoped installation may see the customer or vehicle `id`: it has a
+    /// ticket inside the scope. A tenant-wide installation sees every one.
+    fn served(&self, party: Party, id: &str) -> Result<bool, types::Error> {
+        let Some(within) = self.call.within.as_deref() else {
+            return Ok(true);
+        };
+        let (host, tenant) = self.records_access()?;
+        host.block_on(store::tickets::served_within(
+            &host.db, tenant, party, id, within,
+        ))
+        .map_err(|err| unavailable("records", err))
+    }
 }
 
 impl Host for Sandbox {
@@ -34,7 +52,13 @@ impl Host for Sandbox {
             let customer = host
                 .block_on(store::customers::get(&host.db, tenant, &id))
                 .map_err(|err| unavailable("records", err))?;
-            Ok(customer.as_ref().map(convert::customer))
+            let Some(customer) = customer else {
+                return Ok(None);
+            };
+            if !self.served(Party::Customer, &customer.id)? {
+                return Ok(None);
+            }
+            Ok(Some(convert::customer(&customer)))
         })())
     }
 
@@ -49,7 +73,13 @@ impl Host for Sandbox {
             let vehicle = host
                 .block_on(store::vehicles::get_by_vin(&host.db, tenant, vin.as_str()))
                 .map_err(|err| unavailable("records", err))?;
-            Ok(vehicle.as_ref().map(convert::vehicle))
+            let Some(vehicle) = vehicle else {
+                return Ok(None);
+            };
+            if !self.served(Party::Vehicle, &vehicle.id)? {
+                return Ok(None);
+            }
+            Ok(Some(convert::vehicle(&vehicle)))
         })())
     }
 
@@ -66,6 +96,7 @@ impl Host for Sandbox {
                     tenant,
                     &customer_id,
                     limit.min(100),
+                    self.call.within.as_deref(),
                 ))
                 .map_err(|err| unavailable("records", err))?;
             Ok(tickets.iter().map(convert::ticket_summary).collect())

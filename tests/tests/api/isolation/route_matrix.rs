@@ -143,26 +143,33 @@ const MATRIX: &[(&str, [u16; 10])] = &[
     ("GET /api/v1/kb/articles/{id}",                     [401, 401, 401, 401, 401, 404, 200, 200, 200, 200]),
     ("PATCH /api/v1/kb/articles/{id}",                   [401, 401, 401, 401, 401, 404, 403, 403, 403, 200]),
     ("DELETE /api/v1/kb/articles/{id}",                  [401, 401, 401, 401, 401, 404, 403, 403, 403, 204]),
-    // Plugins change how every dealer's records are handled: a tenant-wide admin's.
+    // Plugins: uploads are a tenant-wide admin's. The installation a path names is dealer
+    // B's own (scoped to its subtree), so dealer A's keys meet the dealer wall.
     ("GET /api/v1/plugins",                              [401, 401, 401, 401, 401, 200, 200, 200, 200, 200]),
     ("POST /api/v1/plugins",                             [401, 401, 401, 401, 401, 201, 403, 403, 403, 201]),
     ("GET /api/v1/plugins/{id}",                         [401, 401, 401, 401, 401, 404, 200, 200, 200, 200]),
     ("GET /api/v1/installations",                        [401, 401, 401, 401, 401, 200, 200, 200, 200, 200]),
     ("POST /api/v1/installations",                       [401, 401, 401, 401, 401, 404, 403, 403, 403, 201]),
-    ("GET /api/v1/installations/{id}",                   [401, 401, 401, 401, 401, 404, 200, 200, 200, 200]),
-    ("PATCH /api/v1/installations/{id}",                 [401, 401, 401, 401, 401, 404, 403, 403, 403, 200]),
+    ("GET /api/v1/installations/{id}",                   [401, 401, 401, 401, 401, 404, 404, 404, 200, 200]),
+    ("PATCH /api/v1/installations/{id}",                 [401, 401, 401, 401, 401, 404, 403, 404, 403, 200]),
     ("DELETE /api/v1/installations/{id}",                [401, 401, 401, 401, 401, 404, 403, 403, 403, 204]),
-    ("GET /api/v1/installations/{id}/history",           [401, 401, 401, 401, 401, 404, 200, 200, 200, 200]),
-    ("GET /api/v1/installations/{id}/invocations",       [401, 401, 401, 401, 401, 404, 200, 200, 200, 200]),
-    ("POST /api/v1/installations/{id}/upgrade",          [401, 401, 401, 401, 401, 404, 403, 403, 403, 200]),
-    ("DELETE /api/v1/installations/{id}/upgrade",        [401, 401, 401, 401, 401, 404, 403, 403, 403, 200]),
-    ("POST /api/v1/installations/{id}/upgrade/approve",  [401, 401, 401, 401, 401, 404, 403, 403, 403, 200]),
-    ("POST /api/v1/installations/{id}/rollback",         [401, 401, 401, 401, 401, 404, 403, 403, 403, 200]),
-    ("PUT /api/v1/installations/{id}/shadow",            [401, 401, 401, 401, 401, 404, 403, 403, 403, 200]),
-    ("DELETE /api/v1/installations/{id}/shadow",         [401, 401, 401, 401, 401, 404, 403, 403, 403, 200]),
-    ("POST /api/v1/installations/{id}/shadow/promote",   [401, 401, 401, 401, 401, 404, 403, 403, 403, 200]),
-    ("GET /api/v1/installations/{id}/shadow-report",     [401, 401, 401, 401, 401, 404, 403, 403, 403, 200]),
-    ("POST /api/v1/installations/{id}/replay",           [401, 401, 401, 401, 401, 404, 403, 403, 403, 200]),
+    ("GET /api/v1/installations/{id}/history",           [401, 401, 401, 401, 401, 404, 404, 404, 200, 200]),
+    ("GET /api/v1/installations/{id}/invocations",       [401, 401, 401, 401, 401, 404, 404, 404, 200, 200]),
+    ("POST /api/v1/installations/{id}/upgrade",          [401, 401, 401, 401, 401, 404, 403, 404, 403, 200]),
+    ("DELETE /api/v1/installations/{id}/upgrade",        [401, 401, 401, 401, 401, 404, 403, 404, 403, 200]),
+    ("POST /api/v1/installations/{id}/upgrade/approve",  [401, 401, 401, 401, 401, 404, 403, 404, 403, 200]),
+    ("POST /api/v1/installations/{id}/rollback",         [401, 401, 401, 401, 401, 404, 403, 404, 403, 200]),
+    ("PUT /api/v1/installations/{id}/shadow",            [401, 401, 401, 401, 401, 404, 403, 404, 403, 200]),
+    ("DELETE /api/v1/installations/{id}/shadow",         [401, 401, 401, 401, 401, 404, 403, 404, 403, 200]),
+    ("POST /api/v1/installations/{id}/shadow/promote",   [401, 401, 401, 401, 401, 404, 403, 404, 403, 200]),
+    ("GET /api/v1/installations/{id}/shadow-report",     [401, 401, 401, 401, 401, 404, 403, 404, 403, 200]),
+    ("POST /api/v1/installations/{id}/replay",           [401, 401, 401, 401, 401, 404, 403, 404, 403, 200]),
+    ("PUT /api/v1/installations/{id}/opt-outs/{site_id}", [401, 401, 401, 401, 401, 404, 403, 404, 403, 200]),
+    ("DELETE /api/v1/installations/{id}/opt-outs/{site_id}", [401, 401, 401, 401, 401, 404, 403, 404, 403, 204]),
+    // The OEM's catalogue for dealers: published tenant-wide, read by every admin.
+    ("GET /api/v1/dealer-catalogue",                     [401, 401, 401, 401, 401, 200, 403, 200, 403, 200]),
+    ("PUT /api/v1/dealer-catalogue/{plugin}",            [401, 401, 401, 401, 401, 404, 403, 403, 403, 200]),
+    ("DELETE /api/v1/dealer-catalogue/{plugin}",         [401, 401, 401, 401, 401, 404, 403, 403, 403, 204]),
     ("GET /api/v1/invocations",                          [401, 401, 401, 401, 401, 200, 200, 200, 200, 200]),
     ("GET /api/v1/plugin-snapshot",                      [401, 401, 401, 401, 401, 200, 200, 200, 200, 200]),
     ("GET /api/v1/plugin-policy",                        [401, 401, 401, 401, 401, 200, 200, 200, 200, 200]),
@@ -481,17 +488,30 @@ impl World {
         ticket
     }
 
+    /// safety-escalation at 0.1.0, installed by the OEM for dealer B's subtree.
     async fn install_safety(&mut self) -> Value {
+        let reply = self
+            .app
+            .upload(
+                &self.a,
+                &SAFETY_ESCALATION.manifest(),
+                SAFETY_ESCALATION.component(),
+            )
+            .await;
+        assert!(reply.status == 201 || reply.status == 200, "{reply:?}");
         let installation = self
             .app
-            .install(&self.a, &SAFETY_ESCALATION, safety_config(), &["notify"])
-            .await;
+            .post(&self.a.key, "/api/v1/installations", &json!({ "plugin": "safety-escalation", "version": "0.1.0", "config": safety_config(), "capabilities": ["notify"], "scope": { "site_id": self.dealer_b["id"] } }))
+            .await
+            .expect(201);
+        assert_eq!(installation["scope"]["site_id"], self.dealer_b["id"]);
         self.record_a(&installation);
+        self.secrets.dealer_b.insert(id(&installation));
         installation
     }
 
-    /// safety-escalation installed afresh at 0.1.0 (a plugin is installed once per
-    /// tenant): its id.
+    /// safety-escalation installed afresh at 0.1.0 for dealer B (a plugin is installed
+    /// once per scope): its id.
     async fn reinstall_safety(&mut self) -> String {
         self.app
             .delete(
@@ -500,13 +520,7 @@ impl World {
             )
             .await
             .expect(204);
-        let installation = self
-            .app
-            .post(&self.a.key, "/api/v1/installations", &json!({ "plugin": "safety-escalation", "version": "0.1.0", "config": safety_config(), "capabilities": ["notify"] }))
-            .await
-            .expect(201);
-        self.record_a(&installation);
-        self.installation = installation;
+        self.installation = self.install_safety().await;
         id(&self.installation)
     }
 
@@ -554,6 +568,12 @@ impl World {
         let mut params = BTreeMap::new();
         let (_, path) = operation.split_once(' ').expect("METHOD /path");
         let installation = || id(&self.installation);
+        if path.contains("{plugin}") {
+            params.insert("plugin", "vip-routing".to_owned());
+        }
+        if path.contains("{site_id}") {
+            params.insert("site_id", id(&self.station_b));
+        }
         let value = |name: &str| -> Option<String> {
             Some(match name {
                 "file" => "swagger-ui.css".to_owned(),
@@ -654,6 +674,25 @@ impl World {
                     .await;
                 self.record_a(&chart);
                 params.insert("id", id(&chart));
+            }
+            "PUT /api/v1/installations/{id}/opt-outs/{site_id}" => {
+                // Only a tenant-wide installation can be opted out of.
+                params.insert("id", id(&self.kpi));
+            }
+            "DELETE /api/v1/installations/{id}/opt-outs/{site_id}" => {
+                let path = format!(
+                    "/api/v1/installations/{}/opt-outs/{}",
+                    id(&self.kpi),
+                    id(&self.station_b)
+                );
+                self.app.put_json(&a, &path, &json!({})).await.expect(200);
+                params.insert("id", id(&self.kpi));
+            }
+            "DELETE /api/v1/dealer-catalogue/{plugin}" => {
+                self.app
+                    .put_json(&a, "/api/v1/dealer-catalogue/vip-routing", &json!({}))
+                    .await
+                    .expect(200);
             }
             "POST /api/v1/installations/{id}/replay" => {
                 // A brake ticket for the fresh installation to have an input to replay.
@@ -793,6 +832,7 @@ impl World {
             "PUT /api/v1/installations/{id}/shadow" => json!({ "version": "0.2.0" }),
             "POST /api/v1/installations/{id}/replay" => json!({ "version": "0.2.0", "last": 1 }),
             "PATCH /api/v1/plugin-policy" => json!({ "alert_email": "plugins@example.com" }),
+            "PUT /api/v1/dealer-catalogue/{plugin}" => json!({ "capabilities": ["records"] }),
             "PATCH /api/v1/settings" => json!({ "input_retention_days": 7 }),
             _ => return Body::None,
         })
