@@ -427,6 +427,23 @@ fn memory() {
     tokio.block_on(core.db.close());
 }
 
+/// `installed` again, enabled, running `plugin_version_id` in `scope`.
+fn copy_of(installed: &Installation, plugin_version_id: String, scope: Scope) -> NewInstallation {
+    NewInstallation {
+        plugin_version_id,
+        plugin: installed.plugin.clone(),
+        version: installed.version.clone(),
+        world: installed.world,
+        config: installed.config.clone(),
+        capabilities: installed.capabilities.clone(),
+        limits: installed.limits,
+        run_order: installed.run_order,
+        enabled: true,
+        scope,
+        mandatory: false,
+    }
+}
+
 /// The tenant of `installation` (the bench's template tenant).
 async fn tenant_of(core: &Core, installation: &Installation) -> String {
     let (tenant_id,): (String,) =
@@ -473,25 +490,11 @@ async fn add_dealers(core: &Core, tenant_id: &str, template: &[Installation]) {
             .iter()
             .filter(|installed| DEALER_PLUGINS.contains(&installed.plugin.as_str()))
         {
-            installations::insert(
-                &mut tx,
-                tenant_id,
-                NewInstallation {
-                    plugin_version_id: installed.plugin_version_id.clone(),
-                    plugin: installed.plugin.clone(),
-                    version: installed.version.clone(),
-                    world: installed.world,
-                    config: installed.config.clone(),
-                    capabilities: installed.capabilities.clone(),
-                    limits: installed.limits,
-                    run_order: installed.run_order,
-                    enabled: true,
-                    scope: Scope::site(&dealer.id, &dealer.path),
-                    mandatory: false,
-                },
-            )
-            .await
-            .expect("insert a dealer's installation");
+            let scope = Scope::site(&dealer.id, &dealer.path);
+            let copy = copy_of(installed, installed.plugin_version_id.clone(), scope);
+            installations::insert(&mut tx, tenant_id, copy)
+                .await
+                .expect("insert a dealer's installation");
         }
     }
     let generation = plugin_clock::bump(&mut tx, tenant_id)
@@ -534,25 +537,10 @@ async fn fill(core: &Core, template: &[Installation], count: usize) -> Vec<Strin
                 .execute(&mut *tx)
                 .await
                 .expect("insert plugin version");
-                installations::insert(
-                    &mut tx,
-                    &tenant_id,
-                    NewInstallation {
-                        plugin_version_id: version_id,
-                        plugin: installed.plugin.clone(),
-                        version: installed.version.clone(),
-                        world: installed.world,
-                        config: installed.config.clone(),
-                        capabilities: installed.capabilities.clone(),
-                        limits: installed.limits,
-                        run_order: installed.run_order,
-                        enabled: true,
-                        scope: Scope::tenant(),
-                        mandatory: false,
-                    },
-                )
-                .await
-                .expect("insert installation");
+                let copy = copy_of(installed, version_id, Scope::tenant());
+                installations::insert(&mut tx, &tenant_id, copy)
+                    .await
+                    .expect("insert installation");
             }
             plugin_clock::bump(&mut tx, &tenant_id)
                 .await

@@ -51,12 +51,14 @@ impl Seeded {
         println!("Installed plugins: {}", self.plugins.join(", "));
         println!("Admin API key for the demo tenant:");
         println!("  export AXLE_KEY={}", self.api_key);
-        if let Some((code, key)) = &self.dealer {
-            println!("Dealer {code}'s admin key (its own vip-routing; the OEM's catalogue):");
-            println!("  export AXLE_DEALER_KEY={key}");
-        }
         if let Some(addr) = addr {
             println!("  export AXLE_URL=http://{addr}");
+        }
+        if let Some((code, key)) = &self.dealer {
+            println!(
+                "Admin API key of dealer {code} (its subtree only; it runs its own vip-routing from the OEM's dealer catalogue):"
+            );
+            println!("  export AXLE_DEALER_KEY={key}");
         }
     }
 }
@@ -490,7 +492,7 @@ const DEMO_DEALER: &str = "SH-001";
 
 /// The OEM offers vip-routing to its dealers, and the Shanghai dealer's admin installs it
 /// for its own stations with its own VIP desk, through the same policy checks a dealer's
-/// key meets over HTTP. Returns the dealer's code and a fresh admin key of its subtree.
+/// key meets over HTTP, in place of the OEM's own vip-routing there. Returns the dealer's code and a fresh admin key of its subtree.
 async fn seed_dealer_plugin(
     core: &Core,
     tenant_id: &str,
@@ -544,6 +546,24 @@ async fn seed_dealer_plugin(
     match plugins::install(core, access, request).await {
         Ok(_) | Err(ServiceError::Conflict(_)) => {}
         Err(err) => return Err(err).context("installing the dealer's vip-routing"),
+    }
+    // Its own rule replaces the OEM's for its stations: the OEM's runs first and would
+    // name its team first, so the dealer opts its subtree out of it (it is not mandatory).
+    let oems = crate::store::installations::list(
+        &core.db,
+        tenant_id,
+        &crate::domain::installations::InstallationFilter {
+            plugin: Some("vip-routing".to_owned()),
+            scope: Some(crate::domain::installations::ScopeFilter::Tenant),
+            ..Default::default()
+        },
+        &page,
+    )
+    .await?;
+    for oem in oems.items {
+        dealer_policy::opt_out(core, access, &oem.id, &dealer.id)
+            .await
+            .context("opting the dealer out of the OEM's vip-routing")?;
     }
     let key = NewKey {
         name: format!("{DEMO_DEALER} dealer admin"),

@@ -112,29 +112,42 @@ async fn least_busy_team(
     Ok(best.map(|(_, team)| team))
 }
 
-/// Places `ticket` where the rules did not: a site when it has none, and a team when no
-/// queue, team or assignee was decided. `None` when there was nothing to do.
-pub async fn place(
+/// Places `ticket` at the site covering its customer's city when it has no site, and
+/// returns why. Runs before the plugins do: rules never choose a site, and a rule scoped
+/// to a dealer's subtree must see the tickets placed at that dealer's stations.
+pub async fn place_site(
     core: &Core,
     tenant_id: &str,
     ticket: &mut Ticket,
     customer: Option<&Customer>,
-) -> Result<Option<Dispatch>, ServiceError> {
-    let mut reasons = Vec::new();
-    if ticket.site_id.is_none() {
-        let Some(city) = customer.and_then(|c| c.city.as_deref()) else {
-            return Ok(None);
-        };
-        let Some(site) = covering_site(core, tenant_id, city).await? else {
-            return Ok(None);
-        };
-        reasons.push(format!(
-            "{} {} serves {city}",
-            site.kind.as_str(),
-            site.code
-        ));
-        ticket.site_id = Some(site.id);
+) -> Result<Option<String>, ServiceError> {
+    if ticket.site_id.is_some() {
+        return Ok(None);
     }
+    let Some(city) = customer.and_then(|c| c.city.as_deref()) else {
+        return Ok(None);
+    };
+    let Some(site) = covering_site(core, tenant_id, city).await? else {
+        return Ok(None);
+    };
+    ticket.site_id = Some(site.id);
+    Ok(Some(format!(
+        "{} {} serves {city}",
+        site.kind.as_str(),
+        site.code
+    )))
+}
+
+/// Places `ticket` where the rules did not: at its site's least busy skilled team when no
+/// queue, team or assignee was decided. `placed_site` is why [`place_site`] placed it, if
+/// it did. `None` when there was nothing to do.
+pub async fn place(
+    core: &Core,
+    tenant_id: &str,
+    ticket: &mut Ticket,
+    placed_site: Option<String>,
+) -> Result<Option<Dispatch>, ServiceError> {
+    let mut reasons: Vec<String> = placed_site.into_iter().collect();
     let decided = ticket.queue.is_some() || ticket.team.is_some() || ticket.assignee.is_some();
     if !decided && let Some(site_id) = ticket.site_id.clone() {
         let site = org::site(core.db.reader(), tenant_id, &site_id)

@@ -153,15 +153,19 @@ async fn load(
     budget: &RequestedLimits,
 ) -> Result<Candidate, ServiceError> {
     let loaded = plugins::loaded(core, version).await?;
-    // The candidate answers to the tenant's per-call budget like the live version.
-    let call = Arc::new(CallContext::new(
-        tenant_id,
-        format!("{}~shadow", installation.id),
-        version.label(),
-        plugins::kept_grants(&installation.capabilities, version),
-        config.clone(),
-        plugins::limits(core, version, installation, budget),
-    ));
+    // The candidate answers to the tenant's per-call budget like the live version, and
+    // sees no more of the org tree than it.
+    let call = Arc::new(
+        CallContext::new(
+            tenant_id,
+            format!("{}~shadow", installation.id),
+            version.label(),
+            plugins::kept_grants(&installation.capabilities, version),
+            config.clone(),
+            plugins::limits(core, version, installation, budget),
+        )
+        .within(plugins::scope_within(&installation.scope)),
+    );
     Ok(Candidate {
         version: version.version.clone(),
         loaded,

@@ -265,6 +265,8 @@ pub async fn prepare(
         created_at: rfc3339(now),
         updated_at: rfc3339(now),
     };
+    let placed_site =
+        super::dispatch::place_site(core, tenant_id, &mut ticket, customer.as_ref()).await?;
     // Field providers first, so routing rules see the computed fields.
     let provided = super::fields::for_ticket(
         core,
@@ -299,8 +301,7 @@ pub async fn prepare(
     )
     .await?;
     routing::apply(&mut ticket, &routed.decisions, explicit_assignment);
-    let dispatched =
-        super::dispatch::place(core, tenant_id, &mut ticket, customer.as_ref()).await?;
+    let dispatched = super::dispatch::place(core, tenant_id, &mut ticket, placed_site).await?;
     // Workflow steps see the new ticket before it commits and their actions commit with
     // it, as Salesforce's after-save flows do: one transaction per ticket, and a step's
     // reply or SMS is queued only if the ticket is.

@@ -395,6 +395,39 @@ async fn a_site_scoped_key_sees_only_its_subtrees_counts() {
 }
 
 #[tokio::test]
+async fn a_widget_installed_for_a_dealer_counts_only_its_subtree_whoever_looks() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("dash-dealer-widget").await;
+    let (dealer_a, station_a, station_b) = org(&app, &tenant).await;
+    let reply = app
+        .upload(&tenant, &KPI_SUMMARY.manifest(), KPI_SUMMARY.component())
+        .await;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    let dealers_kpi = app
+        .post(
+            &tenant.key,
+            "/api/v1/installations",
+            &json!({ "plugin": "kpi-summary", "config": {}, "scope": { "site_id": dealer_a["id"] } }),
+        )
+        .await
+        .expect(201);
+    ticket(&app, &tenant, "刹车", "critical", Some(&station_a)).await;
+    ticket(&app, &tenant, "刹车", "normal", Some(&station_b)).await;
+    ticket(&app, &tenant, "body", "normal", None).await;
+    let board = dashboard(&app, &tenant, &[&id(&dealers_kpi)]).await;
+
+    // The OEM's admin sees the whole tenant elsewhere, but this widget is dealer A's.
+    let seen = rendered(&app, &tenant.key, &board).await;
+    let widget = &seen["widgets"][0];
+    assert_eq!(widget["error"], Value::Null, "{widget}");
+    assert_eq!(
+        table_row(widget, "Total"),
+        Some(&json!(["Total", "1", "1", "1"]))
+    );
+    assert_eq!(table_row(widget, "body"), None);
+}
+
+#[tokio::test]
 async fn another_tenant_cannot_see_a_dashboard_nor_use_its_installations() {
     let app = TestApp::spawn().await;
     let owner = app.tenant("dash-owner").await;

@@ -178,18 +178,28 @@ async fn a_dealers_rule_routes_only_its_own_stations_tickets() {
     assert_eq!(at_b["priority"], "normal");
     assert!(oem.decisions(&at_b).await.is_empty());
 
-    let nowhere = oem
+    // The hotline files without a site: the dispatcher places the ticket at the station
+    // serving the customer's city before the rules run, so the dealer's rule sees it.
+    let dispatched = oem
         .app
         .ticket(
             &oem.tenant,
             json!({ "description": "空调不制冷", "customer_id": zhang["id"] }),
         )
         .await;
-    assert_eq!(
-        nowhere["team"],
-        Value::Null,
-        "a ticket at no site is outside every dealer's subtree: {nowhere}"
-    );
+    assert_eq!(dispatched["site_id"], oem.station_a["id"], "{dispatched}");
+    assert_eq!(dispatched["team"], "浦东 VIP 专席", "{dispatched}");
+    // A caller from a city no station serves stays at no site, outside every subtree.
+    let lhasa = oem.vip("次仁", "拉萨").await;
+    let nowhere = oem
+        .app
+        .ticket(
+            &oem.tenant,
+            json!({ "description": "空调不制冷", "customer_id": lhasa["id"] }),
+        )
+        .await;
+    assert_eq!(nowhere["site_id"], Value::Null, "{nowhere}");
+    assert_eq!(nowhere["team"], Value::Null, "{nowhere}");
 
     // Dealer B installs the same plugin for itself; each routes its own.
     oem.app

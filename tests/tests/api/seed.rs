@@ -68,6 +68,24 @@ async fn the_demo_tenant_has_the_org_tree_plugins_and_routed_tickets() {
         .await
         .expect(200);
     assert_eq!(catalogue["items"][0]["plugin"], "vip-routing");
+    // A Shanghai VIP's call goes to the dealer's own VIP desk, not the OEM's vip-care.
+    let tenant = Tenant {
+        id: seeded.tenant_id.clone(),
+        key: key.clone(),
+    };
+    let vip = app
+        .customer(
+            &tenant,
+            serde_json::json!({ "name": "王静", "city": "上海", "vip": true }),
+        )
+        .await;
+    let ticket = app
+        .ticket(
+            &tenant,
+            serde_json::json!({ "description": "空调不制冷", "customer_id": vip["id"] }),
+        )
+        .await;
+    assert_eq!(ticket["team"], "浦东 VIP 专席 Pudong VIP desk", "{ticket}");
 
     let critical = app
         .get(&key, "/api/v1/tickets?priority=critical")
