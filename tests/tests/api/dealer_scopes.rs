@@ -468,6 +468,63 @@ async fn a_dealer_cannot_go_beyond_the_oems_policy() {
         .await
         .expect(200);
 
+    // Within the catalogue, the dealer tries a candidate on its own tickets: in shadow on
+    // live traffic, and replayed on what its installation saw.
+    oem.app
+        .patch(
+            &oem.tenant.key,
+            "/api/v1/settings",
+            &json!({ "input_retention_days": 7 }),
+        )
+        .await
+        .expect(200);
+    oem.app
+        .patch(&oem.admin_a, &path, &json!({ "enabled": true }))
+        .await
+        .expect(200);
+    oem.app
+        .put_json(
+            &oem.admin_a,
+            &format!("{path}/shadow"),
+            &json!({ "version": "0.2.0" }),
+        )
+        .await
+        .expect(200);
+    let zhang = oem.vip("张伟", "上海").await;
+    oem.ticket_at(&oem.station_a, &zhang, "车窗异响").await;
+    // Shadow runs finish after the ticket is answered.
+    let mut live = Value::Null;
+    for _ in 0..200 {
+        live = oem
+            .app
+            .get(&oem.admin_a, &format!("{path}/shadow-report"))
+            .await
+            .expect(200);
+        if live["runs"] == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(live["runs"], 1, "{live}");
+    oem.app
+        .delete(&oem.admin_a, &format!("{path}/shadow"))
+        .await
+        .expect(200);
+    let replayed = oem
+        .app
+        .post(
+            &oem.admin_a,
+            &format!("{path}/replay"),
+            &json!({ "version": "0.2.0", "last": 10 }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(replayed["runs"], 1, "{replayed}");
+    assert_eq!(
+        replayed["agreed"], 1,
+        "the same component agrees with itself: {replayed}"
+    );
+
     // Dealer B neither sees nor touches dealer A's installation.
     for reply in [
         oem.app.get(&oem.admin_b, &path).await,
