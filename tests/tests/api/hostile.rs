@@ -36,13 +36,22 @@ async fn install_multi_memory(app: &TestApp, tenant: &Tenant) -> String {
         .to_owned()
 }
 
-/// Raises the installation's deadline to 1 s, for tests about limits other than time:
-/// on a loaded 2-core machine a debug host can take longer than the 50 ms default.
-async fn long_deadline(app: &TestApp, tenant: &Tenant, id: &str) {
+/// Raises the installation's deadline to the platform's longest, 2 s (the tenant `slug`'s
+/// budget with it), for tests about limits other than time: on a loaded 2-core machine a
+/// debug host can take longer than the 50 ms default, and a flood of 100,000 log lines or
+/// 8 MB of output once took 1.5 s with both backends' passes running side by side.
+async fn long_deadline(app: &TestApp, tenant: &Tenant, slug: &str, id: &str) {
+    app.put_json(
+        ADMIN_TOKEN,
+        &format!("/api/v1/tenants/{slug}/plugin-policy"),
+        &json!({ "budget": { "deadline_ms": 2_000 } }),
+    )
+    .await
+    .expect(200);
     app.patch(
         &tenant.key,
         &format!("/api/v1/installations/{id}"),
-        &json!({ "limits": { "deadline_ms": 1000 } }),
+        &json!({ "limits": { "deadline_ms": 2_000 } }),
     )
     .await
     .expect(200);
@@ -155,7 +164,7 @@ async fn memory_bomb_hits_the_memory_cap_and_the_ticket_is_saved() {
     let app = TestApp::spawn_with(PlatformLimits::default()).await;
     let tenant = app.tenant("oem-memory").await;
     let id = install_hostile(&app, &tenant, "memory-bomb", &[]).await;
-    long_deadline(&app, &tenant, &id).await;
+    long_deadline(&app, &tenant, "oem-memory", &id).await;
 
     let ticket = saved_ticket(&app, &tenant, "Battery drains overnight").await;
 
@@ -176,24 +185,17 @@ async fn huge_output_is_refused_over_the_output_cap_and_the_ticket_is_saved() {
         .await;
     assert_eq!(upload.status, 201, "{upload:?}");
     // Building and lifting 8 MB of tags can outlast the 50 ms default on a busy machine
-    // with a debug host, and took 1.5 s once with both backends' passes starting side by
-    // side; the platform's longest deadline makes the output cap the only limit in play.
-    app.put_json(
-        ADMIN_TOKEN,
-        "/api/v1/tenants/oem-output/plugin-policy",
-        &json!({ "budget": { "deadline_ms": 2_000 } }),
-    )
-    .await
-    .expect(200);
+    // with a debug host: a long deadline makes the output cap the only limit in play.
     let installed = app
         .post(
             &tenant.key,
             "/api/v1/installations",
-            &json!({ "plugin": "hostile", "config": { "mode": "huge-output" }, "limits": { "deadline_ms": 2_000 } }),
+            &json!({ "plugin": "hostile", "config": { "mode": "huge-output" } }),
         )
         .await
         .expect(201);
     let id = installed["id"].as_str().unwrap();
+    long_deadline(&app, &tenant, "oem-output", id).await;
 
     let ticket = saved_ticket(&app, &tenant, "Navigation maps are out of date").await;
 
@@ -608,8 +610,8 @@ async fn plugins_failing_in_one_tenant_do_not_affect_another_tenants_plugin_call
     // This test is about isolation, not deadlines: on a loaded 2-core machine the healthy
     // plugin shares the CPU with a spinning one, and the bomb must reach its memory cap
     // before any deadline, so give both room.
-    long_deadline(&app, &calm, &calm_id).await;
-    long_deadline(&app, &bomb, &bomb_id).await;
+    long_deadline(&app, &calm, "oem-calm", &calm_id).await;
+    long_deadline(&app, &bomb, "oem-bomb", &bomb_id).await;
 
     for n in 1..=3 {
         let description = format!("Tyre pressure warning, report {n}");
@@ -680,7 +682,7 @@ async fn empty_log_lines_are_charged_so_a_flood_of_them_is_cut_and_the_plugin_st
     let app = TestApp::spawn_with(PlatformLimits::default()).await;
     let tenant = app.tenant("oem-empty-logs").await;
     let id = install_hostile(&app, &tenant, "empty-log-flood", &[]).await;
-    long_deadline(&app, &tenant, &id).await;
+    long_deadline(&app, &tenant, "oem-empty-logs", &id).await;
 
     let ticket = saved_ticket(&app, &tenant, "Seat heater stays on").await;
 
@@ -708,7 +710,7 @@ async fn a_plugin_holding_host_resources_without_end_is_stopped_at_the_cap_and_t
     let app = TestApp::spawn_with(PlatformLimits::default()).await;
     let tenant = app.tenant("oem-resources").await;
     let id = install_hostile(&app, &tenant, "resource-flood", &[]).await;
-    long_deadline(&app, &tenant, &id).await;
+    long_deadline(&app, &tenant, "oem-resources", &id).await;
 
     let ticket = saved_ticket(&app, &tenant, "Sunroof leaks in the rain").await;
 
@@ -777,7 +779,7 @@ async fn a_plugin_spreading_memory_over_two_memories_is_stopped_at_their_summed_
     let app = TestApp::spawn_with(PlatformLimits::default()).await;
     let tenant = app.tenant("oem-multi-memory").await;
     let id = &install_multi_memory(&app, &tenant).await;
-    long_deadline(&app, &tenant, id).await;
+    long_deadline(&app, &tenant, "oem-multi-memory", id).await;
 
     // The second memory grows to the cap; under a cap per memory the first would then
     // grow too and the rule would answer. The cap is on their sum, so it traps.
