@@ -65,15 +65,6 @@ impl CallContext {
         self
     }
 
-    /// Whether a record at the site with `path` (or at no site) is visible to the call.
-    pub fn sees(&self, path: Option<&str>) -> bool {
-        match (&self.within, path) {
-            (None, _) => true,
-            (Some(within), Some(path)) => path.starts_with(within.as_str()),
-            (Some(_), None) => false,
-        }
-    }
-
     /// The `denied` error when `capability` was not granted, else `None`.
     pub fn check_grant(&self, capability: Capability) -> Option<types::Error> {
         if capability.always_granted() || self.grants.contains(&capability) {
